@@ -1,0 +1,26 @@
+//! Parsed flags turned into plain, validated configuration. Nothing below this
+//! module sees clap; everything below it can trust what it is given.
+
+pub mod plan;
+
+pub use plan::{PlanConfig, VramSource};
+
+/// Bad input, named so the user knows what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{flag}: {reason}")]
+    Flag { flag: &'static str, reason: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Data(#[from] crate::datasets::DataError),
+}
+
+impl ConfigError {
+    pub fn flag(flag: &'static str, reason: impl Into<String>) -> Self {
+        ConfigError::Flag {
+            flag,
+            reason: reason.into(),
+        }
+    }
+}

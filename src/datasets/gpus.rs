@@ -1,0 +1,22 @@
+use serde::Deserialize;
+
+use crate::units::GIB;
+
+/// One GPU model of `datasets/gpus.csv`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GpuModel {
+    pub id: String,
+    pub name: String,
+    /// VRAM as marketed; for GPUs "GB" means GiB.
+    pub vram_gib: f64,
+    pub memory_bandwidth_gb_s: f64,
+    pub compute_capability: String,
+    pub architecture: String,
+    pub source: String,
+}
+
+impl GpuModel {
+    pub fn vram_bytes(&self) -> u64 {
+        (self.vram_gib * GIB as f64).round() as u64
+    }
+}

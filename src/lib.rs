@@ -1,0 +1,13 @@
+//! cryocap: capacity planning and benchmarking for cryo-EM processing nodes.
+//!
+//! The library holds everything; the `cryocap` binary parses the command line
+//! and calls [`app::run`]. See DESIGN notes in the README for the layout.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod datasets;
+pub mod report;
+pub mod results;
+pub mod sizing;
+pub mod units;

@@ -1,0 +1,355 @@
+//! The plan as a document: what a facility manager reads on one screen.
+
+use super::document::{Align, Block, Document, Section};
+use crate::datasets::Catalog;
+use crate::results::plan::*;
+use crate::sizing::node::NodeItem;
+use crate::sizing::vram::BoxLimit;
+use crate::units::{bytes_binary, bytes_decimal, duration, gib, group_digits, rate_decimal};
+
+fn title(r: &PlanReport) -> String {
+    let i = &r.input;
+    let mut t = format!(
+        "cryocap plan: {} particles, box {}, {}",
+        group_digits(i.particles),
+        i.box_size,
+        i.dtype.label()
+    );
+    if let Some(px) = i.pixel_size_a {
+        t.push_str(&format!(
+            " ({px} Å/px, {:.0} Å box)",
+            px * f64::from(i.box_size)
+        ));
+    }
+    if let Some(d) = &i.dataset {
+        t.push_str(&format!(", {d}"));
+    }
+    t.push_str(&format!(", {} GPUs per node", i.gpus));
+    t
+}
+
+fn stack_section(r: &PlanReport) -> Section {
+    let s = &r.stack;
+    let mut pairs = vec![
+        (
+            "size".to_string(),
+            format!(
+                "{} bytes = {} = {}",
+                group_digits(s.bytes),
+                bytes_decimal(s.bytes),
+                bytes_binary(s.bytes)
+            ),
+        ),
+        (
+            "per particle".to_string(),
+            format!(
+                "{} bytes ({} of pixels)",
+                group_digits(s.bytes_per_particle.round() as u64),
+                group_digits(s.pixel_bytes_per_particle)
+            ),
+        ),
+        (
+            "counted by".to_string(),
+            format!("{} = {}", r.input.size_model, s.formula),
+        ),
+    ];
+    if let Some(files) = s.files {
+        pairs.push((
+            "files".to_string(),
+            format!(
+                "{} of up to {} particles, NSYMBT {}",
+                group_digits(files),
+                group_digits(r.input.particles_per_file.unwrap_or(0)),
+                r.input.nsymbt
+            ),
+        ));
+    }
+    Section::new("Stack").with(Block::Pairs(pairs))
+}
+
+fn remedy_line(m: &crate::sizing::ssd::Remedy, r: &PlanReport) -> String {
+    let verdict = if m.fits { "fits" } else { "does not fit" };
+    match m.kind.as_str() {
+        "float16" => format!(
+            "save as float16 (MRC mode 12): {} ({verdict})",
+            bytes_decimal(m.stack_bytes)
+        ),
+        "fourier_crop" => format!(
+            "Fourier-crop to box {} or smaller: {} ({verdict})",
+            m.value.unwrap_or(0),
+            bytes_decimal(m.stack_bytes)
+        ),
+        _ => format!(
+            "at most {} particles at box {}: {} (consolidate a subset)",
+            group_digits(m.value.unwrap_or(0)),
+            r.input.box_size,
+            bytes_decimal(m.stack_bytes)
+        ),
+    }
+}
+
+fn ssd_section(r: &PlanReport) -> Section {
+    let s = &r.ssd;
+    let mut sec = Section::new("SSD cache");
+    let mut pairs = vec![(
+        "needed".to_string(),
+        format!(
+            "{} (the cache copies whole stack files)",
+            bytes_decimal(s.needed_bytes)
+        ),
+    )];
+    match (&s.recommended_class, s.recommended_smallest_bytes) {
+        (Some(class), Some(smallest)) => pairs.push((
+            "recommended".to_string(),
+            format!(
+                "{class} class SSD (checked against a {} drive with {} MB reserved; holds {} such stack{})",
+                bytes_decimal(smallest),
+                group_digits(s.reserve_mb),
+                s.stacks_held.unwrap_or(0),
+                if s.stacks_held == Some(1) { "" } else { "s" }
+            ),
+        )),
+        _ => pairs.push((
+            "recommended".to_string(),
+            "no single SSD class holds this stack".to_string(),
+        )),
+    }
+    sec = sec.with(Block::Pairs(pairs));
+    if let Some(cmd) = &s.connect_command {
+        sec = sec.with(Block::Command(cmd.clone()));
+    }
+    if let Some(g) = &s.given {
+        let verdict = if g.fits {
+            "fits".to_string()
+        } else {
+            format!(
+                "DOES NOT FIT (short by {})",
+                bytes_decimal(s.needed_bytes - g.capacity_bytes.min(s.needed_bytes))
+            )
+        };
+        let quota = g
+            .quota_mb
+            .map(|q| format!(", quota {} MB", group_digits(q)))
+            .unwrap_or_default();
+        sec = sec.with(Block::Pairs(vec![(
+            "your SSD".to_string(),
+            format!(
+                "{} drive{quota}, reserve {} MB: cache holds {}; the stack {verdict}",
+                bytes_decimal(g.drive_bytes),
+                group_digits(s.reserve_mb),
+                bytes_decimal(g.capacity_bytes)
+            ),
+        )]));
+        if !g.remedies.is_empty() {
+            sec = sec.with(Block::Text("what would make it fit:".to_string()));
+            sec = sec.with(Block::Bullets(
+                g.remedies.iter().map(|m| remedy_line(m, r)).collect(),
+            ));
+        }
+        sec = sec.with(Block::Command(g.connect_command.clone()));
+    }
+    sec
+}
+
+fn fits_on(names: &[String], catalog: Option<&Catalog>) -> String {
+    let total = catalog.map_or(0, |c| c.gpus.len());
+    let smallest = catalog.and_then(|c| {
+        names
+            .iter()
+            .filter_map(|n| c.gpu(n))
+            .min_by(|a, b| a.vram_gib.total_cmp(&b.vram_gib).then(a.id.cmp(&b.id)))
+    });
+    match smallest {
+        Some(g) => format!(
+            "{} of {total} (smallest: {}, {} GB)",
+            names.len(),
+            g.id,
+            g.vram_gib
+        ),
+        None => format!("none of {total}"),
+    }
+}
+
+fn vram_section(r: &PlanReport) -> Section {
+    let catalog = Catalog::get().ok();
+    let mut rows = Vec::new();
+    let headers: Vec<String>;
+    let align;
+    match &r.vram_target {
+        Some(_) => {
+            headers = ["job", "basis", "needs", "max box", "fits"]
+                .map(String::from)
+                .to_vec();
+            align = vec![
+                Align::Left,
+                Align::Left,
+                Align::Right,
+                Align::Right,
+                Align::Left,
+            ];
+            for v in &r.vram {
+                let max_box = match (v.max_box, v.max_box_limit) {
+                    (Some(0), _) | (None, _) => "none".to_string(),
+                    (Some(b), Some(BoxLimit::SoftwareCap)) => format!("{b} (cap)"),
+                    (Some(b), Some(BoxLimit::Ceiling)) => format!("{b}+"),
+                    (Some(b), _) => b.to_string(),
+                };
+                rows.push(vec![
+                    job_name(v),
+                    v.basis.clone(),
+                    gib(v.bytes_needed),
+                    max_box,
+                    if v.fits == Some(true) { "yes" } else { "NO" }.to_string(),
+                ]);
+            }
+        }
+        None => {
+            headers = ["job", "basis", "needs", "catalog GPUs it fits"]
+                .map(String::from)
+                .to_vec();
+            align = vec![Align::Left, Align::Left, Align::Right, Align::Left];
+            for v in &r.vram {
+                rows.push(vec![
+                    job_name(v),
+                    v.basis.clone(),
+                    gib(v.bytes_needed),
+                    fits_on(v.fits_gpus.as_deref().unwrap_or(&[]), catalog),
+                ]);
+            }
+        }
+    }
+    let title = match &r.vram_target {
+        Some(t) => format!(
+            "VRAM per GPU at box {} on {} ({})",
+            r.input.box_size,
+            t.label,
+            bytes_binary(t.bytes)
+        ),
+        None => format!("VRAM per GPU at box {}", r.input.box_size),
+    };
+    Section::new(title).with(Block::Table {
+        headers,
+        align,
+        rows,
+    })
+}
+
+fn job_name(v: &VramRow) -> String {
+    if v.job == "hetero-refine" || v.job == "class2d" {
+        format!("{} (K={})", v.job, v.classes)
+    } else {
+        v.job.clone()
+    }
+}
+
+fn storage_section(r: &PlanReport) -> Section {
+    let passes = r.input.passes;
+    let cache_label = Catalog::get()
+        .ok()
+        .and_then(|c| c.storage_tier(&r.cache_tier))
+        .map_or(r.cache_tier.clone(), |t| t.label.clone());
+    let headers = vec![
+        "tier".to_string(),
+        "read rate".to_string(),
+        "1 pass in order".to_string(),
+        "1 pass random".to_string(),
+        format!("{passes} passes random"),
+        "fill SSD".to_string(),
+        format!("fill + {passes} from SSD"),
+    ];
+    let mut align = vec![Align::Right; headers.len()];
+    align[0] = Align::Left;
+    let rows = r
+        .storage
+        .iter()
+        .map(|s| {
+            vec![
+                s.label.clone(),
+                rate_decimal(s.seq_bytes_per_second),
+                duration(s.seconds_per_pass_sequential),
+                duration(s.seconds_per_pass_random),
+                duration(s.seconds_all_passes_random),
+                duration(s.seconds_fill_cache),
+                duration(s.seconds_all_passes_cached),
+            ]
+        })
+        .collect();
+    Section::new(format!(
+        "Storage: {} particles of {} each, {passes} passes (SSD cache on {cache_label})",
+        group_digits(r.input.particles),
+        bytes_decimal(r.stack.pixel_bytes_per_particle)
+    ))
+    .with(Block::Table {
+        headers,
+        align,
+        rows,
+    })
+}
+
+/// A requirement value in the unit a person expects for it.
+pub fn format_item_value(item: &NodeItem, v: f64) -> String {
+    match item.unit.as_str() {
+        "cores" => format!("{v:.0} cores"),
+        "bytes" if item.id.contains("ram") || item.id.contains("vram") => bytes_binary(v as u64),
+        "bytes" => bytes_decimal(v as u64),
+        "bytes_per_second" => rate_decimal(v),
+        "bits_per_second" => format!("{:.0} Gb/s", v / 1e9),
+        "hertz" => format!("{:.1} GHz", v / 1e9),
+        "compute_capability" => format!("CC {v:.1}"),
+        _ => format!("{v}"),
+    }
+}
+
+fn node_section(r: &PlanReport) -> Section {
+    let n = &r.node;
+    let rows = n
+        .items
+        .iter()
+        .map(|i| {
+            vec![
+                format!(
+                    "{}{}",
+                    i.label,
+                    if i.applies_to == "each GPU" {
+                        " (each GPU)"
+                    } else {
+                        ""
+                    }
+                ),
+                i.minimum.map_or("-".into(), |v| format_item_value(i, v)),
+                i.recommended
+                    .map_or("-".into(), |v| format_item_value(i, v)),
+            ]
+        })
+        .collect();
+    let mut sec = Section::new(format!("Node with {} GPUs ({} profile)", n.gpus, n.profile)).with(
+        Block::Table {
+            headers: ["item", "minimum", "recommended"]
+                .map(String::from)
+                .to_vec(),
+            align: vec![Align::Left, Align::Right, Align::Right],
+            rows,
+        },
+    );
+    if !n.examples.is_empty() {
+        sec = sec
+            .with(Block::Text("for comparison:".into()))
+            .with(Block::Bullets(n.examples.clone()));
+    }
+    sec
+}
+
+/// The plan, section by section.
+pub fn document(r: &PlanReport) -> Document {
+    Document {
+        title: title(r),
+        sections: vec![
+            stack_section(r),
+            ssd_section(r),
+            vram_section(r),
+            storage_section(r),
+            node_section(r),
+            Section::new("Notes").with(Block::Bullets(r.notes.clone())),
+        ],
+    }
+}

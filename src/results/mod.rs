@@ -1,0 +1,9 @@
+//! The one results model every output format is written from. JSON output is
+//! this model serialised; scripts read it back with the same types.
+
+pub mod plan;
+
+pub use plan::PlanReport;
+
+/// Version of the JSON layout. Bumped when a field changes meaning or goes.
+pub const SCHEMA_VERSION: u32 = 1;

@@ -1,0 +1,148 @@
+//! What `cryocap plan` found.
+
+use serde::{Deserialize, Serialize};
+
+use crate::sizing::node::NodeItem;
+use crate::sizing::ssd::Remedy;
+use crate::sizing::stack::Dtype;
+use crate::sizing::vram::BoxLimit;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanReport {
+    pub schema_version: u32,
+    pub input: PlanInput,
+    pub stack: StackReport,
+    pub ssd: SsdReport,
+    /// The GPU the VRAM rows were checked against, when one was named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vram_target: Option<VramTarget>,
+    pub vram: Vec<VramRow>,
+    /// The tier the SSD cache lives on in the storage rows' cached columns.
+    pub cache_tier: String,
+    pub storage: Vec<StorageRow>,
+    pub node: NodeReport,
+    /// Caveats a reader must see next to the figures.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanInput {
+    pub particles: u64,
+    #[serde(rename = "box")]
+    pub box_size: u32,
+    pub dtype: Dtype,
+    /// `guide` or `exact`.
+    pub size_model: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub particles_per_file: Option<u64>,
+    pub nsymbt: u64,
+    pub gpus: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classes: Option<u32>,
+    pub passes: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pixel_size_a: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackReport {
+    pub bytes: u64,
+    /// Average bytes per particle, headers shared out.
+    pub bytes_per_particle: f64,
+    /// Bytes of one particle's pixels: what one particle read moves.
+    pub pixel_bytes_per_particle: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<u64>,
+    /// The formula behind `bytes`, written out.
+    pub formula: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SsdReport {
+    /// Bytes the cache must hold: the whole stack.
+    pub needed_bytes: u64,
+    pub reserve_mb: u64,
+    /// Nominal size of the recommended class (absent past the largest class).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommended_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommended_class: Option<String>,
+    /// The smallest drive sold in that class, which the check used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommended_smallest_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stacks_held: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota_mb: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect_command: Option<String>,
+    /// The drive named with `--ssd`, checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given: Option<SsdGiven>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SsdGiven {
+    pub drive_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota_mb: Option<u64>,
+    /// min(quota, drive − reserve).
+    pub capacity_bytes: u64,
+    pub fits: bool,
+    pub connect_command: String,
+    /// Ways to make the stack fit, when it does not.
+    pub remedies: Vec<Remedy>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VramTarget {
+    pub label: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VramRow {
+    pub job: String,
+    pub label: String,
+    /// `published`, `fitted` or `modelled`.
+    pub basis: String,
+    pub classes: u32,
+    pub bytes_needed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_box: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_box_limit: Option<BoxLimit>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fits: Option<bool>,
+    /// Catalog GPUs with enough VRAM, when no GPU was named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fits_gpus: Option<Vec<String>>,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StorageRow {
+    pub tier: String,
+    pub label: String,
+    pub seq_bytes_per_second: f64,
+    pub random_particles_per_second: f64,
+    pub seconds_per_pass_sequential: f64,
+    pub seconds_per_pass_random: f64,
+    /// `passes` passes in random order, read from this tier.
+    pub seconds_all_passes_random: f64,
+    /// Copying the stack from this tier to the cache drive.
+    pub seconds_fill_cache: f64,
+    /// Filling the cache once, then `passes` random passes from the cache.
+    pub seconds_all_passes_cached: f64,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeReport {
+    pub profile: String,
+    pub gpus: u32,
+    pub items: Vec<NodeItem>,
+    pub examples: Vec<String>,
+}

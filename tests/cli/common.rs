@@ -1,0 +1,38 @@
+use assert_cmd::Command;
+use cryocap::results::PlanReport;
+
+pub fn cryocap() -> Command {
+    Command::cargo_bin("cryocap").expect("the cryocap binary is built")
+}
+
+/// Runs `cryocap plan ARGS --format json` and reads the typed result.
+pub fn plan_json(args: &[&str]) -> PlanReport {
+    let out = cryocap()
+        .arg("plan")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .expect("cryocap runs");
+    assert!(
+        out.status.success(),
+        "plan {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("plan JSON deserialises into PlanReport")
+}
+
+/// Runs cryocap with ARGS, expects exit 2 and one line on stderr; returns it.
+pub fn bad_input(args: &[&str]) -> String {
+    let out = cryocap().args(args).output().expect("cryocap runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?} should exit 2; stderr: {stderr}"
+    );
+    assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
+    let first = stderr.lines().next().unwrap_or_default().to_string();
+    assert!(first.starts_with("error:"), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    first
+}

@@ -1,0 +1,8 @@
+//! Integration tests: one test binary, driving the real `cryocap` binary.
+
+mod common;
+mod errors;
+mod exact_files;
+mod plan;
+mod properties;
+mod snapshots;
