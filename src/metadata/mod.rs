@@ -1,0 +1,3 @@
+//! Particle metadata files: RELION STAR files (and, later, cryoSPARC `.cs`).
+
+pub mod star;

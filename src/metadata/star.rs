@@ -1,0 +1,375 @@
+//! RELION STAR files: `data_` blocks holding `_name value` pairs and `loop_`
+//! tables. Errors name the file and line.
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StarError {
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {reason}")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error("{path}: no data block has a loop with column {column}")]
+    MissingColumn { path: PathBuf, column: String },
+}
+
+/// One `loop_` table: column names (without the leading `_`) and rows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// The line (1-based) each row starts on, for error messages.
+    pub row_lines: Vec<usize>,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<usize> {
+        let name = name.trim_start_matches('_');
+        self.columns.iter().position(|c| c == name)
+    }
+}
+
+/// One `data_NAME` block.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DataBlock {
+    pub name: String,
+    /// `_name value` pairs outside loops, names without the leading `_`.
+    pub values: Vec<(String, String)>,
+    pub tables: Vec<Table>,
+}
+
+impl DataBlock {
+    pub fn value(&self, name: &str) -> Option<&str> {
+        let name = name.trim_start_matches('_');
+        self.values
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StarFile {
+    pub path: PathBuf,
+    pub blocks: Vec<DataBlock>,
+}
+
+impl StarFile {
+    pub fn block(&self, name: &str) -> Option<&DataBlock> {
+        self.blocks.iter().find(|b| b.name == name)
+    }
+
+    /// The first table, in any block, that has `column` (e.g. the particles
+    /// table of a RELION 3.1+ file, or the only table of an older one).
+    pub fn table_with(&self, column: &str) -> Result<(&DataBlock, &Table), StarError> {
+        self.blocks
+            .iter()
+            .flat_map(|b| b.tables.iter().map(move |t| (b, t)))
+            .find(|(_, t)| t.column(column).is_some())
+            .ok_or_else(|| StarError::MissingColumn {
+                path: self.path.clone(),
+                column: column.to_string(),
+            })
+    }
+
+    pub fn read(path: &Path) -> Result<StarFile, StarError> {
+        let bytes = std::fs::read(path).map_err(|source| StarError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| StarError::Syntax {
+            path: path.to_path_buf(),
+            line: 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count(),
+            reason: "not UTF-8 text: is this a STAR file?".into(),
+        })?;
+        parse(path, &text)
+    }
+}
+
+/// Splits a line into tokens: whitespace-separated, `'…'`/`"…"` quoted,
+/// `#` to the end of line a comment.
+fn tokens(line: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut chars = line.char_indices().peekable();
+    while let Some(&(_, c)) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+        } else if c == '#' {
+            break;
+        } else if c == '\'' || c == '"' {
+            chars.next();
+            let mut tok = String::new();
+            let mut closed = false;
+            while let Some((_, d)) = chars.next() {
+                // a quote closes only when followed by whitespace or the end
+                if d == c && chars.peek().is_none_or(|(_, n)| n.is_whitespace()) {
+                    closed = true;
+                    break;
+                }
+                tok.push(d);
+            }
+            if !closed {
+                return Err(format!("unclosed quote {c}"));
+            }
+            out.push(tok);
+        } else {
+            let mut tok = String::new();
+            while let Some(&(_, d)) = chars.peek() {
+                if d.is_whitespace() {
+                    break;
+                }
+                tok.push(d);
+                chars.next();
+            }
+            out.push(tok);
+        }
+    }
+    Ok(out)
+}
+
+enum State {
+    Outside,
+    LoopHeader,
+    LoopRows,
+}
+
+/// Parses STAR text; `path` only names the file in errors.
+pub fn parse(path: &Path, text: &str) -> Result<StarFile, StarError> {
+    let err = |line: usize, reason: String| StarError::Syntax {
+        path: path.to_path_buf(),
+        line,
+        reason,
+    };
+    let mut file = StarFile {
+        path: path.to_path_buf(),
+        blocks: Vec::new(),
+    };
+    let mut state = State::Outside;
+    let mut pending: Vec<String> = Vec::new();
+    let mut pending_line = 0;
+
+    let finish_row = |file: &mut StarFile, pending: &mut Vec<String>, line: usize, end: usize| {
+        let Some(table) = file.blocks.last_mut().and_then(|b| b.tables.last_mut()) else {
+            return Ok(());
+        };
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if pending.len() != table.columns.len() {
+            return Err(err(
+                line,
+                format!(
+                    "row has {} values but the loop declares {} columns (row ends at line {end})",
+                    pending.len(),
+                    table.columns.len()
+                ),
+            ));
+        }
+        table.rows.push(std::mem::take(pending));
+        table.row_lines.push(line);
+        Ok(())
+    };
+
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        if raw.starts_with(';') {
+            return Err(err(
+                n,
+                "semicolon-delimited text fields are not supported".into(),
+            ));
+        }
+        let toks = tokens(raw).map_err(|r| err(n, r))?;
+        let Some(first) = toks.first() else {
+            continue;
+        };
+        if let Some(name) = first.strip_prefix("data_") {
+            if !pending.is_empty() {
+                finish_row(&mut file, &mut pending, pending_line, n)?;
+            }
+            file.blocks.push(DataBlock {
+                name: name.to_string(),
+                ..Default::default()
+            });
+            state = State::Outside;
+            continue;
+        }
+        let Some(bi) = file.blocks.len().checked_sub(1) else {
+            return Err(err(
+                n,
+                format!("'{first}' before any data_ block: is this a STAR file?"),
+            ));
+        };
+        if first == "loop_" {
+            if !pending.is_empty() {
+                finish_row(&mut file, &mut pending, pending_line, n)?;
+            }
+            file.blocks[bi].tables.push(Table::default());
+            state = State::LoopHeader;
+            continue;
+        }
+        match state {
+            State::LoopHeader if first.starts_with('_') => {
+                if let Some(t) = file.blocks[bi].tables.last_mut() {
+                    t.columns.push(first.trim_start_matches('_').to_string());
+                }
+            }
+            State::LoopHeader | State::LoopRows if !first.starts_with('_') => {
+                state = State::LoopRows;
+                if pending.is_empty() {
+                    pending_line = n;
+                }
+                pending.extend(toks);
+                let want = file.blocks[bi].tables.last().map_or(0, |t| t.columns.len());
+                if pending.len() >= want {
+                    finish_row(&mut file, &mut pending, pending_line, n)?;
+                }
+            }
+            _ => {
+                // `_name value` outside a loop (a loop ends at the first such line)
+                if !pending.is_empty() {
+                    finish_row(&mut file, &mut pending, pending_line, n)?;
+                }
+                state = State::Outside;
+                if !first.starts_with('_') {
+                    return Err(err(n, format!("unexpected '{first}' outside a loop")));
+                }
+                let value = toks
+                    .get(1)
+                    .cloned()
+                    .ok_or_else(|| err(n, format!("{first} has no value")))?;
+                file.blocks[bi]
+                    .values
+                    .push((first.trim_start_matches('_').to_string(), value));
+            }
+        }
+    }
+    if !pending.is_empty() {
+        let end = text.lines().count();
+        finish_row(&mut file, &mut pending, pending_line, end)?;
+    }
+    if file.blocks.is_empty() {
+        return Err(err(1, "no data_ block found: is this a STAR file?".into()));
+    }
+    Ok(file)
+}
+
+/// A RELION image reference `index@path` (index 1-based).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    /// 0-based image index within the stack.
+    pub index: u64,
+    pub stack: String,
+}
+
+pub fn parse_image_name(text: &str) -> Result<ImageRef, String> {
+    let (index, stack) = text
+        .split_once('@')
+        .ok_or_else(|| format!("'{text}' is not index@stack"))?;
+    let index: u64 = index
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}': '{index}' is not an image number"))?;
+    if index == 0 {
+        return Err(format!("'{text}': image numbers start at 1"));
+    }
+    if stack.is_empty() {
+        return Err(format!("'{text}' names no stack file"));
+    }
+    Ok(ImageRef {
+        index: index - 1,
+        stack: stack.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RELION31: &str = "\
+# version 30001
+
+data_optics
+
+loop_
+_rlnOpticsGroup #1
+_rlnImagePixelSize #2
+_rlnImageSize #3
+1 1.34 360
+
+data_particles
+
+loop_
+_rlnImageName #1
+_rlnAngleRot #2
+_rlnOpticsGroup #3
+000001@Particles/a.mrcs  10.5 1
+000002@Particles/a.mrcs -20.0 1
+'1@Particles/b c.mrcs' 0 1
+";
+
+    #[test]
+    fn relion_31_blocks_and_tables() {
+        let f = parse(Path::new("p.star"), RELION31).unwrap();
+        assert_eq!(f.blocks.len(), 2);
+        let (block, t) = f.table_with("rlnImageName").unwrap();
+        assert_eq!(block.name, "particles");
+        assert_eq!(t.rows.len(), 3);
+        assert_eq!(t.rows[2][0], "1@Particles/b c.mrcs");
+        assert_eq!(t.row_lines[0], 17);
+        let (_, optics) = f.table_with("rlnImagePixelSize").unwrap();
+        assert_eq!(optics.rows[0][1], "1.34");
+    }
+
+    #[test]
+    fn short_rows_are_reported_with_their_line() {
+        let bad = "data_\nloop_\n_a\n_b\n1 2\n3\n";
+        match parse(Path::new("p.star"), bad) {
+            Err(StarError::Syntax { line, reason, .. }) => {
+                assert_eq!(line, 6, "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn pairs_outside_loops() {
+        let f = parse(
+            Path::new("p.star"),
+            "data_general\n_rlnFinalResolution 3.2\n",
+        )
+        .unwrap();
+        assert_eq!(f.blocks[0].value("rlnFinalResolution"), Some("3.2"));
+    }
+
+    #[test]
+    fn foreign_text_is_refused() {
+        assert!(parse(Path::new("x"), "hello world\n").is_err());
+        assert!(parse(Path::new("x"), "").is_err());
+        assert!(parse(Path::new("x"), "data_\n_a 'unclosed\n").is_err());
+    }
+
+    #[test]
+    fn image_names() {
+        assert_eq!(
+            parse_image_name("000012@Extract/job1/a.mrcs").unwrap(),
+            ImageRef {
+                index: 11,
+                stack: "Extract/job1/a.mrcs".into()
+            }
+        );
+        assert!(parse_image_name("0@a.mrcs").is_err());
+        assert!(parse_image_name("a.mrcs").is_err());
+        assert!(parse_image_name("x@a.mrcs").is_err());
+        assert!(parse_image_name("3@").is_err());
+    }
+}
