@@ -23,6 +23,14 @@ pub enum Command {
     Plan(Box<PlanArgs>),
     /// List the data cryocap ships: GPUs, storage tiers, datasets, VRAM job models, SSD sizes.
     Catalog(CatalogArgs),
+    /// Measure this node, hold it against a requirement profile, and report.
+    Qualify(Box<QualifyArgs>),
+    /// Compare results against a baseline (or the history); exit 1 on regression.
+    Compare(CompareArgs),
+    /// List the runs stored in a history database.
+    History(HistoryArgs),
+    /// Render a results JSON file again, as HTML, Markdown, CSV or a table.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -108,6 +116,102 @@ pub struct CatalogArgs {
     /// Output format (table or markdown).
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
+}
+
+#[derive(Debug, Args)]
+pub struct QualifyArgs {
+    /// Requirement profile: cryosparc-worker, cryosparc-master, or a .toml file.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub profile: Option<String>,
+    /// Project directory on the shared storage to measure reads from.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
+    /// Directory on the SSD cache drive to measure reads from.
+    #[arg(long, value_name = "DIR")]
+    pub ssd: Option<std::path::PathBuf>,
+    /// Box sizes for the bottleneck analysis [default: 256,432].
+    #[arg(long = "box", value_name = "LIST")]
+    pub box_sizes: Option<String>,
+    /// A short run (under a minute) with small scratch data.
+    #[arg(long)]
+    pub quick: bool,
+    /// Repeats of each measurement [default: 3].
+    #[arg(long, value_name = "N")]
+    pub repeat: Option<String>,
+    /// GPUs the node holds, when no driver can tell.
+    #[arg(long, value_name = "N")]
+    pub gpus: Option<String>,
+    /// Write the results as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<std::path::PathBuf>,
+    /// Write the results as Markdown to FILE (e.g. a CI step summary).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<std::path::PathBuf>,
+    /// Write the results as CSV to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<std::path::PathBuf>,
+    /// Write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<std::path::PathBuf>,
+    /// Store this run in the SQLite history FILE (created when absent).
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<std::path::PathBuf>,
+    /// Format of what is printed on stdout.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+    /// No progress on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// BASELINE.json CURRENT.json, or only CURRENT.json with --history.
+    #[arg(value_name = "FILES", num_args = 1..=2, required = true)]
+    pub files: Vec<std::path::PathBuf>,
+    /// Change that counts, as a percentage [default: 5%].
+    #[arg(long, value_name = "PERCENT")]
+    pub threshold: Option<String>,
+    /// Compare against the node's recent runs in this history database.
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<std::path::PathBuf>,
+    /// How many recent runs make the baseline [default: 5].
+    #[arg(long, value_name = "N")]
+    pub last: Option<String>,
+    /// Output format (table, markdown or json).
+    #[arg(long, value_enum, default_value_t = FormatArg::Markdown)]
+    pub format: FormatArg,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The history database.
+    #[arg(value_name = "FILE")]
+    pub file: std::path::PathBuf,
+    /// Output format (table, markdown or json).
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormatArg {
+    Html,
+    Markdown,
+    Csv,
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A results JSON file written by cryocap.
+    #[arg(value_name = "RESULTS.json")]
+    pub results: std::path::PathBuf,
+    #[arg(long, value_enum, default_value_t = ReportFormatArg::Html)]
+    pub format: ReportFormatArg,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 impl From<FormatArg> for crate::report::Format {

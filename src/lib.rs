@@ -5,9 +5,14 @@
 
 pub mod app;
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod datasets;
+pub mod history;
+pub mod host;
 pub mod metadata;
+pub mod output;
+pub mod qualify;
 pub mod report;
 pub mod results;
 pub mod sizing;

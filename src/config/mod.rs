@@ -2,8 +2,10 @@
 //! module sees clap; everything below it can trust what it is given.
 
 pub mod plan;
+pub mod qualify;
 
 pub use plan::{PlanConfig, VramSource};
+pub use qualify::QualifyConfig;
 
 /// Bad input, named so the user knows what to fix.
 #[derive(Debug, thiserror::Error)]

@@ -24,6 +24,9 @@ pub enum Block {
     Command(String),
     /// A list of short remarks.
     Bullets(Vec<String>),
+    /// An SVG chart with a caption: inlined in HTML, left out of text and
+    /// Markdown (which say where to find it).
+    Chart { caption: String, svg: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -133,6 +136,9 @@ impl Document {
                             let _ = writeln!(out, "  - {i}");
                         }
                     }
+                    Block::Chart { caption, .. } => {
+                        let _ = writeln!(out, "  [chart in the HTML report: {caption}]");
+                    }
                 }
             }
         }
@@ -144,10 +150,11 @@ impl Document {
         let mut out = String::new();
         let _ = writeln!(out, "# {}", self.title);
         for section in &self.sections {
-            if section.title.is_empty() {
+            if !out.ends_with("\n\n") {
                 out.push('\n');
-            } else {
-                let _ = writeln!(out, "\n## {}\n", section.title);
+            }
+            if !section.title.is_empty() {
+                let _ = writeln!(out, "## {}\n", section.title);
             }
             for block in &section.blocks {
                 match block {
@@ -187,6 +194,9 @@ impl Document {
                             let _ = writeln!(out, "- {i}");
                         }
                     }
+                    Block::Chart { caption, .. } => {
+                        let _ = writeln!(out, "_Chart in the HTML report: {}_", md_escape(caption));
+                    }
                 }
                 out.push('\n');
             }
@@ -194,6 +204,116 @@ impl Document {
         while out.ends_with("\n\n") {
             out.pop();
         }
+        out
+    }
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}\
+h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}\
+table{border-collapse:collapse;margin:.6em 0}td,th{padding:.25em .7em;border-bottom:1px solid #eee;vertical-align:top}\
+th{text-align:left;background:#f4f4f4}td.r,th.r{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
+pre{background:#f6f6f6;padding:.6em;overflow-x:auto}figure{margin:1em 0}figcaption{color:#555;font-size:.9em}\
+.PASS{color:#126b12;font-weight:600}.WARN{color:#8a5a00;font-weight:600}.FAIL{color:#b00000;font-weight:700}\
+.INCONCLUSIVE{color:#5b3c99;font-weight:600}.REGRESSION{color:#b00000;font-weight:700}";
+
+/// Verdict words get a class so the stylesheet can colour them.
+fn cell_class(cell: &str) -> &'static str {
+    match cell {
+        "PASS" => " class=\"PASS\"",
+        "WARN" => " class=\"WARN\"",
+        "FAIL" => " class=\"FAIL\"",
+        "INCONCLUSIVE" => " class=\"INCONCLUSIVE\"",
+        "REGRESSION" => " class=\"REGRESSION\"",
+        _ => "",
+    }
+}
+
+impl Document {
+    /// One self-contained HTML page: inline style, inline SVG charts.
+    pub fn to_html(&self) -> String {
+        let mut out = String::new();
+        let _ = write!(
+            out,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <title>{t}</title><style>{STYLE}</style></head><body>\n<h1>{t}</h1>\n",
+            t = html_escape(&self.title)
+        );
+        for section in &self.sections {
+            if !section.title.is_empty() {
+                let _ = writeln!(out, "<h2>{}</h2>", html_escape(&section.title));
+            }
+            for block in &section.blocks {
+                match block {
+                    Block::Pairs(pairs) => {
+                        out.push_str("<table>\n");
+                        for (k, v) in pairs {
+                            let _ = writeln!(
+                                out,
+                                "<tr><th>{}</th><td>{}</td></tr>",
+                                html_escape(k),
+                                html_escape(v)
+                            );
+                        }
+                        out.push_str("</table>\n");
+                    }
+                    Block::Table {
+                        headers,
+                        align,
+                        rows,
+                    } => {
+                        let cls = |i: usize| match align.get(i) {
+                            Some(Align::Right) => " class=\"r\"",
+                            _ => "",
+                        };
+                        out.push_str("<table>\n<tr>");
+                        for (i, h) in headers.iter().enumerate() {
+                            let _ = write!(out, "<th{}>{}</th>", cls(i), html_escape(h));
+                        }
+                        out.push_str("</tr>\n");
+                        for row in rows {
+                            out.push_str("<tr>");
+                            for (i, c) in row.iter().enumerate() {
+                                let class = match cell_class(c) {
+                                    "" => cls(i),
+                                    v => v,
+                                };
+                                let _ = write!(out, "<td{class}>{}</td>", html_escape(c));
+                            }
+                            out.push_str("</tr>\n");
+                        }
+                        out.push_str("</table>\n");
+                    }
+                    Block::Text(t) => {
+                        let _ = writeln!(out, "<p>{}</p>", html_escape(t));
+                    }
+                    Block::Command(c) => {
+                        let _ = writeln!(out, "<pre>{}</pre>", html_escape(c));
+                    }
+                    Block::Bullets(items) => {
+                        out.push_str("<ul>\n");
+                        for i in items {
+                            let _ = writeln!(out, "<li>{}</li>", html_escape(i));
+                        }
+                        out.push_str("</ul>\n");
+                    }
+                    Block::Chart { caption, svg } => {
+                        let _ = writeln!(
+                            out,
+                            "<figure>{svg}<figcaption>{}</figcaption></figure>",
+                            html_escape(caption)
+                        );
+                    }
+                }
+            }
+        }
+        out.push_str("</body></html>\n");
         out
     }
 }
@@ -231,6 +351,19 @@ mod tests {
             t.contains("  name   n\n  ----  --\n  x|y   10\n  zz     2\n"),
             "{t}"
         );
+    }
+
+    #[test]
+    fn html_escapes_and_inlines_charts() {
+        let mut d = doc();
+        d.sections[0].blocks.push(Block::Chart {
+            caption: "a <chart>".into(),
+            svg: "<svg></svg>".into(),
+        });
+        let h = d.to_html();
+        assert!(h.starts_with("<!DOCTYPE html>"));
+        assert!(h.contains("<td>x|y</td>"));
+        assert!(h.contains("<figure><svg></svg><figcaption>a &lt;chart&gt;</figcaption></figure>"));
     }
 
     #[test]

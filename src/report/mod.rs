@@ -3,9 +3,13 @@
 //! model itself; CSV is the model's numbers in long form.
 
 pub mod catalog_doc;
+pub mod charts;
+pub mod compare_doc;
 pub mod csv_out;
 pub mod document;
 pub mod plan_doc;
+pub mod qualify_doc;
+pub mod values;
 
 pub use document::{Align, Block, Document, Section};
 

@@ -301,16 +301,7 @@ fn cache_gain(s: &StorageRow) -> String {
 
 /// A requirement value in the unit a person expects for it.
 pub fn format_item_value(item: &NodeItem, v: f64) -> String {
-    match item.unit.as_str() {
-        "cores" => format!("{v:.0} cores"),
-        "bytes" if item.id.contains("ram") || item.id.contains("vram") => bytes_binary(v as u64),
-        "bytes" => bytes_decimal(v as u64),
-        "bytes_per_second" => rate_decimal(v),
-        "bits_per_second" => format!("{:.0} Gb/s", v / 1e9),
-        "hertz" => format!("{:.1} GHz", v / 1e9),
-        "compute_capability" => format!("CC {v:.1}"),
-        _ => format!("{v}"),
-    }
+    super::values::value(&item.unit, &item.id, v)
 }
 
 fn node_section(r: &PlanReport) -> Section {

@@ -1,7 +1,10 @@
 //! The one results model every output format is written from. JSON output is
 //! this model serialised; scripts read it back with the same types.
 
+pub mod file;
+pub mod metrics;
 pub mod plan;
+pub mod qualify;
 
 pub use plan::PlanReport;
 

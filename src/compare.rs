@@ -1,0 +1,215 @@
+//! Regression checks: hold current metrics against a baseline, direction
+//! aware. A regression is a change for the worse beyond the threshold that is
+//! also beyond the noise the samples show: the current run's whole range lies
+//! on the worse side of the baseline's whole range (non-overlapping ranges).
+
+use serde::{Deserialize, Serialize};
+
+use crate::results::metrics::{Better, Metric};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Regression,
+    Improvement,
+    /// Beyond the threshold, but the sample ranges overlap.
+    WithinNoise,
+    /// Within the threshold.
+    Unchanged,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompareRow {
+    pub id: String,
+    pub label: String,
+    pub unit: String,
+    pub better: Better,
+    pub baseline: f64,
+    pub baseline_range: (f64, f64),
+    pub current: f64,
+    pub current_range: (f64, f64),
+    /// (current − baseline) / baseline.
+    pub relative_change: f64,
+    pub change: Change,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub threshold: f64,
+    pub rows: Vec<CompareRow>,
+    /// Metrics the baseline has and the current run lacks.
+    pub missing: Vec<String>,
+    /// Metrics only the current run has.
+    pub added: Vec<String>,
+}
+
+impl Comparison {
+    pub fn regressions(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.change == Change::Regression)
+            .count()
+    }
+}
+
+fn classify(base: &Metric, cur: &Metric, threshold: f64) -> (f64, Change) {
+    let rel = if base.value != 0.0 {
+        (cur.value - base.value) / base.value.abs()
+    } else {
+        0.0
+    };
+    let worse = match base.better {
+        Better::Higher => cur.value < base.value,
+        Better::Lower => cur.value > base.value,
+    };
+    if rel.abs() <= threshold {
+        return (rel, Change::Unchanged);
+    }
+    let separated = match base.better {
+        Better::Higher if worse => cur.max < base.min,
+        Better::Higher => cur.min > base.max,
+        Better::Lower if worse => cur.min > base.max,
+        Better::Lower => cur.max < base.min,
+    };
+    let change = match (separated, worse) {
+        (false, _) => Change::WithinNoise,
+        (true, true) => Change::Regression,
+        (true, false) => Change::Improvement,
+    };
+    (rel, change)
+}
+
+/// Compares every metric of `current` with the baseline metric of the same id.
+pub fn compare(baseline: &[Metric], current: &[Metric], threshold: f64) -> Comparison {
+    let mut rows = Vec::new();
+    let mut missing = Vec::new();
+    for base in baseline {
+        match current.iter().find(|m| m.id == base.id) {
+            Some(cur) => {
+                let (relative_change, change) = classify(base, cur, threshold);
+                rows.push(CompareRow {
+                    id: base.id.clone(),
+                    label: base.label.clone(),
+                    unit: base.unit.clone(),
+                    better: base.better,
+                    baseline: base.value,
+                    baseline_range: (base.min, base.max),
+                    current: cur.value,
+                    current_range: (cur.min, cur.max),
+                    relative_change,
+                    change,
+                });
+            }
+            None => missing.push(base.id.clone()),
+        }
+    }
+    let added = current
+        .iter()
+        .filter(|m| !baseline.iter().any(|b| b.id == m.id))
+        .map(|m| m.id.clone())
+        .collect();
+    Comparison {
+        threshold,
+        rows,
+        missing,
+        added,
+    }
+}
+
+/// Pools several runs of the same metrics into one baseline: every sample
+/// kept, the value the median of the runs' medians.
+pub fn pool(runs: &[Vec<Metric>]) -> Vec<Metric> {
+    let mut out: Vec<Metric> = Vec::new();
+    for run in runs {
+        for m in run {
+            if out.iter().any(|o| o.id == m.id) {
+                continue;
+            }
+            let same: Vec<&Metric> = runs.iter().flatten().filter(|o| o.id == m.id).collect();
+            let samples: Vec<f64> = same
+                .iter()
+                .flat_map(|o| o.samples.iter().copied())
+                .collect();
+            let medians: Vec<f64> = same.iter().map(|o| o.value).collect();
+            let mut pooled = Metric::from_samples(&m.id, &m.label, &m.unit, m.better, samples);
+            pooled.value = crate::results::metrics::median(&medians);
+            pooled.counts = m.counts.clone();
+            out.push(pooled);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(id: &str, better: Better, samples: &[f64]) -> Metric {
+        Metric::from_samples(id, id, "x", better, samples.to_vec())
+    }
+
+    #[test]
+    fn twenty_percent_slowdown_is_a_regression() {
+        let base = [m("bw", Better::Higher, &[100.0, 101.0, 99.0])];
+        let cur = [m("bw", Better::Higher, &[80.0, 81.0, 79.0])];
+        let c = compare(&base, &cur, 0.05);
+        assert_eq!(c.rows[0].change, Change::Regression);
+        assert_eq!(c.regressions(), 1);
+    }
+
+    #[test]
+    fn noise_is_not_a_regression() {
+        let base = [m("bw", Better::Higher, &[100.0, 90.0, 110.0])];
+        let cur = [m("bw", Better::Higher, &[93.0, 88.0, 105.0])];
+        assert_eq!(
+            compare(&base, &cur, 0.05).rows[0].change,
+            Change::WithinNoise
+        );
+        let cur = [m("bw", Better::Higher, &[98.0, 101.0, 99.0])];
+        assert_eq!(compare(&base, &cur, 0.05).rows[0].change, Change::Unchanged);
+    }
+
+    #[test]
+    fn direction_is_respected() {
+        // latency going up is a regression, throughput going up is not
+        let base = [
+            m("lat", Better::Lower, &[10.0, 10.5]),
+            m("bw", Better::Higher, &[100.0, 101.0]),
+        ];
+        let cur = [
+            m("lat", Better::Lower, &[13.0, 13.5]),
+            m("bw", Better::Higher, &[130.0, 131.0]),
+        ];
+        let c = compare(&base, &cur, 0.05);
+        assert_eq!(c.rows[0].change, Change::Regression);
+        assert_eq!(c.rows[1].change, Change::Improvement);
+    }
+
+    #[test]
+    fn missing_and_added_metrics_are_reported() {
+        let base = [
+            m("a", Better::Higher, &[1.0]),
+            m("b", Better::Higher, &[1.0]),
+        ];
+        let cur = [
+            m("a", Better::Higher, &[1.0]),
+            m("c", Better::Higher, &[1.0]),
+        ];
+        let c = compare(&base, &cur, 0.05);
+        assert_eq!(c.missing, ["b"]);
+        assert_eq!(c.added, ["c"]);
+    }
+
+    #[test]
+    fn pooling_keeps_all_samples() {
+        let runs = vec![
+            vec![m("a", Better::Higher, &[1.0, 2.0])],
+            vec![m("a", Better::Higher, &[3.0, 4.0])],
+            vec![m("a", Better::Higher, &[5.0, 6.0])],
+        ];
+        let p = pool(&runs);
+        assert_eq!(p[0].samples.len(), 6);
+        assert_eq!(p[0].value, 3.5);
+        assert_eq!((p[0].min, p[0].max), (1.0, 6.0));
+    }
+}

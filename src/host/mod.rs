@@ -1,0 +1,114 @@
+//! The machine cryocap runs on: CPU, memory, disks, network links, and its
+//! CPU memory bandwidth (measured).
+
+pub mod membw;
+
+use serde::{Deserialize, Serialize};
+use sysinfo::{Disks, System};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiskFact {
+    pub mount_point: String,
+    pub device: String,
+    pub file_system: String,
+    pub total_bytes: u64,
+    pub available_bytes: u64,
+    /// `ssd`, `hdd` or `unknown`, as the kernel reports it (virtual disks
+    /// often misreport).
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostFacts {
+    pub hostname: String,
+    pub cpu_model: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub physical_cores: Option<u32>,
+    pub logical_cpus: u32,
+    /// Base or current clock of the first CPU in MHz, as the OS reports it.
+    pub cpu_mhz: u64,
+    pub ram_bytes: u64,
+    pub os: String,
+    pub kernel: String,
+    pub disks: Vec<DiskFact>,
+    /// Fastest non-loopback network link in bits/s, where the kernel knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fastest_link_bits_per_second: Option<u64>,
+}
+
+/// Reads the host's facts; nothing here needs root.
+pub fn facts() -> HostFacts {
+    let mut sys = System::new();
+    sys.refresh_memory();
+    sys.refresh_cpu_all();
+    let cpus = sys.cpus();
+    let disks = Disks::new_with_refreshed_list();
+    HostFacts {
+        hostname: System::host_name().unwrap_or_else(|| "unknown".into()),
+        cpu_model: cpus
+            .first()
+            .map(|c| c.brand().trim().to_string())
+            .filter(|b| !b.is_empty())
+            .unwrap_or_else(|| "unknown".into()),
+        physical_cores: System::physical_core_count().map(|n| n as u32),
+        logical_cpus: cpus.len() as u32,
+        cpu_mhz: cpus.first().map_or(0, |c| c.frequency()),
+        ram_bytes: sys.total_memory(),
+        os: System::long_os_version().unwrap_or_else(|| "unknown".into()),
+        kernel: System::kernel_version().unwrap_or_else(|| "unknown".into()),
+        disks: disks
+            .list()
+            .iter()
+            .map(|d| DiskFact {
+                mount_point: d.mount_point().to_string_lossy().into_owned(),
+                device: d.name().to_string_lossy().into_owned(),
+                file_system: d.file_system().to_string_lossy().into_owned(),
+                total_bytes: d.total_space(),
+                available_bytes: d.available_space(),
+                kind: match d.kind() {
+                    sysinfo::DiskKind::SSD => "ssd".into(),
+                    sysinfo::DiskKind::HDD => "hdd".into(),
+                    _ => "unknown".into(),
+                },
+            })
+            .collect(),
+        fastest_link_bits_per_second: fastest_link(),
+    }
+}
+
+/// The fastest link speed under /sys/class/net (Mb/s there), skipping the
+/// loopback and links that report no speed (virtual NICs often do).
+fn fastest_link() -> Option<u64> {
+    let entries = std::fs::read_dir("/sys/class/net").ok()?;
+    entries
+        .flatten()
+        .filter(|e| e.file_name() != "lo")
+        .filter_map(|e| std::fs::read_to_string(e.path().join("speed")).ok())
+        .filter_map(|s| s.trim().parse::<i64>().ok())
+        .filter(|mbps| *mbps > 0)
+        .max()
+        .map(|mbps| mbps as u64 * 1_000_000)
+}
+
+/// The disk whose mount point is the longest prefix of `path`.
+pub fn disk_for<'a>(facts: &'a HostFacts, path: &std::path::Path) -> Option<&'a DiskFact> {
+    let canonical = std::fs::canonicalize(path).ok()?;
+    facts
+        .disks
+        .iter()
+        .filter(|d| canonical.starts_with(&d.mount_point))
+        .max_by_key(|d| d.mount_point.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_machine_has_cpus_memory_and_a_root_disk() {
+        let f = facts();
+        assert!(f.logical_cpus >= 1);
+        assert!(f.ram_bytes > 0);
+        assert!(disk_for(&f, std::path::Path::new("/")).is_some() || f.disks.is_empty());
+    }
+}

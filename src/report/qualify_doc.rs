@@ -1,0 +1,281 @@
+//! The qualification as a document: verdicts first, then what was measured.
+
+use super::charts::{Level, Series, lines};
+use super::document::{Align, Block, Document, Section};
+use super::values::value;
+use crate::qualify::check::Verdict;
+use crate::results::qualify::QualifyReport;
+use crate::units::{bytes_binary, bytes_decimal};
+
+fn tally(r: &QualifyReport) -> String {
+    let count = |v: Verdict| r.checks.iter().filter(|c| c.verdict == v).count();
+    [
+        Verdict::Pass,
+        Verdict::Warn,
+        Verdict::Fail,
+        Verdict::Inconclusive,
+        Verdict::NotMeasured,
+    ]
+    .iter()
+    .filter(|v| count(**v) > 0)
+    .map(|v| format!("{} {}", count(*v), v.label()))
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+fn verdict_section(r: &QualifyReport) -> Section {
+    let rows = r
+        .checks
+        .iter()
+        .map(|c| {
+            let measured = match (c.value, c.min, c.max) {
+                (Some(v), Some(lo), Some(hi)) if hi > lo => format!(
+                    "{} ({}..{})",
+                    value(&c.unit, &c.id, v),
+                    value(&c.unit, &c.id, lo),
+                    value(&c.unit, &c.id, hi)
+                ),
+                (Some(v), _, _) => value(&c.unit, &c.id, v),
+                _ => "-".into(),
+            };
+            vec![
+                c.label.clone(),
+                c.verdict.label().to_string(),
+                measured,
+                c.minimum.map_or("-".into(), |v| value(&c.unit, &c.id, v)),
+                c.recommended
+                    .map_or("-".into(), |v| value(&c.unit, &c.id, v)),
+                if c.note.is_empty() {
+                    c.source.clone()
+                } else {
+                    c.note.clone()
+                },
+            ]
+        })
+        .collect();
+    Section::new(format!("Verdicts: {}", tally(r))).with(Block::Table {
+        headers: [
+            "check",
+            "verdict",
+            "measured",
+            "minimum",
+            "recommended",
+            "source / note",
+        ]
+        .map(String::from)
+        .to_vec(),
+        align: vec![
+            Align::Left,
+            Align::Left,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Left,
+        ],
+        rows,
+    })
+}
+
+fn host_section(r: &QualifyReport) -> Section {
+    let h = &r.host;
+    let mut pairs = vec![
+        ("node".to_string(), r.node.clone()),
+        (
+            "CPU".to_string(),
+            format!(
+                "{} ({} physical cores, {} logical CPUs, {} MHz)",
+                h.cpu_model,
+                h.physical_cores.map_or("?".into(), |c| c.to_string()),
+                h.logical_cpus,
+                h.cpu_mhz
+            ),
+        ),
+        ("RAM".to_string(), bytes_binary(h.ram_bytes)),
+        ("OS".to_string(), format!("{} (kernel {})", h.os, h.kernel)),
+    ];
+    for d in &h.disks {
+        pairs.push((
+            format!("disk {}", d.mount_point),
+            format!(
+                "{} {} on {}, {} free of {} (reported {})",
+                d.file_system,
+                d.device,
+                d.mount_point,
+                bytes_decimal(d.available_bytes),
+                bytes_decimal(d.total_bytes),
+                d.kind
+            ),
+        ));
+    }
+    Section::new("Host").with(Block::Pairs(pairs))
+}
+
+fn measurement_section(r: &QualifyReport) -> Section {
+    let rows = r
+        .metrics
+        .iter()
+        .map(|m| {
+            vec![
+                m.label.clone(),
+                value(&m.unit, &m.id, m.value),
+                value(&m.unit, &m.id, m.min),
+                value(&m.unit, &m.id, m.max),
+                m.samples.len().to_string(),
+                m.counts.clone(),
+            ]
+        })
+        .collect();
+    Section::new("Measurements").with(Block::Table {
+        headers: ["metric", "median", "min", "max", "samples", "counts"]
+            .map(String::from)
+            .to_vec(),
+        align: vec![
+            Align::Left,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Left,
+        ],
+        rows,
+    })
+}
+
+fn bottleneck_section(r: &QualifyReport) -> Option<Section> {
+    if r.bottlenecks.is_empty() {
+        return None;
+    }
+    let mut sec = Section::new("Bottlenecks (particles/s)");
+    for b in &r.bottlenecks {
+        let rows = b
+            .stages
+            .iter()
+            .map(|s| vec![s.label.clone(), format!("{:.0}", s.particles_per_second)])
+            .collect();
+        let mut summary = format!("box {}: bound by {}", b.box_size, b.bound_by);
+        if let Some(g) = b.cache_gain {
+            summary.push_str(&format!(
+                "; the SSD cache reads {g:.1}x faster than the project storage"
+            ));
+        }
+        if let Some(n) = b.gpus_storage_can_feed {
+            summary.push_str(&format!("; storage feeds {n:.1} GPUs"));
+        }
+        sec = sec.with(Block::Text(summary)).with(Block::Table {
+            headers: vec!["stage".into(), "particles/s".into()],
+            align: vec![Align::Left, Align::Right],
+            rows,
+        });
+    }
+    Some(sec)
+}
+
+pub fn document(r: &QualifyReport) -> Document {
+    let mut sections = vec![verdict_section(r), host_section(r), measurement_section(r)];
+    sections.extend(bottleneck_section(r));
+    if !r.notes.is_empty() {
+        sections.push(Section::new("Notes").with(Block::Bullets(r.notes.clone())));
+    }
+    Document {
+        title: format!(
+            "cryocap qualify: {} against {} ({} GPUs{}, {:.0} s)",
+            r.node,
+            r.profile.id,
+            r.gpus,
+            if r.quick { ", quick" } else { "" },
+            r.duration_seconds
+        ),
+        sections,
+    }
+}
+
+/// The results' metrics and checks in long CSV form.
+pub fn csv(r: &QualifyReport) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["kind", "id", "field", "value", "unit"]);
+    for m in &r.metrics {
+        for (field, v) in [("median", m.value), ("min", m.min), ("max", m.max)] {
+            let _ = w.write_record(["metric", &m.id, field, &v.to_string(), &m.unit]);
+        }
+        let _ = w.write_record(["metric", &m.id, "samples", &m.samples.len().to_string(), ""]);
+    }
+    for c in &r.checks {
+        let _ = w.write_record(["check", &c.id, "verdict", c.verdict.label(), ""]);
+        if let Some(v) = c.value {
+            let _ = w.write_record(["check", &c.id, "value", &v.to_string(), &c.unit]);
+        }
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// VRAM each job type needs against box size, with the GPU's VRAM (or the
+/// profile's minimum when no GPU was measured) as a line.
+fn vram_chart(r: &QualifyReport) -> Option<Block> {
+    let catalog = crate::datasets::Catalog::get().ok()?;
+    let gib = crate::units::GIB as f64;
+    let series = catalog
+        .vram_jobs
+        .iter()
+        .map(|j| Series {
+            name: j.job.clone(),
+            points: (2..=36)
+                .map(|k| {
+                    let b = 32 * k;
+                    let classes = crate::sizing::vram::classes_for(j, None);
+                    (
+                        f64::from(b),
+                        crate::sizing::vram::bytes_needed(j, b, classes) as f64 / gib,
+                    )
+                })
+                .collect(),
+        })
+        .collect::<Vec<_>>();
+    let vram = r.checks.iter().find(|c| c.id == "gpu_vram");
+    let level = match vram.and_then(|c| c.value) {
+        Some(v) => Level {
+            name: format!("this GPU: {:.0} GiB", v / gib),
+            y: v / gib,
+        },
+        None => Level {
+            name: format!(
+                "profile minimum: {:.0} GiB",
+                vram.and_then(|c| c.minimum).unwrap_or(11.0 * gib) / gib
+            ),
+            y: vram.and_then(|c| c.minimum).unwrap_or(11.0 * gib) / gib,
+        },
+    };
+    let svg = lines(
+        "VRAM needed per job type (modelled)",
+        "box size (pixels)",
+        "GiB",
+        &series,
+        &[level],
+        &|v| format!("{v:.0}"),
+    )
+    .ok()?;
+    Some(Block::Chart {
+        caption:
+            "VRAM need against box size from datasets/vram.csv; the black line is the GPU's VRAM"
+                .into(),
+        svg,
+    })
+}
+
+/// The charts of the HTML report.
+pub fn charts(r: &QualifyReport) -> Vec<Block> {
+    let mut out = Vec::new();
+    out.extend(vram_chart(r));
+    out
+}
+
+/// The self-contained HTML report: the document plus its charts.
+pub fn html(r: &QualifyReport) -> String {
+    let mut doc = document(r);
+    let charts = charts(r);
+    if !charts.is_empty() {
+        let mut sec = Section::new("Charts");
+        sec.blocks = charts;
+        doc.sections.insert(1, sec);
+    }
+    doc.to_html()
+}

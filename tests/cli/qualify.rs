@@ -1,0 +1,220 @@
+//! `qualify`, `report`, `compare` and `history` through the binary.
+
+use std::path::Path;
+
+use crate::common::{bad_input, cryocap};
+use cryocap::qualify::check::Verdict;
+use cryocap::results::metrics::Metric;
+use cryocap::results::qualify::QualifyReport;
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/qualify-vm.json"
+);
+
+fn read_report(p: &Path) -> QualifyReport {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).expect("qualify JSON deserialises")
+}
+
+#[test]
+fn quick_qualify_writes_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = |name: &str| dir.path().join(name);
+    let out = cryocap()
+        .args([
+            "qualify", "--quick", "--repeat", "1", "--gpus", "1", "--dir",
+        ])
+        .arg(dir.path())
+        .arg("--json")
+        .arg(f("r.json"))
+        .arg("--markdown")
+        .arg(f("r.md"))
+        .arg("--csv")
+        .arg(f("r.csv"))
+        .arg("--report")
+        .arg(f("r.html"))
+        .arg("--history")
+        .arg(f("h.sqlite"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("expected under a minute"), "{stderr}");
+
+    let r = read_report(&f("r.json"));
+    assert_eq!(r.kind, "qualify");
+    assert_eq!(out.status.code(), Some(if r.failed() { 1 } else { 0 }));
+    let bw = r
+        .metrics
+        .iter()
+        .find(|m| m.id == "memory_bandwidth")
+        .unwrap();
+    assert!(bw.samples.len() >= 3 && bw.value > 1e8, "{bw:?}");
+    assert!(bw.min <= bw.value && bw.value <= bw.max);
+    // every requirement of the profile gets a verdict, GPU ones NOT MEASURED here
+    assert_eq!(r.checks.len(), 7);
+    let vram = r.checks.iter().find(|c| c.id == "gpu_vram").unwrap();
+    assert_eq!(vram.verdict, Verdict::NotMeasured);
+    assert!(!vram.note.is_empty());
+
+    let md = std::fs::read_to_string(f("r.md")).unwrap();
+    assert!(md.contains("| check | verdict | measured |"), "{md}");
+    let mut csv = csv::Reader::from_path(f("r.csv")).unwrap();
+    assert_eq!(
+        csv.headers().unwrap(),
+        vec!["kind", "id", "field", "value", "unit"]
+    );
+    let rows: Vec<csv::StringRecord> = csv.records().map(|r| r.unwrap()).collect();
+    assert!(
+        rows.iter()
+            .any(|r| &r[1] == "memory_bandwidth" && &r[2] == "median")
+    );
+    let html = std::fs::read_to_string(f("r.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("VRAM needed per job type"));
+    assert!(html.contains("class=\"r\""));
+
+    // the run was stored; comparing it with itself finds nothing
+    let listed = cryocap()
+        .arg("history")
+        .arg(f("h.sqlite"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("1 runs"));
+    let same = cryocap()
+        .arg("compare")
+        .arg(f("r.json"))
+        .arg("--history")
+        .arg(f("h.sqlite"))
+        .args(["--last", "3"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+}
+
+#[test]
+fn report_renders_a_stored_run_the_same_way() {
+    let md = cryocap()
+        .args(["report", FIXTURE, "--format", "markdown"])
+        .output()
+        .unwrap();
+    assert!(md.status.success());
+    insta::assert_snapshot!(String::from_utf8(md.stdout).unwrap());
+    let html = cryocap().args(["report", FIXTURE]).output().unwrap();
+    assert!(String::from_utf8_lossy(&html.stdout).contains("<figure><svg"));
+}
+
+/// Writes the fixture with its memory-bandwidth samples replaced by
+/// `median·scale` with ±1 % jitter, and without the metric `drop`.
+fn variant(dir: &Path, name: &str, scale: f64, drop: Option<&str>) -> std::path::PathBuf {
+    let mut r: QualifyReport = serde_json::from_slice(&std::fs::read(FIXTURE).unwrap()).unwrap();
+    for m in r.metrics.iter_mut().filter(|m| m.id == "memory_bandwidth") {
+        let median = m.value;
+        let samples = (0..m.samples.len())
+            .map(|i| median * scale * [1.0, 1.01, 0.99][i % 3])
+            .collect();
+        *m = Metric::from_samples(&m.id, &m.label, &m.unit, m.better, samples);
+    }
+    if let Some(id) = drop {
+        r.metrics.retain(|m| m.id != id);
+    }
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_vec(&r).unwrap()).unwrap();
+    p
+}
+
+#[test]
+fn compare_flags_a_twenty_percent_slowdown_and_not_noise() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = variant(dir.path(), "baseline.json", 1.0, None);
+    let slower = variant(dir.path(), "slower.json", 0.8, None);
+    let noisy = variant(dir.path(), "noisy.json", 0.995, None);
+
+    let out = cryocap()
+        .arg("compare")
+        .arg(&baseline)
+        .arg(&slower)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("REGRESSION") && text.contains("-20.0%"),
+        "{text}"
+    );
+
+    let out = cryocap()
+        .arg("compare")
+        .arg(&baseline)
+        .arg(&noisy)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // faster is not a regression
+    let out = cryocap()
+        .arg("compare")
+        .arg(&slower)
+        .arg(&baseline)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("improvement"));
+
+    // a metric missing from the current run is reported
+    let missing = variant(dir.path(), "missing.json", 1.0, Some("ram_bytes"));
+    let out = cryocap()
+        .arg("compare")
+        .arg(&baseline)
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("missing from the current run: ram_bytes")
+    );
+}
+
+#[test]
+fn qualify_and_compare_bad_input() {
+    let line = bad_input(&["qualify", "--quick", "--profile", "cryosparc-workr"]);
+    assert!(
+        line.contains("unknown profile") && line.contains("cryosparc-worker"),
+        "{line}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bad_toml = dir.path().join("p.toml");
+    std::fs::write(&bad_toml, "id = 3\n").unwrap();
+    let line = bad_input(&[
+        "qualify",
+        "--quick",
+        "--profile",
+        bad_toml.to_str().unwrap(),
+    ]);
+    assert!(line.contains("is not a requirement profile"), "{line}");
+    let line = bad_input(&["qualify", "--quick", "--dir", "/no/such/dir"]);
+    assert!(line.contains("--dir"), "{line}");
+
+    let other = dir.path().join("v2.json");
+    std::fs::write(&other, r#"{"schema_version": 2, "metrics": []}"#).unwrap();
+    let line = bad_input(&["compare", FIXTURE, other.to_str().unwrap()]);
+    assert!(line.contains("schema_version 2"), "{line}");
+    let line = bad_input(&["report", other.to_str().unwrap()]);
+    assert!(line.contains("schema_version 2"), "{line}");
+
+    let corrupt = dir.path().join("h.sqlite");
+    std::fs::write(&corrupt, vec![b'x'; 4096]).unwrap();
+    let line = bad_input(&["history", corrupt.to_str().unwrap()]);
+    assert!(line.contains("not a cryocap history database"), "{line}");
+    let line = bad_input(&["compare", FIXTURE, "--history", corrupt.to_str().unwrap()]);
+    assert!(line.contains("not a cryocap history database"), "{line}");
+    let line = bad_input(&["compare", FIXTURE, "--threshold", "lots"]);
+    assert!(line.contains("--threshold"), "{line}");
+}
