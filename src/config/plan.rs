@@ -237,7 +237,7 @@ impl PlanConfig {
                     ));
                 }
                 Some(VramSource {
-                    label: format!("{} VRAM", units::bytes_binary(bytes)),
+                    label: format!("--vram {t}"),
                     bytes,
                 })
             }
