@@ -223,7 +223,7 @@ fn history(args: &HistoryArgs, out: &mut dyn Write) -> Result<Outcome, AppError>
                 .map(|r| {
                     vec![
                         r.id.to_string(),
-                        r.recorded_at.to_string(),
+                        units::utc_timestamp(r.recorded_at),
                         r.node.clone(),
                         r.kind.clone(),
                         r.metrics.to_string(),
@@ -238,7 +238,7 @@ fn history(args: &HistoryArgs, out: &mut dyn Write) -> Result<Outcome, AppError>
                 ),
                 sections: vec![
                     report::Section::new("").with(report::Block::Table {
-                        headers: ["run", "recorded (unix s)", "node", "kind", "metrics"]
+                        headers: ["run", "recorded", "node", "kind", "metrics"]
                             .map(String::from)
                             .to_vec(),
                         align: vec![

@@ -204,6 +204,28 @@ pub fn duration(seconds: f64) -> String {
     out
 }
 
+/// Seconds since the Unix epoch as `2026-11-22 18:14:25 UTC` (days to
+/// civil date by Howard Hinnant's algorithm).
+pub fn utc_timestamp(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,6 +272,13 @@ mod tests {
         assert!(matches!(parse_size("-1TB"), Err(UnitError::Negative(_))));
         assert_eq!(parse_size_with_default("12", Some(GIB)), Ok(12 * GIB));
         assert_eq!(parse_size_with_default("12GB", Some(GIB)), Ok(12 * GB));
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(utc_timestamp(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc_timestamp(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc_timestamp(1_795_371_265), "2026-11-22 18:14:25 UTC");
     }
 
     #[test]
