@@ -5,6 +5,7 @@
 pub mod catalog_doc;
 pub mod csv_out;
 pub mod document;
+pub mod io_doc;
 pub mod plan_doc;
 
 pub use document::{Align, Block, Document, Section};
