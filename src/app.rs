@@ -7,8 +7,8 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use crate::cli::{
-    CatalogArgs, CatalogKind, Cli, Command, CompareArgs, HistoryArgs, QualifyArgs, ReportArgs,
-    ReportFormatArg,
+    BenchCommand, CatalogArgs, CatalogKind, Cli, Command, CompareArgs, HistoryArgs, QualifyArgs,
+    ReportArgs, ReportFormatArg, StackCommand,
 };
 use crate::compare;
 use crate::config::{ConfigError, PlanConfig, QualifyConfig};
@@ -52,6 +52,14 @@ pub enum AppError {
     History(#[from] HistoryError),
     #[error("{0}")]
     Input(String),
+    #[error(transparent)]
+    Stack(#[from] crate::storage::stack_writer::StackError),
+    #[error(transparent)]
+    Mrc(#[from] crate::storage::mrc::MrcError),
+    #[error(transparent)]
+    Probe(#[from] crate::storage::probe::ProbeError),
+    #[error(transparent)]
+    BenchIo(#[from] crate::storage::bench_io::BenchIoError),
 }
 
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, AppError> {
@@ -68,6 +76,49 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, AppError> {
         Command::Compare(args) => compare(&args, out),
         Command::History(args) => history(&args, out),
         Command::Report(args) => report_cmd(&args, out),
+        Command::Stack(StackCommand::Create(args)) => {
+            let cfg = crate::config::StackCreateConfig::from_args(&args)?;
+            let r = crate::storage::stack_cmd::create(&cfg)?;
+            out.write_all(
+                report::io_doc::render(&r, report::io_doc::stack_created, cfg.format)?.as_bytes(),
+            )?;
+            Ok(Outcome::Ok)
+        }
+        Command::Stack(StackCommand::Info(args)) => {
+            let cfg = crate::config::StackInfoConfig::from_args(&args)?;
+            let r = crate::storage::stack_cmd::info(&cfg)?;
+            out.write_all(
+                report::io_doc::render(&r, report::io_doc::stack_info, cfg.format)?.as_bytes(),
+            )?;
+            Ok(Outcome::Ok)
+        }
+        Command::Probe(args) => {
+            let format: Format = args.format.into();
+            if format == Format::Csv {
+                return Err(AppError::Unsupported("csv"));
+            }
+            let r = crate::storage::probe::probe(&args.path)?;
+            out.write_all(report::io_doc::render(&r, report::io_doc::probe, format)?.as_bytes())?;
+            Ok(Outcome::Ok)
+        }
+        Command::Bench(BenchCommand::Io(args)) => {
+            let cfg = crate::config::BenchIoConfig::from_args(&args)?;
+            let r = crate::storage::bench_io::run(&cfg)?;
+            let text = match cfg.format {
+                Format::Csv => report::io_doc::bench_io_csv(&r),
+                f => report::io_doc::render(&r, report::io_doc::bench_io, f)?,
+            };
+            out.write_all(text.as_bytes())?;
+            let short = r
+                .feed
+                .as_ref()
+                .is_some_and(|f| f.per_run.iter().any(|x| x.enough == Some(false)));
+            Ok(if short {
+                Outcome::CheckFailed
+            } else {
+                Outcome::Ok
+            })
+        }
     }
 }
 

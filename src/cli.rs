@@ -31,6 +31,14 @@ pub enum Command {
     History(HistoryArgs),
     /// Render a results JSON file again, as HTML, Markdown, CSV or a table.
     Report(ReportArgs),
+    /// Write real MRC2014 particle stacks of seeded noise, or check existing ones.
+    #[command(subcommand)]
+    Stack(StackCommand),
+    /// Describe the storage under a path: mount, file system, device, RAID, free space, O_DIRECT.
+    Probe(ProbeArgs),
+    /// Measure what this node delivers.
+    #[command(subcommand)]
+    Bench(BenchCommand),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -212,6 +220,152 @@ pub struct ReportArgs {
     /// Write to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StackCommand {
+    /// Write a particle stack: MRC2014 files (mode 2 or 12) of seeded noise.
+    Create(StackCreateArgs),
+    /// Print MRC headers and check each file against its header.
+    Info(StackInfoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StackCreateArgs {
+    /// Directory to write into (must exist).
+    #[arg(long, value_name = "DIR")]
+    pub dir: std::path::PathBuf,
+    /// Number of particles: 2e6, 2000000 or 2M.
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub particles: String,
+    /// Box size in pixels (2 to 8192).
+    #[arg(long = "box", allow_negative_numbers = true, value_name = "PIXELS")]
+    pub box_size: String,
+    /// Pixel type: f32 (MRC mode 2) or f16 (MRC mode 12) [default: f32].
+    #[arg(long, allow_negative_numbers = true, value_name = "f32|f16")]
+    pub dtype: Option<String>,
+    /// Particles per file [default: 1000].
+    #[arg(long, allow_negative_numbers = true, value_name = "K")]
+    pub per_file: Option<String>,
+    /// Pixel size in Å, written into the cell [default: 1.0].
+    #[arg(long, allow_negative_numbers = true, value_name = "Å")]
+    pub pixel_size: Option<String>,
+    /// Extended header bytes per file, zero-filled [default: 0].
+    #[arg(long, allow_negative_numbers = true, value_name = "BYTES")]
+    pub nsymbt: Option<String>,
+    /// Seed of the noise [default: 1].
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub seed: Option<String>,
+    /// Free space to leave: a size (10GB) or a percentage (5%) [default: the larger of 10 GB and 5 %].
+    #[arg(long, allow_negative_numbers = true, value_name = "SIZE|PCT%")]
+    pub reserve: Option<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Output format (table, json or markdown).
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+}
+
+#[derive(Debug, Args)]
+pub struct StackInfoArgs {
+    /// MRC files to read.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<std::path::PathBuf>,
+    /// Output format (table, json or markdown).
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// A file or directory.
+    #[arg(value_name = "PATH")]
+    pub path: std::path::PathBuf,
+    /// Output format (table, json or markdown).
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Read whole particles from MRC stacks in refinement's patterns, like fio.
+    Io(Box<BenchIoArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchIoArgs {
+    /// Read every .mrc/.mrcs file in this directory (and create the stack here with --create).
+    #[arg(long, value_name = "DIR", conflicts_with = "files")]
+    pub dir: Option<std::path::PathBuf>,
+    /// Read these MRC files.
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub files: Vec<std::path::PathBuf>,
+    /// Write a stack of N particles into --dir first (deleted afterwards); needs --box.
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub create: Option<String>,
+    /// Box size in pixels, for --create.
+    #[arg(long = "box", allow_negative_numbers = true, value_name = "PIXELS")]
+    pub box_size: Option<String>,
+    /// Pixel type for --create: f32 or f16 [default: f32].
+    #[arg(long, allow_negative_numbers = true, value_name = "f32|f16")]
+    pub dtype: Option<String>,
+    /// Particles per file for --create [default: 1000].
+    #[arg(long, allow_negative_numbers = true, value_name = "K")]
+    pub per_file: Option<String>,
+    /// Free space --create must leave [default: the larger of 10 GB and 5 %].
+    #[arg(long, allow_negative_numbers = true, value_name = "SIZE|PCT%")]
+    pub reserve: Option<String>,
+    /// Access patterns, comma-separated: sequential, random, epochs:N, subset:F [default: sequential,random].
+    #[arg(long, allow_negative_numbers = true, value_name = "LIST")]
+    pub pattern: Option<String>,
+    /// Reader threads [default: 1].
+    #[arg(long, allow_negative_numbers = true, value_name = "T")]
+    pub threads: Option<String>,
+    /// Reads in flight per thread (each one a reader thread doing pread) [default: 1].
+    #[arg(long, allow_negative_numbers = true, value_name = "Q")]
+    pub queue_depth: Option<String>,
+    /// Read with O_DIRECT (the default).
+    #[arg(long, overrides_with = "buffered")]
+    pub direct: bool,
+    /// Read through the page cache, dropping the files' pages (posix_fadvise DONTNEED) before each pass.
+    #[arg(long, overrides_with = "direct")]
+    pub buffered: bool,
+    /// O_DIRECT alignment in bytes, overriding what the kernel reports (a power of two, 512 to 1 MiB).
+    #[arg(long, allow_negative_numbers = true, value_name = "BYTES")]
+    pub align: Option<String>,
+    /// Unrecorded reads before measuring, e.g. 1s or 0 [default: 1s].
+    #[arg(long, allow_negative_numbers = true, value_name = "DURATION")]
+    pub warmup: Option<String>,
+    /// Passes over the particles per pattern (epochs:N makes N) [default: 1].
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_name = "N",
+        conflicts_with = "duration"
+    )]
+    pub passes: Option<String>,
+    /// Read for this long per pattern instead of whole passes, e.g. 30s.
+    #[arg(long, allow_negative_numbers = true, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Seed of the random orders [default: 1].
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub seed: Option<String>,
+    /// Particles per second one GPU consumes: reports how many GPUs the storage keeps fed.
+    #[arg(long, allow_negative_numbers = true, value_name = "RATE")]
+    pub gpu_rate: Option<String>,
+    /// GPUs in the node, checked against --gpu-rate.
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub gpus: Option<String>,
+    /// Write the equivalent fio job file here.
+    #[arg(long, value_name = "FILE")]
+    pub emit_fio: Option<std::path::PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
 }
 
 impl From<FormatArg> for crate::report::Format {

@@ -26,3 +26,9 @@ impl ConfigError {
         }
     }
 }
+
+pub mod bench_io;
+pub mod stack;
+
+pub use bench_io::BenchIoConfig;
+pub use stack::{StackCreateConfig, StackInfoConfig};

@@ -10,3 +10,6 @@ pub use plan::PlanReport;
 
 /// Version of the JSON layout. Bumped when a field changes meaning or goes.
 pub const SCHEMA_VERSION: u32 = 1;
+pub mod bench_io;
+pub mod probe;
+pub mod stack;

@@ -1,4 +1,16 @@
-//! Particle stacks on disk: the MRC2014 format and, later, access patterns,
-//! the read harness and the storage probe.
+//! Particle stacks on disk: the MRC2014 format, writing stacks, access
+//! patterns, the read harness (direct I/O, threads, latency histograms), the
+//! probe that maps a path to its device, and fio job files.
 
+pub mod bench_io;
+pub mod direct_io;
+pub mod fio;
+pub mod interrupt;
 pub mod mrc;
+pub mod patterns;
+pub mod probe;
+pub mod progress;
+pub mod read_bench;
+pub mod space;
+pub mod stack_cmd;
+pub mod stack_writer;

@@ -52,12 +52,13 @@ impl Mode {
         }
     }
     /// Bytes for `n` pixels (mode 101 packs two pixels per byte).
+    /// Saturates at `u64::MAX` for dimensions no file can hold.
     pub fn bytes_for(self, n: u64) -> u64 {
         match self {
             Mode::Int8 => n,
-            Mode::Int16 | Mode::Uint16 | Mode::Float16 => 2 * n,
-            Mode::Float32 | Mode::Complex32 => 4 * n,
-            Mode::Complex64 => 8 * n,
+            Mode::Int16 | Mode::Uint16 | Mode::Float16 => n.saturating_mul(2),
+            Mode::Float32 | Mode::Complex32 => n.saturating_mul(4),
+            Mode::Complex64 => n.saturating_mul(8),
             Mode::Packed4Bit => n.div_ceil(2),
         }
     }
@@ -337,8 +338,10 @@ impl MrcHeader {
     }
 
     /// Byte offset of image `index` (0-based).
+    /// Saturates at `u64::MAX` for headers no file can hold.
     pub fn image_offset(&self, index: u64) -> u64 {
-        self.data_offset() + index * self.image_bytes()
+        self.data_offset()
+            .saturating_add(index.saturating_mul(self.image_bytes()))
     }
 
     /// The size the file must have.
@@ -374,27 +377,7 @@ impl MrcFile {
         let mut buf = [0u8; 1024];
         f.read_exact(&mut buf).map_err(io_err(path))?;
         let header = MrcHeader::parse(path, &buf)?;
-        if header.data_offset() > actual {
-            return Err(MrcError::BadNsymbt {
-                path: path.to_path_buf(),
-                nsymbt: i64::from(header.nsymbt),
-            });
-        }
-        let expected = header.file_bytes();
-        if actual < expected {
-            return Err(MrcError::Truncated {
-                path: path.to_path_buf(),
-                expected,
-                actual,
-            });
-        }
-        if actual > expected {
-            return Err(MrcError::WrongSize {
-                path: path.to_path_buf(),
-                expected,
-                actual,
-            });
-        }
+        check_size(path, &header, actual)?;
         Ok(MrcFile {
             path: path.to_path_buf(),
             header,
@@ -421,6 +404,33 @@ impl MrcFile {
             mode: h.mode.label(),
         })
     }
+}
+
+/// Checks a file of `actual` bytes against what its header describes: the
+/// extended header must fit, and the images must fill the file exactly.
+pub fn check_size(path: &Path, header: &MrcHeader, actual: u64) -> Result<(), MrcError> {
+    if header.data_offset() > actual {
+        return Err(MrcError::BadNsymbt {
+            path: path.to_path_buf(),
+            nsymbt: i64::from(header.nsymbt),
+        });
+    }
+    let expected = header.file_bytes();
+    if actual < expected {
+        return Err(MrcError::Truncated {
+            path: path.to_path_buf(),
+            expected,
+            actual,
+        });
+    }
+    if actual > expected {
+        return Err(MrcError::WrongSize {
+            path: path.to_path_buf(),
+            expected,
+            actual,
+        });
+    }
+    Ok(())
 }
 
 /// Decodes little-endian pixels of a real-valued mode into f32.
@@ -554,5 +564,58 @@ mod file_tests {
         let mut file = File::open(&p).unwrap();
         let first = f.read_image(&mut file, 1).unwrap();
         assert_eq!(first[0], 64.0 * 0.5);
+    }
+}
+
+/// The header reader on arbitrary bytes: it must answer with a header or an
+/// error, never panic. Cases default to 2,000; set CRYOCAP_MRC_FUZZ_CASES
+/// (e.g. 1000000) for a long run.
+#[cfg(test)]
+mod fuzz_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cases() -> u32 {
+        std::env::var("CRYOCAP_MRC_FUZZ_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2000)
+    }
+
+    /// Random bytes, half the time on top of a valid header so the deeper
+    /// checks (mode, NSYMBT, sizes) are reached too.
+    fn header_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let valid = MrcHeader::image_stack(64, 64, 10, Mode::Float32, 1.0).to_bytes();
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 1024),
+            proptest::collection::vec((0usize..1024, any::<u8>()), 1..24).prop_map(move |edits| {
+                let mut b = valid.to_vec();
+                for (i, v) in edits {
+                    b[i] = v;
+                }
+                b
+            }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: cases(),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+        #[test]
+        fn any_header_bytes_give_a_header_or_an_error(bytes in header_bytes(), actual in any::<u64>()) {
+            let b: [u8; 1024] = bytes.as_slice().try_into().unwrap();
+            if let Ok(h) = MrcHeader::parse(Path::new("fuzz.mrc"), &b) {
+                let _ = check_size(Path::new("fuzz.mrc"), &h, actual);
+                let _ = check_size(Path::new("fuzz.mrc"), &h, h.file_bytes());
+                prop_assert!(h.image_offset(u64::from(h.nz)) >= h.data_offset());
+                let again = MrcHeader::parse(Path::new("fuzz.mrc"), &h.to_bytes());
+                // Old-style files (no MAP word) may carry a big-endian stamp
+                // that the rewritten MAP header then declares.
+                prop_assert!(again.is_ok() || h.machst[0] == 0x11, "{:?}", again);
+            }
+        }
     }
 }

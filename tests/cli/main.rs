@@ -3,6 +3,8 @@
 mod common;
 mod errors;
 mod exact_files;
+mod fio_compare;
+mod io;
 mod plan;
 mod properties;
 mod qualify;

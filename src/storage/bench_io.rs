@@ -1,0 +1,276 @@
+//! `cryocap bench io` from end to end: find or write the stack, run each
+//! pattern, delete what was written (also on error and Ctrl-C), and gather
+//! one report.
+
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+
+use super::direct_io::{self, Alignment};
+use super::fio::{self, FioJobs};
+use super::read_bench::{self, BenchError, RunSpec, StackSet};
+use super::stack_writer::{self, StackError};
+use super::{interrupt, progress};
+use crate::config::BenchIoConfig;
+use crate::config::bench_io::Source;
+use crate::results::SCHEMA_VERSION;
+use crate::results::bench_io::{BenchIoReport, FeedRow, GpuFeed, StackRead};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchIoError {
+    #[error("--dir {0}: the directory does not exist")]
+    NoDir(PathBuf),
+    #[error("--dir {path}: cannot list it: {source}")]
+    ListDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("--dir {0}: no .mrc or .mrcs files there; write some with --create N --box B")]
+    NoFiles(PathBuf),
+    #[error("{0}: no such file")]
+    NoFile(PathBuf),
+    #[error(
+        "{0}: is a block device; bench io reads MRC files only (raw-device reads are not supported yet)"
+    )]
+    BlockDevice(PathBuf),
+    #[error("{0}: not a regular file")]
+    NotFile(PathBuf),
+    #[error(transparent)]
+    Stack(#[from] StackError),
+    #[error(transparent)]
+    Bench(#[from] BenchError),
+    #[error("--emit-fio {path}: cannot write: {source}")]
+    Fio {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Deletes the files it holds when dropped: on success, error or Ctrl-C.
+struct Scratch(Vec<PathBuf>);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+fn is_stack_name(p: &Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("mrcs") || e.eq_ignore_ascii_case("mrc"))
+}
+
+/// The .mrc/.mrcs files of `dir`, sorted by name.
+pub fn stack_files(dir: &Path) -> Result<Vec<PathBuf>, BenchIoError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => BenchIoError::NoDir(dir.to_path_buf()),
+        _ => BenchIoError::ListDir {
+            path: dir.to_path_buf(),
+            source: e,
+        },
+    })?;
+    let mut files = Vec::new();
+    for e in rd {
+        let e = e.map_err(|source| BenchIoError::ListDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let p = e.path();
+        if is_stack_name(&p) && e.file_type().is_ok_and(|t| t.is_file()) {
+            files.push(p);
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        return Err(BenchIoError::NoFiles(dir.to_path_buf()));
+    }
+    Ok(files)
+}
+
+fn check_files(files: &[PathBuf]) -> Result<(), BenchIoError> {
+    for f in files {
+        let t = std::fs::metadata(f)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => BenchIoError::NoFile(f.clone()),
+                _ => BenchIoError::Bench(BenchError::Open {
+                    path: f.clone(),
+                    source: e,
+                }),
+            })?
+            .file_type();
+        if t.is_block_device() {
+            return Err(BenchIoError::BlockDevice(f.clone()));
+        }
+        if !t.is_file() {
+            return Err(BenchIoError::NotFile(f.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Runs the benchmark the config describes.
+pub fn run(cfg: &BenchIoConfig) -> Result<BenchIoReport, BenchIoError> {
+    interrupt::install();
+    let mut notes = Vec::new();
+    let mut scratch = Scratch(Vec::new());
+    let (files, created) = match &cfg.source {
+        Source::Dir(d) => (stack_files(d)?, false),
+        Source::Files(f) => {
+            check_files(f)?;
+            (f.clone(), false)
+        }
+        Source::Create { dir, spec, reserve } => {
+            let total = stack_writer::total_bytes(spec);
+            let pb = progress::bar(total, true, cfg.quiet, "writing stack");
+            let written = stack_writer::write_stack(dir, spec, *reserve, &|b| pb.set_position(b))?;
+            pb.finish_and_clear();
+            scratch.0 = written.clone();
+            notes.push(format!(
+                "the stack was written for this run ({} files) and deleted afterwards",
+                written.len()
+            ));
+            (written, true)
+        }
+    };
+    let set = StackSet::open(&files)?;
+    let mut align = direct_io::alignment(&files[0]);
+    if let Some(a) = cfg.align {
+        align = Alignment {
+            offset: a,
+            memory: a.max(align.memory),
+            source: "--align".to_string(),
+        };
+    }
+    if let Some(path) = &cfg.emit_fio {
+        let fio_offset = set
+            .files
+            .iter()
+            .map(|f| f.header.data_offset() / align.offset * align.offset)
+            .min()
+            .unwrap_or(0);
+        let text = fio::job_file(&FioJobs {
+            files: files.clone(),
+            block_bytes: set.particle_bytes().div_ceil(align.offset) * align.offset,
+            offset_bytes: fio_offset,
+            size_bytes: set
+                .files
+                .iter()
+                .map(|f| (f.file_bytes - fio_offset) / align.offset * align.offset)
+                .min()
+                .unwrap_or(0),
+            patterns: cfg.patterns.clone(),
+            threads: cfg.threads,
+            queue_depth: cfg.queue_depth,
+            direct: cfg.direct,
+            passes: cfg.passes,
+            duration_s: cfg.duration.map(|d| d.as_secs_f64()),
+        });
+        write_atomic(path, &text).map_err(|source| BenchIoError::Fio {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    let mut runs = Vec::new();
+    for pattern in &cfg.patterns {
+        let passes = pattern.passes(cfg.passes);
+        let planned = if cfg.duration.is_some() {
+            0
+        } else {
+            u64::from(passes) * per_pass(set.particle_count(), pattern)
+        };
+        let pb = progress::bar(planned, false, cfg.quiet, &pattern.label());
+        let spec = RunSpec {
+            pattern: *pattern,
+            threads: cfg.threads,
+            queue_depth: cfg.queue_depth,
+            direct: cfg.direct,
+            passes: cfg.passes,
+            duration: cfg.duration,
+            warmup: cfg.warmup,
+            seed: cfg.seed,
+        };
+        let r = read_bench::run(&set, &spec, &align, &|done, _| pb.set_position(done))?;
+        pb.finish_and_clear();
+        runs.push(r);
+    }
+    if let Some(r) = runs.iter().find(|r| r.direct_fallback.is_some()) {
+        notes.push(format!(
+            "O_DIRECT was not used: {}",
+            r.direct_fallback.clone().unwrap_or_default()
+        ));
+    }
+    if !cfg.direct {
+        notes.push(
+            "buffered reads: each file's cached pages were dropped (posix_fadvise DONTNEED) \
+             before each pass; pages cached by other processes may still be hit"
+                .to_string(),
+        );
+    }
+    let total_bytes = set.total_particle_bytes();
+    let per_pass_s = runs
+        .iter()
+        .map(|r| r.seconds / r.passes.max(1e-9))
+        .fold(0.0, f64::max);
+    if per_pass_s < 1.0 && cfg.duration.is_none() {
+        notes.push(format!(
+            "a pass took under a second ({:.2} s at most): figures this short are noisy; use a larger stack, more --passes or --duration",
+            per_pass_s
+        ));
+    }
+    let feed = cfg.gpu_rate.map(|rate| GpuFeed {
+        gpu_particles_per_second: rate,
+        gpus: cfg.gpus,
+        per_run: runs
+            .iter()
+            .map(|r| {
+                let fed = r.particles_per_second / rate;
+                FeedRow {
+                    pattern: r.pattern.clone(),
+                    gpus_fed: fed,
+                    enough: cfg.gpus.map(|g| fed >= f64::from(g)),
+                }
+            })
+            .collect(),
+    });
+    Ok(BenchIoReport {
+        schema_version: SCHEMA_VERSION,
+        stack: StackRead {
+            files: files.len(),
+            particles: set.particle_count(),
+            particle_bytes: set.particle_bytes(),
+            bytes: total_bytes,
+            created,
+            alignment: align.offset,
+            alignment_source: align.source.clone(),
+        },
+        engine: format!(
+            "{} reader thread(s) (threads × queue depth), each one synchronous pread per particle",
+            cfg.threads * cfg.queue_depth
+        ),
+        runs,
+        feed,
+        notes,
+    })
+}
+
+fn per_pass(n: u64, p: &super::patterns::Pattern) -> u64 {
+    match p {
+        super::patterns::Pattern::Subset(f) => ((n as f64 * f).round() as u64).clamp(1, n),
+        _ => n,
+    }
+}
+
+/// Writes `text` to `path` through a temporary file in the same directory.
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
