@@ -146,16 +146,25 @@ pub fn recommend(rows: &[CopyBenchRow]) -> (u32, String) {
         .iter()
         .filter(|r| r.median_bytes_per_s >= best * (1.0 - NEAR_BEST))
         .min_by_key(|r| r.threads);
+    let most = rows.iter().map(|r| r.threads).max().unwrap_or(0);
     match pick {
         Some(r) => (
             r.threads,
-            format!(
-                "{} thread(s) copy at {} (median), within {:.0}% of the best median ({}); more threads add little here",
-                r.threads,
-                units::rate_decimal(r.median_bytes_per_s),
-                NEAR_BEST * 100.0,
-                units::rate_decimal(best)
-            ),
+            if r.threads == most && rows.len() > 1 {
+                format!(
+                    "{} threads, the most tried, copy fastest ({} median); try more with --threads",
+                    r.threads,
+                    units::rate_decimal(r.median_bytes_per_s)
+                )
+            } else {
+                format!(
+                    "{} thread(s) copy at {} (median), within {:.0}% of the best median ({}); more threads add little here",
+                    r.threads,
+                    units::rate_decimal(r.median_bytes_per_s),
+                    NEAR_BEST * 100.0,
+                    units::rate_decimal(best)
+                )
+            },
         ),
         None => (2, "no measurement; CryoSPARC's default is 2".into()),
     }

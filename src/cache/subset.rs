@@ -127,7 +127,14 @@ fn guess_data_dir(file: &Path, first: &str) -> (PathBuf, bool) {
         if d.join(first).is_file() {
             return (d.to_path_buf(), true);
         }
-        dir = d.parent().filter(|p| !p.as_os_str().is_empty());
+        dir = match d.parent() {
+            Some(p) if p.as_os_str().is_empty() => Some(Path::new(".")),
+            Some(p) => Some(p),
+            None => None,
+        };
+        if dir == Some(d) {
+            break;
+        }
     }
     (start, false)
 }
