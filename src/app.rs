@@ -42,6 +42,8 @@ pub enum AppError {
     Output(#[from] std::io::Error),
     #[error("could not encode the results as JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
     #[error("--format {0} is not available for this command")]
     Unsupported(&'static str),
     #[error(transparent)]
@@ -72,6 +74,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, AppError> {
             Ok(Outcome::Ok)
         }
         Command::Catalog(args) => catalog(&args, out),
+        Command::Cache(args) => {
+            crate::cache::commands::run(&args.command, out)?;
+            Ok(Outcome::Ok)
+        }
         Command::Qualify(args) => qualify(&args, out),
         Command::Compare(args) => compare(&args, out),
         Command::History(args) => history(&args, out),

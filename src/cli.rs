@@ -23,6 +23,10 @@ pub enum Command {
     Plan(Box<PlanArgs>),
     /// List the data cryocap ships: GPUs, storage tiers, datasets, VRAM job models, SSD sizes.
     Catalog(CatalogArgs),
+    /// SSD cache planning: replay a job trace against a cache (or a range of
+    /// SSD sizes), generate a workload trace, size a particle subset, and
+    /// measure cache-fill copy threads.
+    Cache(CacheArgs),
     /// Measure this node, hold it against a requirement profile, and report.
     Qualify(Box<QualifyArgs>),
     /// Compare results against a baseline (or the history); exit 1 on regression.
@@ -362,6 +366,148 @@ pub struct BenchIoArgs {
     pub emit_fio: Option<std::path::PathBuf>,
     /// No progress bar.
     #[arg(long, short)]
+    pub quiet: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+}
+
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    #[command(subcommand)]
+    pub command: CacheCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Replay a job trace (CSV: job,start_s,duration_s,stack,bytes) against an
+    /// SSD cache, or with --sweep against a range of SSD sizes.
+    Simulate(Box<CacheSimulateArgs>),
+    /// Generate a realistic job trace (seeded) when a lab has none.
+    Workload(CacheWorkloadArgs),
+    /// Stack files a RELION .star or cryoSPARC .cs particle list references:
+    /// bytes the cache copies versus the subset alone.
+    Subset(CacheSubsetArgs),
+    /// Copy real stack files the way a cache fill does, with 1, 2, 4, ...
+    /// threads, and recommend CRYOSPARC_CACHE_NUM_THREADS.
+    CopyBench(CopyBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CacheSimulateArgs {
+    /// Job trace CSV with header job,start_s,duration_s,stack,bytes.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<std::path::PathBuf>,
+    /// SSD drive size, e.g. 2TB.
+    #[arg(long, allow_negative_numbers = true, value_name = "SIZE")]
+    pub ssd: Option<String>,
+    /// Range of SSD sizes to simulate, e.g. 250GB..8TB.
+    #[arg(long, allow_negative_numbers = true, value_name = "LO..HI")]
+    pub sweep: Option<String>,
+    /// Sizes in a sweep, log-spaced [default: 16].
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub steps: Option<String>,
+    /// Cache quota (CryoSPARC --ssdquota) in MB, or with a unit.
+    #[arg(long, allow_negative_numbers = true, value_name = "MB")]
+    pub quota: Option<String>,
+    /// Space to keep free (CryoSPARC --ssdreserve) in MB, or with a unit [default: 10000].
+    #[arg(long, allow_negative_numbers = true, value_name = "MB")]
+    pub reserve: Option<String>,
+    /// Bytes on the SSD held by files the cache does not own, e.g. 200GB [default: 0].
+    #[arg(long, allow_negative_numbers = true, value_name = "SIZE")]
+    pub foreign: Option<String>,
+    /// Days an unused cached file is kept [default: 30].
+    #[arg(long, allow_negative_numbers = true, value_name = "D")]
+    pub lifetime_days: Option<String>,
+    /// Cache fill rate per job, e.g. 500MB/s [default: 500MB/s].
+    #[arg(long, allow_negative_numbers = true, value_name = "RATE")]
+    pub copy_rate: Option<String>,
+    /// Take the copy rate from `cryocap cache copy-bench --format json` output.
+    #[arg(long, value_name = "FILE")]
+    pub copy_rate_from: Option<std::path::PathBuf>,
+    /// How much worse than the best size a recommended size may be, in % [default: 5].
+    #[arg(long, allow_negative_numbers = true, value_name = "PCT")]
+    pub margin: Option<String>,
+    /// Where to write the sweep's SVG chart [default: cache-sweep.svg].
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<std::path::PathBuf>,
+    /// Threads for a sweep [default: all cores].
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub threads: Option<String>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+}
+
+#[derive(Debug, Args)]
+pub struct CacheWorkloadArgs {
+    /// Projects in the lab [default: 6].
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub projects: Option<String>,
+    /// Days the projects start over [default: 60].
+    #[arg(long, allow_negative_numbers = true, value_name = "D")]
+    pub days: Option<String>,
+    /// Random seed; the same seed gives the same trace [default: 1].
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub seed: Option<String>,
+    /// Particles per stack file, as extraction writes them [default: 1000].
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub particles_per_file: Option<String>,
+    /// Write the trace here (atomically) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CacheSubsetArgs {
+    /// A RELION particles .star file or a cryoSPARC .cs file.
+    #[arg(value_name = "FILE")]
+    pub file: std::path::PathBuf,
+    /// Directory the stack paths are relative to (the RELION or CryoSPARC
+    /// project directory) [default: the first of FILE's directory and its
+    /// parents that holds the first stack].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Particles per file when the subset is consolidated [default: 1000].
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub particles_per_file: Option<String>,
+    /// Check whether the stacks and the subset fit this SSD, e.g. 1TB.
+    #[arg(long, allow_negative_numbers = true, value_name = "SIZE")]
+    pub ssd: Option<String>,
+    /// Cache quota in MB, or with a unit (with --ssd).
+    #[arg(long, allow_negative_numbers = true, value_name = "MB")]
+    pub quota: Option<String>,
+    /// Space to keep free in MB, or with a unit (with --ssd) [default: 10000].
+    #[arg(long, allow_negative_numbers = true, value_name = "MB")]
+    pub reserve: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+}
+
+#[derive(Debug, Args)]
+pub struct CopyBenchArgs {
+    /// Directory of stack files to copy (read only; not changed).
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<std::path::PathBuf>,
+    /// Directory on the cache SSD; copies go to a temporary folder inside it
+    /// and are removed.
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<std::path::PathBuf>,
+    /// Thread counts to try [default: 1,2,4,8].
+    #[arg(long, allow_negative_numbers = true, value_name = "N,N,...")]
+    pub threads: Option<String>,
+    /// Repeats per thread count [default: 3].
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub repeats: Option<String>,
+    /// Free space to leave on the --to file system [default: 1GiB].
+    #[arg(long, allow_negative_numbers = true, value_name = "SIZE")]
+    pub reserve: Option<String>,
+    /// No progress bar.
+    #[arg(long)]
     pub quiet: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]

@@ -4,6 +4,7 @@
 //! and calls [`app::run`]. See DESIGN notes in the README for the layout.
 
 pub mod app;
+pub mod cache;
 pub mod cli;
 pub mod compare;
 pub mod config;

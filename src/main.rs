@@ -6,7 +6,12 @@ use cryocap::app::{self, AppError, Outcome};
 use cryocap::cli::Cli;
 
 fn is_broken_pipe(e: &AppError) -> bool {
-    matches!(e, AppError::Output(io) if io.kind() == io::ErrorKind::BrokenPipe)
+    match e {
+        AppError::Output(io) | AppError::Cache(cryocap::cache::CacheError::Output(io)) => {
+            io.kind() == io::ErrorKind::BrokenPipe
+        }
+        _ => false,
+    }
 }
 
 fn main() -> ExitCode {

@@ -3,20 +3,27 @@
 
 use crate::results::PlanReport;
 
-struct Rows(csv::Writer<Vec<u8>>);
+pub(crate) struct Rows(csv::Writer<Vec<u8>>);
 
 impl Rows {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let mut w = csv::Writer::from_writer(Vec::new());
         let _ = w.write_record(["section", "item", "metric", "value", "unit"]);
         Rows(w)
     }
-    fn add(&mut self, section: &str, item: &str, metric: &str, value: impl ToString, unit: &str) {
+    pub(crate) fn add(
+        &mut self,
+        section: &str,
+        item: &str,
+        metric: &str,
+        value: impl ToString,
+        unit: &str,
+    ) {
         let _ = self
             .0
             .write_record([section, item, metric, &value.to_string(), unit]);
     }
-    fn finish(self) -> String {
+    pub(crate) fn finish(self) -> String {
         String::from_utf8(self.0.into_inner().unwrap_or_default()).unwrap_or_default()
     }
 }

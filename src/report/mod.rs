@@ -2,6 +2,7 @@
 //! from a format-neutral [`Document`] built from the results; JSON is the
 //! model itself; CSV is the model's numbers in long form.
 
+pub mod cache_doc;
 pub mod catalog_doc;
 pub mod charts;
 pub mod compare_doc;

@@ -1,6 +1,7 @@
 //! The one results model every output format is written from. JSON output is
 //! this model serialised; scripts read it back with the same types.
 
+pub mod cache;
 pub mod file;
 pub mod metrics;
 pub mod plan;

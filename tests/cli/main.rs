@@ -1,10 +1,12 @@
 //! Integration tests: one test binary, driving the real `cryocap` binary.
 
+mod cache;
 mod common;
 mod errors;
 mod exact_files;
 mod fio_compare;
 mod io;
+mod parser_fuzz;
 mod plan;
 mod properties;
 mod qualify;
