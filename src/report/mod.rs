@@ -7,6 +7,7 @@ pub mod charts;
 pub mod compare_doc;
 pub mod csv_out;
 pub mod document;
+pub mod fleet_doc;
 pub mod plan_doc;
 pub mod qualify_doc;
 pub mod values;

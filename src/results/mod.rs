@@ -2,6 +2,7 @@
 //! this model serialised; scripts read it back with the same types.
 
 pub mod file;
+pub mod fleet;
 pub mod metrics;
 pub mod plan;
 pub mod qualify;

@@ -3,6 +3,7 @@
 mod common;
 mod errors;
 mod exact_files;
+mod fleet;
 mod plan;
 mod properties;
 mod qualify;
