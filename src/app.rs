@@ -55,6 +55,8 @@ pub enum AppError {
     #[error("{0}")]
     Input(String),
     #[error(transparent)]
+    Fleet(#[from] crate::fleet::FleetError),
+    #[error(transparent)]
     Stack(#[from] crate::storage::stack_writer::StackError),
     #[error(transparent)]
     Mrc(#[from] crate::storage::mrc::MrcError),
@@ -82,6 +84,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, AppError> {
         Command::Compare(args) => compare(&args, out),
         Command::History(args) => history(&args, out),
         Command::Report(args) => report_cmd(&args, out),
+        Command::Fleet(args) => fleet(&args, out),
         Command::Stack(StackCommand::Create(args)) => {
             let cfg = crate::config::StackCreateConfig::from_args(&args)?;
             let r = crate::storage::stack_cmd::create(&cfg)?;
@@ -177,6 +180,29 @@ fn qualify(args: &QualifyArgs, out: &mut dyn Write) -> Result<Outcome, AppError>
     } else {
         Outcome::Ok
     })
+}
+
+fn fleet(args: &crate::cli::FleetArgs, out: &mut dyn Write) -> Result<Outcome, AppError> {
+    use crate::cli::FleetCommand;
+    use crate::config::fleet::{FleetReportConfig, FleetSubmitConfig};
+    use crate::fleet::command;
+    let (outcome, text) = match &args.command {
+        FleetCommand::Submit(a) => command::submit(&FleetSubmitConfig::from_args(a)?)?,
+        FleetCommand::Report(a) => {
+            let outputs = command::ReportOutputs {
+                html: a.report.as_deref(),
+                markdown: a.markdown.as_deref(),
+                json: a.json.as_deref(),
+                format: match a.format.into() {
+                    Format::Csv => return Err(AppError::Unsupported("csv")),
+                    f => f,
+                },
+            };
+            command::report(&FleetReportConfig::from_args(a)?, &outputs)?
+        }
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(outcome)
 }
 
 fn parse_threshold(text: Option<&str>) -> Result<f64, AppError> {

@@ -35,6 +35,8 @@ pub enum Command {
     History(HistoryArgs),
     /// Render a results JSON file again, as HTML, Markdown, CSV or a table.
     Report(ReportArgs),
+    /// Qualify every node of a Slurm cluster through a job array, and merge the results.
+    Fleet(FleetArgs),
     /// Write real MRC2014 particle stacks of seeded noise, or check existing ones.
     #[command(subcommand)]
     Stack(StackCommand),
@@ -510,6 +512,74 @@ pub struct CopyBenchArgs {
     #[arg(long)]
     pub quiet: bool,
     /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    #[command(subcommand)]
+    pub command: FleetCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// Submit a Slurm job array that runs `cryocap qualify` once on each node,
+    /// wait for it, and report.
+    Submit(Box<FleetSubmitArgs>),
+    /// Merge the per-node results in a shared directory into one fleet report.
+    Report(FleetReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FleetSubmitArgs {
+    /// Shared directory every node can write: results land in DIR/<node>.json.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: std::path::PathBuf,
+    /// Nodes to qualify, as a Slurm host list: gpu[01-04],gpu07.
+    #[arg(long, value_name = "LIST")]
+    pub nodes: Option<String>,
+    /// Qualify every node of this Slurm partition.
+    #[arg(long, value_name = "NAME")]
+    pub partition: Option<String>,
+    /// GPUs each task asks for (`--gres=gpu:N`).
+    #[arg(long, value_name = "N")]
+    pub gpus_per_node: Option<String>,
+    /// Slurm time limit of each task: 30, 00:30:00, 1-00:00:00.
+    #[arg(long, value_name = "LIMIT")]
+    pub time: Option<String>,
+    /// How long to wait for all tasks to end [default: 1h].
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Print the job script and the sbatch command instead of submitting.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// No progress on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Options for `cryocap qualify` on each node, after `--`.
+    #[arg(last = true, value_name = "QUALIFY OPTIONS")]
+    pub qualify_args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetReportArgs {
+    /// The shared directory given to `fleet submit --out-dir`.
+    #[arg(value_name = "SHARED_DIR")]
+    pub dir: std::path::PathBuf,
+    /// Write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<std::path::PathBuf>,
+    /// Write the report as Markdown to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<std::path::PathBuf>,
+    /// Write the merged results as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<std::path::PathBuf>,
+    /// Flag nodes more than this much worse than the fleet median [default: 20%].
+    #[arg(long, value_name = "PERCENT")]
+    pub margin: Option<String>,
+    /// Format of what is printed on stdout (table, markdown or json).
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
 }

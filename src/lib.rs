@@ -9,6 +9,7 @@ pub mod cli;
 pub mod compare;
 pub mod config;
 pub mod datasets;
+pub mod fleet;
 pub mod history;
 pub mod host;
 pub mod metadata;

@@ -2,6 +2,7 @@
 //! module sees clap; everything below it can trust what it is given.
 
 pub mod cache;
+pub mod fleet;
 pub mod plan;
 pub mod qualify;
 

@@ -8,6 +8,7 @@ pub mod charts;
 pub mod compare_doc;
 pub mod csv_out;
 pub mod document;
+pub mod fleet_doc;
 pub mod io_doc;
 pub mod plan_doc;
 pub mod qualify_doc;

@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod file;
+pub mod fleet;
 pub mod metrics;
 pub mod plan;
 pub mod qualify;

@@ -5,6 +5,7 @@ mod common;
 mod errors;
 mod exact_files;
 mod fio_compare;
+mod fleet;
 mod io;
 mod parser_fuzz;
 mod plan;

@@ -1,0 +1,28 @@
+//! Fleet qualification through Slurm: one job-array task per node runs
+//! `cryocap qualify` and writes `SHARED_DIR/<node>.json`; the results are
+//! merged into one fleet report. Slurm does the distribution; cryocap only
+//! writes the script, submits it, reads the task states and merges.
+
+pub mod command;
+pub mod hostlist;
+pub mod report;
+pub mod script;
+pub mod slurm;
+
+/// Everything that stops a fleet command (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    #[error(transparent)]
+    Slurm(#[from] slurm::SlurmError),
+    #[error(transparent)]
+    Report(#[from] report::FleetReportError),
+    #[error(transparent)]
+    Write(#[from] crate::output::WriteError),
+    #[error("{path}: {reason}")]
+    Dir {
+        path: std::path::PathBuf,
+        reason: String,
+    },
+    #[error("{0}")]
+    Other(String),
+}

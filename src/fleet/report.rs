@@ -1,0 +1,421 @@
+//! Merging `SHARED_DIR/<node>.json` qualify results into one fleet report:
+//! nodes × checks, each metric's spread, outliers below the fleet median,
+//! and what became of every task of the job.
+
+use std::path::{Path, PathBuf};
+
+use super::script::fleet_dir;
+use super::slurm::{self, TaskState};
+use crate::qualify::check::Verdict;
+use crate::results::SCHEMA_VERSION;
+use crate::results::fleet::{
+    CheckColumn, FleetReport, MetricSpread, NodeRow, Outlier, Submission, TaskOutcome, TaskRow,
+};
+use crate::results::metrics::{Better, median};
+use crate::results::qualify::QualifyReport;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FleetReportError {
+    #[error("{path}: cannot read the shared directory: {source}")]
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot read the fleet submission record: {reason}")]
+    Submission { path: PathBuf, reason: String },
+    #[error(
+        "{path} holds no qualify results (*.json) and no fleet submission; give the --out-dir of `cryocap fleet submit`"
+    )]
+    Empty { path: PathBuf },
+}
+
+/// The submission record's path inside a shared directory.
+pub fn submission_path(out_dir: &Path) -> PathBuf {
+    fleet_dir(out_dir).join("submission.json")
+}
+
+pub fn read_submission(out_dir: &Path) -> Result<Option<Submission>, FleetReportError> {
+    let path = submission_path(out_dir);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(FleetReportError::Submission {
+                path,
+                reason: e.to_string(),
+            });
+        }
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| FleetReportError::Submission {
+            path,
+            reason: e.to_string(),
+        })
+}
+
+/// Qualify results by file name, and the files skipped with why.
+pub type DirResults = (Vec<(String, QualifyReport)>, Vec<String>);
+
+/// Reads every `*.json` in the directory that is a qualify result; other
+/// files are listed as skipped with the reason.
+pub fn read_results(out_dir: &Path) -> Result<DirResults, FleetReportError> {
+    let dir_err = |source| FleetReportError::Dir {
+        path: out_dir.to_path_buf(),
+        source,
+    };
+    let mut names: Vec<String> = std::fs::read_dir(out_dir)
+        .map_err(dir_err)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json") && !n.starts_with('.'))
+        .collect();
+    names.sort();
+    let (mut results, mut skipped) = (Vec::new(), Vec::new());
+    for name in names {
+        let text = match std::fs::read_to_string(out_dir.join(&name)) {
+            Ok(t) => t,
+            Err(e) => {
+                skipped.push(format!("{name}: cannot read: {e}"));
+                continue;
+            }
+        };
+        match serde_json::from_str::<QualifyReport>(&text) {
+            Ok(r) if r.kind == "qualify" && r.schema_version == SCHEMA_VERSION => {
+                results.push((name, r))
+            }
+            Ok(r) => skipped.push(format!(
+                "{name}: a {} file of schema {}, not qualify results of schema {SCHEMA_VERSION}",
+                r.kind, r.schema_version
+            )),
+            Err(e) => skipped.push(format!("{name}: not qualify results ({e})")),
+        }
+    }
+    Ok((results, skipped))
+}
+
+/// How a task came out, from its final state and whether its node's
+/// results file is there.
+pub fn outcome(state: &TaskState, has_result: bool) -> TaskOutcome {
+    if !slurm::is_final(&state.state) {
+        TaskOutcome::NotFinished
+    } else if state.state == "COMPLETED" && has_result {
+        TaskOutcome::Ran
+    } else if state.ran_on.is_empty() && state.state != "COMPLETED" {
+        TaskOutcome::NeverRan
+    } else {
+        TaskOutcome::Failed
+    }
+}
+
+/// Metrics that say how fast a node is (not facts such as core counts or
+/// disk sizes, where "below the median" is a different node, not a slow one).
+fn is_performance(unit: &str) -> bool {
+    matches!(
+        unit,
+        "bytes_per_second" | "seconds" | "particles_per_second" | "flops" | "bits_per_second"
+    )
+}
+
+/// Merges results (file name, report) and the job record into the report.
+pub fn merge(
+    dir: &str,
+    results: &[(String, QualifyReport)],
+    submission: Option<&Submission>,
+    logs: &dyn Fn(u64, u32) -> Option<String>,
+    margin: f64,
+    skipped: Vec<String>,
+) -> FleetReport {
+    let mut checks: Vec<CheckColumn> = Vec::new();
+    for (_, r) in results {
+        for c in &r.checks {
+            if !checks.iter().any(|k| k.id == c.id) {
+                checks.push(CheckColumn {
+                    id: c.id.clone(),
+                    label: c.label.clone(),
+                });
+            }
+        }
+    }
+    let nodes: Vec<NodeRow> = results
+        .iter()
+        .map(|(file, r)| NodeRow {
+            node: r.node.clone(),
+            file: file.clone(),
+            verdicts: checks
+                .iter()
+                .map(|k| r.checks.iter().find(|c| c.id == k.id).map(|c| c.verdict))
+                .collect(),
+            failed_checks: r
+                .checks
+                .iter()
+                .filter(|c| c.verdict == Verdict::Fail)
+                .count(),
+        })
+        .collect();
+
+    let mut metrics = Vec::new();
+    let mut outliers = Vec::new();
+    let mut ids: Vec<&str> = Vec::new();
+    for (_, r) in results {
+        for m in &r.metrics {
+            if !ids.contains(&m.id.as_str()) {
+                ids.push(&m.id);
+            }
+        }
+    }
+    for id in ids {
+        let per_node: Vec<(&str, &crate::results::metrics::Metric)> = results
+            .iter()
+            .filter_map(|(_, r)| {
+                r.metrics
+                    .iter()
+                    .find(|m| m.id == id && m.value.is_finite())
+                    .map(|m| (r.node.as_str(), m))
+            })
+            .collect();
+        let Some((_, first)) = per_node.first() else {
+            continue;
+        };
+        let values: Vec<f64> = per_node.iter().map(|(_, m)| m.value).collect();
+        let fleet_median = median(&values);
+        metrics.push(MetricSpread {
+            id: id.to_string(),
+            label: first.label.clone(),
+            unit: first.unit.clone(),
+            fleet_median,
+            min: values.iter().copied().fold(f64::INFINITY, f64::min),
+            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            nodes: values.len(),
+        });
+        if !is_performance(&first.unit) || per_node.len() < 2 || fleet_median == 0.0 {
+            continue;
+        }
+        for (node, m) in &per_node {
+            let shortfall = match m.better {
+                Better::Higher => (fleet_median - m.value) / fleet_median,
+                Better::Lower => (m.value - fleet_median) / fleet_median,
+            };
+            if shortfall > margin {
+                outliers.push(Outlier {
+                    node: node.to_string(),
+                    metric: id.to_string(),
+                    unit: m.unit.clone(),
+                    value: m.value,
+                    fleet_median,
+                    shortfall,
+                });
+            }
+        }
+    }
+
+    // Tasks write `<node>.json` under the name Slurm knows the node by,
+    // which may differ from the host name qualify records inside.
+    let has_result = |node: &str| {
+        let file = format!("{node}.json");
+        results.iter().any(|(f, _)| *f == file)
+    };
+    let (tasks, missing) = match submission {
+        Some(s) => {
+            let tasks: Vec<TaskRow> = s
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, node)| {
+                    let state = s
+                        .tasks
+                        .iter()
+                        .find(|t| t.task as usize == i)
+                        .cloned()
+                        .unwrap_or(TaskState {
+                            task: i as u32,
+                            state: "UNKNOWN".into(),
+                            reason: "not in the submission record".into(),
+                            ran_on: String::new(),
+                            exit_code: String::new(),
+                        });
+                    let outcome = outcome(&state, has_result(node));
+                    let log_tail = match outcome {
+                        TaskOutcome::Failed => logs(s.job_id, i as u32).unwrap_or_default(),
+                        _ => String::new(),
+                    };
+                    TaskRow {
+                        task: i as u32,
+                        node: node.clone(),
+                        state,
+                        outcome,
+                        log_tail,
+                    }
+                })
+                .collect();
+            let mut missing: Vec<String> = Vec::new();
+            for n in &s.nodes {
+                if !has_result(n) && !missing.contains(n) {
+                    missing.push(n.clone());
+                }
+            }
+            (tasks, missing)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+
+    FleetReport {
+        schema_version: SCHEMA_VERSION,
+        kind: "fleet".into(),
+        cryocap_version: env!("CARGO_PKG_VERSION").into(),
+        dir: dir.to_string(),
+        job_id: submission.map(|s| s.job_id),
+        completed_after_seconds: submission.and_then(|s| s.completed_after_seconds),
+        margin,
+        checks,
+        nodes,
+        metrics,
+        outliers,
+        tasks,
+        missing,
+        skipped,
+    }
+}
+
+/// Reads a shared directory and merges it. Task states come from the
+/// submission record; where it still shows unfinished tasks (submit timed
+/// out or was interrupted) and Slurm answers, they are read again.
+pub fn build(out_dir: &Path, margin: f64) -> Result<FleetReport, FleetReportError> {
+    let (results, skipped) = read_results(out_dir)?;
+    let mut submission = read_submission(out_dir)?;
+    if let Some(s) = submission.as_mut()
+        && s.tasks.iter().any(|t| !slurm::is_final(&t.state))
+        && let Ok(now) = slurm::task_states(s.job_id, s.nodes.len())
+    {
+        s.tasks = now;
+    }
+    if results.is_empty() && submission.is_none() {
+        return Err(FleetReportError::Empty {
+            path: out_dir.to_path_buf(),
+        });
+    }
+    let logs_dir = fleet_dir(out_dir).join("logs");
+    Ok(merge(
+        &out_dir.display().to_string(),
+        &results,
+        submission.as_ref(),
+        &|job, task| slurm::log_tail(&logs_dir, job, task),
+        margin,
+        skipped,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURE: &str = include_str!("../../tests/fixtures/qualify-vm.json");
+
+    fn node(name: &str, bandwidth_scale: f64) -> (String, QualifyReport) {
+        let mut r: QualifyReport = serde_json::from_str(FIXTURE).unwrap();
+        r.node = name.into();
+        for m in &mut r.metrics {
+            if m.id == "memory_bandwidth" {
+                m.value *= bandwidth_scale;
+            }
+        }
+        (format!("{name}.json"), r)
+    }
+
+    fn task(i: u32, state: &str, ran_on: &str) -> TaskState {
+        TaskState {
+            task: i,
+            state: state.into(),
+            reason: String::new(),
+            ran_on: ran_on.into(),
+            exit_code: "0:0".into(),
+        }
+    }
+
+    #[test]
+    fn slow_node_is_an_outlier_and_tasks_are_classified() {
+        let results = vec![node("a", 1.0), node("b", 1.02), node("c", 0.7)];
+        let sub = Submission {
+            schema_version: SCHEMA_VERSION,
+            kind: "fleet-submission".into(),
+            job_id: 9,
+            nodes: ["a", "b", "c", "d", "e"].map(String::from).to_vec(),
+            submitted_at: 0,
+            completed_after_seconds: Some(3.0),
+            tasks: vec![
+                task(0, "COMPLETED", "a"),
+                task(1, "COMPLETED", "b"),
+                task(2, "COMPLETED", "c"),
+                task(3, "FAILED", "d"),
+                task(4, "CANCELLED", ""),
+            ],
+        };
+        let logs = |job: u64, t: u32| Some(format!("log of {job}_{t}"));
+        let r = merge("dir", &results, Some(&sub), &logs, 0.2, vec![]);
+        assert_eq!(r.nodes.len(), 3);
+        assert_eq!(r.checks.len(), results[0].1.checks.len());
+        assert_eq!(r.outliers.len(), 1, "{:?}", r.outliers);
+        assert_eq!(
+            (r.outliers[0].node.as_str(), r.outliers[0].metric.as_str()),
+            ("c", "memory_bandwidth")
+        );
+        assert!((r.outliers[0].shortfall - 0.3).abs() < 1e-9);
+        let outcomes: Vec<TaskOutcome> = r.tasks.iter().map(|t| t.outcome).collect();
+        assert_eq!(
+            outcomes,
+            [
+                TaskOutcome::Ran,
+                TaskOutcome::Ran,
+                TaskOutcome::Ran,
+                TaskOutcome::Failed,
+                TaskOutcome::NeverRan
+            ]
+        );
+        assert_eq!(r.tasks[3].log_tail, "log of 9_3");
+        assert_eq!(r.missing, ["d", "e"]);
+        assert!(r.failed());
+        // Core counts and disk sizes differ between node types; never outliers.
+        assert!(
+            r.outliers
+                .iter()
+                .all(|o| o.unit != "cores" && o.unit != "bytes")
+        );
+        // A wider margin lets the slow node pass.
+        let wide = merge("dir", &results, None, &logs, 0.35, vec![]);
+        assert!(wide.outliers.is_empty() && wide.tasks.is_empty());
+    }
+
+    #[test]
+    fn outcomes() {
+        assert_eq!(
+            outcome(&task(0, "RUNNING", "a"), false),
+            TaskOutcome::NotFinished
+        );
+        assert_eq!(
+            outcome(&task(0, "COMPLETED", "a"), false),
+            TaskOutcome::Failed
+        );
+        assert_eq!(outcome(&task(0, "TIMEOUT", "a"), true), TaskOutcome::Failed);
+        assert_eq!(
+            outcome(&task(0, "UNKNOWN", ""), false),
+            TaskOutcome::NeverRan
+        );
+    }
+
+    #[test]
+    fn reads_only_qualify_results() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("n1.json"), FIXTURE).unwrap();
+        std::fs::write(dir.path().join("junk.json"), "{").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
+        let (res, skipped) = read_results(dir.path()).unwrap();
+        assert_eq!(res.len(), 1);
+        assert_eq!(skipped.len(), 1);
+        assert!(skipped[0].starts_with("junk.json: not qualify results"));
+        let empty = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            build(empty.path(), 0.2),
+            Err(FleetReportError::Empty { .. })
+        ));
+    }
+}

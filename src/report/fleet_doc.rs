@@ -1,0 +1,229 @@
+//! The fleet report as a document: nodes × checks, outliers, the spread of
+//! each metric, and what became of every Slurm task.
+
+use super::document::{Align, Block, Document, Section};
+use super::values::value;
+use crate::results::fleet::{FleetReport, TaskOutcome};
+
+fn outcome_label(o: TaskOutcome) -> &'static str {
+    match o {
+        TaskOutcome::Ran => "ran",
+        TaskOutcome::Failed => "FAILED",
+        TaskOutcome::NeverRan => "never ran",
+        TaskOutcome::NotFinished => "not finished",
+    }
+}
+
+fn percent(f: f64) -> String {
+    format!("{:.0}%", f * 100.0)
+}
+
+fn title(r: &FleetReport) -> String {
+    let job = r
+        .job_id
+        .map_or(String::new(), |j| format!(", Slurm job {j}"));
+    format!("cryocap fleet report: {} node results{job}", r.nodes.len())
+}
+
+fn summary(r: &FleetReport) -> Section {
+    let count = |o: TaskOutcome| r.tasks.iter().filter(|t| t.outcome == o).count();
+    let mut pairs = vec![("results from".to_string(), r.dir.clone())];
+    if !r.tasks.is_empty() {
+        pairs.push((
+            "tasks".into(),
+            format!(
+                "{} asked, {} ran, {} failed, {} never ran, {} not finished",
+                r.tasks.len(),
+                count(TaskOutcome::Ran),
+                count(TaskOutcome::Failed),
+                count(TaskOutcome::NeverRan),
+                count(TaskOutcome::NotFinished)
+            ),
+        ));
+    }
+    if let Some(s) = r.completed_after_seconds {
+        pairs.push((
+            "submission to completion".into(),
+            format!(
+                "{} (sbatch's answer until every task had ended)",
+                crate::units::duration(s)
+            ),
+        ));
+    }
+    pairs.push((
+        "nodes failing a check".into(),
+        format!(
+            "{} of {}",
+            r.nodes.iter().filter(|n| n.failed_checks > 0).count(),
+            r.nodes.len()
+        ),
+    ));
+    pairs.push((
+        "outliers".into(),
+        format!(
+            "{} (more than {} worse than the fleet median)",
+            r.outliers.len(),
+            percent(r.margin)
+        ),
+    ));
+    Section::new("").with(Block::Pairs(pairs))
+}
+
+fn checks_table(r: &FleetReport) -> Section {
+    let mut headers = vec!["node".to_string()];
+    headers.extend(r.checks.iter().map(|c| c.label.clone()));
+    headers.push("file".into());
+    let rows = r
+        .nodes
+        .iter()
+        .map(|n| {
+            let mut row = vec![n.node.clone()];
+            row.extend(
+                n.verdicts
+                    .iter()
+                    .map(|v| v.map_or("-".to_string(), |v| v.label().to_string())),
+            );
+            row.push(n.file.clone());
+            row
+        })
+        .collect();
+    let align = vec![Align::Left; headers.len()];
+    Section::new("Nodes by checks").with(Block::Table {
+        headers,
+        align,
+        rows,
+    })
+}
+
+fn outliers(r: &FleetReport) -> Section {
+    let title = format!(
+        "Outliers: more than {} worse than the fleet median",
+        percent(r.margin)
+    );
+    if r.outliers.is_empty() {
+        return Section::new(title).with(Block::Text(
+            "None: every node is within the margin on every speed metric.".into(),
+        ));
+    }
+    let rows = r
+        .outliers
+        .iter()
+        .map(|o| {
+            vec![
+                o.node.clone(),
+                o.metric.clone(),
+                value(&o.unit, &o.metric, o.value),
+                value(&o.unit, &o.metric, o.fleet_median),
+                percent(o.shortfall),
+            ]
+        })
+        .collect();
+    Section::new(title).with(Block::Table {
+        headers: ["node", "metric", "node's value", "fleet median", "worse by"]
+            .map(String::from)
+            .to_vec(),
+        align: vec![
+            Align::Left,
+            Align::Left,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+        ],
+        rows,
+    })
+}
+
+fn metrics(r: &FleetReport) -> Section {
+    let rows = r
+        .metrics
+        .iter()
+        .map(|m| {
+            vec![
+                m.label.clone(),
+                m.nodes.to_string(),
+                value(&m.unit, &m.id, m.fleet_median),
+                value(&m.unit, &m.id, m.min),
+                value(&m.unit, &m.id, m.max),
+            ]
+        })
+        .collect();
+    Section::new("Metrics across the fleet (each node's median)")
+        .with(Block::Table {
+            headers: ["metric", "nodes", "fleet median", "lowest", "highest"]
+                .map(String::from)
+                .to_vec(),
+            align: vec![Align::Left, Align::Right, Align::Right, Align::Right, Align::Right],
+            rows,
+        })
+        .with(Block::Text(
+            "Outliers are judged on speed metrics only (rates and times), not on sizes such as cores or disk.".into(),
+        ))
+}
+
+fn tasks(r: &FleetReport) -> Option<Section> {
+    if r.tasks.is_empty() {
+        return None;
+    }
+    let rows = r
+        .tasks
+        .iter()
+        .map(|t| {
+            let note = if !t.log_tail.is_empty() {
+                t.log_tail.clone()
+            } else {
+                t.state.reason.clone()
+            };
+            vec![
+                t.task.to_string(),
+                t.node.clone(),
+                t.state.state.clone(),
+                if t.state.exit_code.is_empty() {
+                    "-".into()
+                } else {
+                    t.state.exit_code.clone()
+                },
+                outcome_label(t.outcome).to_string(),
+                note,
+            ]
+        })
+        .collect();
+    Some(
+        Section::new("Slurm tasks").with(Block::Table {
+            headers: [
+                "task",
+                "node",
+                "Slurm state",
+                "exit",
+                "outcome",
+                "reason / last log line",
+            ]
+            .map(String::from)
+            .to_vec(),
+            align: vec![
+                Align::Right,
+                Align::Left,
+                Align::Left,
+                Align::Right,
+                Align::Left,
+                Align::Left,
+            ],
+            rows,
+        }),
+    )
+}
+
+pub fn document(r: &FleetReport) -> Document {
+    let mut sections = vec![summary(r), checks_table(r), outliers(r), metrics(r)];
+    sections.extend(tasks(r));
+    if !r.missing.is_empty() {
+        sections
+            .push(Section::new("Nodes without results").with(Block::Bullets(r.missing.clone())));
+    }
+    if !r.skipped.is_empty() {
+        sections.push(Section::new("Files skipped").with(Block::Bullets(r.skipped.clone())));
+    }
+    Document {
+        title: title(r),
+        sections,
+    }
+}

@@ -1,0 +1,134 @@
+//! What `cryocap fleet submit` records about a job and what `cryocap fleet
+//! report` makes of a shared directory of per-node qualify results.
+
+use serde::{Deserialize, Serialize};
+
+use crate::fleet::slurm::TaskState;
+use crate::qualify::check::Verdict;
+
+/// Kept in `SHARED_DIR/.cryocap-fleet/submission.json`, rewritten as the job
+/// progresses, so that `fleet report` knows which nodes were asked for and
+/// how each task ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Submission {
+    pub schema_version: u32,
+    /// Always `fleet-submission`.
+    pub kind: String,
+    pub job_id: u64,
+    /// Task i qualifies nodes[i].
+    pub nodes: Vec<String>,
+    /// Seconds since the Unix epoch when sbatch accepted the job.
+    pub submitted_at: u64,
+    /// Seconds from sbatch's answer until every task had ended (None while
+    /// waiting or after a timeout).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed_after_seconds: Option<f64>,
+    /// Each task's last known state.
+    pub tasks: Vec<TaskState>,
+}
+
+/// How one task of the job came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskOutcome {
+    /// Ran and wrote its node's results.
+    Ran,
+    /// Ended without a results file (failed, timed out, or completed without writing it).
+    Failed,
+    /// Never started: cancelled while pending, or the record is gone.
+    NeverRan,
+    /// Still pending or running when the report was made.
+    NotFinished,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskRow {
+    pub task: u32,
+    pub node: String,
+    pub state: TaskState,
+    pub outcome: TaskOutcome,
+    /// The last line the task wrote to its log, for tasks that failed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub log_tail: String,
+}
+
+/// One node's qualify results, as merged into the fleet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeRow {
+    pub node: String,
+    /// The results file, relative to the shared directory.
+    pub file: String,
+    /// One verdict per check id in [`FleetReport::checks`], in that order;
+    /// None where this node's profile has no such check.
+    pub verdicts: Vec<Option<Verdict>>,
+    pub failed_checks: usize,
+}
+
+/// A check as a column of the nodes × checks table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckColumn {
+    pub id: String,
+    pub label: String,
+}
+
+/// One metric across the fleet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricSpread {
+    pub id: String,
+    pub label: String,
+    pub unit: String,
+    /// Median over nodes of each node's median.
+    pub fleet_median: f64,
+    pub min: f64,
+    pub max: f64,
+    pub nodes: usize,
+}
+
+/// A node more than the margin worse than the fleet median on a metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outlier {
+    pub node: String,
+    pub metric: String,
+    pub unit: String,
+    pub value: f64,
+    pub fleet_median: f64,
+    /// How much worse than the median, as a fraction (0.25 = 25 % worse).
+    pub shortfall: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FleetReport {
+    pub schema_version: u32,
+    /// Always `fleet`.
+    pub kind: String,
+    pub cryocap_version: String,
+    /// The shared directory the results came from, as given.
+    pub dir: String,
+    /// The job that produced them, when `fleet submit` recorded one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed_after_seconds: Option<f64>,
+    /// The outlier margin as a fraction of the fleet median.
+    pub margin: f64,
+    pub checks: Vec<CheckColumn>,
+    pub nodes: Vec<NodeRow>,
+    pub metrics: Vec<MetricSpread>,
+    pub outliers: Vec<Outlier>,
+    pub tasks: Vec<TaskRow>,
+    /// Nodes the job asked for that left no results file.
+    pub missing: Vec<String>,
+    /// Files in the directory that are not qualify results, with why.
+    pub skipped: Vec<String>,
+}
+
+impl FleetReport {
+    /// Whether anything needs a person: a failed check, a failed or
+    /// unfinished task, a missing result, or an outlier.
+    pub fn failed(&self) -> bool {
+        self.nodes.iter().any(|n| n.failed_checks > 0)
+            || self.tasks.iter().any(|t| t.outcome != TaskOutcome::Ran)
+            || !self.missing.is_empty()
+            || !self.outliers.is_empty()
+    }
+}

@@ -1,0 +1,417 @@
+//! `fleet submit` and `fleet report` through the binary. The Slurm test runs
+//! against a real cluster (scripts/slurm-local.sh start); without one it is
+//! skipped, saying so, unless CRYOCAP_REQUIRE_SLURM=1 (set by CI) makes that
+//! a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{bad_input, cryocap};
+use cryocap::results::fleet::{FleetReport, Submission, TaskOutcome};
+use cryocap::results::qualify::QualifyReport;
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/qualify-vm.json"
+);
+
+/// A directory name a shell would mangle or execute if anything were unquoted.
+const HOSTILE: &str = "fleet dir 'single' \"double\" $HOME $(touch pwned) `id`";
+
+fn fleet_json(dir: &Path) -> (Option<i32>, FleetReport) {
+    let out = cryocap()
+        .args(["fleet", "report", "--format", "json"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let r: FleetReport = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "fleet report JSON: {e}; stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code(), r)
+}
+
+#[test]
+fn dry_run_prints_a_quoted_array_script_and_submits_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let out_dir = root.path().join(HOSTILE);
+    let out = cryocap()
+        .current_dir(root.path())
+        .args([
+            "fleet",
+            "submit",
+            "--dry-run",
+            "--nodes",
+            "gpu[01-02]",
+            "--gpus-per-node",
+            "4",
+        ])
+        .args(["--time", "00:20:00", "--out-dir"])
+        .arg(&out_dir)
+        .args(["--", "--quick", "--dir", "/data/$(touch pwned)"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("#SBATCH --array=0-1\n"), "{text}");
+    assert!(text.contains("#SBATCH --gres=gpu:4\n"));
+    assert!(text.contains("#SBATCH --time=00:20:00\n"));
+    assert!(text.contains("nodes=(gpu01 gpu02)\n"));
+    assert!(text.contains("'/data/$(touch pwned)'"), "{text}");
+    assert!(text.contains("# then pin task i to nodes[i]"));
+    // bash reads the quoted directory back verbatim, and the script parses.
+    let line = text.lines().find(|l| l.starts_with("out_dir=")).unwrap();
+    let read = Command::new("bash")
+        .args(["-c", &format!("{line}\nprintf '%s' \"$out_dir\"")])
+        .current_dir(root.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&read.stdout),
+        out_dir.to_str().unwrap()
+    );
+    let parse = Command::new("bash")
+        .args(["-n", "-c", &text])
+        .output()
+        .unwrap();
+    assert!(
+        parse.status.success(),
+        "{}",
+        String::from_utf8_lossy(&parse.stderr)
+    );
+    assert!(!out_dir.exists(), "a dry run created the results directory");
+    assert!(!root.path().join("pwned").exists());
+}
+
+#[test]
+fn bad_fleet_input_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let e = bad_input(&["fleet", "submit", "--out-dir", d]);
+    assert!(e.contains("--nodes LIST or --partition"), "{e}");
+    let e = bad_input(&["fleet", "submit", "--out-dir", d, "--nodes", "a;rm -rf b"]);
+    assert!(e.contains("--nodes") && e.contains("';'"), "{e}");
+    let e = bad_input(&[
+        "fleet",
+        "submit",
+        "--out-dir",
+        d,
+        "--nodes",
+        "a",
+        "--",
+        "--quik",
+    ]);
+    assert!(e.contains("qualify options") && e.contains("--quik"), "{e}");
+    let e = bad_input(&[
+        "fleet",
+        "submit",
+        "--out-dir",
+        d,
+        "--nodes",
+        "a",
+        "--time",
+        "1h",
+    ]);
+    assert!(e.contains("--time"), "{e}");
+    let e = bad_input(&[
+        "fleet",
+        "submit",
+        "--out-dir",
+        d,
+        "--nodes",
+        "a",
+        "--timeout",
+        "soon",
+    ]);
+    assert!(e.contains("--timeout"), "{e}");
+    let e = bad_input(&["fleet", "report", d]);
+    assert!(e.contains("holds no qualify results"), "{e}");
+    let e = bad_input(&["fleet", "report", "/no/such/dir"]);
+    assert!(e.contains("/no/such/dir"), "{e}");
+    let e = bad_input(&["fleet", "report", d, "--margin", "200%"]);
+    assert!(e.contains("--margin"), "{e}");
+}
+
+fn write_node(dir: &Path, name: &str, bandwidth_scale: f64) {
+    let mut r: QualifyReport =
+        serde_json::from_str(&std::fs::read_to_string(FIXTURE).unwrap()).unwrap();
+    r.node = name.into();
+    for m in &mut r.metrics {
+        if m.id == "memory_bandwidth" {
+            m.value *= bandwidth_scale;
+        }
+    }
+    std::fs::write(
+        dir.join(format!("{name}.json")),
+        serde_json::to_string_pretty(&r).unwrap(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn report_merges_stored_results_and_flags_the_slow_node() {
+    let dir = tempfile::tempdir().unwrap();
+    write_node(dir.path(), "gpu01", 1.0);
+    write_node(dir.path(), "gpu02", 1.05);
+    write_node(dir.path(), "gpu03", 0.6);
+    let html = dir.path().join("out").join("fleet.html");
+    std::fs::create_dir(html.parent().unwrap()).unwrap();
+    let md = dir.path().join("out").join("fleet.md");
+    let out = cryocap()
+        .args(["fleet", "report"])
+        .arg(dir.path())
+        .arg("--report")
+        .arg(&html)
+        .arg("--markdown")
+        .arg(&md)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "the fixture node fails checks");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let shown = text.replace(dir.path().to_str().unwrap(), "[DIR]");
+    insta::assert_snapshot!("fleet_report_table", shown);
+    let h = std::fs::read_to_string(&html).unwrap();
+    assert!(h.starts_with("<!DOCTYPE html>") && h.contains("<td>gpu03</td>"));
+    assert!(
+        std::fs::read_to_string(&md)
+            .unwrap()
+            .contains("## Outliers")
+    );
+
+    let (_, r) = fleet_json(dir.path());
+    assert_eq!(r.nodes.len(), 3);
+    assert_eq!(r.outliers.len(), 1);
+    assert_eq!(r.outliers[0].node, "gpu03");
+    let (code, wide) = {
+        let out = cryocap()
+            .args(["fleet", "report", "--format", "json", "--margin", "50%"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            serde_json::from_slice::<FleetReport>(&out.stdout).unwrap(),
+        )
+    };
+    assert!(wide.outliers.is_empty());
+    assert_eq!(code, Some(1), "still failing checks");
+}
+
+// ---- against a real Slurm cluster ----
+
+fn slurm_node() -> Option<String> {
+    let out = Command::new("sinfo")
+        .args(["-h", "-N", "-o", "%N"])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    String::from_utf8(out.stdout)
+        .ok()?
+        .split_whitespace()
+        .next()
+        .map(String::from)
+}
+
+/// Cancels a job when dropped, so that a failing test leaves no job behind.
+struct JobGuard(Option<u64>);
+
+impl Drop for JobGuard {
+    fn drop(&mut self) {
+        if let Some(id) = self.0 {
+            let _ = Command::new("scancel").arg(id.to_string()).status();
+        }
+    }
+}
+
+fn submission(dir: &Path) -> Option<Submission> {
+    let text = std::fs::read_to_string(dir.join(".cryocap-fleet/submission.json")).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn squeue_state(job: u64) -> String {
+    let out = Command::new("squeue")
+        .args(["-h", "-r", "-t", "all", "-o", "%T", "-j"])
+        .arg(job.to_string())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn submit(out_dir: &Path, nodes: &str, qualify: &[&str]) -> (Option<i32>, String, String) {
+    let out = cryocap()
+        .args([
+            "fleet",
+            "submit",
+            "--timeout",
+            "5m",
+            "--nodes",
+            nodes,
+            "--out-dir",
+        ])
+        .arg(out_dir)
+        .arg("--")
+        .args(qualify)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// One test, so that its jobs take the one-node cluster in turn.
+#[test]
+fn fleet_runs_on_a_real_slurm_cluster() {
+    let Some(node) = slurm_node() else {
+        assert!(
+            std::env::var_os("CRYOCAP_REQUIRE_SLURM").is_none(),
+            "CRYOCAP_REQUIRE_SLURM is set but no Slurm cluster answers `sinfo` (start one: scripts/slurm-local.sh start)"
+        );
+        eprintln!(
+            "skipped: no Slurm cluster answers `sinfo`; start one with scripts/slurm-local.sh start"
+        );
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+
+    // 1. A two-task array on the local node twice, in a hostile directory.
+    let good: PathBuf = root.path().join(HOSTILE);
+    let (code, stdout, stderr) = submit(
+        &good,
+        &format!("{node},{node}"),
+        &["--quick", "--repeat", "1"],
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let (report_code, r) = fleet_json(&good);
+    assert_eq!(code, report_code, "{stdout}{stderr}");
+    assert_eq!(
+        code,
+        Some(if r.failed() { 1 } else { 0 }),
+        "{stdout}{stderr}"
+    );
+    assert_eq!(r.tasks.len(), 2, "{stdout}{stderr}");
+    for t in &r.tasks {
+        assert_eq!(t.state.state, "COMPLETED", "{t:?}");
+        assert_eq!(t.outcome, TaskOutcome::Ran);
+        assert_eq!(t.state.ran_on, node);
+    }
+    assert!(r.missing.is_empty());
+    assert_eq!(r.nodes.len(), 1);
+    assert!(r.completed_after_seconds.unwrap() > 0.0);
+    let q: QualifyReport =
+        serde_json::from_slice(&std::fs::read(good.join(format!("{node}.json"))).unwrap()).unwrap();
+    assert!(q.quick && q.repeat == 1);
+    assert!(
+        stdout.contains("Slurm tasks") && stdout.contains("COMPLETED"),
+        "{stdout}"
+    );
+    assert!(!root.path().join("pwned").exists());
+    // The same directory is not reused: old results must not pass for new ones.
+    let (code, _, stderr) = submit(&good, &node, &["--quick"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("already holds a fleet run"), "{stderr}");
+
+    // 2. A task that fails on its node: the profile does not exist there.
+    let bad = root.path().join("failing");
+    let (code, stdout, stderr) = submit(&bad, &node, &["--quick", "--profile", "no-such-profile"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    let (_, r) = fleet_json(&bad);
+    assert_eq!(r.tasks.len(), 1);
+    assert_eq!(r.tasks[0].state.state, "FAILED");
+    assert_eq!(r.tasks[0].state.exit_code, "2:0");
+    assert_eq!(r.tasks[0].outcome, TaskOutcome::Failed);
+    assert!(
+        r.tasks[0].log_tail.contains("unknown profile"),
+        "{:?}",
+        r.tasks[0]
+    );
+    assert_eq!(r.missing, vec![node.as_str()]);
+
+    // 3. A job cancelled while pending: the node is taken by another job.
+    let blocker = Command::new("sbatch")
+        .args([
+            "--parsable",
+            "--exclusive",
+            "--output=/dev/null",
+            "--wrap",
+            "sleep 120",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        blocker.status.success(),
+        "{}",
+        String::from_utf8_lossy(&blocker.stderr)
+    );
+    let blocker_id: u64 = String::from_utf8_lossy(&blocker.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    let _blocker = JobGuard(Some(blocker_id));
+    let cancelled = root.path().join("cancelled");
+    let child = Command::new(assert_cmd::cargo::cargo_bin("cryocap"))
+        .args([
+            "fleet",
+            "submit",
+            "--quiet",
+            "--timeout",
+            "5m",
+            "--nodes",
+            &node,
+            "--out-dir",
+        ])
+        .arg(&cancelled)
+        .args(["--", "--quick"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let job = loop {
+        if let Some(s) = submission(&cancelled)
+            && squeue_state(s.job_id) == "PENDING"
+        {
+            break s.job_id;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the fleet job never showed as pending"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let _job = JobGuard(Some(job));
+    // Pending after release, not merely held: the node is busy.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(squeue_state(job), "PENDING");
+    assert!(
+        Command::new("scancel")
+            .arg(job.to_string())
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, r) = fleet_json(&cancelled);
+    assert_eq!(r.tasks[0].state.state, "CANCELLED");
+    assert_eq!(r.tasks[0].outcome, TaskOutcome::NeverRan);
+    assert!(r.tasks[0].state.ran_on.is_empty());
+    assert_eq!(r.missing, vec![node.as_str()]);
+    assert!(stdout.contains("never ran"), "{stdout}");
+}
