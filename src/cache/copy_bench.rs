@@ -170,7 +170,24 @@ pub fn recommend(rows: &[CopyBenchRow]) -> (u32, String) {
     }
 }
 
+/// Runs the copy benchmark and prints its report in the configured format.
 pub fn run(c: &CopyBenchConfig, out: &mut dyn Write) -> Result<(), CacheError> {
+    let r = measure(c)?;
+    out.write_all(
+        render(
+            &r,
+            c.format,
+            cache_doc::copy_bench,
+            cache_doc::copy_bench_csv,
+        )?
+        .as_bytes(),
+    )?;
+    Ok(())
+}
+
+/// Copies the files of `--from` into a scratch directory under `--to` at
+/// each thread count, and removes the copies.
+pub fn measure(c: &CopyBenchConfig) -> Result<CopyBenchReport, CacheError> {
     let files = source_files(&c.from)?;
     let total: u64 = files.iter().map(|f| f.1).sum();
     if !c.to.is_dir() {
@@ -248,7 +265,7 @@ pub fn run(c: &CopyBenchConfig, out: &mut dyn Write) -> Result<(), CacheError> {
         ))
     })?;
     let (recommended_threads, reason) = recommend(&rows);
-    let r = CopyBenchReport {
+    Ok(CopyBenchReport {
         schema_version: SCHEMA_VERSION,
         from: c.from.display().to_string(),
         to: c.to.display().to_string(),
@@ -259,17 +276,7 @@ pub fn run(c: &CopyBenchConfig, out: &mut dyn Write) -> Result<(), CacheError> {
         rows,
         recommended_threads,
         reason,
-    };
-    out.write_all(
-        render(
-            &r,
-            c.format,
-            cache_doc::copy_bench,
-            cache_doc::copy_bench_csv,
-        )?
-        .as_bytes(),
-    )?;
-    Ok(())
+    })
 }
 
 #[cfg(test)]

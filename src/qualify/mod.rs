@@ -1,8 +1,10 @@
 //! Node qualification: measure the node, hold it against a requirement
 //! profile, and say where the bottleneck is.
 
+pub mod bottleneck;
 pub mod check;
 pub mod measure;
+pub mod storage;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -44,10 +46,19 @@ fn metric_for(requirement: &str) -> (&'static str, &'static str) {
 
 /// What the run will take, said before it starts.
 pub fn expected_duration(cfg: &QualifyConfig) -> String {
-    let (kind, estimate) = if cfg.quick {
-        ("quick", "under a minute")
-    } else {
-        ("full", "a few minutes")
+    let (kind, estimate) = match (cfg.quick, cfg.project_dir.is_some()) {
+        (true, _) => ("quick", "under a minute".to_string()),
+        (false, false) => ("full", "about a minute".to_string()),
+        (false, true) => (
+            "full",
+            format!(
+                "a few minutes (a {} scratch stack is written and read {} times per storage)",
+                crate::units::bytes_decimal(
+                    storage::scratch_particles(false) * u64::from(storage::SCRATCH_BOX).pow(2) * 4
+                ),
+                cfg.repeat
+            ),
+        ),
     };
     format!(
         "cryocap qualify: {kind} run against {}, {} repeats; expected {estimate}",
@@ -71,7 +82,34 @@ pub fn run(cfg: &QualifyConfig, progress: &dyn Fn(&str)) -> QualifyReport {
         Err(e) => notes.push(format!("memory bandwidth not measured: {e}")),
     }
 
+    let mut io = Vec::new();
+    match &cfg.project_dir {
+        Some(dir) => {
+            let s = storage::measure(
+                dir,
+                cfg.ssd_dir.as_deref(),
+                cfg.quick,
+                cfg.repeat,
+                cfg.quiet,
+                progress,
+            );
+            metrics.extend(s.metrics);
+            notes.extend(s.notes);
+            io = s.io;
+        }
+        None if cfg.ssd_dir.is_some() => notes.push(
+            "--ssd is measured with a scratch stack copied from --dir: give --dir too".into(),
+        ),
+        None => {}
+    }
+
     let gpus = cfg.gpus.unwrap_or(1);
+    let bottlenecks = bottleneck::analyse(&metrics, &cfg.boxes, gpus, &|_| None);
+    if !bottlenecks.is_empty() {
+        notes.push(
+            "GPU consumption is not in the bottleneck analysis: no CUDA driver here (`cryocap bench gpu` measures it on a GPU node).".into(),
+        );
+    }
     let checks = node::requirements(&cfg.profile, gpus)
         .iter()
         .map(|req| {
@@ -104,7 +142,8 @@ pub fn run(cfg: &QualifyConfig, progress: &dyn Fn(&str)) -> QualifyReport {
         host: facts,
         metrics,
         checks,
-        bottlenecks: Vec::new(),
+        bottlenecks,
+        io,
         notes,
     }
 }

@@ -1,6 +1,6 @@
 //! The qualification as a document: verdicts first, then what was measured.
 
-use super::charts::{Level, Series, lines};
+use super::charts::{Level, Series, bars, lines};
 use super::document::{Align, Block, Document, Section};
 use super::values::value;
 use crate::qualify::check::Verdict;
@@ -178,10 +178,11 @@ pub fn document(r: &QualifyReport) -> Document {
     }
     Document {
         title: format!(
-            "cryocap qualify: {} against {} ({} GPUs{}, {:.0} s)",
+            "cryocap qualify: {} against {} ({} GPU{}{}, {:.0} s)",
             r.node,
             r.profile.id,
             r.gpus,
+            if r.gpus == 1 { "" } else { "s" },
             if r.quick { ", quick" } else { "" },
             r.duration_seconds
         ),
@@ -261,9 +262,122 @@ fn vram_chart(r: &QualifyReport) -> Option<Block> {
     })
 }
 
+fn median_of(values: impl Iterator<Item = f64>) -> f64 {
+    crate::results::metrics::median(&values.collect::<Vec<_>>())
+}
+
+/// Sequential against random reads for each storage measured.
+fn throughput_chart(r: &QualifyReport) -> Option<Block> {
+    let mut bars_data = Vec::new();
+    for io in &r.io {
+        for pattern in ["sequential", "random"] {
+            let rates = io
+                .runs
+                .iter()
+                .filter(|x| x.pattern == pattern)
+                .map(|x| x.bytes_per_second / 1e6);
+            let v = median_of(rates);
+            if v.is_finite() {
+                bars_data.push((format!("{} {pattern}", io.storage), v));
+            }
+        }
+    }
+    if bars_data.is_empty() {
+        return None;
+    }
+    let svg = bars(
+        "Storage reads: in order against random (median)",
+        "MB/s",
+        &bars_data,
+        &|v| format!("{v:.0}"),
+    )
+    .ok()?;
+    Some(Block::Chart {
+        caption: "Particle bytes per second, 256 KiB particles, O_DIRECT, one reader".into(),
+        svg,
+    })
+}
+
+/// Read latency percentiles for each storage and pattern.
+fn latency_chart(r: &QualifyReport) -> Option<Block> {
+    let mut series = Vec::new();
+    for io in &r.io {
+        for pattern in ["sequential", "random"] {
+            let runs: Vec<_> = io.runs.iter().filter(|x| x.pattern == pattern).collect();
+            if runs.is_empty() {
+                continue;
+            }
+            let pick = |f: &dyn Fn(&crate::results::bench_io::Latency) -> u64| {
+                median_of(runs.iter().map(|x| f(&x.latency_ns) as f64 / 1e3))
+            };
+            series.push(Series {
+                name: format!("{} {pattern}", io.storage),
+                // x in "nines": -log10(1 - p), with the max drawn at 4
+                points: vec![
+                    (0.301, pick(&|l| l.p50)),
+                    (1.0, pick(&|l| l.p90)),
+                    (2.0, pick(&|l| l.p99)),
+                    (3.0, pick(&|l| l.p999)),
+                    (4.0, pick(&|l| l.max)),
+                ],
+            });
+        }
+    }
+    if series.is_empty() {
+        return None;
+    }
+    let svg = lines(
+        "Read latency percentiles",
+        "percentile in nines: 1 = p90, 2 = p99, 3 = p99.9, 4 = max",
+        "µs",
+        &series,
+        &[],
+        &|v| format!("{v:.0}"),
+    )
+    .ok()?;
+    Some(Block::Chart {
+        caption: "Per-particle read latency from an HDR histogram: p50, p90, p99, p99.9 and max"
+            .into(),
+        svg,
+    })
+}
+
+/// Particles/s each stage delivers or consumes, per box.
+fn bottleneck_chart(r: &QualifyReport) -> Option<Block> {
+    let data: Vec<(String, f64)> = r
+        .bottlenecks
+        .iter()
+        .flat_map(|b| {
+            b.stages.iter().map(move |s| {
+                (
+                    format!("box {}: {}", b.box_size, s.label),
+                    s.particles_per_second,
+                )
+            })
+        })
+        .collect();
+    if data.is_empty() {
+        return None;
+    }
+    let svg = bars(
+        "Bottleneck: particles/s per stage",
+        "particles/s",
+        &data,
+        &|v| format!("{v:.0}"),
+    )
+    .ok()?;
+    Some(Block::Chart {
+        caption: "The shortest bar at each box bounds the node".into(),
+        svg,
+    })
+}
+
 /// The charts of the HTML report.
 pub fn charts(r: &QualifyReport) -> Vec<Block> {
     let mut out = Vec::new();
+    out.extend(throughput_chart(r));
+    out.extend(latency_chart(r));
+    out.extend(bottleneck_chart(r));
     out.extend(vram_chart(r));
     out
 }

@@ -24,6 +24,9 @@ pub struct QualifyReport {
     pub metrics: Vec<Metric>,
     pub checks: Vec<Check>,
     pub bottlenecks: Vec<Bottleneck>,
+    /// Storage read runs behind the io.* metrics, for charts.
+    #[serde(default)]
+    pub io: Vec<crate::qualify::storage::StorageIo>,
     pub notes: Vec<String>,
 }
 

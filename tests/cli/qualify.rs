@@ -19,12 +19,17 @@ fn read_report(p: &Path) -> QualifyReport {
 #[test]
 fn quick_qualify_writes_every_format() {
     let dir = tempfile::tempdir().unwrap();
+    // scratch stacks go on disk next to the build, not a RAM-backed /tmp
+    let project = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let ssd = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let f = |name: &str| dir.path().join(name);
     let out = cryocap()
         .args([
-            "qualify", "--quick", "--repeat", "1", "--gpus", "1", "--dir",
+            "qualify", "--quick", "--repeat", "2", "--gpus", "1", "--dir",
         ])
-        .arg(dir.path())
+        .arg(project.path())
+        .arg("--ssd")
+        .arg(ssd.path())
         .arg("--json")
         .arg(f("r.json"))
         .arg("--markdown")
@@ -52,6 +57,29 @@ fn quick_qualify_writes_every_format() {
     assert!(bw.min <= bw.value && bw.value <= bw.max);
     // every requirement of the profile gets a verdict, GPU ones NOT MEASURED here
     assert_eq!(r.checks.len(), 7);
+    // storage: both directories read in order and at random, twice each
+    for id in [
+        "io.project.sequential.bytes_per_second",
+        "io.project.random.bytes_per_second",
+        "io.project.random.p99_latency",
+        "io.ssd.random.bytes_per_second",
+        "cache.copy.bytes_per_second",
+    ] {
+        let m = r
+            .metrics
+            .iter()
+            .find(|m| m.id == id)
+            .unwrap_or_else(|| panic!("no {id}: {:?}", r.notes));
+        assert!(m.value > 0.0 && m.samples.len() == 2, "{m:?}");
+    }
+    let seq = r.checks.iter().find(|c| c.id == "sequential_read").unwrap();
+    assert_ne!(seq.verdict, Verdict::NotMeasured);
+    assert_eq!(r.bottlenecks.len(), 2, "boxes 256 and 432");
+    assert_eq!(r.bottlenecks[0].bound_by, "SSD cache, random");
+    assert!(r.bottlenecks[0].cache_gain.is_some());
+    // the scratch stacks are gone
+    assert_eq!(std::fs::read_dir(project.path()).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(ssd.path()).unwrap().count(), 0);
     let vram = r.checks.iter().find(|c| c.id == "gpu_vram").unwrap();
     assert_eq!(vram.verdict, Verdict::NotMeasured);
     assert!(!vram.note.is_empty());
@@ -69,7 +97,15 @@ fn quick_qualify_writes_every_format() {
             .any(|r| &r[1] == "memory_bandwidth" && &r[2] == "median")
     );
     let html = std::fs::read_to_string(f("r.html")).unwrap();
-    assert!(html.contains("<svg") && html.contains("VRAM needed per job type"));
+    for chart in [
+        "VRAM needed per job type",
+        "Storage reads: in order against random",
+        "Read latency percentiles",
+        "Bottleneck: particles/s per stage",
+    ] {
+        assert!(html.contains(chart), "HTML lacks the chart {chart}");
+    }
+    assert!(html.matches("<svg").count() >= 4);
     assert!(html.contains("class=\"r\""));
 
     // the run was stored; comparing it with itself finds nothing

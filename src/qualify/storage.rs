@@ -1,0 +1,281 @@
+//! Storage and cache-copy measurements for `qualify`: a scratch stack of
+//! box-256 particles is written into the project directory, read back in
+//! order and in random order with O_DIRECT (`bench io`), optionally copied to
+//! the SSD directory the way a cache fill does (`cache copy-bench`) and read
+//! there too; everything written is removed afterwards.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cache::copy_bench;
+use crate::config::bench_io::{BenchIoConfig, Source};
+use crate::config::cache::CopyBenchConfig;
+use crate::report::Format;
+use crate::results::bench_io::IoRun;
+use crate::results::metrics::{Better, Metric};
+use crate::storage::bench_io;
+use crate::storage::mrc::Mode;
+use crate::storage::patterns::Pattern;
+use crate::storage::space::Reserve;
+use crate::storage::stack_writer::{self, StackSpec};
+
+/// Box of the scratch particles (256 KiB each in float32).
+pub const SCRATCH_BOX: u32 = 256;
+
+/// What one storage location delivered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StorageIo {
+    /// `project` or `ssd`.
+    pub storage: String,
+    pub path: String,
+    /// Bytes of one scratch particle.
+    pub particle_bytes: u64,
+    /// Every run of every repeat (patterns `sequential` and `random`).
+    pub runs: Vec<IoRun>,
+    pub notes: Vec<String>,
+}
+
+impl StorageIo {
+    fn rates(&self, pattern: &str) -> Vec<f64> {
+        self.runs
+            .iter()
+            .filter(|r| r.pattern == pattern)
+            .map(|r| r.bytes_per_second)
+            .collect()
+    }
+
+    /// Metrics: bytes/s per pattern and random-read p99 latency.
+    pub fn metrics(&self) -> Vec<Metric> {
+        let s = &self.storage;
+        let mut out = Vec::new();
+        for pattern in ["sequential", "random"] {
+            let rates = self.rates(pattern);
+            if !rates.is_empty() {
+                out.push(
+                    Metric::from_samples(
+                        format!("io.{s}.{pattern}.bytes_per_second"),
+                        format!("{} storage, {pattern} reads", label(s)),
+                        "bytes_per_second",
+                        Better::Higher,
+                        rates,
+                    )
+                    .counting(
+                        "particle bytes delivered per second, O_DIRECT, 1 thread, queue depth 1",
+                    ),
+                );
+            }
+        }
+        let p99: Vec<f64> = self
+            .runs
+            .iter()
+            .filter(|r| r.pattern == "random")
+            .map(|r| r.latency_ns.p99 as f64)
+            .collect();
+        if !p99.is_empty() {
+            out.push(
+                Metric::from_samples(
+                    format!("io.{s}.random.p99_latency"),
+                    format!("{} storage, random read p99 latency", label(s)),
+                    "nanoseconds",
+                    Better::Lower,
+                    p99,
+                )
+                .counting("per 256 KiB particle read"),
+            );
+        }
+        out
+    }
+}
+
+fn label(storage: &str) -> &str {
+    match storage {
+        "ssd" => "SSD",
+        other => other,
+    }
+}
+
+/// How big the scratch stack is.
+pub fn scratch_particles(quick: bool) -> u64 {
+    if quick { 256 } else { 4096 }
+}
+
+fn bench_config(dir: &Path, quiet: bool) -> BenchIoConfig {
+    BenchIoConfig {
+        source: Source::Dir(dir.to_path_buf()),
+        patterns: vec![Pattern::Sequential, Pattern::Random],
+        threads: 1,
+        queue_depth: 1,
+        direct: true,
+        align: None,
+        warmup: Duration::ZERO,
+        passes: 1,
+        duration: None,
+        seed: 1,
+        gpu_rate: None,
+        gpus: None,
+        emit_fio: None,
+        quiet,
+        format: Format::Json,
+    }
+}
+
+fn read(
+    storage: &str,
+    dir: &Path,
+    scratch: &Path,
+    repeat: u32,
+    quiet: bool,
+) -> Result<StorageIo, String> {
+    let mut runs = Vec::new();
+    let mut notes = Vec::new();
+    let mut particle_bytes = 0;
+    for _ in 0..repeat.max(1) {
+        let r = bench_io::run(&bench_config(scratch, quiet)).map_err(|e| e.to_string())?;
+        particle_bytes = r.stack.particle_bytes;
+        runs.extend(r.runs);
+        for n in r.notes {
+            if !notes.contains(&n) {
+                notes.push(n);
+            }
+        }
+    }
+    Ok(StorageIo {
+        storage: storage.to_string(),
+        path: dir.display().to_string(),
+        particle_bytes,
+        runs,
+        notes,
+    })
+}
+
+/// Everything the storage part of `qualify` measured.
+#[derive(Debug, Default)]
+pub struct StorageResults {
+    pub io: Vec<StorageIo>,
+    pub metrics: Vec<Metric>,
+    pub notes: Vec<String>,
+}
+
+/// Measures the project directory and, when given, the SSD directory and the
+/// copy rate between them.
+pub fn measure(
+    project: &Path,
+    ssd: Option<&Path>,
+    quick: bool,
+    repeat: u32,
+    quiet: bool,
+    progress: &dyn Fn(&str),
+) -> StorageResults {
+    let mut out = StorageResults::default();
+    let scratch = match tempfile::Builder::new()
+        .prefix(".cryocap-qualify-")
+        .tempdir_in(project)
+    {
+        Ok(d) => d,
+        Err(e) => {
+            out.notes.push(format!(
+                "storage not measured: cannot write into {}: {e}",
+                project.display()
+            ));
+            return out;
+        }
+    };
+    let spec = StackSpec {
+        particles: scratch_particles(quick),
+        box_size: SCRATCH_BOX,
+        mode: Mode::Float32,
+        per_file: 256,
+        pixel_size_a: 1.0,
+        nsymbt: 0,
+        seed: 1,
+    };
+    progress(&format!(
+        "writing a {} scratch stack in {}",
+        crate::units::bytes_decimal(stack_writer::total_bytes(&spec)),
+        project.display()
+    ));
+    if let Err(e) = stack_writer::write_stack(scratch.path(), &spec, Reserve::Default, &|_| {}) {
+        out.notes.push(format!("storage not measured: {e}"));
+        return out;
+    }
+    progress("reading the project storage");
+    match read("project", project, scratch.path(), repeat, quiet) {
+        Ok(io) => {
+            out.metrics.extend(io.metrics());
+            out.io.push(io);
+        }
+        Err(e) => out.notes.push(format!("project storage not measured: {e}")),
+    }
+    if let Some(ssd) = ssd {
+        progress("copying to the SSD (cache fill) and reading it");
+        let copy = CopyBenchConfig {
+            from: scratch.path().to_path_buf(),
+            to: ssd.to_path_buf(),
+            threads: if quick { vec![2] } else { vec![1, 2, 4] },
+            repeats: repeat.max(1),
+            reserve: 10_000_000_000,
+            quiet,
+            format: Format::Json,
+        };
+        match copy_bench::measure(&copy) {
+            Ok(r) => {
+                if let Some(row) = r
+                    .rows
+                    .iter()
+                    .find(|row| row.threads == r.recommended_threads)
+                {
+                    out.metrics.push(
+                        Metric::from_samples(
+                            "cache.copy.bytes_per_second",
+                            format!("cache fill copy, {} threads", row.threads),
+                            "bytes_per_second",
+                            Better::Higher,
+                            row.samples.clone(),
+                        )
+                        .counting("source bytes copied per second (each also written once), fsync per file"),
+                    );
+                }
+                out.notes.push(format!(
+                    "cache copy: set CRYOSPARC_CACHE_NUM_THREADS={} ({})",
+                    r.recommended_threads, r.reason
+                ));
+            }
+            Err(e) => out.notes.push(format!("cache copy not measured: {e}")),
+        }
+        match tempfile::Builder::new()
+            .prefix(".cryocap-qualify-")
+            .tempdir_in(ssd)
+        {
+            Ok(ssd_scratch) => {
+                let copied = std::fs::read_dir(scratch.path())
+                    .map(|entries| {
+                        entries.flatten().all(|e| {
+                            std::fs::copy(e.path(), ssd_scratch.path().join(e.file_name())).is_ok()
+                        })
+                    })
+                    .unwrap_or(false);
+                if copied {
+                    match read("ssd", ssd, ssd_scratch.path(), repeat, quiet) {
+                        Ok(io) => {
+                            out.metrics.extend(io.metrics());
+                            out.io.push(io);
+                        }
+                        Err(e) => out.notes.push(format!("SSD not measured: {e}")),
+                    }
+                } else {
+                    out.notes.push(format!(
+                        "SSD not measured: cannot copy the scratch stack into {}",
+                        ssd.display()
+                    ));
+                }
+            }
+            Err(e) => out.notes.push(format!(
+                "SSD not measured: cannot write into {}: {e}",
+                ssd.display()
+            )),
+        }
+    }
+    out
+}
