@@ -77,7 +77,17 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, AppError> {
         }
         Command::Catalog(args) => catalog(&args, out),
         Command::Cache(args) => {
-            crate::cache::commands::run(&args.command, out)?;
+            if let crate::cli::CacheCommand::CopyBench(a) = &args.command {
+                // measured here so that the run can go into the history
+                let cfg = crate::config::cache::CopyBenchConfig::from_args(a)?;
+                let r = crate::cache::copy_bench::measure(&cfg)?;
+                if let Some(h) = &cfg.history {
+                    store(h, &serde_json::to_string(&r)?)?;
+                }
+                crate::cache::copy_bench::print(&r, &cfg, out)?;
+            } else {
+                crate::cache::commands::run(&args.command, out)?;
+            }
             Ok(Outcome::Ok)
         }
         Command::Qualify(args) => qualify(&args, out),
@@ -113,6 +123,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, AppError> {
         Command::Bench(BenchCommand::Io(args)) => {
             let cfg = crate::config::BenchIoConfig::from_args(&args)?;
             let r = crate::storage::bench_io::run(&cfg)?;
+            if let Some(h) = &cfg.history {
+                store(h, &serde_json::to_string(&r)?)?;
+            }
             let text = match cfg.format {
                 Format::Csv => report::io_doc::bench_io_csv(&r),
                 f => report::io_doc::render(&r, report::io_doc::bench_io, f)?,
@@ -129,6 +142,16 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, AppError> {
             })
         }
     }
+}
+
+/// Stores a results document in the history database at `path`.
+pub fn store(path: &Path, json: &str) -> Result<(), AppError> {
+    let run = results_file::parse(path, json)?;
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    History::open_or_create(path)?.record(&run, at)?;
+    Ok(())
 }
 
 fn render_doc(doc: &Document, format: Format) -> Option<String> {
@@ -166,8 +189,7 @@ fn qualify(args: &QualifyArgs, out: &mut dyn Write) -> Result<Outcome, AppError>
         write_atomic(p, qualify_doc::html(&report).as_bytes())?;
     }
     if let Some(p) = &args.history {
-        let run = results_file::parse(p, &json)?;
-        History::open_or_create(p)?.record(&run, report.started_at)?;
+        store(p, &json)?;
     }
     let text = match args.format.into() {
         Format::Json => json,

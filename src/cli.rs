@@ -301,6 +301,9 @@ pub enum BenchCommand {
 
 #[derive(Debug, Args)]
 pub struct BenchIoArgs {
+    /// Store this run in the SQLite history FILE (created when absent).
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<std::path::PathBuf>,
     /// Read every .mrc/.mrcs file in this directory (and create the stack here with --create).
     #[arg(long, value_name = "DIR", conflicts_with = "files")]
     pub dir: Option<std::path::PathBuf>,
@@ -492,6 +495,9 @@ pub struct CacheSubsetArgs {
 
 #[derive(Debug, Args)]
 pub struct CopyBenchArgs {
+    /// Store this run in the SQLite history FILE (created when absent).
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<std::path::PathBuf>,
     /// Directory of stack files to copy (read only; not changed).
     #[arg(long, value_name = "DIR")]
     pub from: Option<std::path::PathBuf>,

@@ -5,6 +5,7 @@
 //! count, repeated. Copies go to a temporary directory inside --to, removed
 //! after each repeat, on error and on Ctrl-C.
 
+use crate::results::metrics::{Better, Metric};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -172,10 +173,18 @@ pub fn recommend(rows: &[CopyBenchRow]) -> (u32, String) {
 
 /// Runs the copy benchmark and prints its report in the configured format.
 pub fn run(c: &CopyBenchConfig, out: &mut dyn Write) -> Result<(), CacheError> {
-    let r = measure(c)?;
+    print(&measure(c)?, c, out)
+}
+
+/// Writes a copy-bench report in the configured format.
+pub fn print(
+    r: &CopyBenchReport,
+    c: &CopyBenchConfig,
+    out: &mut dyn Write,
+) -> Result<(), CacheError> {
     out.write_all(
         render(
-            &r,
+            r,
             c.format,
             cache_doc::copy_bench,
             cache_doc::copy_bench_csv,
@@ -265,8 +274,24 @@ pub fn measure(c: &CopyBenchConfig) -> Result<CopyBenchReport, CacheError> {
         ))
     })?;
     let (recommended_threads, reason) = recommend(&rows);
+    let metrics = rows
+        .iter()
+        .map(|r| {
+            Metric::from_samples(
+                format!("cache.copy.t{}.bytes_per_second", r.threads),
+                format!("cache fill copy, {} threads", r.threads),
+                "bytes_per_second",
+                Better::Higher,
+                r.samples.clone(),
+            )
+            .counting("source bytes copied per second (each also written once)")
+        })
+        .collect();
     Ok(CopyBenchReport {
         schema_version: SCHEMA_VERSION,
+        kind: "cache-copy-bench".into(),
+        node: crate::host::node_name(),
+        metrics,
         from: c.from.display().to_string(),
         to: c.to.display().to_string(),
         files: files.len() as u64,

@@ -41,6 +41,7 @@ pub struct BenchIoConfig {
     pub gpu_rate: Option<f64>,
     pub gpus: Option<u32>,
     pub emit_fio: Option<PathBuf>,
+    pub history: Option<PathBuf>,
     pub quiet: bool,
     pub format: Format,
 }
@@ -229,6 +230,7 @@ impl BenchIoConfig {
             gpu_rate,
             gpus,
             emit_fio: a.emit_fio.clone(),
+            history: a.history.clone(),
             quiet: a.quiet,
             format,
         })

@@ -315,6 +315,7 @@ impl SubsetConfig {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CopyBenchConfig {
+    pub history: Option<PathBuf>,
     pub from: PathBuf,
     pub to: PathBuf,
     pub threads: Vec<u32>,
@@ -341,6 +342,7 @@ impl CopyBenchConfig {
         }
         threads.sort_unstable();
         Ok(CopyBenchConfig {
+            history: a.history.clone(),
             from,
             to,
             threads,

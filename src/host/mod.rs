@@ -36,6 +36,11 @@ pub struct HostFacts {
     pub fastest_link_bits_per_second: Option<u64>,
 }
 
+/// This host's name, as results files record it.
+pub fn node_name() -> String {
+    System::host_name().unwrap_or_else(|| "unknown".into())
+}
+
 /// Reads the host's facts; nothing here needs root.
 pub fn facts() -> HostFacts {
     let mut sys = System::new();

@@ -116,6 +116,7 @@ fn bench_config(dir: &Path, quiet: bool) -> BenchIoConfig {
         gpu_rate: None,
         gpus: None,
         emit_fio: None,
+        history: None,
         quiet,
         format: Format::Json,
     }
@@ -211,6 +212,7 @@ pub fn measure(
     if let Some(ssd) = ssd {
         progress("copying to the SSD (cache fill) and reading it");
         let copy = CopyBenchConfig {
+            history: None,
             from: scratch.path().to_path_buf(),
             to: ssd.to_path_buf(),
             threads: if quick { vec![2] } else { vec![1, 2, 4] },

@@ -8,6 +8,15 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BenchIoReport {
     pub schema_version: u32,
+    /// `bench-io`: tells this file from other results files.
+    #[serde(default)]
+    pub kind: String,
+    /// The host that ran it.
+    #[serde(default)]
+    pub node: String,
+    /// The runs as metrics, for `compare` and the history.
+    #[serde(default)]
+    pub metrics: Vec<crate::results::metrics::Metric>,
     /// The stack that was read.
     pub stack: StackRead,
     /// How the reads were issued: what "queue depth" means here.

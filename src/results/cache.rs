@@ -127,6 +127,15 @@ pub struct CopyBenchRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CopyBenchReport {
     pub schema_version: u32,
+    /// `cache-copy-bench`: tells this file from other results files.
+    #[serde(default)]
+    pub kind: String,
+    /// The host that ran it.
+    #[serde(default)]
+    pub node: String,
+    /// Rates per thread count as metrics, for `compare` and the history.
+    #[serde(default)]
+    pub metrics: Vec<crate::results::metrics::Metric>,
     pub from: String,
     pub to: String,
     pub files: u64,

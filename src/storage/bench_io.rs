@@ -2,6 +2,7 @@
 //! pattern, delete what was written (also on error and Ctrl-C), and gather
 //! one report.
 
+use crate::results::metrics::{Better, Metric};
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
@@ -234,8 +235,12 @@ pub fn run(cfg: &BenchIoConfig) -> Result<BenchIoReport, BenchIoError> {
             })
             .collect(),
     });
+    let metrics = io_metrics(&runs);
     Ok(BenchIoReport {
         schema_version: SCHEMA_VERSION,
+        kind: "bench-io".into(),
+        node: crate::host::node_name(),
+        metrics,
         stack: StackRead {
             files: files.len(),
             particles: set.particle_count(),
@@ -253,6 +258,31 @@ pub fn run(cfg: &BenchIoConfig) -> Result<BenchIoReport, BenchIoError> {
         feed,
         notes,
     })
+}
+
+/// Each run's throughput and p99 latency as one-sample metrics.
+fn io_metrics(runs: &[crate::results::bench_io::IoRun]) -> Vec<Metric> {
+    let mut out = Vec::new();
+    for r in runs {
+        out.push(
+            Metric::from_samples(
+                format!("io.{}.bytes_per_second", r.pattern),
+                format!("{} reads", r.pattern),
+                "bytes_per_second",
+                Better::Higher,
+                vec![r.bytes_per_second],
+            )
+            .counting("particle bytes delivered per second"),
+        );
+        out.push(Metric::from_samples(
+            format!("io.{}.p99_latency", r.pattern),
+            format!("{} read p99 latency", r.pattern),
+            "nanoseconds",
+            Better::Lower,
+            vec![r.latency_ns.p99 as f64],
+        ));
+    }
+    out
 }
 
 fn per_pass(n: u64, p: &super::patterns::Pattern) -> u64 {

@@ -254,3 +254,99 @@ fn qualify_and_compare_bad_input() {
     let line = bad_input(&["compare", FIXTURE, "--threshold", "lots"]);
     assert!(line.contains("--threshold"), "{line}");
 }
+
+#[test]
+fn bench_runs_go_into_the_history_and_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let to = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let h = dir.path().join("h.sqlite");
+    let stack = cryocap()
+        .args([
+            "stack",
+            "create",
+            "--particles",
+            "64",
+            "--box",
+            "64",
+            "--reserve",
+            "0",
+            "-q",
+            "--dir",
+        ])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        stack.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stack.stderr)
+    );
+    for name in ["a.json", "b.json"] {
+        let out = cryocap()
+            .args(["bench", "io", "--quiet", "--format", "json", "--dir"])
+            .arg(data.path())
+            .arg("--history")
+            .arg(&h)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::write(dir.path().join(name), &out.stdout).unwrap();
+    }
+    let copy = cryocap()
+        .args([
+            "cache",
+            "copy-bench",
+            "--threads",
+            "1,2",
+            "--repeats",
+            "2",
+            "--quiet",
+            "--from",
+        ])
+        .arg(data.path())
+        .arg("--to")
+        .arg(to.path())
+        .arg("--history")
+        .arg(&h)
+        .output()
+        .unwrap();
+    assert!(
+        copy.status.success(),
+        "{}",
+        String::from_utf8_lossy(&copy.stderr)
+    );
+
+    let listed = cryocap()
+        .arg("history")
+        .arg(&h)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let runs: Vec<cryocap::history::RunSummary> = serde_json::from_slice(&listed.stdout).unwrap();
+    let kinds: Vec<&str> = runs.iter().map(|r| r.kind.as_str()).collect();
+    assert_eq!(kinds, ["bench-io", "bench-io", "cache-copy-bench"]);
+    assert!(runs.iter().all(|r| r.metrics >= 2));
+
+    // two bench io results compare metric by metric (exit 0 or 1, never 2)
+    let cmp = cryocap()
+        .arg("compare")
+        .arg(dir.path().join("a.json"))
+        .arg(dir.path().join("b.json"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&cmp.stdout);
+    assert!(
+        matches!(cmp.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&cmp.stderr)
+    );
+    assert!(
+        text.contains("random reads") && text.contains("sequential read p99 latency"),
+        "{text}"
+    );
+}
