@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod datasets;
 pub mod metadata;
+pub mod recon;
 pub mod report;
 pub mod results;
 pub mod sizing;
