@@ -31,6 +31,8 @@ pub enum AppError {
     Json(#[from] serde_json::Error),
     #[error("--format {0} is not available for this command; use table or markdown")]
     Unsupported(&'static str),
+    #[error(transparent)]
+    Reconstruct(#[from] crate::recon::command::ReconstructError),
 }
 
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, AppError> {
@@ -43,6 +45,19 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, AppError> {
             Ok(Outcome::Ok)
         }
         Command::Catalog(args) => catalog(&args, out),
+        Command::Reconstruct(args) => {
+            let cfg = crate::config::ReconstructConfig::from_args(&args)?;
+            let r = crate::recon::command::run(&cfg)?;
+            let doc = || report::reconstruct_doc::document(&r);
+            let text = match cfg.format {
+                Format::Table => doc().to_text(),
+                Format::Markdown => doc().to_markdown(),
+                Format::Json => serde_json::to_string_pretty(&r)? + "\n",
+                Format::Csv => report::reconstruct_doc::csv(&r),
+            };
+            out.write_all(text.as_bytes())?;
+            Ok(Outcome::Ok)
+        }
     }
 }
 

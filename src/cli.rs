@@ -23,6 +23,9 @@ pub enum Command {
     Plan(Box<PlanArgs>),
     /// List the data cryocap ships: GPUs, storage tiers, datasets, VRAM job models, SSD sizes.
     Catalog(CatalogArgs),
+    /// Reconstruct a 3D volume from a RELION particles STAR file and the MRC
+    /// stacks it names (CPU reference: trilinear Fourier insertion).
+    Reconstruct(ReconstructArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -106,6 +109,31 @@ pub struct CatalogArgs {
     #[arg(value_enum)]
     pub kind: CatalogKind,
     /// Output format (table or markdown).
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconstructArgs {
+    /// RELION particles STAR file (_rlnImageName, _rlnAngleRot/Tilt/Psi, origins).
+    #[arg(long, value_name = "FILE")]
+    pub star: std::path::PathBuf,
+    /// MRC volume to write (float32, ISPG 1), replaced atomically.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: std::path::PathBuf,
+    /// Insert on the CPU (the reference implementation; the default).
+    #[arg(long)]
+    pub cpu: bool,
+    /// Padding factor of the Fourier grid: 1 or 2 [default: 2].
+    #[arg(long, allow_negative_numbers = true, value_name = "1|2")]
+    pub pad: Option<String>,
+    /// Insertion threads [default: cores, at most 8].
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub threads: Option<String>,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Output format for the summary.
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
 }

@@ -2,8 +2,10 @@
 //! module sees clap; everything below it can trust what it is given.
 
 pub mod plan;
+pub mod reconstruct;
 
 pub use plan::{PlanConfig, VramSource};
+pub use reconstruct::ReconstructConfig;
 
 /// Bad input, named so the user knows what to fix.
 #[derive(Debug, thiserror::Error)]

@@ -11,6 +11,7 @@
 //! - Only even box sizes are handled, as in RELION.
 
 pub mod backproject;
+pub mod command;
 pub mod euler;
 pub mod fourier;
 pub mod fsc;
@@ -18,6 +19,7 @@ pub mod particles;
 pub mod phantom;
 pub mod project;
 pub mod reconstruct;
+pub mod stacks;
 
 pub use backproject::Backprojector;
 pub use euler::Rotation;

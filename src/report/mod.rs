@@ -6,6 +6,7 @@ pub mod catalog_doc;
 pub mod csv_out;
 pub mod document;
 pub mod plan_doc;
+pub mod reconstruct_doc;
 
 pub use document::{Align, Block, Document, Section};
 

@@ -2,8 +2,10 @@
 //! this model serialised; scripts read it back with the same types.
 
 pub mod plan;
+pub mod reconstruct;
 
 pub use plan::PlanReport;
+pub use reconstruct::ReconstructReport;
 
 /// Version of the JSON layout. Bumped when a field changes meaning or goes.
 pub const SCHEMA_VERSION: u32 = 1;

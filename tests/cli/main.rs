@@ -5,4 +5,5 @@ mod errors;
 mod exact_files;
 mod plan;
 mod properties;
+mod reconstruct;
 mod snapshots;
