@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod datasets;
+pub mod gpu;
 pub mod metadata;
 pub mod recon;
 pub mod report;
