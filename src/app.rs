@@ -33,6 +33,8 @@ pub enum AppError {
     Unsupported(&'static str),
     #[error(transparent)]
     Reconstruct(#[from] crate::recon::command::ReconstructError),
+    #[error(transparent)]
+    Gpu(#[from] crate::gpu::GpuError),
 }
 
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, AppError> {
@@ -57,6 +59,24 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, AppError> {
             };
             out.write_all(text.as_bytes())?;
             Ok(Outcome::Ok)
+        }
+        Command::Bench(crate::cli::BenchKind::Gpu(args)) => {
+            use crate::results::gpu::BenchStatus;
+            let (cfg, format) = crate::config::bench_gpu::from_args(&args)?;
+            let r = crate::gpu::bench::run(&cfg)?;
+            let skipped = r.status == BenchStatus::Skipped;
+            let text = match format {
+                Format::Json => serde_json::to_string_pretty(&r)? + "\n",
+                _ if skipped => report::gpu_doc::skipped_line(&r),
+                Format::Table => report::gpu_doc::document(&r).to_text(),
+                Format::Markdown => report::gpu_doc::document(&r).to_markdown(),
+                Format::Csv => return Err(AppError::Unsupported("csv")),
+            };
+            out.write_all(text.as_bytes())?;
+            Ok(match r.status {
+                BenchStatus::CheckFailed => Outcome::CheckFailed,
+                _ => Outcome::Ok,
+            })
         }
     }
 }

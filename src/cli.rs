@@ -26,6 +26,33 @@ pub enum Command {
     /// Reconstruct a 3D volume from a RELION particles STAR file and the MRC
     /// stacks it names (CPU reference: trilinear Fourier insertion).
     Reconstruct(ReconstructArgs),
+    /// Measure this node's hardware.
+    #[command(subcommand)]
+    Bench(BenchKind),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchKind {
+    /// GPU: kernels checked against the CPU reference, then device copy
+    /// bandwidth and Fourier insertion throughput. Without a CUDA driver it
+    /// says so and exits 0.
+    Gpu(BenchGpuArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchGpuArgs {
+    /// Box sizes to time insertion at [default: 128,256,432].
+    #[arg(long = "box", allow_negative_numbers = true, value_name = "N,N,...")]
+    pub box_sizes: Option<String>,
+    /// Images per insertion launch [default: 10000].
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub particles: Option<String>,
+    /// Padding factors [default: 1,2].
+    #[arg(long, allow_negative_numbers = true, value_name = "1,2")]
+    pub pad: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

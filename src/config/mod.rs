@@ -1,6 +1,7 @@
 //! Parsed flags turned into plain, validated configuration. Nothing below this
 //! module sees clap; everything below it can trust what it is given.
 
+pub mod bench_gpu;
 pub mod plan;
 pub mod reconstruct;
 

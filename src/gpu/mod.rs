@@ -3,6 +3,8 @@
 //! (`is_culib_present`): cudarc panics when it cannot, and a machine without
 //! a GPU must get a clear "skipped" instead.
 
+pub mod bench;
+pub mod insert;
 pub mod kernels;
 pub mod probe;
 

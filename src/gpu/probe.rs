@@ -1,9 +1,9 @@
 //! Is a CUDA driver here, and which GPUs does it offer?
 
 use cudarc::driver::{CudaContext, sys};
-use serde::{Deserialize, Serialize};
 
 use super::{GpuError, driver};
+pub use crate::results::gpu::DeviceInfo;
 
 /// True when libcuda can be loaded (a driver is installed).
 pub fn driver_present() -> bool {
@@ -21,18 +21,6 @@ pub fn nvrtc_present() -> bool {
 pub fn cufft_present() -> bool {
     // SAFETY: as above, for libcufft.
     unsafe { cudarc::cufft::sys::is_culib_present() }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeviceInfo {
-    pub ordinal: usize,
-    pub name: String,
-    /// e.g. (9, 0)
-    pub compute_capability: (i32, i32),
-    pub vram_bytes: u64,
-    pub sm_count: u32,
-    /// CUDA driver API version, e.g. 13000 for 13.0.
-    pub driver_version: i32,
 }
 
 /// The GPUs the driver offers; `NoDriver` where there is none.

@@ -5,6 +5,7 @@
 pub mod catalog_doc;
 pub mod csv_out;
 pub mod document;
+pub mod gpu_doc;
 pub mod plan_doc;
 pub mod reconstruct_doc;
 

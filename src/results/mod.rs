@@ -1,9 +1,11 @@
 //! The one results model every output format is written from. JSON output is
 //! this model serialised; scripts read it back with the same types.
 
+pub mod gpu;
 pub mod plan;
 pub mod reconstruct;
 
+pub use gpu::GpuBenchReport;
 pub use plan::PlanReport;
 pub use reconstruct::ReconstructReport;
 
