@@ -149,8 +149,11 @@ pub struct ReconstructArgs {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: std::path::PathBuf,
     /// Insert on the CPU (the reference implementation; the default).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "gpu")]
     pub cpu: bool,
+    /// Insert on GPU 0 (CUDA); needs an NVIDIA driver.
+    #[arg(long)]
+    pub gpu: bool,
     /// Padding factor of the Fourier grid: 1 or 2 [default: 2].
     #[arg(long, allow_negative_numbers = true, value_name = "1|2")]
     pub pad: Option<String>,

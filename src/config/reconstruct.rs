@@ -15,6 +15,8 @@ pub struct ReconstructConfig {
     pub pad: usize,
     pub threads: usize,
     pub quiet: bool,
+    /// Insert on the GPU rather than the CPU.
+    pub gpu: bool,
     pub format: Format,
 }
 
@@ -85,6 +87,7 @@ impl ReconstructConfig {
             pad,
             threads,
             quiet: a.quiet,
+            gpu: a.gpu,
             format: a.format.into(),
         })
     }

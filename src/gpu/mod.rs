@@ -7,6 +7,7 @@ pub mod bench;
 pub mod insert;
 pub mod kernels;
 pub mod probe;
+pub mod reconstruct;
 
 /// Why GPU work could not run.
 #[derive(Debug, thiserror::Error)]

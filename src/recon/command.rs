@@ -19,6 +19,8 @@ pub enum ReconstructError {
     Particles(#[from] ParticlesError),
     #[error(transparent)]
     Stacks(#[from] StacksError),
+    #[error("--gpu: insertion on the GPU could not run (run with --cpu instead)")]
+    Gpu(#[from] crate::gpu::reconstruct::GpuReconError),
     #[error("-o {path}: could not write the volume: {source}")]
     Write {
         path: PathBuf,
@@ -42,11 +44,21 @@ fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
 
 pub fn run(cfg: &ReconstructConfig) -> Result<ReconstructReport, ReconstructError> {
     let start = Instant::now();
+    if cfg.gpu && !crate::gpu::probe::driver_present() {
+        return Err(
+            crate::gpu::reconstruct::GpuReconError::Gpu(crate::gpu::GpuError::NoDriver).into(),
+        );
+    }
     let parts = particles::read(&cfg.star)?;
     let stacks = Stacks::open(&cfg.star, &parts)?;
     let bar = progress_bar(parts.len() as u64, cfg.quiet);
     let t0 = Instant::now();
-    let volume = reconstruct_stacks(&parts, &stacks, cfg.pad, cfg.threads, &|k| bar.inc(k))?;
+    let volume = if cfg.gpu {
+        let bp = crate::gpu::reconstruct::insert_on_gpu(&parts, &stacks, cfg.pad, &|k| bar.inc(k))?;
+        super::reconstruct(bp)
+    } else {
+        reconstruct_stacks(&parts, &stacks, cfg.pad, cfg.threads, &|k| bar.inc(k))?
+    };
     let seconds_insert = t0.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let n = stacks.box_size as u32;
@@ -62,13 +74,17 @@ pub fn run(cfg: &ReconstructConfig) -> Result<ReconstructReport, ReconstructErro
         schema_version: SCHEMA_VERSION,
         star: cfg.star.display().to_string(),
         output: cfg.output.display().to_string(),
-        backend: "cpu".into(),
+        backend: if cfg.gpu { "gpu" } else { "cpu" }.into(),
         particles: parts.len() as u64,
         stacks: stacks.files.len() as u64,
         box_size: n,
         pad: cfg.pad as u32,
         pixel_size_a: stacks.pixel_size_a,
-        threads: cfg.threads.min(parts.len()) as u32,
+        threads: if cfg.gpu {
+            1
+        } else {
+            cfg.threads.min(parts.len()) as u32
+        },
         seconds_insert,
         seconds_total: start.elapsed().as_secs_f64(),
         particles_per_second: parts.len() as f64 / seconds_insert.max(1e-9),

@@ -9,7 +9,7 @@ pub struct ReconstructReport {
     pub star: String,
     /// The MRC volume written (ISPG 1, float32).
     pub output: String,
-    /// Where the insertion ran: "cpu".
+    /// Where the insertion ran: "cpu" or "gpu".
     pub backend: String,
     pub particles: u64,
     /// Distinct stack files read.
@@ -19,6 +19,7 @@ pub struct ReconstructReport {
     pub pad: u32,
     /// Pixel size written to the volume's header, Å (None: not known, 1 Å written).
     pub pixel_size_a: Option<f64>,
+    /// CPU insertion threads (1 with --gpu: one thread reads and transforms).
     pub threads: u32,
     /// Reading, FFT and insertion of every particle, seconds (one run).
     pub seconds_insert: f64,

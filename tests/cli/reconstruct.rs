@@ -300,3 +300,44 @@ fn particles_written_by_another_tool_reconstruct() {
         assert!(*v > 0.9, "FSC at shell {shell} is {v}: {curve:?}");
     }
 }
+
+#[test]
+fn gpu_without_a_driver_is_a_clear_error() {
+    if cryocap::gpu::probe::driver_present() {
+        eprintln!("skipped: a CUDA driver is present");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let star = write_dataset(
+        dir.path(),
+        &Phantom::random(16, 3, 1),
+        4,
+        4,
+        Mode::Float32,
+        false,
+    );
+    let out = dir.path().join("v.mrc");
+    let e = bad_input(&[
+        "reconstruct",
+        "--star",
+        star.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--gpu",
+    ]);
+    assert!(
+        e.contains("--gpu") && e.contains("no CUDA driver") && e.contains("--cpu"),
+        "{e}"
+    );
+    assert!(!out.exists());
+    let e = bad_input(&[
+        "reconstruct",
+        "--star",
+        star.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--gpu",
+        "--cpu",
+    ]);
+    assert!(e.contains("cannot be used with"), "{e}");
+}
