@@ -63,17 +63,11 @@ pub fn run(cfg: &BenchGpuConfig) -> Result<GpuBenchReport, GpuError> {
         not_measured: not_measured(),
     };
     if !driver_present() {
-        return Ok(skipped(format!(
-            "{}; GPU benchmarks skipped",
-            GpuError::NoDriver
-        )));
+        return Ok(skipped(GpuError::NoDriver.to_string()));
     }
     let infos = match devices() {
         Err(GpuError::NoDevice) => {
-            return Ok(skipped(format!(
-                "{}; GPU benchmarks skipped",
-                GpuError::NoDevice
-            )));
+            return Ok(skipped(GpuError::NoDevice.to_string()));
         }
         other => other?,
     };

@@ -8,7 +8,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::particles::{self, ParticlesError};
-use super::stacks::{Stacks, StacksError, reconstruct_stacks};
+use super::stacks::{Stacks, StacksError, insert_stacks};
 use crate::config::ReconstructConfig;
 use crate::results::{ReconstructReport, SCHEMA_VERSION};
 use crate::storage::mrc::write_volume;
@@ -53,14 +53,16 @@ pub fn run(cfg: &ReconstructConfig) -> Result<ReconstructReport, ReconstructErro
     let stacks = Stacks::open(&cfg.star, &parts)?;
     let bar = progress_bar(parts.len() as u64, cfg.quiet);
     let t0 = Instant::now();
-    let volume = if cfg.gpu {
-        let bp = crate::gpu::reconstruct::insert_on_gpu(&parts, &stacks, cfg.pad, &|k| bar.inc(k))?;
-        super::reconstruct(bp)
+    let grid = if cfg.gpu {
+        crate::gpu::reconstruct::insert_on_gpu(&parts, &stacks, cfg.pad, &|k| bar.inc(k))?
     } else {
-        reconstruct_stacks(&parts, &stacks, cfg.pad, cfg.threads, &|k| bar.inc(k))?
+        insert_stacks(&parts, &stacks, cfg.pad, cfg.threads, &|k| bar.inc(k))?
     };
     let seconds_insert = t0.elapsed().as_secs_f64();
     bar.finish_and_clear();
+    let t1 = Instant::now();
+    let volume = super::reconstruct(grid);
+    let seconds_finish = t1.elapsed().as_secs_f64();
     let n = stacks.box_size as u32;
     let pixel = stacks.pixel_size_a.unwrap_or(1.0) as f32;
     write_volume(&cfg.output, &volume.data, n, pixel).map_err(|source| {
@@ -86,6 +88,7 @@ pub fn run(cfg: &ReconstructConfig) -> Result<ReconstructReport, ReconstructErro
             cfg.threads.min(parts.len()) as u32
         },
         seconds_insert,
+        seconds_finish,
         seconds_total: start.elapsed().as_secs_f64(),
         particles_per_second: parts.len() as f64 / seconds_insert.max(1e-9),
         output_bytes,

@@ -1,6 +1,6 @@
 //! Reconstruction from particles on disk: a STAR file's particles, their
 //! images read from the MRC stacks it names, inserted on all cores (one
-//! backprojector per thread, summed at the end) and reconstructed.
+//! backprojector per thread, summed at the end).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use crate::storage::mrc::{MrcError, MrcFile};
 
+use super::Backprojector;
 use super::fourier::ImageFft;
 use super::particles::{self, Particle, ParticlesError};
-use super::{Backprojector, Volume, reconstruct};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StacksError {
@@ -137,15 +137,15 @@ impl Stacks {
     }
 }
 
-/// Inserts every particle (on `threads` threads) and reconstructs.
+/// Inserts every particle on `threads` threads (one grid each, summed).
 /// `progress` is called with the number of particles just inserted.
-pub fn reconstruct_stacks(
+pub fn insert_stacks(
     parts: &[Particle],
     stacks: &Stacks,
     pad: usize,
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<Volume, StacksError> {
+) -> Result<Backprojector, StacksError> {
     let n = stacks.box_size;
     let threads = threads.clamp(1, parts.len().max(1));
     let chunk = parts.len().div_ceil(threads);
@@ -165,7 +165,7 @@ pub fn reconstruct_stacks(
     for bp in partial {
         total.merge(&bp?);
     }
-    Ok(reconstruct(total))
+    Ok(total)
 }
 
 fn insert_range(

@@ -38,6 +38,13 @@ pub fn document(r: &ReconstructReport) -> Document {
                 r.particles_per_second
             ),
         ),
+        (
+            "finishing".to_string(),
+            format!(
+                "{} (weights, inverse 3D FFT, crop, gridding correction)",
+                duration(r.seconds_finish)
+            ),
+        ),
         ("total".to_string(), duration(r.seconds_total)),
         (
             "output".to_string(),
@@ -73,6 +80,7 @@ pub fn csv(r: &ReconstructReport) -> String {
         ),
         ("threads", r.threads.to_string(), "count"),
         ("seconds_insert", r.seconds_insert.to_string(), "seconds"),
+        ("seconds_finish", r.seconds_finish.to_string(), "seconds"),
         ("seconds_total", r.seconds_total.to_string(), "seconds"),
         (
             "particles_per_second",

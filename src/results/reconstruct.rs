@@ -23,6 +23,9 @@ pub struct ReconstructReport {
     pub threads: u32,
     /// Reading, FFT and insertion of every particle, seconds (one run).
     pub seconds_insert: f64,
+    /// Hermitian plane, weights, inverse 3D FFT, crop and gridding
+    /// correction, seconds.
+    pub seconds_finish: f64,
     /// Everything from reading the STAR file to the renamed output, seconds.
     pub seconds_total: f64,
     /// particles / seconds_insert.
