@@ -137,6 +137,23 @@ impl Stacks {
     }
 }
 
+/// Memory all per-thread grids together may take; beyond it fewer threads
+/// are used (at box 432 with padding 2 one grid is 3.9 GB).
+pub const GRID_MEMORY_BUDGET: u64 = 8 << 30;
+
+/// Bytes of one padded grid (complex data and weight, f32) for box `n`.
+pub fn grid_bytes(n: usize, pad: usize) -> u64 {
+    let p = (n * pad) as u64;
+    p * p * (p / 2 + 1) * 12
+}
+
+/// Threads to insert with: as asked, but no more than particles, and no more
+/// than [`GRID_MEMORY_BUDGET`] allows (at least one).
+pub fn insertion_threads(asked: usize, particles: usize, n: usize, pad: usize) -> usize {
+    let by_memory = (GRID_MEMORY_BUDGET / grid_bytes(n, pad).max(1)) as usize;
+    asked.min(particles).min(by_memory).max(1)
+}
+
 /// Inserts every particle on `threads` threads (one grid each, summed).
 /// `progress` is called with the number of particles just inserted.
 pub fn insert_stacks(
@@ -147,7 +164,7 @@ pub fn insert_stacks(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Backprojector, StacksError> {
     let n = stacks.box_size;
-    let threads = threads.clamp(1, parts.len().max(1));
+    let threads = insertion_threads(threads, parts.len(), n, pad);
     let chunk = parts.len().div_ceil(threads);
     let partial: Vec<Result<Backprojector, StacksError>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
@@ -202,4 +219,20 @@ fn insert_range(
     }
     progress(done % 64);
     Ok(bp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_are_capped_by_particles_and_grid_memory() {
+        assert_eq!(grid_bytes(64, 2), 128 * 128 * 65 * 12);
+        assert_eq!(insertion_threads(8, 1000, 64, 2), 8);
+        assert_eq!(insertion_threads(8, 3, 64, 2), 3);
+        assert_eq!(insertion_threads(8, 0, 64, 2), 1);
+        // box 432, pad 2: 3.9 GB per grid, two fit in 8 GiB
+        assert_eq!(insertion_threads(8, 1000, 432, 2), 2);
+        assert_eq!(insertion_threads(8, 1000, 1024, 2), 1);
+    }
 }
