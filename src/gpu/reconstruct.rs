@@ -6,7 +6,8 @@ use std::fs::File;
 
 use cudarc::driver::CudaContext;
 
-use super::insert::GpuInsertion;
+use super::bench::CHECK_LIMIT;
+use super::insert::{GpuInsertion, check_against_cpu};
 use super::probe::driver_present;
 use super::{GpuError, driver};
 use crate::recon::fourier::ImageFft;
@@ -24,6 +25,11 @@ pub enum GpuReconError {
     Gpu(#[from] GpuError),
     #[error(transparent)]
     Stacks(#[from] StacksError),
+    #[error(
+        "the GPU insertion kernel disagrees with the CPU reference (relative error {0:.2e}, limit {limit:.0e})",
+        limit = CHECK_LIMIT
+    )]
+    CheckFailed(f64),
 }
 
 /// Inserts every particle on GPU 0 and returns the accumulated grid.
@@ -38,6 +44,11 @@ pub fn insert_on_gpu(
     }
     let ctx = CudaContext::new(0).map_err(driver("creating a context"))?;
     let ins = GpuInsertion::new(&ctx)?;
+    // the kernel must agree with the CPU reference before it touches real data
+    let err = check_against_cpu(&ins, 64, pad, 64, 1)?;
+    if err.is_nan() || err >= CHECK_LIMIT {
+        return Err(GpuReconError::CheckFailed(err));
+    }
     let n = stacks.box_size;
     let mut grid = ins.grid(n, pad)?;
     let mut fft = ImageFft::new(n);
