@@ -69,9 +69,9 @@ pub fn document(r: &GpuBenchReport) -> Document {
                 })
                 .collect(),
         });
-        if let Some(c) = &d.copy {
-            sec = sec.with(Block::Pairs(vec![(
-                "device copy".into(),
+        let bw = |label: &str, c: &crate::results::gpu::Bandwidth| {
+            (
+                label.to_string(),
                 format!(
                     "{} median ({} to {}, {}, {} runs of {})",
                     rate_decimal(c.median_bytes_per_second),
@@ -81,7 +81,18 @@ pub fn document(r: &GpuBenchReport) -> Document {
                     c.repeats,
                     bytes_binary(c.bytes_per_run)
                 ),
-            )]));
+            )
+        };
+        let pairs: Vec<(String, String)> = [
+            ("device copy", &d.copy),
+            ("host to device", &d.host_to_device),
+            ("device to host", &d.device_to_host),
+        ]
+        .into_iter()
+        .filter_map(|(label, b)| b.as_ref().map(|b| bw(label, b)))
+        .collect();
+        if !pairs.is_empty() {
+            sec = sec.with(Block::Pairs(pairs));
         }
         if !d.insertion.is_empty() {
             sec = sec.with(Block::Table {
@@ -185,6 +196,15 @@ mod tests {
                     min_bytes_per_second: 2.7e12,
                     max_bytes_per_second: 2.9e12,
                 }),
+                host_to_device: Some(Bandwidth {
+                    counts: "bytes copied, pinned host memory to GPU".into(),
+                    bytes_per_run: 512 << 20,
+                    repeats: 7,
+                    median_bytes_per_second: 55.3e9,
+                    min_bytes_per_second: 55.0e9,
+                    max_bytes_per_second: 55.4e9,
+                }),
+                device_to_host: None,
                 insertion: vec![InsertionResult {
                     box_size: 256,
                     pad: 1,
@@ -211,6 +231,8 @@ mod tests {
             "pass",
             "400,000",
             "bytes read + written",
+            "host to device",
+            "55.30 GB/s",
             "not measured yet: cuFFT",
         ] {
             assert!(text.contains(want), "missing {want}:\n{text}");

@@ -49,6 +49,10 @@ pub struct GpuDeviceResult {
     pub device: DeviceInfo,
     pub checks: Vec<KernelCheck>,
     pub copy: Option<Bandwidth>,
+    /// Pinned host memory to the GPU.
+    pub host_to_device: Option<Bandwidth>,
+    /// The GPU to pinned host memory.
+    pub device_to_host: Option<Bandwidth>,
     pub insertion: Vec<InsertionResult>,
 }
 
