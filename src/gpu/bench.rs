@@ -18,7 +18,7 @@ use super::{GpuError, driver};
 use crate::results::SCHEMA_VERSION;
 use crate::results::gpu::{
     Bandwidth, BenchStatus, DeviceInfo, GpuBenchInput, GpuBenchReport, GpuDeviceResult,
-    InsertionResult, KernelCheck,
+    InsertionResult, KernelCheck, MaxBox,
 };
 
 /// Largest relative error the insertion kernel may show against the CPU.
@@ -41,7 +41,6 @@ pub fn not_measured() -> Vec<String> {
     [
         "batched 2D FFT throughput (cuFFT)",
         "end-to-end throughput from float32 and float16 particles in host memory",
-        "largest box whose working set fits, found by allocation",
     ]
     .map(String::from)
     .to_vec()
@@ -116,11 +115,20 @@ fn device(info: DeviceInfo, cfg: &BenchGpuConfig) -> Result<GpuDeviceResult, Gpu
             copy: None,
             host_to_device: None,
             device_to_host: None,
+            max_box: None,
             insertion: Vec::new(),
         });
     }
     let copy = Some(copy_bandwidth(&ctx, &info)?);
     let (h2d, d2h) = pinned_bandwidth(&ctx, &info)?;
+    let pad = 2;
+    let fits = super::max_box::by_allocation(&ctx, pad)?;
+    let max_box = Some(MaxBox {
+        pad,
+        by_allocation: fits,
+        working_set_bytes: fits.map_or(0, |b| super::max_box::working_set_bytes(b, pad)),
+        plan_model_reconstruct: super::max_box::by_plan_model(info.vram_bytes),
+    });
     let mut insertion = Vec::new();
     for &n in &cfg.boxes {
         for &pad in &cfg.pads {
@@ -139,6 +147,7 @@ fn device(info: DeviceInfo, cfg: &BenchGpuConfig) -> Result<GpuDeviceResult, Gpu
         copy,
         host_to_device: Some(h2d),
         device_to_host: Some(d2h),
+        max_box,
         insertion,
     })
 }

@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod insert;
 pub mod kernels;
+pub mod max_box;
 pub mod probe;
 pub mod reconstruct;
 

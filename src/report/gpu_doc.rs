@@ -91,6 +91,20 @@ pub fn document(r: &GpuBenchReport) -> Document {
         .into_iter()
         .filter_map(|(label, b)| b.as_ref().map(|b| bw(label, b)))
         .collect();
+        let mut pairs = pairs;
+        if let Some(m) = &d.max_box {
+            pairs.push((
+                "largest box".into(),
+                format!(
+                    "{} by allocation (pad {}, working set {}); plan's reconstruct model: {}",
+                    m.by_allocation.map_or("none".into(), |b| b.to_string()),
+                    m.pad,
+                    bytes_binary(m.working_set_bytes),
+                    m.plan_model_reconstruct
+                        .map_or("none".into(), |b| b.to_string())
+                ),
+            ));
+        }
         if !pairs.is_empty() {
             sec = sec.with(Block::Pairs(pairs));
         }
@@ -205,6 +219,12 @@ mod tests {
                     max_bytes_per_second: 55.4e9,
                 }),
                 device_to_host: None,
+                max_box: Some(MaxBox {
+                    pad: 2,
+                    by_allocation: Some(1234),
+                    working_set_bytes: 5 << 30,
+                    plan_model_reconstruct: Some(1600),
+                }),
                 insertion: vec![InsertionResult {
                     box_size: 256,
                     pad: 1,
@@ -232,6 +252,7 @@ mod tests {
             "400,000",
             "bytes read + written",
             "host to device",
+            "1234 by allocation (pad 2, working set 5.00 GiB); plan's reconstruct model: 1600",
             "55.30 GB/s",
             "not measured yet: cuFFT",
         ] {

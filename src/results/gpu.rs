@@ -53,6 +53,7 @@ pub struct GpuDeviceResult {
     pub host_to_device: Option<Bandwidth>,
     /// The GPU to pinned host memory.
     pub device_to_host: Option<Bandwidth>,
+    pub max_box: Option<MaxBox>,
     pub insertion: Vec<InsertionResult>,
 }
 
@@ -94,4 +95,17 @@ pub struct InsertionResult {
     pub max_particles_per_second: f64,
     /// Set when this case could not run (e.g. the grid did not fit).
     pub error: Option<String>,
+}
+
+/// The largest box that fits, measured and modelled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaxBox {
+    pub pad: u32,
+    /// Largest even box whose working set (padded float4 grid, one batch of
+    /// images) could be allocated; None when not even box 2.
+    pub by_allocation: Option<u32>,
+    /// Bytes of that working set.
+    pub working_set_bytes: u64,
+    /// What `cryocap plan`'s `reconstruct` VRAM model says for this GPU.
+    pub plan_model_reconstruct: Option<u32>,
 }
