@@ -32,6 +32,12 @@ pub enum GpuError {
         arch: String,
         log: String,
     },
+    #[error("cuFFT failed while {doing}: {detail}")]
+    Fft { doing: &'static str, detail: String },
+    #[error(
+        "cuFFT (libcufft.so) could not be loaded; install the CUDA toolkit's libcufft or `pip install nvidia-cufft-cu12`"
+    )]
+    NoCufft,
     #[error("compute capability {0}.{1} is not one NVRTC is asked to compile for here")]
     UnknownArch(i32, i32),
 }

@@ -108,6 +108,49 @@ pub fn document(r: &GpuBenchReport) -> Document {
         if !pairs.is_empty() {
             sec = sec.with(Block::Pairs(pairs));
         }
+        if !d.fft.is_empty() {
+            sec = sec.with(Block::Table {
+                headers: [
+                    "2D FFT (cuFFT R2C)",
+                    "images/batch",
+                    "median images/s",
+                    "min",
+                    "max",
+                ]
+                .map(String::from)
+                .to_vec(),
+                align: vec![
+                    Align::Left,
+                    Align::Right,
+                    Align::Right,
+                    Align::Right,
+                    Align::Right,
+                ],
+                rows: d
+                    .fft
+                    .iter()
+                    .map(|x| {
+                        let f = |v: f64| group_digits(v.round() as u64);
+                        match &x.error {
+                            Some(e) => vec![
+                                format!("box {}", x.box_size),
+                                group_digits(x.images),
+                                e.clone(),
+                                String::new(),
+                                String::new(),
+                            ],
+                            None => vec![
+                                format!("box {}", x.box_size),
+                                group_digits(x.images),
+                                f(x.median_images_per_second),
+                                f(x.min_images_per_second),
+                                f(x.max_images_per_second),
+                            ],
+                        }
+                    })
+                    .collect(),
+            });
+        }
         if !d.insertion.is_empty() {
             sec = sec.with(Block::Table {
                 headers: [
@@ -225,6 +268,15 @@ mod tests {
                     working_set_bytes: 5 << 30,
                     plan_model_reconstruct: Some(1600),
                 }),
+                fft: vec![FftResult {
+                    box_size: 256,
+                    images: 10_000,
+                    repeats: 7,
+                    median_images_per_second: 2_500_000.0,
+                    min_images_per_second: 2_400_000.0,
+                    max_images_per_second: 2_600_000.0,
+                    error: None,
+                }],
                 insertion: vec![InsertionResult {
                     box_size: 256,
                     pad: 1,
@@ -252,6 +304,7 @@ mod tests {
             "400,000",
             "bytes read + written",
             "host to device",
+            "2,500,000",
             "1234 by allocation (pad 2, working set 5.00 GiB); plan's reconstruct model: 1600",
             "55.30 GB/s",
             "not measured yet: cuFFT",

@@ -54,6 +54,7 @@ pub struct GpuDeviceResult {
     /// The GPU to pinned host memory.
     pub device_to_host: Option<Bandwidth>,
     pub max_box: Option<MaxBox>,
+    pub fft: Vec<FftResult>,
     pub insertion: Vec<InsertionResult>,
 }
 
@@ -108,4 +109,18 @@ pub struct MaxBox {
     pub working_set_bytes: u64,
     /// What `cryocap plan`'s `reconstruct` VRAM model says for this GPU.
     pub plan_model_reconstruct: Option<u32>,
+}
+
+/// Batched 2D real-to-complex FFTs (cuFFT) of images already on the GPU.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FftResult {
+    pub box_size: u32,
+    /// Images per batched transform.
+    pub images: u64,
+    pub repeats: u32,
+    pub median_images_per_second: f64,
+    pub min_images_per_second: f64,
+    pub max_images_per_second: f64,
+    /// Set when this case could not run.
+    pub error: Option<String>,
 }
