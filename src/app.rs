@@ -44,6 +44,10 @@ pub enum AppError {
     Json(#[from] serde_json::Error),
     #[error(transparent)]
     Cache(#[from] crate::cache::CacheError),
+    #[error(transparent)]
+    Reconstruct(#[from] crate::recon::command::ReconstructError),
+    #[error(transparent)]
+    Gpu(#[from] crate::gpu::GpuError),
     #[error("--format {0} is not available for this command")]
     Unsupported(&'static str),
     #[error(transparent)]
@@ -76,6 +80,37 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, AppError> {
             Ok(Outcome::Ok)
         }
         Command::Catalog(args) => catalog(&args, out),
+        Command::Reconstruct(args) => {
+            let cfg = crate::config::ReconstructConfig::from_args(&args)?;
+            let r = crate::recon::command::run(&cfg)?;
+            let doc = || report::reconstruct_doc::document(&r);
+            let text = match cfg.format {
+                Format::Table => doc().to_text(),
+                Format::Markdown => doc().to_markdown(),
+                Format::Json => serde_json::to_string_pretty(&r)? + "\n",
+                Format::Csv => report::reconstruct_doc::csv(&r),
+            };
+            out.write_all(text.as_bytes())?;
+            Ok(Outcome::Ok)
+        }
+        Command::Bench(BenchCommand::Gpu(args)) => {
+            use crate::results::gpu::BenchStatus;
+            let (cfg, format) = crate::config::bench_gpu::from_args(&args)?;
+            let r = crate::gpu::bench::run(&cfg)?;
+            let skipped = r.status == BenchStatus::Skipped;
+            let text = match format {
+                Format::Json => serde_json::to_string_pretty(&r)? + "\n",
+                _ if skipped => report::gpu_doc::skipped_line(&r),
+                Format::Table => report::gpu_doc::document(&r).to_text(),
+                Format::Markdown => report::gpu_doc::document(&r).to_markdown(),
+                Format::Csv => return Err(AppError::Unsupported("csv")),
+            };
+            out.write_all(text.as_bytes())?;
+            Ok(match r.status {
+                BenchStatus::CheckFailed => Outcome::CheckFailed,
+                _ => Outcome::Ok,
+            })
+        }
         Command::Cache(args) => {
             if let crate::cli::CacheCommand::CopyBench(a) = &args.command {
                 // measured here so that the run can go into the history

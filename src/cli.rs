@@ -23,6 +23,9 @@ pub enum Command {
     Plan(Box<PlanArgs>),
     /// List the data cryocap ships: GPUs, storage tiers, datasets, VRAM job models, SSD sizes.
     Catalog(CatalogArgs),
+    /// Reconstruct a 3D volume from a RELION particles STAR file and the MRC
+    /// stacks it names (CPU reference: trilinear Fourier insertion).
+    Reconstruct(ReconstructArgs),
     /// SSD cache planning: replay a job trace against a cache (or a range of
     /// SSD sizes), generate a workload trace, size a particle subset, and
     /// measure cache-fill copy threads.
@@ -297,6 +300,10 @@ pub struct ProbeArgs {
 pub enum BenchCommand {
     /// Read whole particles from MRC stacks in refinement's patterns, like fio.
     Io(Box<BenchIoArgs>),
+    /// GPU: kernels checked against the CPU reference, then device copy
+    /// bandwidth and Fourier insertion throughput. Without a CUDA driver it
+    /// says so and exits 0.
+    Gpu(BenchGpuArgs),
 }
 
 #[derive(Debug, Args)]
@@ -586,6 +593,50 @@ pub struct FleetReportArgs {
     #[arg(long, value_name = "PERCENT")]
     pub margin: Option<String>,
     /// Format of what is printed on stdout (table, markdown or json).
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchGpuArgs {
+    /// Box sizes to time insertion at [default: 128,256,432].
+    #[arg(long = "box", allow_negative_numbers = true, value_name = "N,N,...")]
+    pub box_sizes: Option<String>,
+    /// Images per insertion launch [default: 10000].
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub particles: Option<String>,
+    /// Padding factors [default: 1,2].
+    #[arg(long, allow_negative_numbers = true, value_name = "1,2")]
+    pub pad: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconstructArgs {
+    /// RELION particles STAR file (_rlnImageName, _rlnAngleRot/Tilt/Psi, origins).
+    #[arg(long, value_name = "FILE")]
+    pub star: std::path::PathBuf,
+    /// MRC volume to write (float32, ISPG 1), replaced atomically.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: std::path::PathBuf,
+    /// Insert on the CPU (the reference implementation; the default).
+    #[arg(long, conflicts_with = "gpu")]
+    pub cpu: bool,
+    /// Insert on GPU 0 (CUDA); needs an NVIDIA driver.
+    #[arg(long)]
+    pub gpu: bool,
+    /// Padding factor of the Fourier grid: 1 or 2 [default: 2].
+    #[arg(long, allow_negative_numbers = true, value_name = "1|2")]
+    pub pad: Option<String>,
+    /// Insertion threads [default: cores, at most 8].
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub threads: Option<String>,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Output format for the summary.
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
 }

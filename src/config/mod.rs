@@ -8,6 +8,10 @@ pub mod qualify;
 
 pub use plan::{PlanConfig, VramSource};
 pub use qualify::QualifyConfig;
+pub mod bench_gpu;
+pub mod reconstruct;
+
+pub use reconstruct::ReconstructConfig;
 
 /// Bad input, named so the user knows what to fix.
 #[derive(Debug, thiserror::Error)]

@@ -9,9 +9,11 @@ pub mod compare_doc;
 pub mod csv_out;
 pub mod document;
 pub mod fleet_doc;
+pub mod gpu_doc;
 pub mod io_doc;
 pub mod plan_doc;
 pub mod qualify_doc;
+pub mod reconstruct_doc;
 pub mod values;
 
 pub use document::{Align, Block, Document, Section};

@@ -1,5 +1,6 @@
 //! Integration tests: one test binary, driving the real `cryocap` binary.
 
+mod bench_gpu;
 mod cache;
 mod common;
 mod errors;
@@ -11,4 +12,5 @@ mod parser_fuzz;
 mod plan;
 mod properties;
 mod qualify;
+mod reconstruct;
 mod snapshots;

@@ -1,0 +1,414 @@
+//! `cryocap bench gpu`: per GPU, check the insertion kernel against the CPU
+//! reference, then time device memory bandwidth and insertion. Timing uses
+//! CUDA events after a warm-up run; NVRTC compilation, module loading and
+//! allocation stay outside the timed region.
+
+use std::sync::Arc;
+
+use cudarc::driver::{CudaContext, CudaSlice, CudaStream, LaunchConfig, PushKernelArg, sys};
+
+use rand::{SeedableRng, rngs::StdRng};
+
+use crate::recon::euler::EulerAngles;
+
+use super::insert::{GpuInsertion, check_against_cpu, random_inputs};
+use super::kernels::{COPY, arch_for, compile};
+use super::probe::{devices, driver_present};
+use super::{GpuError, driver};
+use crate::results::SCHEMA_VERSION;
+use crate::results::gpu::{
+    Bandwidth, BenchStatus, DeviceInfo, FftResult, GpuBenchInput, GpuBenchReport, GpuDeviceResult,
+    InsertionResult, KernelCheck, MaxBox,
+};
+
+/// Largest relative error the insertion kernel may show against the CPU.
+pub const CHECK_LIMIT: f64 = 1e-4;
+/// Timed runs after the warm-up.
+pub const REPEATS: u32 = 7;
+/// Boxes and paddings the kernel is checked at (the CPU reference is slow
+/// and memory-hungry at large boxes; the kernel code is the same for all).
+pub const CHECK_CASES: [(usize, usize); 3] = [(64, 1), (64, 2), (128, 2)];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchGpuConfig {
+    pub boxes: Vec<u32>,
+    pub pads: Vec<u32>,
+    pub particles: u64,
+}
+
+/// What this version does not measure yet (the issue asks for them).
+pub fn not_measured() -> Vec<String> {
+    ["end-to-end throughput from float32 and float16 particles in host memory"]
+        .map(String::from)
+        .to_vec()
+}
+
+pub fn run(cfg: &BenchGpuConfig) -> Result<GpuBenchReport, GpuError> {
+    let input = GpuBenchInput {
+        boxes: cfg.boxes.clone(),
+        pads: cfg.pads.clone(),
+        particles: cfg.particles,
+    };
+    let skipped = |reason: String| GpuBenchReport {
+        schema_version: SCHEMA_VERSION,
+        status: BenchStatus::Skipped,
+        reason: Some(reason),
+        input: input.clone(),
+        devices: Vec::new(),
+        not_measured: not_measured(),
+    };
+    if !driver_present() {
+        return Ok(skipped(GpuError::NoDriver.to_string()));
+    }
+    let infos = match devices() {
+        Err(GpuError::NoDevice) => {
+            return Ok(skipped(GpuError::NoDevice.to_string()));
+        }
+        other => other?,
+    };
+    let mut results = Vec::new();
+    for info in infos {
+        results.push(device(info, cfg)?);
+    }
+    let failed = results.iter().any(|d| d.checks.iter().any(|c| !c.passed));
+    Ok(GpuBenchReport {
+        schema_version: SCHEMA_VERSION,
+        status: if failed {
+            BenchStatus::CheckFailed
+        } else {
+            BenchStatus::Measured
+        },
+        reason: failed.then(|| {
+            "the insertion kernel disagrees with the CPU reference; its speed is not reported"
+                .into()
+        }),
+        input,
+        devices: results,
+        not_measured: not_measured(),
+    })
+}
+
+fn device(info: DeviceInfo, cfg: &BenchGpuConfig) -> Result<GpuDeviceResult, GpuError> {
+    let ctx = CudaContext::new(info.ordinal).map_err(driver("creating a context"))?;
+    let ins = GpuInsertion::new(&ctx)?;
+    let mut checks = Vec::new();
+    for (seed, (n, pad)) in CHECK_CASES.into_iter().enumerate() {
+        let images = 64;
+        let err = check_against_cpu(&ins, n, pad, images, 1000 + seed as u64)?;
+        checks.push(KernelCheck {
+            kernel: "insert_trilinear".into(),
+            box_size: n as u32,
+            pad: pad as u32,
+            images: images as u64,
+            relative_error: err,
+            limit: CHECK_LIMIT,
+            passed: err < CHECK_LIMIT,
+        });
+    }
+    if checks.iter().any(|c| !c.passed) {
+        return Ok(GpuDeviceResult {
+            device: info,
+            checks,
+            copy: None,
+            host_to_device: None,
+            device_to_host: None,
+            max_box: None,
+            fft: Vec::new(),
+            insertion: Vec::new(),
+        });
+    }
+    let copy = Some(copy_bandwidth(&ctx, &info)?);
+    let (h2d, d2h) = pinned_bandwidth(&ctx, &info)?;
+    let pad = 2;
+    let fits = super::max_box::by_allocation(&ctx, pad)?;
+    let max_box = Some(MaxBox {
+        pad,
+        by_allocation: fits,
+        working_set_bytes: fits.map_or(0, |b| super::max_box::working_set_bytes(b, pad)),
+        plan_model_reconstruct: super::max_box::by_plan_model(info.vram_bytes),
+    });
+    let fft = cfg
+        .boxes
+        .iter()
+        .map(|&n| fft_rate(&ctx, n as usize, cfg.particles))
+        .collect();
+    let mut insertion = Vec::new();
+    for &n in &cfg.boxes {
+        for &pad in &cfg.pads {
+            insertion.push(insertion_rate(
+                &ctx,
+                &ins,
+                n as usize,
+                pad as usize,
+                cfg.particles,
+            ));
+        }
+    }
+    Ok(GpuDeviceResult {
+        device: info,
+        checks,
+        copy,
+        host_to_device: Some(h2d),
+        device_to_host: Some(d2h),
+        max_box,
+        fft,
+        insertion,
+    })
+}
+
+/// Seconds per call of `work` on `stream`, `REPEATS` times after one warm-up.
+fn timed(
+    ctx: &Arc<CudaContext>,
+    stream: &Arc<CudaStream>,
+    mut work: impl FnMut() -> Result<(), GpuError>,
+) -> Result<Vec<f64>, GpuError> {
+    let event = || {
+        ctx.new_event(Some(sys::CUevent_flags::CU_EVENT_DEFAULT))
+            .map_err(driver("creating a timing event"))
+    };
+    work()?;
+    stream.synchronize().map_err(driver("warming up"))?;
+    let mut out = Vec::new();
+    for _ in 0..REPEATS {
+        let (start, end) = (event()?, event()?);
+        start.record(stream).map_err(driver("recording an event"))?;
+        work()?;
+        end.record(stream).map_err(driver("recording an event"))?;
+        end.synchronize().map_err(driver("waiting for the GPU"))?;
+        let ms = start.elapsed_ms(&end).map_err(driver("reading an event"))?;
+        out.push(f64::from(ms) / 1e3);
+    }
+    Ok(out)
+}
+
+/// (median, min, max) of `per_second(seconds)` over the runs.
+fn spread(seconds: &[f64], amount: f64) -> (f64, f64, f64) {
+    let mut rates: Vec<f64> = seconds.iter().map(|s| amount / s.max(1e-12)).collect();
+    rates.sort_by(f64::total_cmp);
+    let median = rates.get(rates.len() / 2).copied().unwrap_or(0.0);
+    (
+        median,
+        rates.first().copied().unwrap_or(0.0),
+        rates.last().copied().unwrap_or(0.0),
+    )
+}
+
+fn copy_bandwidth(ctx: &Arc<CudaContext>, info: &DeviceInfo) -> Result<Bandwidth, GpuError> {
+    let (major, minor) = info.compute_capability;
+    let module = ctx
+        .load_module(compile(&COPY, arch_for(major, minor)?)?)
+        .map_err(driver("loading the copy kernel"))?;
+    let func = module
+        .load_function("copy_float4")
+        .map_err(driver("finding copy_float4"))?;
+    let stream = ctx.default_stream();
+    // 1 GiB each way, or an eighth of the GPU's memory on small GPUs
+    let bytes = (1u64 << 30).min(info.vram_bytes / 8) / 16 * 16;
+    let floats = (bytes / 4) as usize;
+    let src: CudaSlice<f32> = stream.alloc_zeros(floats).map_err(driver("allocating"))?;
+    let mut dst: CudaSlice<f32> = stream.alloc_zeros(floats).map_err(driver("allocating"))?;
+    let count = bytes / 16;
+    let cfg = LaunchConfig {
+        grid_dim: (info.sm_count.max(1) * 8, 1, 1),
+        block_dim: (256, 1, 1),
+        shared_mem_bytes: 0,
+    };
+    let seconds = timed(ctx, &stream, || {
+        let mut b = stream.launch_builder(&func);
+        b.arg(&src).arg(&mut dst).arg(&count);
+        // SAFETY: copy_float4(const float4*, float4*, u64) over `count`
+        // float4 that both buffers hold.
+        unsafe { b.launch(cfg) }.map_err(driver("launching copy_float4"))?;
+        Ok(())
+    })?;
+    let (median, min, max) = spread(&seconds, 2.0 * bytes as f64);
+    Ok(Bandwidth {
+        counts: "bytes read + written".into(),
+        bytes_per_run: 2 * bytes,
+        repeats: REPEATS,
+        median_bytes_per_second: median,
+        min_bytes_per_second: min,
+        max_bytes_per_second: max,
+    })
+}
+
+fn bandwidth(counts: &str, bytes: u64, seconds: &[f64]) -> Bandwidth {
+    let (median, min, max) = spread(seconds, bytes as f64);
+    Bandwidth {
+        counts: counts.into(),
+        bytes_per_run: bytes,
+        repeats: seconds.len() as u32,
+        median_bytes_per_second: median,
+        min_bytes_per_second: min,
+        max_bytes_per_second: max,
+    }
+}
+
+/// Pinned host-to-device and device-to-host copies of 512 MiB (or an
+/// eighth of the GPU's memory).
+fn pinned_bandwidth(
+    ctx: &Arc<CudaContext>,
+    info: &DeviceInfo,
+) -> Result<(Bandwidth, Bandwidth), GpuError> {
+    let stream = ctx.default_stream();
+    let bytes = (512u64 << 20).min(info.vram_bytes / 8) / 4 * 4;
+    let floats = (bytes / 4) as usize;
+    // SAFETY: page-locked memory left uninitialised; it is only copied,
+    // never read as values. Flags 0: plain pinned memory, as cudaMallocHost.
+    let mut host = unsafe { ctx.alloc_pinned_with_flags::<f32>(floats, 0) }
+        .map_err(driver("allocating pinned host memory"))?;
+    let mut dev: CudaSlice<f32> = stream.alloc_zeros(floats).map_err(driver("allocating"))?;
+    let h2d = timed(ctx, &stream, || {
+        stream
+            .memcpy_htod(&host, &mut dev)
+            .map_err(driver("copying to the GPU"))
+    })?;
+    let d2h = timed(ctx, &stream, || {
+        stream
+            .memcpy_dtoh(&dev, &mut host)
+            .map_err(driver("copying from the GPU"))
+    })?;
+    Ok((
+        bandwidth("bytes copied, pinned host memory to GPU", bytes, &h2d),
+        bandwidth("bytes copied, GPU to pinned host memory", bytes, &d2h),
+    ))
+}
+
+/// Batched 2D R2C FFTs at box `n` (at most 1 GiB of input per batch).
+fn fft_rate(ctx: &Arc<CudaContext>, n: usize, particles: u64) -> FftResult {
+    let per_image = (n * n * 4) as u64;
+    let count = particles.min((1u64 << 30) / per_image).max(1);
+    let mut row = FftResult {
+        box_size: n as u32,
+        images: count,
+        repeats: 0,
+        median_images_per_second: 0.0,
+        min_images_per_second: 0.0,
+        max_images_per_second: 0.0,
+        error: None,
+    };
+    let result = (|| {
+        if !super::probe::cufft_present() {
+            return Err(GpuError::NoCufft);
+        }
+        let stream = ctx.default_stream();
+        let input: CudaSlice<f32> = stream
+            .alloc_zeros(count as usize * n * n)
+            .map_err(driver("allocating FFT input"))?;
+        let mut output: CudaSlice<cudarc::cufft::sys::float2> = stream
+            .alloc_zeros(count as usize * n * (n / 2 + 1))
+            .map_err(driver("allocating FFT output"))?;
+        let fft_err = |doing| {
+            move |e: cudarc::cufft::result::CufftError| GpuError::Fft {
+                doing,
+                detail: format!("{e:?}"),
+            }
+        };
+        let (ni, half) = (n as i32, (n * (n / 2 + 1)) as i32);
+        let plan = cudarc::cufft::CudaFft::plan_many(
+            &[ni, ni],
+            None,
+            1,
+            ni * ni,
+            None,
+            1,
+            half,
+            cudarc::cufft::sys::cufftType::CUFFT_R2C,
+            count as i32,
+            stream.clone(),
+        )
+        .map_err(fft_err("planning"))?;
+        timed(ctx, &stream, || {
+            plan.exec_r2c(&input, &mut output)
+                .map_err(fft_err("transforming"))
+        })
+    })();
+    match result {
+        Ok(seconds) => {
+            let (median, min, max) = spread(&seconds, count as f64);
+            row.repeats = REPEATS;
+            row.median_images_per_second = median;
+            row.min_images_per_second = min;
+            row.max_images_per_second = max;
+        }
+        Err(e) => row.error = Some(e.to_string()),
+    }
+    row
+}
+
+/// Insertion throughput for random Fourier images already on the GPU; a case
+/// that cannot run (out of memory) is recorded with its error, not fatal.
+fn insertion_rate(
+    ctx: &Arc<CudaContext>,
+    ins: &GpuInsertion,
+    n: usize,
+    pad: usize,
+    particles: u64,
+) -> InsertionResult {
+    // keep the image batch under 2 GiB so that the grid fits beside it
+    let per_image = (n * (n / 2 + 1) * 8) as u64;
+    let count = particles.min((2u64 << 30) / per_image).max(1);
+    let mut row = InsertionResult {
+        box_size: n as u32,
+        pad: pad as u32,
+        particles: count,
+        repeats: 0,
+        median_particles_per_second: 0.0,
+        min_particles_per_second: 0.0,
+        max_particles_per_second: 0.0,
+        error: None,
+    };
+    let result = (|| {
+        // a few distinct images repeated: the kernel's cost does not depend on values
+        let (distinct, _) = random_inputs(n, 16, 7);
+        let images: Vec<_> = (0..count as usize)
+            .map(|i| distinct[i % 16].clone())
+            .collect();
+        let mut rng = StdRng::seed_from_u64(8);
+        let rots: Vec<_> = (0..count)
+            .map(|_| EulerAngles::random(&mut rng).matrix())
+            .collect();
+        let batch = ins.upload(&images, &rots)?;
+        let mut grid = ins.grid(n, pad)?;
+        timed(ctx, &ins.stream, || ins.insert(&batch, &mut grid, pad))
+    })();
+    match result {
+        Ok(seconds) => {
+            let (median, min, max) = spread(&seconds, count as f64);
+            row.repeats = REPEATS;
+            row.median_particles_per_second = median;
+            row.min_particles_per_second = min;
+            row.max_particles_per_second = max;
+        }
+        Err(e) => row.error = Some(e.to_string()),
+    }
+    row
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_is_median_min_max_of_rates() {
+        let (m, lo, hi) = spread(&[1.0, 0.5, 2.0], 10.0);
+        assert_eq!((m, lo, hi), (10.0, 5.0, 20.0));
+    }
+
+    #[test]
+    fn without_a_driver_the_bench_is_skipped() {
+        if driver_present() {
+            eprintln!("skipped: a CUDA driver is present");
+            return;
+        }
+        let cfg = BenchGpuConfig {
+            boxes: vec![128],
+            pads: vec![1],
+            particles: 10,
+        };
+        let r = run(&cfg).unwrap();
+        assert_eq!(r.status, BenchStatus::Skipped);
+        assert!(r.reason.unwrap().contains("no CUDA driver"));
+        assert!(r.devices.is_empty());
+    }
+}

@@ -1,0 +1,237 @@
+//! The particles of a RELION STAR file: image, orientation, origin offset.
+//! `_rlnImageName` (`index@stack`), `_rlnAngleRot/Tilt/Psi` (degrees), and
+//! either `_rlnOriginXAngst/_rlnOriginYAngst` (RELION 3.1+, Å, converted with
+//! the pixel size of the particle's optics group, the particle's own
+//! `_rlnImagePixelSize`, or the stack's header) or `_rlnOriginX/_rlnOriginY`
+//! (older files, pixels). Missing origins mean 0. Following RELION, the
+//! origin is the translation that centres the particle: images are shifted
+//! by +origin before insertion.
+
+use std::path::{Path, PathBuf};
+
+use crate::metadata::star::{self, StarError, StarFile, Table};
+
+use super::euler::EulerAngles;
+
+/// An origin offset as written in the file.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Origin {
+    Pixels([f64; 2]),
+    /// Å, with the pixel size the file gives for this particle, if any.
+    Angstrom([f64; 2], Option<f64>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Particle {
+    /// The stack as named in the STAR file.
+    pub stack: String,
+    /// 0-based image index in the stack.
+    pub index: u64,
+    pub angles: EulerAngles,
+    pub origin: Origin,
+    /// Line of the STAR file the row is on.
+    pub line: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ParticlesError {
+    #[error(transparent)]
+    Star(#[from] StarError),
+    #[error("{path}:{line}: {reason}")]
+    Row {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error("{path}: the particles table has no {column} column; {hint}")]
+    MissingColumn {
+        path: PathBuf,
+        column: &'static str,
+        hint: &'static str,
+    },
+    #[error("{path}: the particles table has no rows")]
+    Empty { path: PathBuf },
+}
+
+/// Reads the particles of the STAR file at `path`.
+pub fn read(path: &Path) -> Result<Vec<Particle>, ParticlesError> {
+    let file = StarFile::read(path)?;
+    let (_, table) = file.table_with("rlnImageName")?;
+    let optics = optics_pixel_sizes(&file);
+    let col = |name: &'static str| table.column(name);
+    let need = |name: &'static str| {
+        col(name).ok_or(ParticlesError::MissingColumn {
+            path: path.to_path_buf(),
+            column: name,
+            hint: "reconstruct needs the image name and the three angles (rlnAngleRot, rlnAngleTilt, rlnAnglePsi) of every particle",
+        })
+    };
+    let image = need("rlnImageName")?;
+    let angles = [
+        need("rlnAngleRot")?,
+        need("rlnAngleTilt")?,
+        need("rlnAnglePsi")?,
+    ];
+    let angst = col("rlnOriginXAngst").zip(col("rlnOriginYAngst"));
+    let pixels = col("rlnOriginX").zip(col("rlnOriginY"));
+    let group = col("rlnOpticsGroup");
+    let own_pixel = col("rlnImagePixelSize");
+    if table.rows.is_empty() {
+        return Err(ParticlesError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut out = Vec::with_capacity(table.rows.len());
+    for (row, &line) in table.rows.iter().zip(&table.row_lines) {
+        let bad = |reason: String| ParticlesError::Row {
+            path: path.to_path_buf(),
+            line,
+            reason,
+        };
+        let num = |i: usize, what: &str| -> Result<f64, ParticlesError> {
+            row[i]
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| bad(format!("{what} '{}' is not a number", row[i])))
+        };
+        let r = star::parse_image_name(&row[image]).map_err(bad)?;
+        let origin = if let Some((x, y)) = angst {
+            let psize = match own_pixel {
+                Some(c) => Some(num(c, "rlnImagePixelSize")?),
+                None => group.and_then(|g| optics_lookup(&optics, &row[g])),
+            };
+            Origin::Angstrom(
+                [num(x, "rlnOriginXAngst")?, num(y, "rlnOriginYAngst")?],
+                psize,
+            )
+        } else if let Some((x, y)) = pixels {
+            Origin::Pixels([num(x, "rlnOriginX")?, num(y, "rlnOriginY")?])
+        } else {
+            Origin::Pixels([0.0, 0.0])
+        };
+        out.push(Particle {
+            stack: r.stack,
+            index: r.index,
+            angles: EulerAngles {
+                rot: num(angles[0], "rlnAngleRot")?,
+                tilt: num(angles[1], "rlnAngleTilt")?,
+                psi: num(angles[2], "rlnAnglePsi")?,
+            },
+            origin,
+            line,
+        });
+    }
+    Ok(out)
+}
+
+/// (optics group, pixel size in Å) from a RELION 3.1+ optics table.
+fn optics_pixel_sizes(file: &StarFile) -> Vec<(String, f64)> {
+    let Some(t): Option<&Table> = file
+        .blocks
+        .iter()
+        .flat_map(|b| &b.tables)
+        .find(|t| t.column("rlnOpticsGroup").is_some() && t.column("rlnImageName").is_none())
+    else {
+        return Vec::new();
+    };
+    let (Some(g), Some(p)) = (t.column("rlnOpticsGroup"), t.column("rlnImagePixelSize")) else {
+        return Vec::new();
+    };
+    t.rows
+        .iter()
+        .filter_map(|r| Some((r[g].clone(), r[p].parse().ok()?)))
+        .collect()
+}
+
+fn optics_lookup(optics: &[(String, f64)], group: &str) -> Option<f64> {
+    optics.iter().find(|(g, _)| g == group).map(|(_, p)| *p)
+}
+
+impl Particle {
+    /// The origin in pixels; `header_pixel_size` (from the stack) is used
+    /// when the STAR file gives none for an Å origin.
+    pub fn origin_pixels(&self, header_pixel_size: Option<f64>) -> Option<[f64; 2]> {
+        match self.origin {
+            Origin::Pixels(o) => Some(o),
+            Origin::Angstrom(o, p) => {
+                let p = p.or(header_pixel_size).filter(|p| *p > 0.0)?;
+                Some(o.map(|v| v / p))
+            }
+        }
+    }
+}
+
+/// Where a stack named in a STAR file is: as given when absolute or present
+/// relative to the working directory (RELION's project directory), else next
+/// to the STAR file.
+pub fn resolve_stack(star: &Path, name: &str) -> PathBuf {
+    let given = PathBuf::from(name);
+    if given.is_absolute() || given.exists() {
+        return given;
+    }
+    match star.parent() {
+        Some(dir) => dir.join(name),
+        None => given,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_text(text: &str) -> Result<Vec<Particle>, ParticlesError> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.star");
+        std::fs::write(&p, text).unwrap();
+        read(&p)
+    }
+
+    #[test]
+    fn relion_31_angstrom_origins_use_the_optics_pixel_size() {
+        let ps = read_text(
+            "data_optics\nloop_\n_rlnOpticsGroup\n_rlnImagePixelSize\n1 2.0\n2 0.5\n\n\
+             data_particles\nloop_\n_rlnImageName\n_rlnAngleRot\n_rlnAngleTilt\n_rlnAnglePsi\n\
+             _rlnOriginXAngst\n_rlnOriginYAngst\n_rlnOpticsGroup\n\
+             1@a.mrcs 10 20 30 4.0 -2.0 1\n2@a.mrcs 0 90 0 1.0 1.0 2\n",
+        )
+        .unwrap();
+        assert_eq!(ps.len(), 2);
+        assert_eq!(ps[0].index, 0);
+        assert_eq!(ps[0].angles.tilt, 20.0);
+        assert_eq!(ps[0].origin_pixels(None), Some([2.0, -1.0]));
+        assert_eq!(ps[1].origin_pixels(Some(9.0)), Some([2.0, 2.0]));
+    }
+
+    #[test]
+    fn old_pixel_origins_and_header_fallback() {
+        let ps = read_text(
+            "data_\nloop_\n_rlnImageName\n_rlnAngleRot\n_rlnAngleTilt\n_rlnAnglePsi\n\
+             _rlnOriginX\n_rlnOriginY\n3@s.mrcs 1 2 3 -1.5 2.5\n",
+        )
+        .unwrap();
+        assert_eq!(ps[0].origin_pixels(None), Some([-1.5, 2.5]));
+        let ps = read_text(
+            "data_\nloop_\n_rlnImageName\n_rlnAngleRot\n_rlnAngleTilt\n_rlnAnglePsi\n\
+             _rlnOriginXAngst\n_rlnOriginYAngst\n3@s.mrcs 1 2 3 3 3\n",
+        )
+        .unwrap();
+        assert_eq!(ps[0].origin_pixels(None), None);
+        assert_eq!(ps[0].origin_pixels(Some(1.5)), Some([2.0, 2.0]));
+    }
+
+    #[test]
+    fn missing_angles_and_bad_numbers_are_named() {
+        let e = read_text("data_\nloop_\n_rlnImageName\n_rlnAngleRot\n1@a.mrcs 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rlnAngleTilt"), "{e}");
+        let e = read_text(
+            "data_\nloop_\n_rlnImageName\n_rlnAngleRot\n_rlnAngleTilt\n_rlnAnglePsi\n\
+             1@a.mrcs 3 x 4\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(":7:") && e.contains("'x'"), "{e}");
+    }
+}

@@ -1,0 +1,328 @@
+//! `cryocap bench gpu` results as a document, and its one-line form when
+//! nothing ran.
+
+use super::document::{Align, Block, Document, Section};
+use crate::results::gpu::{BenchStatus, GpuBenchReport};
+use crate::units::{bytes_binary, group_digits, rate_decimal};
+
+/// The line printed when the benchmark was skipped.
+pub fn skipped_line(r: &GpuBenchReport) -> String {
+    format!(
+        "cryocap bench gpu: skipped: {}\n",
+        r.reason.as_deref().unwrap_or("no GPU")
+    )
+}
+
+pub fn document(r: &GpuBenchReport) -> Document {
+    let mut sections = Vec::new();
+    for d in &r.devices {
+        let i = &d.device;
+        let (cm, cn) = i.compute_capability;
+        let mut sec =
+            Section::new(format!("GPU {}: {}", i.ordinal, i.name)).with(Block::Pairs(vec![
+                ("compute capability".into(), format!("{cm}.{cn}")),
+                ("memory".into(), bytes_binary(i.vram_bytes)),
+                ("SMs".into(), i.sm_count.to_string()),
+                (
+                    "driver".into(),
+                    format!(
+                        "CUDA {}.{}",
+                        i.driver_version / 1000,
+                        (i.driver_version % 1000) / 10
+                    ),
+                ),
+            ]));
+        sec = sec.with(Block::Table {
+            headers: [
+                "check",
+                "box",
+                "pad",
+                "images",
+                "relative error",
+                "limit",
+                "result",
+            ]
+            .map(String::from)
+            .to_vec(),
+            align: vec![
+                Align::Left,
+                Align::Right,
+                Align::Right,
+                Align::Right,
+                Align::Right,
+                Align::Right,
+                Align::Left,
+            ],
+            rows: d
+                .checks
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.kernel.clone(),
+                        c.box_size.to_string(),
+                        c.pad.to_string(),
+                        c.images.to_string(),
+                        format!("{:.2e}", c.relative_error),
+                        format!("{:.0e}", c.limit),
+                        if c.passed { "pass" } else { "FAIL" }.into(),
+                    ]
+                })
+                .collect(),
+        });
+        let bw = |label: &str, c: &crate::results::gpu::Bandwidth| {
+            (
+                label.to_string(),
+                format!(
+                    "{} median ({} to {}, {}, {} runs of {})",
+                    rate_decimal(c.median_bytes_per_second),
+                    rate_decimal(c.min_bytes_per_second),
+                    rate_decimal(c.max_bytes_per_second),
+                    c.counts,
+                    c.repeats,
+                    bytes_binary(c.bytes_per_run)
+                ),
+            )
+        };
+        let pairs: Vec<(String, String)> = [
+            ("device copy", &d.copy),
+            ("host to device", &d.host_to_device),
+            ("device to host", &d.device_to_host),
+        ]
+        .into_iter()
+        .filter_map(|(label, b)| b.as_ref().map(|b| bw(label, b)))
+        .collect();
+        let mut pairs = pairs;
+        if let Some(m) = &d.max_box {
+            pairs.push((
+                "largest box".into(),
+                format!(
+                    "{} by allocation (pad {}, working set {}); plan's reconstruct model: {}",
+                    m.by_allocation.map_or("none".into(), |b| b.to_string()),
+                    m.pad,
+                    bytes_binary(m.working_set_bytes),
+                    m.plan_model_reconstruct
+                        .map_or("none".into(), |b| b.to_string())
+                ),
+            ));
+        }
+        if !pairs.is_empty() {
+            sec = sec.with(Block::Pairs(pairs));
+        }
+        if !d.fft.is_empty() {
+            sec = sec.with(Block::Table {
+                headers: [
+                    "2D FFT (cuFFT R2C)",
+                    "images/batch",
+                    "median images/s",
+                    "min",
+                    "max",
+                ]
+                .map(String::from)
+                .to_vec(),
+                align: vec![
+                    Align::Left,
+                    Align::Right,
+                    Align::Right,
+                    Align::Right,
+                    Align::Right,
+                ],
+                rows: d
+                    .fft
+                    .iter()
+                    .map(|x| {
+                        let f = |v: f64| group_digits(v.round() as u64);
+                        match &x.error {
+                            Some(e) => vec![
+                                format!("box {}", x.box_size),
+                                group_digits(x.images),
+                                e.clone(),
+                                String::new(),
+                                String::new(),
+                            ],
+                            None => vec![
+                                format!("box {}", x.box_size),
+                                group_digits(x.images),
+                                f(x.median_images_per_second),
+                                f(x.min_images_per_second),
+                                f(x.max_images_per_second),
+                            ],
+                        }
+                    })
+                    .collect(),
+            });
+        }
+        if !d.insertion.is_empty() {
+            sec = sec.with(Block::Table {
+                headers: [
+                    "insertion",
+                    "pad",
+                    "images/launch",
+                    "median particles/s",
+                    "min",
+                    "max",
+                ]
+                .map(String::from)
+                .to_vec(),
+                align: vec![
+                    Align::Left,
+                    Align::Right,
+                    Align::Right,
+                    Align::Right,
+                    Align::Right,
+                    Align::Right,
+                ],
+                rows: d
+                    .insertion
+                    .iter()
+                    .map(|x| {
+                        let f = |v: f64| group_digits(v.round() as u64);
+                        match &x.error {
+                            Some(e) => vec![
+                                format!("box {}", x.box_size),
+                                x.pad.to_string(),
+                                group_digits(x.particles),
+                                e.clone(),
+                                String::new(),
+                                String::new(),
+                            ],
+                            None => vec![
+                                format!("box {}", x.box_size),
+                                x.pad.to_string(),
+                                group_digits(x.particles),
+                                f(x.median_particles_per_second),
+                                f(x.min_particles_per_second),
+                                f(x.max_particles_per_second),
+                            ],
+                        }
+                    })
+                    .collect(),
+            });
+        }
+        sections.push(sec);
+    }
+    let mut notes = Vec::new();
+    if r.status == BenchStatus::CheckFailed {
+        notes.push(r.reason.clone().unwrap_or_default());
+    }
+    notes.push(format!("not measured yet: {}", r.not_measured.join("; ")));
+    sections.push(Section::new("Notes").with(Block::Bullets(notes)));
+    Document {
+        title: "cryocap bench gpu".into(),
+        sections,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::gpu::*;
+
+    fn measured() -> GpuBenchReport {
+        GpuBenchReport {
+            schema_version: 1,
+            status: BenchStatus::Measured,
+            reason: None,
+            input: GpuBenchInput {
+                boxes: vec![256],
+                pads: vec![1],
+                particles: 10_000,
+            },
+            devices: vec![GpuDeviceResult {
+                device: DeviceInfo {
+                    ordinal: 0,
+                    name: "Test GPU".into(),
+                    compute_capability: (9, 0),
+                    vram_bytes: 80 << 30,
+                    sm_count: 132,
+                    driver_version: 13000,
+                },
+                checks: vec![KernelCheck {
+                    kernel: "insert_trilinear".into(),
+                    box_size: 64,
+                    pad: 2,
+                    images: 64,
+                    relative_error: 3.2e-7,
+                    limit: 1e-4,
+                    passed: true,
+                }],
+                copy: Some(Bandwidth {
+                    counts: "bytes read + written".into(),
+                    bytes_per_run: 2 << 30,
+                    repeats: 7,
+                    median_bytes_per_second: 2.8e12,
+                    min_bytes_per_second: 2.7e12,
+                    max_bytes_per_second: 2.9e12,
+                }),
+                host_to_device: Some(Bandwidth {
+                    counts: "bytes copied, pinned host memory to GPU".into(),
+                    bytes_per_run: 512 << 20,
+                    repeats: 7,
+                    median_bytes_per_second: 55.3e9,
+                    min_bytes_per_second: 55.0e9,
+                    max_bytes_per_second: 55.4e9,
+                }),
+                device_to_host: None,
+                max_box: Some(MaxBox {
+                    pad: 2,
+                    by_allocation: Some(1234),
+                    working_set_bytes: 5 << 30,
+                    plan_model_reconstruct: Some(1600),
+                }),
+                fft: vec![FftResult {
+                    box_size: 256,
+                    images: 10_000,
+                    repeats: 7,
+                    median_images_per_second: 2_500_000.0,
+                    min_images_per_second: 2_400_000.0,
+                    max_images_per_second: 2_600_000.0,
+                    error: None,
+                }],
+                insertion: vec![InsertionResult {
+                    box_size: 256,
+                    pad: 1,
+                    particles: 10_000,
+                    repeats: 7,
+                    median_particles_per_second: 400_000.0,
+                    min_particles_per_second: 390_000.0,
+                    max_particles_per_second: 410_000.0,
+                    error: None,
+                }],
+            }],
+            not_measured: vec!["cuFFT".into()],
+        }
+    }
+
+    #[test]
+    fn measured_report_shows_device_checks_and_rates() {
+        let text = document(&measured()).to_text();
+        for want in [
+            "Test GPU",
+            "9.0",
+            "CUDA 13.0",
+            "3.20e-7",
+            "pass",
+            "400,000",
+            "bytes read + written",
+            "host to device",
+            "2,500,000",
+            "1234 by allocation (pad 2, working set 5.00 GiB); plan's reconstruct model: 1600",
+            "55.30 GB/s",
+            "not measured yet: cuFFT",
+        ] {
+            assert!(text.contains(want), "missing {want}:\n{text}");
+        }
+    }
+
+    #[test]
+    fn failed_check_is_said() {
+        let mut r = measured();
+        r.status = BenchStatus::CheckFailed;
+        r.reason = Some("the insertion kernel disagrees".into());
+        r.devices[0].checks[0].passed = false;
+        let text = document(&r).to_text();
+        assert!(
+            text.contains("FAIL") && text.contains("disagrees"),
+            "{text}"
+        );
+    }
+}

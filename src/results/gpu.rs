@@ -1,0 +1,126 @@
+//! What `cryocap bench gpu` measured (or why it did not).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BenchStatus {
+    /// Kernels checked and timed.
+    Measured,
+    /// Nothing ran: no CUDA driver or no GPU (`reason` says which).
+    Skipped,
+    /// A kernel disagreed with the CPU reference; its speed is not reported.
+    CheckFailed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuBenchReport {
+    pub schema_version: u32,
+    pub status: BenchStatus,
+    pub reason: Option<String>,
+    pub input: GpuBenchInput,
+    pub devices: Vec<GpuDeviceResult>,
+    /// Figures the issue asks for that this version does not measure yet.
+    pub not_measured: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuBenchInput {
+    pub boxes: Vec<u32>,
+    pub pads: Vec<u32>,
+    /// Images per insertion launch.
+    pub particles: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    pub ordinal: usize,
+    pub name: String,
+    /// e.g. (9, 0)
+    pub compute_capability: (i32, i32),
+    pub vram_bytes: u64,
+    pub sm_count: u32,
+    /// CUDA driver API version, e.g. 13000 for 13.0.
+    pub driver_version: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuDeviceResult {
+    pub device: DeviceInfo,
+    pub checks: Vec<KernelCheck>,
+    pub copy: Option<Bandwidth>,
+    /// Pinned host memory to the GPU.
+    pub host_to_device: Option<Bandwidth>,
+    /// The GPU to pinned host memory.
+    pub device_to_host: Option<Bandwidth>,
+    pub max_box: Option<MaxBox>,
+    pub fft: Vec<FftResult>,
+    pub insertion: Vec<InsertionResult>,
+}
+
+/// A kernel compared with the CPU reference on fresh random inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KernelCheck {
+    pub kernel: String,
+    pub box_size: u32,
+    pub pad: u32,
+    pub images: u64,
+    /// ‖gpu − cpu‖ / ‖cpu‖ over the Fourier grid and weights.
+    pub relative_error: f64,
+    pub limit: f64,
+    pub passed: bool,
+}
+
+/// A bandwidth over repeated runs, timed with CUDA events after a warm-up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bandwidth {
+    /// What a byte counts, e.g. "bytes read + written".
+    pub counts: String,
+    pub bytes_per_run: u64,
+    pub repeats: u32,
+    pub median_bytes_per_second: f64,
+    pub min_bytes_per_second: f64,
+    pub max_bytes_per_second: f64,
+}
+
+/// Insertion of Fourier images already on the GPU.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InsertionResult {
+    pub box_size: u32,
+    pub pad: u32,
+    /// Images per launch.
+    pub particles: u64,
+    pub repeats: u32,
+    pub median_particles_per_second: f64,
+    pub min_particles_per_second: f64,
+    pub max_particles_per_second: f64,
+    /// Set when this case could not run (e.g. the grid did not fit).
+    pub error: Option<String>,
+}
+
+/// The largest box that fits, measured and modelled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaxBox {
+    pub pad: u32,
+    /// Largest even box whose working set (padded float4 grid, one batch of
+    /// images) could be allocated; None when not even box 2.
+    pub by_allocation: Option<u32>,
+    /// Bytes of that working set.
+    pub working_set_bytes: u64,
+    /// What `cryocap plan`'s `reconstruct` VRAM model says for this GPU.
+    pub plan_model_reconstruct: Option<u32>,
+}
+
+/// Batched 2D real-to-complex FFTs (cuFFT) of images already on the GPU.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FftResult {
+    pub box_size: u32,
+    /// Images per batched transform.
+    pub images: u64,
+    pub repeats: u32,
+    pub median_images_per_second: f64,
+    pub min_images_per_second: f64,
+    pub max_images_per_second: f64,
+    /// Set when this case could not run.
+    pub error: Option<String>,
+}
