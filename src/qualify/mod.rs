@@ -3,6 +3,7 @@
 
 pub mod bottleneck;
 pub mod check;
+pub mod gpu;
 pub mod measure;
 pub mod storage;
 
@@ -103,12 +104,24 @@ pub fn run(cfg: &QualifyConfig, progress: &dyn Fn(&str)) -> QualifyReport {
         None => {}
     }
 
-    let gpus = cfg.gpus.unwrap_or(1);
-    let bottlenecks = bottleneck::analyse(&metrics, &cfg.boxes, gpus, &|_| None);
+    progress("measuring the GPUs (when a CUDA driver is present)");
+    let g = gpu::measure(&cfg.boxes, cfg.quick);
+    metrics.extend(g.metrics);
+    notes.extend(g.notes);
+    let gpus = match (cfg.gpus, g.devices) {
+        (Some(n), _) => n,
+        (None, 0) => 1,
+        (None, n) => n,
+    };
+    let insertion = g.insertion;
+    let gpu_rate = |b: u32| insertion.iter().find(|(x, _)| *x == b).map(|(_, r)| *r);
+    let bottlenecks = bottleneck::analyse(&metrics, &cfg.boxes, gpus, &gpu_rate);
     if !bottlenecks.is_empty() {
-        notes.push(
-            "GPU consumption is not in the bottleneck analysis: no CUDA driver here (`cryocap bench gpu` measures it on a GPU node).".into(),
-        );
+        notes.push(if insertion.is_empty() {
+            "GPU consumption is not in the bottleneck analysis: no GPU was measured (`cryocap bench gpu` measures it on a GPU node).".into()
+        } else {
+            "GPU consumption is the Fourier insertion rate, an upper bound: a refinement does far more work per particle.".into()
+        });
     }
     let checks = node::requirements(&cfg.profile, gpus)
         .iter()
@@ -117,7 +130,7 @@ pub fn run(cfg: &QualifyConfig, progress: &dyn Fn(&str)) -> QualifyReport {
             judge(req, metrics.iter().find(|m| m.id == id), why)
         })
         .collect();
-    if cfg.gpus.is_none() {
+    if cfg.gpus.is_none() && g.devices == 0 {
         notes.push(
             "No GPU was detected or named (--gpus): per-GPU requirements are scaled for one GPU."
                 .into(),
