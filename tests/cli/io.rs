@@ -12,14 +12,6 @@ use cryocap::storage::mrc::{Mode, MrcHeader};
 
 use crate::common::{bad_input, cryocap};
 
-/// Held by every test that reads or writes stacks, so that the fio
-/// comparison never shares the disk with them.
-pub static DISK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-pub fn disk() -> std::sync::MutexGuard<'static, ()> {
-    DISK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 fn json<T: serde::de::DeserializeOwned>(args: &[&str]) -> T {
     let out = cryocap()
         .args(args)
@@ -62,7 +54,6 @@ fn mrcfile_available() -> bool {
 
 #[test]
 fn created_stacks_pass_mrcfile_validate() {
-    let _disk = disk();
     let dir = tempfile::tempdir().unwrap();
     let r = create(
         dir.path(),
@@ -134,7 +125,6 @@ for p in sys.argv[1:]:
 
 #[test]
 fn stack_info_reads_headers_back() {
-    let _disk = disk();
     let dir = tempfile::tempdir().unwrap();
     create(
         dir.path(),
@@ -172,7 +162,6 @@ fn odd_file(dir: &Path, name: &str, edit: impl Fn(&mut [u8; 1024]), data: usize)
 
 #[test]
 fn stack_info_names_each_broken_file() {
-    let _disk = disk();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let full = 4 * 8 * 8 * 4;
@@ -236,7 +225,6 @@ fn stack_info_names_each_broken_file() {
 
 #[test]
 fn stack_create_refuses_bad_targets() {
-    let _disk = disk();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     let missing = dir.path().join("nope");
@@ -356,7 +344,6 @@ fn as_unprivileged(args: &[&str]) -> Option<std::process::Output> {
 
 #[test]
 fn no_permission_is_named() {
-    let _disk = disk();
     use std::os::unix::fs::PermissionsExt;
     let top = tempfile::tempdir().unwrap();
     // A directory nobody but its owner may enter, inside one everybody may.
@@ -397,7 +384,6 @@ fn no_permission_is_named() {
 
 #[test]
 fn bench_io_reads_every_pattern_and_cleans_up() {
-    let _disk = disk();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     let fio = dir.path().join("job.fio");
@@ -482,7 +468,6 @@ fn bench_io_reads_every_pattern_and_cleans_up() {
 
 #[test]
 fn bench_io_says_when_storage_cannot_feed_the_gpus() {
-    let _disk = disk();
     let dir = tempfile::tempdir().unwrap();
     create(dir.path(), "20", "16", &[]);
     let out = cryocap()
@@ -509,7 +494,6 @@ fn bench_io_says_when_storage_cannot_feed_the_gpus() {
 
 #[test]
 fn bench_io_refuses_bad_inputs() {
-    let _disk = disk();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     let missing = dir.path().join("nope");
@@ -594,7 +578,6 @@ fn bench_io_refuses_bad_inputs() {
 
 #[test]
 fn ctrl_c_deletes_the_created_stack() {
-    let _disk = disk();
     use std::time::{Duration, Instant};
     let dir = tempfile::tempdir().unwrap();
     let bin = assert_cmd::cargo::cargo_bin("cryocap");
@@ -652,7 +635,6 @@ fn ctrl_c_deletes_the_created_stack() {
 
 #[test]
 fn probe_describes_a_directory() {
-    let _disk = disk();
     let dir = tempfile::tempdir().unwrap();
     let r: ProbeReport = json(&["probe", dir.path().to_str().unwrap()]);
     assert!(r.fs_type.is_some() && r.mount_point.is_some());
