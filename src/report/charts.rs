@@ -72,7 +72,14 @@ pub fn lines(
             .configure_mesh()
             .x_desc(x_label)
             .y_desc(y_label)
-            .x_label_formatter(&|v| format!("{v:.0}"))
+            // whole numbers on wide axes, one decimal on narrow ones
+            .x_label_formatter(&|v| {
+                if x1 - x0 < 20.0 {
+                    format!("{v:.1}")
+                } else {
+                    format!("{v:.0}")
+                }
+            })
             .y_label_formatter(&|v| y_format(*v))
             .draw()
             .map_err(|e| e.to_string())?;
