@@ -5,7 +5,7 @@
 //! count, repeated. Copies go to a temporary directory inside --to, removed
 //! after each repeat, on error and on Ctrl-C.
 
-use crate::results::metrics::{Better, Metric};
+use crate::results::metrics::{Better, Metric, median};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -122,19 +122,6 @@ fn copy_all(files: &[(PathBuf, u64)], dest: &Path, threads: u32) -> Result<f64, 
         r.map_err(err)?;
     }
     Ok(secs)
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n == 0 {
-        f64::NAN
-    } else if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        (s[n / 2 - 1] + s[n / 2]) / 2.0
-    }
 }
 
 /// The fewest threads whose median is within [`NEAR_BEST`] of the best.

@@ -1,26 +1,13 @@
 //! Writing files atomically and showing progress, for the cache commands.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// Writes `bytes` to `path` through a temporary file in the same directory
-/// and a rename, so readers never see half a file.
+/// Writes `bytes` to `path` atomically (see [`crate::output::write_atomic`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    let mut perms = tmp.as_file().metadata()?.permissions();
-    tmp.write_all(bytes)?;
-    // tempfile creates 0600; a chart or trace is meant to be shared
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o644);
-    tmp.as_file().set_permissions(perms)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    crate::output::write_atomic(path, bytes).map_err(|e| e.source)
 }
 
 /// A progress bar on stderr; hidden with `quiet` or when stderr is not a
