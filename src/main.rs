@@ -28,7 +28,8 @@ fn main() -> ExitCode {
         Ok(Outcome::CheckFailed) => ExitCode::from(1),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = writeln!(io::stderr(), "error: {:#}", anyhow::Error::from(e));
+            // Every error message already names its cause; the chain would repeat it.
+            let _ = writeln!(io::stderr(), "error: {e}");
             ExitCode::from(2)
         }
     }

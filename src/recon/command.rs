@@ -19,7 +19,7 @@ pub enum ReconstructError {
     Particles(#[from] ParticlesError),
     #[error(transparent)]
     Stacks(#[from] StacksError),
-    #[error("--gpu: insertion on the GPU could not run (run with --cpu instead)")]
+    #[error("--gpu: insertion on the GPU could not run: {0} (run with --cpu instead)")]
     Gpu(#[from] crate::gpu::reconstruct::GpuReconError),
     #[error("-o {path}: could not write the volume: {source}")]
     Write {
