@@ -317,10 +317,16 @@ pub struct BenchIoArgs {
     /// Read these MRC files.
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub files: Vec<std::path::PathBuf>,
+    /// Read particles straight from this block device, read-only (O_RDONLY | O_DIRECT; never writes).
+    #[arg(long, value_name = "DEV")]
+    pub raw_device: Option<std::path::PathBuf>,
+    /// Bytes of the device to read with --raw-device, from its start [default: the smaller of the device and 4 GiB].
+    #[arg(long, allow_negative_numbers = true, value_name = "SIZE")]
+    pub size: Option<String>,
     /// Write a stack of N particles into --dir first (deleted afterwards); needs --box.
     #[arg(long, allow_negative_numbers = true, value_name = "N")]
     pub create: Option<String>,
-    /// Box size in pixels, for --create.
+    /// Box size in pixels, for --create, or of the float32 particles read with --raw-device [default there: 256].
     #[arg(long = "box", allow_negative_numbers = true, value_name = "PIXELS")]
     pub box_size: Option<String>,
     /// Pixel type for --create: f32 or f16 [default: f32].

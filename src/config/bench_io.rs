@@ -18,6 +18,14 @@ pub enum Source {
     /// Every .mrc/.mrcs file in the directory.
     Dir(PathBuf),
     Files(Vec<PathBuf>),
+    /// A block device read raw and read-only: float32 particles of
+    /// `particle_bytes` back to back over the first `size` bytes (default:
+    /// the smaller of the device and 4 GiB).
+    RawDevice {
+        device: PathBuf,
+        particle_bytes: u64,
+        size: Option<u64>,
+    },
     /// Write this stack into the directory first; delete it afterwards.
     Create {
         dir: PathBuf,
@@ -97,54 +105,16 @@ impl BenchIoConfig {
             Some(t) => count("--seed", t, 0, u64::MAX)?,
             None => 1,
         };
-        let source = match (&a.dir, a.files.is_empty(), &a.create) {
-            (None, true, _) => {
-                return Err(ConfigError::Conflict(
-                    "say what to read: --dir DIR (with --create N --box B to write a stack first) or --files FILE...".to_string(),
-                ));
-            }
-            (Some(_), false, _) => {
-                return Err(ConfigError::Conflict(
-                    "--dir and --files cannot be used together".to_string(),
-                ));
-            }
-            (None, false, Some(_)) => {
-                return Err(ConfigError::Conflict(
-                    "--create writes into --dir; give --dir instead of --files".to_string(),
-                ));
-            }
-            (None, false, None) => Source::Files(a.files.clone()),
-            (Some(d), true, None) => {
-                if a.box_size.is_some() {
-                    return Err(ConfigError::Conflict(
-                        "--box only applies with --create".to_string(),
-                    ));
-                }
-                Source::Dir(d.clone())
-            }
-            (Some(d), true, Some(n)) => {
-                let b = a.box_size.as_deref().ok_or_else(|| {
-                    ConfigError::flag("--create", "needs --box PIXELS for the particles to write")
-                })?;
-                let mut s = spec(n, b, a.dtype.as_deref(), a.per_file.as_deref(), seed).map_err(
-                    |e| match e {
-                        ConfigError::Flag {
-                            flag: "--particles",
-                            reason,
-                        } => ConfigError::Flag {
-                            flag: "--create",
-                            reason,
-                        },
-                        other => other,
-                    },
-                )?;
-                s.pixel_size_a = 1.0;
-                Source::Create {
-                    dir: d.clone(),
-                    spec: s,
-                    reserve: reserve(a.reserve.as_deref())?,
-                }
-            }
+        if a.size.is_some() && a.raw_device.is_none() {
+            return Err(ConfigError::flag(
+                "--size",
+                "only applies with --raw-device (the bytes of the device to read)",
+            ));
+        }
+        let source = if let Some(dev) = &a.raw_device {
+            raw_device_source(a, dev)?
+        } else {
+            file_source(a, seed)?
         };
         if a.create.is_none() && (a.dtype.is_some() || a.per_file.is_some() || a.reserve.is_some())
         {
@@ -235,6 +205,94 @@ impl BenchIoConfig {
             format,
         })
     }
+}
+
+/// `--raw-device DEV [--box B] [--size SIZE]`, alone.
+fn raw_device_source(a: &BenchIoArgs, dev: &std::path::Path) -> Result<Source, ConfigError> {
+    if a.dir.is_some() || !a.files.is_empty() || a.create.is_some() {
+        return Err(ConfigError::Conflict(
+            "--raw-device reads a block device; it cannot be used with --dir, --files or --create"
+                .to_string(),
+        ));
+    }
+    let box_size = match &a.box_size {
+        Some(t) => count(
+            "--box",
+            t,
+            u64::from(crate::sizing::MIN_BOX),
+            u64::from(crate::sizing::MAX_BOX),
+        )?,
+        None => 256,
+    };
+    let size = match &a.size {
+        None => None,
+        Some(t) => {
+            let v = crate::units::parse_size(t)
+                .map_err(|e| ConfigError::flag("--size", format!("{e}")))?;
+            if v == 0 {
+                return Err(ConfigError::flag("--size", "must be larger than 0"));
+            }
+            Some(v)
+        }
+    };
+    Ok(Source::RawDevice {
+        device: dev.to_path_buf(),
+        particle_bytes: box_size * box_size * 4,
+        size,
+    })
+}
+
+/// `--dir`, `--files` or `--dir --create`.
+fn file_source(a: &BenchIoArgs, seed: u64) -> Result<Source, ConfigError> {
+    Ok(match (&a.dir, a.files.is_empty(), &a.create) {
+        (None, true, _) => {
+            return Err(ConfigError::Conflict(
+                    "say what to read: --dir DIR (with --create N --box B to write a stack first) or --files FILE...".to_string(),
+                ));
+        }
+        (Some(_), false, _) => {
+            return Err(ConfigError::Conflict(
+                "--dir and --files cannot be used together".to_string(),
+            ));
+        }
+        (None, false, Some(_)) => {
+            return Err(ConfigError::Conflict(
+                "--create writes into --dir; give --dir instead of --files".to_string(),
+            ));
+        }
+        (None, false, None) => Source::Files(a.files.clone()),
+        (Some(d), true, None) => {
+            if a.box_size.is_some() {
+                return Err(ConfigError::Conflict(
+                    "--box only applies with --create or --raw-device".to_string(),
+                ));
+            }
+            Source::Dir(d.clone())
+        }
+        (Some(d), true, Some(n)) => {
+            let b = a.box_size.as_deref().ok_or_else(|| {
+                ConfigError::flag("--create", "needs --box PIXELS for the particles to write")
+            })?;
+            let mut s = spec(n, b, a.dtype.as_deref(), a.per_file.as_deref(), seed).map_err(
+                |e| match e {
+                    ConfigError::Flag {
+                        flag: "--particles",
+                        reason,
+                    } => ConfigError::Flag {
+                        flag: "--create",
+                        reason,
+                    },
+                    other => other,
+                },
+            )?;
+            s.pixel_size_a = 1.0;
+            Source::Create {
+                dir: d.clone(),
+                spec: s,
+                reserve: reserve(a.reserve.as_deref())?,
+            }
+        }
+    })
 }
 
 fn units_count(flag: &'static str, t: &str) -> Result<u64, ConfigError> {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::direct_io::{self, Alignment};
 use super::fio::{self, FioJobs};
+use super::raw_device::{self, RawDeviceError};
 use super::read_bench::{self, BenchError, RunSpec, StackSet};
 use super::stack_writer::{self, StackError};
 use super::{interrupt, progress};
@@ -30,13 +31,15 @@ pub enum BenchIoError {
     #[error("{0}: no such file")]
     NoFile(PathBuf),
     #[error(
-        "{0}: is a block device; bench io reads MRC files only (raw-device reads are not supported yet)"
+        "{0}: is a block device; --files reads MRC files only; read the device read-only with --raw-device {0}"
     )]
     BlockDevice(PathBuf),
     #[error("{0}: not a regular file")]
     NotFile(PathBuf),
     #[error(transparent)]
     Stack(#[from] StackError),
+    #[error(transparent)]
+    RawDevice(#[from] RawDeviceError),
     #[error(transparent)]
     Bench(#[from] BenchError),
     #[error("--emit-fio {path}: cannot write: {source}")]
@@ -116,11 +119,32 @@ pub fn run(cfg: &BenchIoConfig) -> Result<BenchIoReport, BenchIoError> {
     interrupt::install();
     let mut notes = Vec::new();
     let mut scratch = Scratch(Vec::new());
+    let mut raw = None;
     let (files, created) = match &cfg.source {
         Source::Dir(d) => (stack_files(d)?, false),
         Source::Files(f) => {
             check_files(f)?;
             (f.clone(), false)
+        }
+        Source::RawDevice {
+            device,
+            particle_bytes,
+            size,
+        } => {
+            let dev = raw_device::inspect(device)?;
+            let region = raw_device::particles(&dev, *size, *particle_bytes)?;
+            notes.push(format!(
+                "read-only raw reads of block device {}: {} particles of {} bytes back to back \
+                 over its first {} bytes (device size {} bytes, from {}); nothing was written",
+                device.display(),
+                region.count,
+                region.particle_bytes,
+                region.file_bytes,
+                dev.bytes,
+                dev.size_source
+            ));
+            raw = Some((dev, region));
+            (vec![device.clone()], false)
         }
         Source::Create { dir, spec, reserve } => {
             let total = stack_writer::total_bytes(spec);
@@ -135,8 +159,10 @@ pub fn run(cfg: &BenchIoConfig) -> Result<BenchIoReport, BenchIoError> {
             (written, true)
         }
     };
-    let set = StackSet::open(&files)?;
-    let mut align = direct_io::alignment(&files[0]);
+    let (set, mut align) = match raw {
+        Some((dev, region)) => (StackSet::from_files(vec![region])?, dev.alignment),
+        None => (StackSet::open(&files)?, direct_io::alignment(&files[0])),
+    };
     if let Some(a) = cfg.align {
         align = Alignment {
             offset: a,
@@ -148,7 +174,7 @@ pub fn run(cfg: &BenchIoConfig) -> Result<BenchIoReport, BenchIoError> {
         let fio_offset = set
             .files
             .iter()
-            .map(|f| f.header.data_offset() / align.offset * align.offset)
+            .map(|f| f.data_offset / align.offset * align.offset)
             .min()
             .unwrap_or(0);
         let text = fio::job_file(&FioJobs {

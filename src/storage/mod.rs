@@ -10,6 +10,7 @@ pub mod mrc;
 pub mod patterns;
 pub mod probe;
 pub mod progress;
+pub mod raw_device;
 pub mod read_bench;
 pub mod space;
 pub mod stack_cmd;

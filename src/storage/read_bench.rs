@@ -49,10 +49,41 @@ pub enum BenchError {
     Interrupted,
 }
 
+/// One file (or block device) of particles: where they start, how big
+/// each is and how many there are, read back to back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParticleFile {
+    pub path: PathBuf,
+    /// Byte offset of the first particle.
+    pub data_offset: u64,
+    /// Bytes of one particle.
+    pub particle_bytes: u64,
+    pub count: u64,
+    /// Bytes of the file, or of the region read on a block device.
+    pub file_bytes: u64,
+}
+
+impl ParticleFile {
+    fn from_mrc(f: MrcFile) -> ParticleFile {
+        ParticleFile {
+            data_offset: f.header.data_offset(),
+            particle_bytes: f.header.image_bytes(),
+            count: u64::from(f.header.nz),
+            file_bytes: f.file_bytes,
+            path: f.path,
+        }
+    }
+
+    /// Byte offset of particle `index`.
+    pub fn particle_offset(&self, index: u64) -> u64 {
+        self.data_offset + index * self.particle_bytes
+    }
+}
+
 /// The particle files to read, opened and checked.
 #[derive(Debug)]
 pub struct StackSet {
-    pub files: Vec<MrcFile>,
+    pub files: Vec<ParticleFile>,
     /// (file, image index) of every particle, in file order.
     particles: Vec<(u32, u32)>,
 }
@@ -60,16 +91,23 @@ pub struct StackSet {
 impl StackSet {
     /// Opens every file as MRC and checks its size against its header.
     pub fn open(paths: &[PathBuf]) -> Result<StackSet, BenchError> {
-        let mut files = Vec::with_capacity(paths.len());
+        let files = paths
+            .iter()
+            .map(|p| MrcFile::open(p).map(ParticleFile::from_mrc))
+            .collect::<Result<Vec<_>, _>>()?;
+        StackSet::from_files(files)
+    }
+
+    /// Particles laid out back to back in already checked files or regions
+    /// (a block device read raw: particle `i` at `i × particle_bytes`).
+    pub fn from_files(files: Vec<ParticleFile>) -> Result<StackSet, BenchError> {
         let mut particles = Vec::new();
-        for (fi, p) in paths.iter().enumerate() {
-            let f = MrcFile::open(p)?;
-            let n = u64::from(f.header.nz);
-            if particles.len() as u64 + n > u64::from(u32::MAX) {
-                return Err(BenchError::TooMany(particles.len() as u64 + n));
+        for (fi, f) in files.iter().enumerate() {
+            let total = particles.len() as u64 + f.count;
+            if total > u64::from(u32::MAX) {
+                return Err(BenchError::TooMany(total));
             }
-            particles.extend((0..f.header.nz).map(|i| (fi as u32, i)));
-            files.push(f);
+            particles.extend((0..f.count as u32).map(|i| (fi as u32, i)));
         }
         if particles.is_empty() {
             return Err(BenchError::Empty);
@@ -84,16 +122,13 @@ impl StackSet {
     pub fn particle_bytes(&self) -> u64 {
         self.files
             .iter()
-            .map(|f| f.header.image_bytes())
+            .map(|f| f.particle_bytes)
             .max()
             .unwrap_or(0)
     }
 
     pub fn total_particle_bytes(&self) -> u64 {
-        self.files
-            .iter()
-            .map(|f| f.header.image_bytes() * u64::from(f.header.nz))
-            .sum()
+        self.files.iter().map(|f| f.particle_bytes * f.count).sum()
     }
 }
 
@@ -138,8 +173,8 @@ impl Shared<'_> {
         let (fi, idx) = self.set.particles[k as usize];
         let file = &self.set.files[fi as usize];
         let h = &self.handles[fi as usize];
-        let offset = file.header.image_offset(u64::from(idx));
-        let len = file.header.image_bytes();
+        let offset = file.particle_offset(u64::from(idx));
+        let len = file.particle_bytes;
         let (start, span) = if h.direct {
             direct_io::covering_range(offset, len, self.align)
         } else {

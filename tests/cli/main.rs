@@ -12,5 +12,6 @@ mod parser_fuzz;
 mod plan;
 mod properties;
 mod qualify;
+mod raw_device;
 mod reconstruct;
 mod snapshots;
