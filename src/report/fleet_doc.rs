@@ -216,7 +216,9 @@ fn tasks(r: &FleetReport) -> Option<Section> {
 /// file system delivered, and each task's rate and share of it.
 fn shared_read(r: &FleetReport) -> Option<Section> {
     let s = r.shared_read.as_ref()?;
-    use crate::units::{bytes_decimal, duration, rate_decimal};
+    use crate::units::{bytes_decimal, rate_decimal};
+    // Reads of a few seconds: whole seconds would hide the skew that matters.
+    let duration = |secs: f64| format!("{secs:.2} s");
     let overlap = if s.overlap_seconds > 0.0 {
         format!(
             "{} (every task reading at once)",
@@ -229,7 +231,7 @@ fn shared_read(r: &FleetReport) -> Option<Section> {
         (
             "aggregate throughput".to_string(),
             format!(
-                "{} ({} read by {} tasks in {}, earliest start to latest end)",
+                "{} ({} read by {} task(s) in {}, earliest start to latest end)",
                 rate_decimal(s.aggregate_bytes_per_second),
                 bytes_decimal(s.total_bytes),
                 s.tasks.len(),
