@@ -62,6 +62,12 @@ write_config() {
   local mem
   mem=$(sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' <<<"$node_line")
   node_line=$(sed -e "s/RealMemory=[0-9]*/RealMemory=$((mem * 95 / 100))/" <<<"$node_line")
+  # A job that asks for no memory would otherwise get the whole node, and
+  # `fleet submit --shared-read` runs one-CPU tasks side by side: give each
+  # CPU its share, so that the two CPUs of a CI VM hold two tasks at once.
+  local cpus
+  cpus=$(sed -n 's/.*CPUs=\([0-9]*\).*/\1/p' <<<"$node_line")
+  [ -n "$cpus" ] && [ "$cpus" -gt 0 ] || die "slurmd -C printed no CPUs= in '$node_line'"
   cat >"$CONF" <<CONF
 # Written by scripts/slurm-local.sh for a one-node test cluster.
 ClusterName=cryocap-local
@@ -91,6 +97,7 @@ JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 ReturnToService=2
 MinJobAge=3600
+DefMemPerCPU=$((mem * 95 / 100 / cpus))
 SchedulerParameters=sched_interval=1
 $node_line State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP

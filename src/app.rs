@@ -257,6 +257,10 @@ fn fleet(args: &crate::cli::FleetArgs, out: &mut dyn Write) -> Result<Outcome, A
             };
             command::report(&FleetReportConfig::from_args(a)?, &outputs)?
         }
+        FleetCommand::SharedRead(a) => {
+            let cfg = crate::config::fleet::FleetSharedReadConfig::from_args(a)?;
+            command::shared_read(&cfg.0)?
+        }
     };
     out.write_all(text.as_bytes())?;
     Ok(outcome)

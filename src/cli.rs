@@ -548,6 +548,32 @@ pub enum FleetCommand {
     Submit(Box<FleetSubmitArgs>),
     /// Merge the per-node results in a shared directory into one fleet report.
     Report(FleetReportArgs),
+    /// Internal: one array task's barrier and shared read (run by the job
+    /// script of `fleet submit --shared-read`).
+    #[command(hide = true)]
+    SharedRead(FleetSharedReadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FleetSharedReadArgs {
+    /// The shared results directory of the fleet run.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: std::path::PathBuf,
+    /// The shared directory whose .mrc/.mrcs stacks every task reads.
+    #[arg(long, value_name = "DIR")]
+    pub dir: std::path::PathBuf,
+    /// The node this task runs on, as Slurm names it.
+    #[arg(long)]
+    pub node: String,
+    /// This task's array index.
+    #[arg(long)]
+    pub task: u32,
+    /// How many tasks meet at the barrier.
+    #[arg(long)]
+    pub tasks: usize,
+    /// How long to wait at the barrier for the others.
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: String,
 }
 
 #[derive(Debug, Args)]
@@ -573,6 +599,11 @@ pub struct FleetSubmitArgs {
     /// Print the job script and the sbatch command instead of submitting.
     #[arg(long)]
     pub dry_run: bool,
+    /// After qualify, every task reads the same .mrc/.mrcs stacks in this
+    /// shared directory at the same moment (through a barrier); the report
+    /// sums the aggregate throughput.
+    #[arg(long, value_name = "DIR")]
+    pub shared_read: Option<std::path::PathBuf>,
     /// No progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,

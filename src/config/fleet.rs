@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Parser as _;
 
 use super::ConfigError;
-use crate::cli::{Cli, Command, FleetReportArgs, FleetSubmitArgs};
+use crate::cli::{Cli, Command, FleetReportArgs, FleetSharedReadArgs, FleetSubmitArgs};
 use crate::fleet::hostlist;
 use crate::units;
 
@@ -28,8 +28,14 @@ pub struct FleetSubmitConfig {
     pub timeout: Duration,
     pub dry_run: bool,
     pub qualify_args: Vec<String>,
+    /// `--shared-read`: the shared stacks directory every task reads at once (absolute).
+    pub shared_read: Option<PathBuf>,
     pub quiet: bool,
 }
+
+/// The internal per-task `fleet shared-read` step.
+#[derive(Debug, Clone)]
+pub struct FleetSharedReadConfig(pub crate::fleet::shared_read::TaskSpec);
 
 #[derive(Debug, Clone)]
 pub struct FleetReportConfig {
@@ -189,8 +195,46 @@ impl FleetSubmitConfig {
             },
             dry_run: args.dry_run,
             qualify_args: args.qualify_args.clone(),
+            shared_read: args
+                .shared_read
+                .as_deref()
+                .map(shared_stacks_dir)
+                .transpose()?,
             quiet: args.quiet,
         })
+    }
+}
+
+/// Checks `--shared-read DIR` here, where it must be visible as on every
+/// node: a directory holding .mrc/.mrcs stacks. Returns it absolute.
+fn shared_stacks_dir(dir: &std::path::Path) -> Result<PathBuf, ConfigError> {
+    let abs = std::path::absolute(dir)
+        .map_err(|e| ConfigError::flag("--shared-read", format!("{}: {e}", dir.display())))?;
+    crate::storage::bench_io::stack_files(&abs).map_err(|e| {
+        ConfigError::flag(
+            "--shared-read",
+            e.to_string().trim_start_matches("--dir ").to_string(),
+        )
+    })?;
+    Ok(abs)
+}
+
+impl FleetSharedReadConfig {
+    pub fn from_args(args: &FleetSharedReadArgs) -> Result<FleetSharedReadConfig, ConfigError> {
+        if args.tasks == 0 || args.task as usize >= args.tasks {
+            return Err(ConfigError::flag(
+                "--task",
+                format!("task {} is not one of {} tasks", args.task, args.tasks),
+            ));
+        }
+        Ok(FleetSharedReadConfig(crate::fleet::shared_read::TaskSpec {
+            out_dir: args.out_dir.clone(),
+            dir: args.dir.clone(),
+            node: args.node.clone(),
+            task: args.task,
+            tasks: args.tasks,
+            timeout: parse_timeout("--timeout", &args.timeout)?,
+        }))
     }
 }
 

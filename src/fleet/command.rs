@@ -90,6 +90,12 @@ pub fn submit(cfg: &FleetSubmitConfig) -> Result<(Outcome, String), FleetError> 
         gpus_per_node: cfg.gpus_per_node,
         time_limit: cfg.time_limit.clone(),
         job_name: "cryocap-fleet".into(),
+        // A task waits at the barrier as long as submit waits for the job:
+        // past that the run has failed anyway.
+        shared_read: cfg.shared_read.as_ref().map(|dir| script::SharedReadStep {
+            dir: dir.clone(),
+            barrier_timeout_s: cfg.timeout.as_secs().max(1),
+        }),
     };
     let script_path = fleet_dir(&cfg.out_dir).join("job.sh");
     let text = script::job_script(&spec);
@@ -203,4 +209,29 @@ pub fn report(
         _ => doc.to_text(),
     };
     Ok((outcome(&r), text))
+}
+
+/// One task's barrier and shared read; the line it prints goes to the
+/// task's log.
+pub fn shared_read(spec: &super::shared_read::TaskSpec) -> Result<(Outcome, String), FleetError> {
+    let r = super::shared_read::run_task(spec)?;
+    let secs = r.end_unix - r.start_unix;
+    Ok((
+        Outcome::Ok,
+        format!(
+            "fleet shared-read: {} task {}: {} from {} files in {} ({}, {}), after {} at the barrier\n",
+            r.node,
+            r.task,
+            crate::units::bytes_decimal(r.bytes),
+            r.files,
+            crate::units::duration(secs),
+            crate::units::rate_decimal(if secs > 0.0 {
+                r.bytes as f64 / secs
+            } else {
+                0.0
+            }),
+            if r.direct { "O_DIRECT" } else { "buffered" },
+            crate::units::duration(r.barrier_wait_seconds)
+        ),
+    ))
 }

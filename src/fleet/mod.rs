@@ -7,6 +7,7 @@ pub mod command;
 pub mod hostlist;
 pub mod report;
 pub mod script;
+pub mod shared_read;
 pub mod slurm;
 
 /// Everything that stops a fleet command (exit 2).
@@ -23,6 +24,8 @@ pub enum FleetError {
         path: std::path::PathBuf,
         reason: String,
     },
+    #[error(transparent)]
+    SharedRead(#[from] shared_read::SharedReadError),
     #[error("{0}")]
     Other(String),
 }

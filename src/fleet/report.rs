@@ -68,7 +68,11 @@ pub fn read_results(out_dir: &Path) -> Result<DirResults, FleetReportError> {
         .map_err(dir_err)?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".json") && !n.starts_with('.'))
+        .filter(|n| {
+            n.ends_with(".json")
+                && !n.starts_with('.')
+                && !n.ends_with(super::shared_read::RESULT_SUFFIX)
+        })
         .collect();
     names.sort();
     let (mut results, mut skipped) = (Vec::new(), Vec::new());
@@ -274,6 +278,7 @@ pub fn merge(
         tasks,
         missing,
         skipped,
+        shared_read: None,
     }
 }
 
@@ -281,7 +286,9 @@ pub fn merge(
 /// submission record; where it still shows unfinished tasks (submit timed
 /// out or was interrupted) and Slurm answers, they are read again.
 pub fn build(out_dir: &Path, margin: f64) -> Result<FleetReport, FleetReportError> {
-    let (results, skipped) = read_results(out_dir)?;
+    let (results, mut skipped) = read_results(out_dir)?;
+    let (reads, unread) = super::shared_read::read_results(out_dir);
+    skipped.extend(unread);
     let mut submission = read_submission(out_dir)?;
     if let Some(s) = submission.as_mut()
         && s.tasks.iter().any(|t| !slurm::is_final(&t.state))
@@ -289,20 +296,22 @@ pub fn build(out_dir: &Path, margin: f64) -> Result<FleetReport, FleetReportErro
     {
         s.tasks = now;
     }
-    if results.is_empty() && submission.is_none() {
+    if results.is_empty() && submission.is_none() && reads.is_empty() {
         return Err(FleetReportError::Empty {
             path: out_dir.to_path_buf(),
         });
     }
     let logs_dir = fleet_dir(out_dir).join("logs");
-    Ok(merge(
+    let mut report = merge(
         &out_dir.display().to_string(),
         &results,
         submission.as_ref(),
         &|job, task| slurm::log_tail(&logs_dir, job, task),
         margin,
         skipped,
-    ))
+    );
+    report.shared_read = super::shared_read::summarise(&reads);
+    Ok(report)
 }
 
 #[cfg(test)]

@@ -48,6 +48,18 @@ pub struct JobSpec {
     /// Slurm `--time` value, already validated.
     pub time_limit: Option<String>,
     pub job_name: String,
+    /// `--shared-read`: after qualify, every task meets the others at a
+    /// barrier and reads these stacks at the same moment.
+    pub shared_read: Option<SharedReadStep>,
+}
+
+/// The shared-read step of each task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedReadStep {
+    /// The shared stacks directory (absolute).
+    pub dir: PathBuf,
+    /// Seconds a task waits at the barrier before it fails.
+    pub barrier_timeout_s: u64,
 }
 
 /// Where a fleet run keeps its own files inside the shared directory.
@@ -77,7 +89,16 @@ pub fn job_script(spec: &JobSpec) -> String {
     s.push_str("# Written by `cryocap fleet submit`: one task per node runs `cryocap qualify`.\n");
     let _ = writeln!(s, "#SBATCH --job-name={}", spec.job_name);
     let _ = writeln!(s, "#SBATCH --array=0-{}", n.saturating_sub(1));
-    s.push_str("#SBATCH --nodes=1\n#SBATCH --ntasks=1\n#SBATCH --exclusive\n");
+    s.push_str("#SBATCH --nodes=1\n#SBATCH --ntasks=1\n");
+    if spec.shared_read.is_some() {
+        s.push_str(
+            "# No --exclusive: with --shared-read every task must be running at once to\n\
+             # pass the barrier, and two tasks meant for the same node (or a node shared\n\
+             # with other jobs) would otherwise wait for each other forever.\n",
+        );
+    } else {
+        s.push_str("#SBATCH --exclusive\n");
+    }
     if let Some(g) = spec.gpus_per_node {
         let _ = writeln!(s, "#SBATCH --gres=gpu:{g}");
     }
@@ -103,15 +124,31 @@ fi
 # qualify writes its JSON atomically and exits 1 when the node fails a check:
 # that is a result, so the task succeeds when the JSON is there. Any other
 # exit (2: bad options, a crash) fails the task.
-"$cryocap" qualify --quiet --json "$out_dir/$node.json" "${qualify_args[@]}"
+"#,
+    );
+    let qualify = r#""$cryocap" qualify --quiet --json "$out_dir/$node.json" "${qualify_args[@]}"
 status=$?
 if [ "$status" -eq 1 ] && [ -s "$out_dir/$node.json" ]; then
   echo "cryocap fleet: $node failed some checks; see $out_dir/$node.json" >&2
-  exit 0
+  status=0
 fi
-exit "$status"
-"#,
-    );
+"#;
+    s.push_str(qualify);
+    if let Some(r) = &spec.shared_read {
+        let _ = writeln!(s, "\nshared_dir={}", quote_path(&r.dir));
+        s.push_str(
+            "# Every task joins the barrier, also when its qualify failed, so that the\n\
+             # others are not left waiting; then all read the shared stacks at once.\n",
+        );
+        let _ = writeln!(
+            s,
+            "\"$cryocap\" fleet shared-read --out-dir \"$out_dir\" --dir \"$shared_dir\" \
+             --node \"$node\" --task \"$SLURM_ARRAY_TASK_ID\" --tasks {n} --timeout {}s",
+            r.barrier_timeout_s
+        );
+        s.push_str("read_status=$?\nif [ \"$status\" -eq 0 ]; then status=$read_status; fi\n");
+    }
+    s.push_str("exit \"$status\"\n");
     s
 }
 
@@ -164,6 +201,7 @@ mod tests {
             gpus_per_node: Some(4),
             time_limit: Some("00:30:00".into()),
             job_name: "cryocap-fleet".into(),
+            shared_read: None,
         }
     }
 
@@ -187,6 +225,29 @@ mod tests {
             ..spec()
         });
         assert!(!plain.contains("--gres") && !plain.contains("--time"));
+    }
+
+    #[test]
+    fn shared_read_drops_exclusive_and_quotes_the_stacks_dir() {
+        let s = job_script(&JobSpec {
+            shared_read: Some(SharedReadStep {
+                dir: PathBuf::from("/shared/stacks $(x) 'q'"),
+                barrier_timeout_s: 600,
+            }),
+            ..spec()
+        });
+        assert!(!s.contains("#SBATCH --exclusive"), "{s}");
+        assert!(s.contains("# No --exclusive:"));
+        assert!(
+            s.contains(r"shared_dir='/shared/stacks $(x) '\''q'\'''"),
+            "{s}"
+        );
+        assert!(s.contains("--tasks 2 --timeout 600s"), "{s}");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("job.sh");
+        std::fs::write(&p, &s).unwrap();
+        let out = Command::new("bash").arg("-n").arg(&p).output().unwrap();
+        assert!(out.status.success());
     }
 
     #[test]
@@ -249,6 +310,7 @@ mod run_tests {
             gpus_per_node: None,
             time_limit: None,
             job_name: "cryocap-fleet".into(),
+            shared_read: None,
         };
         let script = root.path().join("job.sh");
         std::fs::write(&script, job_script(&spec)).unwrap();
@@ -283,6 +345,54 @@ mod run_tests {
         );
         assert!(json.exists());
         assert!(!root.path().join("pwned").exists() && !root.path().join("pwned2").exists());
+
+        // With --shared-read the last step gets the stacks directory and
+        // the task's place verbatim.
+        let stacks = root.path().join("stacks $(touch pwned3) 'x'");
+        let shared = root.path().join("shared.sh");
+        std::fs::write(
+            &shared,
+            job_script(&JobSpec {
+                shared_read: Some(SharedReadStep {
+                    dir: stacks.clone(),
+                    barrier_timeout_s: 60,
+                }),
+                ..spec.clone()
+            }),
+        )
+        .unwrap();
+        let out = Command::new("bash")
+            .arg(&shared)
+            .current_dir(root.path())
+            .env("SLURM_ARRAY_TASK_ID", "0")
+            .env("SLURMD_NODENAME", "n1")
+            .env("RECORD", &record)
+            .output()
+            .unwrap();
+        // The stand-in exits 1 for shared-read too: that fails the task.
+        assert_eq!(out.status.code(), Some(1));
+        let args = std::fs::read_to_string(&record).unwrap();
+        let args: Vec<&str> = args.split_terminator('\0').collect();
+        assert_eq!(
+            args,
+            [
+                "fleet",
+                "shared-read",
+                "--out-dir",
+                out_dir.to_str().unwrap(),
+                "--dir",
+                stacks.to_str().unwrap(),
+                "--node",
+                "n1",
+                "--task",
+                "0",
+                "--tasks",
+                "1",
+                "--timeout",
+                "60s"
+            ]
+        );
+        assert!(!root.path().join("pwned3").exists());
 
         // On the wrong node the task refuses to run.
         let out = Command::new("bash")

@@ -212,8 +212,84 @@ fn tasks(r: &FleetReport) -> Option<Section> {
     )
 }
 
+/// All tasks reading the shared stacks at once: the aggregate the shared
+/// file system delivered, and each task's rate and share of it.
+fn shared_read(r: &FleetReport) -> Option<Section> {
+    let s = r.shared_read.as_ref()?;
+    use crate::units::{bytes_decimal, rate_decimal};
+    // Reads of a few seconds: whole seconds would hide the skew that matters.
+    let duration = |secs: f64| format!("{secs:.2} s");
+    let overlap = if s.overlap_seconds > 0.0 {
+        format!(
+            "{} (every task reading at once)",
+            duration(s.overlap_seconds)
+        )
+    } else {
+        "none: the read windows did not overlap, so the aggregate understates what the file system can do together".into()
+    };
+    let pairs = vec![
+        (
+            "aggregate throughput".to_string(),
+            format!(
+                "{} ({} read by {} task(s) in {}, earliest start to latest end)",
+                rate_decimal(s.aggregate_bytes_per_second),
+                bytes_decimal(s.total_bytes),
+                s.tasks.len(),
+                duration(s.window_seconds)
+            ),
+        ),
+        ("overlap of all read windows".to_string(), overlap),
+        (
+            "reads".to_string(),
+            if s.all_direct {
+                "O_DIRECT (no page cache)".to_string()
+            } else {
+                "some buffered (the file system refused O_DIRECT): tasks on one node may share its page cache".to_string()
+            },
+        ),
+    ];
+    let rows = s
+        .tasks
+        .iter()
+        .map(|t| {
+            vec![
+                t.task.to_string(),
+                t.node.clone(),
+                bytes_decimal(t.bytes),
+                format!("+{:.3} s", t.start_offset_seconds),
+                duration(t.seconds),
+                rate_decimal(t.bytes_per_second),
+                percent(t.share),
+            ]
+        })
+        .collect();
+    Some(
+        Section::new("Shared storage under load: all tasks reading the same stacks at once")
+            .with(Block::Pairs(pairs))
+            .with(Block::Table {
+                headers: ["task", "node", "read", "start", "took", "node's rate", "share"]
+                    .map(String::from)
+                    .to_vec(),
+                align: vec![
+                    Align::Right,
+                    Align::Left,
+                    Align::Right,
+                    Align::Right,
+                    Align::Right,
+                    Align::Right,
+                    Align::Right,
+                ],
+                rows,
+            })
+            .with(Block::Text(
+                "Each task's rate is its bytes over its own window; the aggregate is all bytes over the window from the first start to the last end, the rate the shared file system fed the partition at.".into(),
+            )),
+    )
+}
+
 pub fn document(r: &FleetReport) -> Document {
     let mut sections = vec![summary(r), checks_table(r), outliers(r), metrics(r)];
+    sections.extend(shared_read(r));
     sections.extend(tasks(r));
     if !r.missing.is_empty() {
         sections

@@ -120,6 +120,9 @@ pub struct FleetReport {
     pub missing: Vec<String>,
     /// Files in the directory that are not qualify results, with why.
     pub skipped: Vec<String>,
+    /// The `--shared-read` measurement, when the run made one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_read: Option<SharedReadSummary>,
 }
 
 impl FleetReport {
@@ -131,4 +134,60 @@ impl FleetReport {
             || !self.missing.is_empty()
             || !self.outliers.is_empty()
     }
+}
+
+/// What one array task read from the shared stacks in `--shared-read` mode,
+/// kept in `SHARED_DIR/<node>-<task>.shared-read.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharedRead {
+    pub schema_version: u32,
+    /// Always `fleet-shared-read`.
+    pub kind: String,
+    pub node: String,
+    pub task: u32,
+    /// The shared directory whose stacks were read.
+    pub dir: String,
+    pub files: usize,
+    /// Bytes read from the stacks (every byte of every file, once).
+    pub bytes: u64,
+    /// Wall-clock start and end of the reads, in seconds since the Unix
+    /// epoch (with fractions), so that windows of different nodes compare.
+    pub start_unix: f64,
+    pub end_unix: f64,
+    /// Whether every file was read with O_DIRECT (no page cache).
+    pub direct: bool,
+    /// Seconds this task waited at the barrier for the others.
+    pub barrier_wait_seconds: f64,
+}
+
+/// One task's row of the shared-read section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharedReadRow {
+    pub node: String,
+    pub task: u32,
+    pub bytes: u64,
+    pub seconds: f64,
+    /// This task's own rate: its bytes over its own read window.
+    pub bytes_per_second: f64,
+    /// This task's bytes as a fraction of all bytes read.
+    pub share: f64,
+    /// Start relative to the earliest start, in seconds.
+    pub start_offset_seconds: f64,
+}
+
+/// All tasks reading the same shared stacks at once: what the shared file
+/// system delivered to the partition together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharedReadSummary {
+    pub tasks: Vec<SharedReadRow>,
+    pub total_bytes: u64,
+    /// Latest end minus earliest start, in seconds.
+    pub window_seconds: f64,
+    /// total_bytes / window_seconds.
+    pub aggregate_bytes_per_second: f64,
+    /// Seconds during which every task was reading (earliest end minus
+    /// latest start; negative when some windows did not overlap).
+    pub overlap_seconds: f64,
+    /// Whether every task read with O_DIRECT.
+    pub all_direct: bool,
 }

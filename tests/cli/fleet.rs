@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::{bad_input, cryocap};
-use cryocap::results::fleet::{FleetReport, Submission, TaskOutcome};
+use cryocap::results::fleet::{FleetReport, SharedRead, Submission, TaskOutcome};
 use cryocap::results::qualify::QualifyReport;
 
 const FIXTURE: &str = concat!(
@@ -131,6 +131,31 @@ fn bad_fleet_input_is_one_line_and_exit_2() {
         "soon",
     ]);
     assert!(e.contains("--timeout"), "{e}");
+    let e = bad_input(&[
+        "fleet",
+        "submit",
+        "--out-dir",
+        d,
+        "--nodes",
+        "a",
+        "--shared-read",
+        "/no/such/stacks",
+    ]);
+    assert!(
+        e.contains("--shared-read") && e.contains("/no/such/stacks"),
+        "{e}"
+    );
+    let e = bad_input(&[
+        "fleet",
+        "submit",
+        "--out-dir",
+        d,
+        "--nodes",
+        "a",
+        "--shared-read",
+        d,
+    ]);
+    assert!(e.contains("no .mrc or .mrcs files"), "{e}");
     let e = bad_input(&["fleet", "report", d]);
     assert!(e.contains("holds no qualify results"), "{e}");
     let e = bad_input(&["fleet", "report", "/no/such/dir"]);
@@ -320,6 +345,79 @@ fn fleet_runs_on_a_real_slurm_cluster() {
     let (code, _, stderr) = submit(&good, &node, &["--quick"]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("already holds a fleet run"), "{stderr}");
+
+    // 1b. --shared-read: both tasks run at once (no --exclusive), meet at
+    // the barrier and read the same stacks together.
+    let stacks = root.path().join("stacks $(touch pwned) 'x'");
+    std::fs::create_dir(&stacks).unwrap();
+    let made = cryocap()
+        .args([
+            "stack",
+            "create",
+            "--quiet",
+            "--particles",
+            "4000",
+            "--box",
+            "128",
+        ])
+        .args(["--reserve", "1GB", "--dir"])
+        .arg(&stacks)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let shared = root.path().join("shared read 'q' $X");
+    let out = cryocap()
+        .args(["fleet", "submit", "--timeout", "5m", "--nodes"])
+        .arg(format!("{node},{node}"))
+        .arg("--out-dir")
+        .arg(&shared)
+        .arg("--shared-read")
+        .arg(&stacks)
+        .args(["--", "--quick", "--repeat", "1"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    let (_, r) = fleet_json(&shared);
+    for t in &r.tasks {
+        assert_eq!(t.outcome, TaskOutcome::Ran, "{t:?}\n{stdout}{stderr}");
+    }
+    let stack_bytes: u64 = std::fs::read_dir(&stacks)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    let reads: Vec<SharedRead> = (0..2)
+        .map(|i| {
+            let p = shared.join(format!("{node}-{i}.shared-read.json"));
+            serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap()
+        })
+        .collect();
+    for (i, rd) in reads.iter().enumerate() {
+        assert_eq!((rd.task, rd.node.as_str()), (i as u32, node.as_str()));
+        assert_eq!(rd.bytes, stack_bytes, "every byte of every stack, once");
+        assert!(rd.end_unix > rd.start_unix);
+    }
+    // The read windows overlap: both tasks were reading at the same time.
+    let latest_start = reads[0].start_unix.max(reads[1].start_unix);
+    let earliest_end = reads[0].end_unix.min(reads[1].end_unix);
+    assert!(latest_start < earliest_end, "{reads:?}");
+    let s = r.shared_read.expect("the report sums the shared reads");
+    assert_eq!(s.total_bytes, 2 * stack_bytes);
+    let window =
+        reads[0].end_unix.max(reads[1].end_unix) - reads[0].start_unix.min(reads[1].start_unix);
+    assert!((s.window_seconds - window).abs() < 1e-6);
+    assert!((s.aggregate_bytes_per_second - 2.0 * stack_bytes as f64 / window).abs() < 1.0);
+    assert!(s.overlap_seconds > 0.0);
+    assert!((s.tasks.iter().map(|t| t.share).sum::<f64>() - 1.0).abs() < 1e-9);
+    assert!(r.skipped.is_empty(), "{:?}", r.skipped);
+    assert!(stdout.contains("aggregate throughput"), "{stdout}");
+    assert!(!root.path().join("pwned").exists());
 
     // 2. A task that fails on its node: the profile does not exist there.
     let bad = root.path().join("failing");
