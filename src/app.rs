@@ -209,6 +209,12 @@ fn qualify(args: &QualifyArgs, out: &mut dyn Write) -> Result<Outcome, AppError>
         }
     };
     let report = qualify::run(&cfg, &progress);
+    if crate::storage::interrupt::requested() {
+        return Err(AppError::Input(
+            "qualify: interrupted (Ctrl-C); its scratch files were removed and no results written"
+                .into(),
+        ));
+    }
     let json = serde_json::to_string_pretty(&report)? + "\n";
     let doc = qualify_doc::document(&report);
     if let Some(p) = &args.json {

@@ -6,10 +6,11 @@
 //! after each repeat, on error and on Ctrl-C.
 
 use crate::results::metrics::{Better, Metric, median};
+use crate::storage::interrupt;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use rustix::fs::{Advice, fadvise, statvfs};
@@ -23,7 +24,6 @@ use crate::results::SCHEMA_VERSION;
 use crate::results::cache::{CopyBenchReport, CopyBenchRow};
 use crate::units;
 
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 const BUFFER: usize = 4 << 20;
 /// A thread count within this fraction of the best median counts as equal.
 pub const NEAR_BEST: f64 = 0.10;
@@ -66,7 +66,7 @@ fn copy_one(src: &Path, dst: &Path, buf: &mut [u8]) -> std::io::Result<u64> {
     let mut to = File::create(dst)?;
     let mut total = 0u64;
     loop {
-        if INTERRUPTED.load(Ordering::Relaxed) {
+        if interrupt::requested() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::Interrupted,
                 "interrupted",
@@ -115,7 +115,7 @@ fn copy_all(files: &[(PathBuf, u64)], dest: &Path, threads: u32) -> Result<f64, 
             .collect()
     });
     let secs = start.elapsed().as_secs_f64();
-    if INTERRUPTED.load(Ordering::Relaxed) {
+    if interrupt::requested() {
         return Err(err("interrupted (Ctrl-C); the copies were removed".into()));
     }
     for r in results {
@@ -205,8 +205,8 @@ pub fn measure(c: &CopyBenchConfig) -> Result<CopyBenchReport, CacheError> {
             units::bytes_decimal(c.reserve)
         )));
     }
-    // A second handler cannot be set in one process; the first one serves.
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
+    // One process-wide Ctrl-C flag, shared with the storage commands.
+    interrupt::install();
     let scratch = tempfile::Builder::new()
         .prefix(".cryocap-copy-bench-")
         .tempdir_in(&c.to)

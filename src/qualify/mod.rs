@@ -73,6 +73,8 @@ pub fn run(cfg: &QualifyConfig, progress: &dyn Fn(&str)) -> QualifyReport {
     let started_at = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    // Ctrl-C stops the measurements, which then remove their scratch files.
+    crate::storage::interrupt::install();
     progress("reading host facts");
     let facts = host::facts();
     let mut notes = Vec::new();
@@ -105,7 +107,11 @@ pub fn run(cfg: &QualifyConfig, progress: &dyn Fn(&str)) -> QualifyReport {
     }
 
     progress("measuring the GPUs (when a CUDA driver is present)");
-    let g = gpu::measure(&cfg.boxes, cfg.quick);
+    let g = if crate::storage::interrupt::requested() {
+        gpu::GpuResults::default()
+    } else {
+        gpu::measure(&cfg.boxes, cfg.quick)
+    };
     metrics.extend(g.metrics);
     notes.extend(g.notes);
     let gpus = match (cfg.gpus, g.devices) {

@@ -170,6 +170,8 @@ pub fn measure(
     progress: &dyn Fn(&str),
 ) -> StorageResults {
     let mut out = StorageResults::default();
+    // Ctrl-C stops the loops below, which then remove their scratch files.
+    crate::storage::interrupt::install();
     let scratch = match tempfile::Builder::new()
         .prefix(".cryocap-qualify-")
         .tempdir_in(project)
