@@ -213,7 +213,7 @@ fn insert_range(
         let f = fft.forward(&img, stacks.origins[i]);
         bp.insert(&f, &parts[i].angles.matrix());
         done += 1;
-        if done % 64 == 0 {
+        if done.is_multiple_of(64) {
             progress(64);
         }
     }

@@ -372,12 +372,58 @@ fn bottleneck_chart(r: &QualifyReport) -> Option<Block> {
     })
 }
 
+/// Fourier insertion throughput against box for each GPU measured
+/// (metrics `gpuN.insertion.boxB.particles_per_second`).
+fn gpu_chart(r: &QualifyReport) -> Option<Block> {
+    let mut series: Vec<Series> = Vec::new();
+    for m in &r.metrics {
+        let Some((gpu, rest)) = m.id.split_once(".insertion.box") else {
+            continue;
+        };
+        let Some(b) = rest
+            .strip_suffix(".particles_per_second")
+            .and_then(|b| b.parse::<f64>().ok())
+        else {
+            continue;
+        };
+        let name = format!("{} insertion, padding 2", gpu.replace("gpu", "GPU "));
+        match series.iter_mut().find(|s| s.name == name) {
+            Some(s) => s.points.push((b, m.value)),
+            None => series.push(Series {
+                name,
+                points: vec![(b, m.value)],
+            }),
+        }
+    }
+    if series.is_empty() {
+        return None;
+    }
+    for s in &mut series {
+        s.points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    let svg = lines(
+        "GPU throughput against box",
+        "box size (pixels)",
+        "particles/s",
+        &series,
+        &[],
+        &|v| format!("{v:.0}"),
+    )
+    .ok()?;
+    Some(Block::Chart {
+        caption: "Fourier insertion of images already on the GPU (bench gpu), median per box"
+            .into(),
+        svg,
+    })
+}
+
 /// The charts of the HTML report.
 pub fn charts(r: &QualifyReport) -> Vec<Block> {
     let mut out = Vec::new();
     out.extend(throughput_chart(r));
     out.extend(latency_chart(r));
     out.extend(bottleneck_chart(r));
+    out.extend(gpu_chart(r));
     out.extend(vram_chart(r));
     out
 }
@@ -392,4 +438,31 @@ pub fn html(r: &QualifyReport) -> String {
         doc.sections.insert(1, sec);
     }
     doc.to_html()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::metrics::{Better, Metric};
+
+    #[test]
+    fn gpu_throughput_is_charted_per_device_and_box() {
+        let text = include_str!("../../tests/fixtures/qualify-vm.json");
+        let mut r: QualifyReport = serde_json::from_str(text).unwrap();
+        assert!(gpu_chart(&r).is_none(), "no GPU in the fixture");
+        for (b, rate) in [(432, 5.0e4), (128, 7.0e5), (256, 1.7e5)] {
+            r.metrics.push(Metric::from_samples(
+                format!("gpu0.insertion.box{b}.particles_per_second"),
+                "insertion",
+                "particles_per_second",
+                Better::Higher,
+                vec![rate],
+            ));
+        }
+        let Some(Block::Chart { svg, .. }) = gpu_chart(&r) else {
+            panic!("a GPU chart")
+        };
+        assert!(svg.contains("GPU 0 insertion, padding 2"));
+        assert!(html(&r).contains("GPU throughput against box"));
+    }
 }
