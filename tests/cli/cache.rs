@@ -10,23 +10,9 @@ use std::process::Command as Process;
 use cryocap::results::cache::{CopyBenchReport, SimulationReport, SubsetReport, SweepReport};
 use cryocap::storage::mrc::{Mode, MrcHeader};
 
-use crate::common::{bad_input, cryocap};
+use crate::common::{bad_input, cryocap, json, python_has};
 
 const GB: u64 = 1_000_000_000;
-
-fn run_json<T: serde::de::DeserializeOwned>(args: &[&str]) -> T {
-    let out = cryocap()
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON deserialises into the results type")
-}
 
 /// The issue's example: stacks A 60 GB, B 50 GB, C 30 GB; four jobs one
 /// after another reading A, B, A, C.
@@ -62,13 +48,13 @@ fn issue_known_answers_quota_100_and_120_gb() {
     ];
     let mut args = base.to_vec();
     args.extend(["--quota", "100GB"]);
-    let r: SimulationReport = run_json(&args);
+    let r: SimulationReport = json(&args);
     assert_eq!(r.stats.bytes_copied, 200 * GB);
     assert_eq!((r.stats.hits, r.stats.misses, r.stats.evictions), (0, 4, 2));
     assert_eq!(r.setup.capacity_bytes, 100 * GB);
     let mut args = base.to_vec();
     args.extend(["--quota", "120GB"]);
-    let r: SimulationReport = run_json(&args);
+    let r: SimulationReport = json(&args);
     assert_eq!(r.stats.bytes_copied, 140 * GB);
     assert_eq!((r.stats.hits, r.stats.evictions), (1, 1));
     assert!(r.stats.failed_jobs.is_empty());
@@ -80,7 +66,7 @@ fn reserve_and_foreign_files_shrink_the_cache() {
     let t = issue_trace(dir.path());
     // 200 GB drive − 40 GB reserve − 50 GB foreign = 110 GB: A and B fit
     // together, so the second A is a hit; C then evicts B.
-    let r: SimulationReport = run_json(&[
+    let r: SimulationReport = json(&[
         "cache",
         "simulate",
         "--trace",
@@ -99,7 +85,7 @@ fn reserve_and_foreign_files_shrink_the_cache() {
     );
     // 100 GB drive, 30 GB reserve: 70 GB holds one stack at a time: B
     // evicts A, A evicts B, and C (30 GB) evicts A once more
-    let r: SimulationReport = run_json(&[
+    let r: SimulationReport = json(&[
         "cache",
         "simulate",
         "--trace",
@@ -112,7 +98,7 @@ fn reserve_and_foreign_files_shrink_the_cache() {
     assert_eq!((r.stats.bytes_copied, r.stats.evictions), (200 * GB, 3));
     // 50 GB: A (60 GB) can never fit: both its jobs fail, with the reason;
     // B (50 GB) fits exactly
-    let r: SimulationReport = run_json(&[
+    let r: SimulationReport = json(&[
         "cache",
         "simulate",
         "--trace",
@@ -157,7 +143,7 @@ fn workload_is_seeded_and_sweep_writes_a_chart() {
     }
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
     let chart = dir.path().join("sweep.svg");
-    let r: SweepReport = run_json(&[
+    let r: SweepReport = json(&[
         "cache",
         "simulate",
         "--trace",
@@ -206,7 +192,7 @@ fn copy_bench_copies_real_files_and_removes_them() {
     for i in 0..4 {
         std::fs::write(src.path().join(format!("p{i}.mrcs")), vec![7u8; 2_000_000]).unwrap();
     }
-    let r: CopyBenchReport = run_json(&[
+    let r: CopyBenchReport = json(&[
         "cache",
         "copy-bench",
         "--from",
@@ -238,7 +224,7 @@ fn copy_bench_copies_real_files_and_removes_them() {
     std::fs::write(&bench, serde_json::to_vec(&r).unwrap()).unwrap();
     let d2 = tempfile::tempdir().unwrap();
     let t = issue_trace(d2.path());
-    let s: SimulationReport = run_json(&[
+    let s: SimulationReport = json(&[
         "cache",
         "simulate",
         "--trace",
@@ -273,7 +259,7 @@ fn subset_of_a_star_file_measures_present_stacks() {
          1@Extract/job1/a.mrcs 1\n50@Extract/job1/a.mrcs 1\n5@Extract/job1/b.mrcs 1\n",
     )
     .unwrap();
-    let r: SubsetReport = run_json(&["cache", "subset", star.to_str().unwrap(), "--ssd", "1TB"]);
+    let r: SubsetReport = json(&["cache", "subset", star.to_str().unwrap(), "--ssd", "1TB"]);
     assert_eq!((r.particles, r.stack_files), (3, 2));
     assert_eq!((r.files_measured, r.files_estimated), (1, 1));
     let px = 16 * 16 * 4;
@@ -283,16 +269,9 @@ fn subset_of_a_star_file_measures_present_stacks() {
     assert!(r.ssd.unwrap().stacks_fit);
 }
 
-fn cstools_available() -> bool {
-    Process::new("python3")
-        .args(["-c", "import cryosparc.dataset, mrcfile"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 #[test]
 fn subset_of_cs_files_written_by_cryosparc_tools() {
-    if !cstools_available() {
+    if !python_has("cryosparc.dataset, mrcfile") {
         assert!(
             std::env::var_os("CRYOCAP_REQUIRE_CSTOOLS").is_none(),
             "CRYOCAP_REQUIRE_CSTOOLS is set but python3 cannot import cryosparc.dataset and mrcfile"
@@ -315,7 +294,7 @@ fn subset_of_cs_files_written_by_cryosparc_tools() {
         String::from_utf8_lossy(&out.stderr)
     );
     let cs = dir.path().join("J3/particles.cs");
-    let r: SubsetReport = run_json(&["cache", "subset", cs.to_str().unwrap()]);
+    let r: SubsetReport = json(&["cache", "subset", cs.to_str().unwrap()]);
     assert_eq!(r.format, "cs");
     assert_eq!((r.particles, r.stack_files, r.files_measured), (4, 2, 2));
     let px = 32 * 32 * 4;
@@ -323,7 +302,7 @@ fn subset_of_cs_files_written_by_cryosparc_tools() {
     assert_eq!(r.subset_bytes, 4 * px + 1024);
     // without the stacks, sizes come from blob/shape and blob/idx
     let elsewhere = tempfile::tempdir().unwrap();
-    let r: SubsetReport = run_json(&[
+    let r: SubsetReport = json(&[
         "cache",
         "subset",
         cs.to_str().unwrap(),

@@ -5,20 +5,35 @@ pub fn cryocap() -> Command {
     Command::cargo_bin("cryocap").expect("the cryocap binary is built")
 }
 
-/// Runs `cryocap plan ARGS --format json` and reads the typed result.
-pub fn plan_json(args: &[&str]) -> PlanReport {
+/// Runs `cryocap ARGS --format json`, expects success, and reads the typed result.
+pub fn json<T: serde::de::DeserializeOwned>(args: &[&str]) -> T {
     let out = cryocap()
-        .arg("plan")
         .args(args)
         .args(["--format", "json"])
         .output()
         .expect("cryocap runs");
     assert!(
         out.status.success(),
-        "plan {args:?} failed: {}",
+        "{args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("plan JSON deserialises into PlanReport")
+    serde_json::from_slice(&out.stdout).expect("JSON deserialises into the results type")
+}
+
+/// Runs `cryocap plan ARGS --format json` and reads the typed result.
+pub fn plan_json(args: &[&str]) -> PlanReport {
+    let mut all = vec!["plan"];
+    all.extend_from_slice(args);
+    json(&all)
+}
+
+/// Whether python3 can import these modules (fixtures written by other tools).
+pub fn python_has(modules: &str) -> bool {
+    std::process::Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
 
 /// Runs cryocap with ARGS, expects exit 2 and one line on stderr; returns it.

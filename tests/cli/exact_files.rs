@@ -4,15 +4,7 @@
 
 use std::process::Command;
 
-use crate::common::plan_json;
-
-fn mrcfile_available() -> bool {
-    Command::new("python3")
-        .args(["-c", "import mrcfile, numpy"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
+use crate::common::{plan_json, python_has};
 
 fn written_bytes(particles: u64, box_size: u32, per_file: u64, dtype: &str, nsymbt: u64) -> u64 {
     let dir = tempfile::tempdir().unwrap();
@@ -46,7 +38,7 @@ fn written_bytes(particles: u64, box_size: u32, per_file: u64, dtype: &str, nsym
 
 #[test]
 fn exact_model_equals_files_written_by_mrcfile() {
-    if !mrcfile_available() {
+    if !python_has("mrcfile, numpy") {
         assert!(
             std::env::var_os("CRYOCAP_REQUIRE_MRCFILE").is_none(),
             "CRYOCAP_REQUIRE_MRCFILE is set but python3 cannot import mrcfile"

@@ -7,6 +7,7 @@
 use std::process::Command as Std;
 
 use cryocap::results::bench_io::BenchIoReport;
+use cryocap::results::metrics::median;
 use cryocap::storage::fio;
 
 use crate::common::cryocap;
@@ -16,16 +17,6 @@ fn fio_available() -> bool {
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success())
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
 }
 
 // Timing against fio is only fair on an otherwise idle disk, so the test
@@ -99,7 +90,7 @@ fn cryocap_reads_as_fast_as_fio() {
     // and the median is taken over both. A real gap fails both.
     let within = |v: f64| (0.85..=1.15).contains(&v);
     for round in 0..2 * rounds {
-        if round >= rounds && within(median(seq.clone())) && within(median(rnd.clone())) {
+        if round >= rounds && within(median(&seq)) && within(median(&rnd)) {
             break;
         }
         // Alternate which tool goes first (the first round writes the job file).
@@ -154,7 +145,7 @@ fn cryocap_reads_as_fast_as_fio() {
             jobs[1].bw_bytes / 1e6
         );
     }
-    let (ms, mr) = (median(seq.clone()), median(rnd.clone()));
+    let (ms, mr) = (median(&seq), median(&rnd));
     let rounds = seq.len();
     eprintln!(
         "cryocap/fio bytes/s, median of {rounds}: sequential {ms:.3} {seq:.3?}, random {mr:.3} {rnd:.3?}"

@@ -10,21 +10,7 @@ use cryocap::results::probe::ProbeReport;
 use cryocap::results::stack::{StackCreated, StackInfo};
 use cryocap::storage::mrc::{Mode, MrcHeader};
 
-use crate::common::{bad_input, cryocap};
-
-fn json<T: serde::de::DeserializeOwned>(args: &[&str]) -> T {
-    let out = cryocap()
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON deserialises into the result type")
-}
+use crate::common::{bad_input, cryocap, json, python_has};
 
 fn create(dir: &Path, particles: &str, box_size: &str, extra: &[&str]) -> StackCreated {
     let d = dir.to_str().unwrap();
@@ -42,14 +28,6 @@ fn create(dir: &Path, particles: &str, box_size: &str, extra: &[&str]) -> StackC
     ];
     args.extend_from_slice(extra);
     json(&args)
-}
-
-fn mrcfile_available() -> bool {
-    Std::new("python3")
-        .args(["-c", "import mrcfile, numpy"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
 }
 
 #[test]
@@ -85,7 +63,7 @@ fn created_stacks_pass_mrcfile_validate() {
         [1024 + 100 * 4096, 1024 + 100 * 4096, 1024 + 50 * 4096]
     );
 
-    if !mrcfile_available() {
+    if !python_has("mrcfile, numpy") {
         assert!(
             std::env::var_os("CRYOCAP_REQUIRE_MRCFILE").is_none(),
             "CRYOCAP_REQUIRE_MRCFILE is set but python3 cannot import mrcfile"
