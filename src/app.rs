@@ -386,21 +386,11 @@ fn history(args: &HistoryArgs, out: &mut dyn Write) -> Result<Outcome, AppError>
                     args.file.display(),
                     runs.len()
                 ),
-                sections: vec![
-                    report::Section::new("").with(report::Block::Table {
-                        headers: ["run", "recorded", "node", "kind", "metrics"]
-                            .map(String::from)
-                            .to_vec(),
-                        align: vec![
-                            report::Align::Right,
-                            report::Align::Right,
-                            report::Align::Left,
-                            report::Align::Left,
-                            report::Align::Right,
-                        ],
-                        rows,
-                    }),
-                ],
+                sections: vec![report::Section::new("").with(report::Block::table(
+                    &["run", "recorded", "node", "kind", "metrics"],
+                    "rrllr",
+                    rows,
+                ))],
             };
             render_doc(&doc, f).unwrap_or_default()
         }

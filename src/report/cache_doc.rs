@@ -1,7 +1,7 @@
 //! Text/Markdown documents and CSV for the `cryocap cache` results.
 
 use super::csv_out::Rows;
-use super::{Align, Block, Document, Section};
+use super::{Block, Document, Section};
 use crate::results::cache::{
     CacheSetup, CopyBenchReport, SimStats, SimulationReport, SubsetReport, SweepReport,
 };
@@ -178,8 +178,8 @@ pub fn sweep(r: &SweepReport) -> Document {
             ]
         })
         .collect();
-    let table = Block::Table {
-        headers: [
+    let table = Block::table(
+        &[
             "SSD",
             "capacity",
             "copied",
@@ -189,12 +189,10 @@ pub fn sweep(r: &SweepReport) -> Document {
             "space wait",
             "failed",
             "peak",
-        ]
-        .map(String::from)
-        .to_vec(),
-        align: vec![Align::Right; 9],
+        ],
+        "l",
         rows,
-    };
+    );
     let mut rec = Section::new("Recommendation");
     match &r.recommendation {
         Some(x) => {
@@ -355,15 +353,11 @@ pub fn subset(r: &SubsetReport) -> Document {
             String::new(),
         ]);
     }
-    sections.push(
-        Section::new("Stack files").with(Block::Table {
-            headers: ["stack", "particles", "bytes", "size from"]
-                .map(String::from)
-                .to_vec(),
-            align: vec![Align::Left, Align::Right, Align::Right, Align::Left],
-            rows,
-        }),
-    );
+    sections.push(Section::new("Stack files").with(Block::table(
+        &["stack", "particles", "bytes", "size from"],
+        "lrrl",
+        rows,
+    )));
     if !r.notes.is_empty() {
         sections.push(Section::new("Notes").with(Block::Bullets(r.notes.clone())));
     }
@@ -416,11 +410,7 @@ pub fn copy_bench(r: &CopyBenchReport) -> Document {
             r.repeats
         ),
         sections: vec![
-            Section::new("Copy rate (bytes copied per second of wall time, source evicted from the page cache first, fsync per file)").with(Block::Table {
-                headers: ["threads", "median", "min", "max"].map(String::from).to_vec(),
-                align: vec![Align::Right; 4],
-                rows,
-            }),
+            Section::new("Copy rate (bytes copied per second of wall time, source evicted from the page cache first, fsync per file)").with(Block::table(&["threads", "median", "min", "max"], "l", rows)),
             Section::new("Recommendation")
                 .with(Block::Command(format!("export CRYOSPARC_CACHE_NUM_THREADS={}", r.recommended_threads)))
                 .with(Block::Text(r.reason.clone())),

@@ -1,6 +1,6 @@
 //! A comparison as a document (Markdown fits a CI step summary).
 
-use super::document::{Align, Block, Document, Section};
+use super::document::{Block, Document, Section};
 use super::values::value;
 use crate::compare::{Change, Comparison};
 
@@ -35,19 +35,11 @@ pub fn document(c: &Comparison, baseline: &str, current: &str) -> Document {
             "baseline: {baseline}; current: {current}. A regression is a change for the worse \
              beyond the threshold whose sample range does not overlap the baseline's."
         )))
-        .with(Block::Table {
-            headers: ["metric", "baseline", "current", "change", "verdict"]
-                .map(String::from)
-                .to_vec(),
-            align: vec![
-                Align::Left,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Left,
-            ],
+        .with(Block::table(
+            &["metric", "baseline", "current", "change", "verdict"],
+            "lrrrl",
             rows,
-        }),
+        )),
     ];
     if !c.missing.is_empty() || !c.added.is_empty() {
         let mut items = Vec::new();

@@ -41,6 +41,21 @@ pub struct Document {
     pub sections: Vec<Section>,
 }
 
+impl Block {
+    /// A table whose column alignments are spelled as letters, one per
+    /// column: `l` left, `r` right (e.g. `"lrrl"`).
+    pub fn table(headers: &[&str], align: &str, rows: Vec<Vec<String>>) -> Block {
+        Block::Table {
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            align: align
+                .chars()
+                .map(|c| if c == 'r' { Align::Right } else { Align::Left })
+                .collect(),
+            rows,
+        }
+    }
+}
+
 impl Section {
     pub fn new(title: impl Into<String>) -> Self {
         Section {

@@ -118,19 +118,11 @@ fn outliers(r: &FleetReport) -> Section {
             ]
         })
         .collect();
-    Section::new(title).with(Block::Table {
-        headers: ["node", "metric", "node's value", "fleet median", "worse by"]
-            .map(String::from)
-            .to_vec(),
-        align: vec![
-            Align::Left,
-            Align::Left,
-            Align::Right,
-            Align::Right,
-            Align::Right,
-        ],
+    Section::new(title).with(Block::table(
+        &["node", "metric", "node's value", "fleet median", "worse by"],
+        "llrrr",
         rows,
-    })
+    ))
 }
 
 fn metrics(r: &FleetReport) -> Section {
@@ -148,13 +140,7 @@ fn metrics(r: &FleetReport) -> Section {
         })
         .collect();
     Section::new("Metrics across the fleet (each node's median)")
-        .with(Block::Table {
-            headers: ["metric", "nodes", "fleet median", "lowest", "highest"]
-                .map(String::from)
-                .to_vec(),
-            align: vec![Align::Left, Align::Right, Align::Right, Align::Right, Align::Right],
-            rows,
-        })
+        .with(Block::table(&["metric", "nodes", "fleet median", "lowest", "highest"], "lrrrr", rows))
         .with(Block::Text(
             "Outliers are judged on speed metrics only (rates and times), not on sizes such as cores or disk.".into(),
         ))
@@ -187,29 +173,18 @@ fn tasks(r: &FleetReport) -> Option<Section> {
             ]
         })
         .collect();
-    Some(
-        Section::new("Slurm tasks").with(Block::Table {
-            headers: [
-                "task",
-                "node",
-                "Slurm state",
-                "exit",
-                "outcome",
-                "reason / last log line",
-            ]
-            .map(String::from)
-            .to_vec(),
-            align: vec![
-                Align::Right,
-                Align::Left,
-                Align::Left,
-                Align::Right,
-                Align::Left,
-                Align::Left,
-            ],
-            rows,
-        }),
-    )
+    Some(Section::new("Slurm tasks").with(Block::table(
+        &[
+            "task",
+            "node",
+            "Slurm state",
+            "exit",
+            "outcome",
+            "reason / last log line",
+        ],
+        "rllrll",
+        rows,
+    )))
 }
 
 /// All tasks reading the shared stacks at once: the aggregate the shared
@@ -266,21 +241,7 @@ fn shared_read(r: &FleetReport) -> Option<Section> {
     Some(
         Section::new("Shared storage under load: all tasks reading the same stacks at once")
             .with(Block::Pairs(pairs))
-            .with(Block::Table {
-                headers: ["task", "node", "read", "start", "took", "node's rate", "share"]
-                    .map(String::from)
-                    .to_vec(),
-                align: vec![
-                    Align::Right,
-                    Align::Left,
-                    Align::Right,
-                    Align::Right,
-                    Align::Right,
-                    Align::Right,
-                    Align::Right,
-                ],
-                rows,
-            })
+            .with(Block::table(&["task", "node", "read", "start", "took", "node's rate", "share"], "rlrrrrr", rows))
             .with(Block::Text(
                 "Each task's rate is its bytes over its own window; the aggregate is all bytes over the window from the first start to the last end, the rate the shared file system fed the partition at.".into(),
             )),

@@ -327,13 +327,7 @@ fn node_section(r: &PlanReport) -> Section {
         })
         .collect();
     let mut sec = Section::new(format!("Node with {} GPUs ({} profile)", n.gpus, n.profile)).with(
-        Block::Table {
-            headers: ["item", "minimum", "recommended"]
-                .map(String::from)
-                .to_vec(),
-            align: vec![Align::Left, Align::Right, Align::Right],
-            rows,
-        },
+        Block::table(&["item", "minimum", "recommended"], "lrr", rows),
     );
     if !n.examples.is_empty() {
         sec = sec

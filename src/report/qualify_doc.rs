@@ -53,27 +53,18 @@ fn verdict_section(r: &QualifyReport) -> Section {
             ]
         })
         .collect();
-    Section::new(format!("Verdicts: {}", tally(r))).with(Block::Table {
-        headers: [
+    Section::new(format!("Verdicts: {}", tally(r))).with(Block::table(
+        &[
             "check",
             "verdict",
             "measured",
             "minimum",
             "recommended",
             "source / note",
-        ]
-        .map(String::from)
-        .to_vec(),
-        align: vec![
-            Align::Left,
-            Align::Left,
-            Align::Right,
-            Align::Right,
-            Align::Right,
-            Align::Left,
         ],
+        "llrrrl",
         rows,
-    })
+    ))
 }
 
 fn host_section(r: &QualifyReport) -> Section {
@@ -125,20 +116,11 @@ fn measurement_section(r: &QualifyReport) -> Section {
             ]
         })
         .collect();
-    Section::new("Measurements").with(Block::Table {
-        headers: ["metric", "median", "min", "max", "samples", "counts"]
-            .map(String::from)
-            .to_vec(),
-        align: vec![
-            Align::Left,
-            Align::Right,
-            Align::Right,
-            Align::Right,
-            Align::Right,
-            Align::Left,
-        ],
+    Section::new("Measurements").with(Block::table(
+        &["metric", "median", "min", "max", "samples", "counts"],
+        "lrrrrl",
         rows,
-    })
+    ))
 }
 
 fn bottleneck_section(r: &QualifyReport) -> Option<Section> {
