@@ -17,7 +17,7 @@ pub struct KernelSource {
 pub const BACKPROJECT: KernelSource = KernelSource {
     file: "backproject.cu",
     source: include_str!("../../kernels/backproject.cu"),
-    functions: &["insert_trilinear"],
+    functions: &["insert_trilinear", "insert_tiled"],
 };
 pub const CONVERT: KernelSource = KernelSource {
     file: "convert.cu",

@@ -6,36 +6,40 @@ use std::sync::Arc;
 
 use cudarc::driver::CudaContext;
 
-use super::reconstruct::BATCH;
+use super::pipeline;
 use super::{GpuError, driver};
 use crate::datasets::Catalog;
 use crate::sizing::MAX_BOX;
 use crate::sizing::stack::largest_even;
 use crate::sizing::vram;
 
-/// Bytes cryocap's GPU insertion holds at box `n`: the float4 padded grid,
-/// one batch of Fourier images (float2) and their rotations.
+/// Device bytes cryocap's reconstruction pipeline holds at box `n` (the
+/// padded float4 grid and each stream's particle buffers; cuFFT's workspace
+/// comes on top).
 pub fn working_set_bytes(n: u32, pad: u32) -> u64 {
-    let (n, pad, batch) = (u64::from(n), u64::from(pad), BATCH as u64);
-    let p = n * pad;
-    16 * p * p * (p / 2 + 1) + batch * n * (n / 2 + 1) * 8 + batch * 9 * 4
+    pipeline::working_set_bytes(n as usize, pad as usize)
 }
 
-/// The largest even box whose working set cryocap could allocate on this
-/// GPU (None: not even box 2).
+/// The largest even box whose whole pipeline (grid, stream buffers, FFT
+/// plans) cryocap could allocate on this GPU (None: not even box 2). Box 64
+/// must build, so that a broken driver or library is an error, not "none".
 pub fn by_allocation(ctx: &Arc<CudaContext>, pad: u32) -> Result<Option<u32>, GpuError> {
     let total = ctx.total_mem().map_err(driver("reading the memory size"))? as u64;
+    let pad_u = pad as usize;
+    if !pipeline::fits(ctx, 64, pad_u) {
+        // say why: the same allocation, with its error
+        let layout = super::insert::Layout {
+            n: 64,
+            pad: pad_u,
+            centre: true,
+        };
+        pipeline::Pipeline::new(ctx, layout, pipeline::Precision::F32, 1)?;
+    }
     // no box beyond what the whole memory could hold is worth trying
     let ceiling = largest_even(MAX_BOX, |b| working_set_bytes(b, pad) <= total).unwrap_or(2) + 2;
-    let stream = ctx.default_stream();
-    let fits = |b: u32| {
-        let bytes = working_set_bytes(b, pad) as usize;
-        // SAFETY: the memory is allocated and freed, never read.
-        let ok = unsafe { stream.alloc::<u8>(bytes) }.is_ok();
-        // give freed memory back before the next try
-        ok && stream.synchronize().is_ok()
-    };
-    Ok(largest_even(ceiling, fits))
+    Ok(largest_even(ceiling, |b| {
+        pipeline::fits(ctx, b as usize, pad_u)
+    }))
 }
 
 /// The largest box `plan`'s `reconstruct` VRAM model allows in `vram_bytes`.
@@ -53,8 +57,9 @@ mod tests {
     fn working_set_is_dominated_by_the_padded_grid() {
         // box 256, pad 2: 512 * 512 * 257 float4 = 1,077,936,128 bytes
         let grid = 16 * 512 * 512 * 257;
-        let images = 1024 * 256 * 129 * 8;
-        assert_eq!(working_set_bytes(256, 2), grid + images + 1024 * 36);
+        // 3 streams of 256 particles: image, transform, rotation and shift
+        let streams = 3 * 256 * (256 * 256 * 4 + 256 * 129 * 8 + 44);
+        assert_eq!(working_set_bytes(256, 2), grid + streams);
         assert!(working_set_bytes(258, 2) > working_set_bytes(256, 2));
     }
 

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod insert;
 pub mod kernels;
 pub mod max_box;
+pub mod pipeline;
 pub mod probe;
 pub mod reconstruct;
 

@@ -118,10 +118,32 @@ pub fn from_report(r: &GpuBenchReport) -> GpuResults {
                     .push((ins.box_size, ins.median_particles_per_second)),
             }
         }
+        for e in d
+            .end_to_end
+            .iter()
+            .filter(|x| x.error.is_none() && x.pad == 2)
+        {
+            out.metrics.push(range(
+                format!(
+                    "gpu{i}.end_to_end.{}.box{}.particles_per_second",
+                    e.input, e.box_size
+                ),
+                format!(
+                    "GPU {i} end to end from {} particles in host memory, box {}, padding 2",
+                    e.input, e.box_size
+                ),
+                "particles_per_second",
+                e.median_particles_per_second,
+                e.min_particles_per_second,
+                e.max_particles_per_second,
+                "particles copied, transformed and inserted per second",
+            ));
+        }
     }
     if r.status == BenchStatus::CheckFailed {
         out.insertion.clear();
-        out.metrics.retain(|m| !m.id.contains(".insertion."));
+        out.metrics
+            .retain(|m| !m.id.contains(".insertion.") && !m.id.contains(".end_to_end."));
     }
     out
 }
@@ -162,11 +184,13 @@ mod tests {
             },
             checks: Vec::new(),
             copy: None,
+            copy_memcpy: None,
             host_to_device: None,
             device_to_host: None,
             max_box: None,
             fft: Vec::new(),
             insertion: vec![InsertionResult {
+                kernel: "insert_trilinear".into(),
                 box_size: 256,
                 pad: 2,
                 particles: 1000,
@@ -174,6 +198,21 @@ mod tests {
                 median_particles_per_second: rate,
                 min_particles_per_second: rate * 0.9,
                 max_particles_per_second: rate * 1.1,
+                error: None,
+            }],
+            end_to_end: vec![EndToEndResult {
+                box_size: 256,
+                pad: 2,
+                input: "float16".into(),
+                kernel: "insert_tiled".into(),
+                particles: 1024,
+                chunk: 256,
+                streams: 3,
+                repeats: 7,
+                median_particles_per_second: rate / 2.0,
+                min_particles_per_second: rate * 0.45,
+                max_particles_per_second: rate * 0.55,
+                host_link_bound: None,
                 error: None,
             }],
         }
@@ -210,13 +249,23 @@ mod tests {
             .unwrap();
         assert!((cc.value - 8.6).abs() < 1e-9);
         assert_eq!(g.insertion, vec![(256, 1e5)]);
+        let e2e = g
+            .metrics
+            .iter()
+            .find(|m| m.id == "gpu1.end_to_end.float16.box256.particles_per_second")
+            .unwrap();
+        assert_eq!(e2e.value, 5e4);
     }
 
     #[test]
     fn a_failed_kernel_check_keeps_speed_out() {
         let g = from_report(&report(BenchStatus::CheckFailed));
         assert!(g.insertion.is_empty());
-        assert!(g.metrics.iter().all(|m| !m.id.contains("insertion")));
+        assert!(
+            g.metrics
+                .iter()
+                .all(|m| !m.id.contains("insertion") && !m.id.contains("end_to_end"))
+        );
         let skipped = from_report(&GpuBenchReport {
             devices: Vec::new(),
             ..report(BenchStatus::Skipped)

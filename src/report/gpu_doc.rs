@@ -1,7 +1,7 @@
 //! `cryocap bench gpu` results as a document, and its one-line form when
 //! nothing ran.
 
-use super::document::{Align, Block, Document, Section};
+use super::document::{Block, Document, Section};
 use crate::results::gpu::{BenchStatus, GpuBenchReport};
 use crate::units::{bytes_binary, group_digits, rate_decimal};
 
@@ -11,6 +11,20 @@ pub fn skipped_line(r: &GpuBenchReport) -> String {
         "cryocap bench gpu: skipped: {}\n",
         r.reason.as_deref().unwrap_or("no GPU")
     )
+}
+
+/// Particles (or images) per second, rounded and grouped.
+fn per_second(v: f64) -> String {
+    group_digits(v.round() as u64)
+}
+
+/// A rate row: the case's cells, then median, min and max, or its error.
+fn rate_row(mut cells: Vec<String>, error: &Option<String>, rates: [f64; 3]) -> Vec<String> {
+    match error {
+        Some(e) => cells.extend([e.clone(), String::new(), String::new()]),
+        None => cells.extend(rates.map(per_second)),
+    }
+    cells
 }
 
 pub fn document(r: &GpuBenchReport) -> Document {
@@ -32,29 +46,18 @@ pub fn document(r: &GpuBenchReport) -> Document {
                     ),
                 ),
             ]));
-        sec = sec.with(Block::Table {
-            headers: [
-                "check",
+        sec = sec.with(Block::table(
+            &[
+                "check against the CPU reference",
                 "box",
                 "pad",
                 "images",
                 "relative error",
                 "limit",
                 "result",
-            ]
-            .map(String::from)
-            .to_vec(),
-            align: vec![
-                Align::Left,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Right,
-                Align::Left,
             ],
-            rows: d
-                .checks
+            "lrrrrrl",
+            d.checks
                 .iter()
                 .map(|c| {
                     vec![
@@ -68,7 +71,7 @@ pub fn document(r: &GpuBenchReport) -> Document {
                     ]
                 })
                 .collect(),
-        });
+        ));
         let bw = |label: &str, c: &crate::results::gpu::Bandwidth| {
             (
                 label.to_string(),
@@ -83,15 +86,15 @@ pub fn document(r: &GpuBenchReport) -> Document {
                 ),
             )
         };
-        let pairs: Vec<(String, String)> = [
-            ("device copy", &d.copy),
+        let mut pairs: Vec<(String, String)> = [
+            ("device copy (kernel)", &d.copy),
+            ("device copy (driver)", &d.copy_memcpy),
             ("host to device", &d.host_to_device),
             ("device to host", &d.device_to_host),
         ]
         .into_iter()
         .filter_map(|(label, b)| b.as_ref().map(|b| bw(label, b)))
         .collect();
-        let mut pairs = pairs;
         if let Some(m) = &d.max_box {
             pairs.push((
                 "largest box".into(),
@@ -109,94 +112,98 @@ pub fn document(r: &GpuBenchReport) -> Document {
             sec = sec.with(Block::Pairs(pairs));
         }
         if !d.fft.is_empty() {
-            sec = sec.with(Block::Table {
-                headers: [
+            sec = sec.with(Block::table(
+                &[
                     "2D FFT (cuFFT R2C)",
                     "images/batch",
                     "median images/s",
                     "min",
                     "max",
-                ]
-                .map(String::from)
-                .to_vec(),
-                align: vec![
-                    Align::Left,
-                    Align::Right,
-                    Align::Right,
-                    Align::Right,
-                    Align::Right,
                 ],
-                rows: d
-                    .fft
+                "lrrrr",
+                d.fft
                     .iter()
                     .map(|x| {
-                        let f = |v: f64| group_digits(v.round() as u64);
-                        match &x.error {
-                            Some(e) => vec![
-                                format!("box {}", x.box_size),
-                                group_digits(x.images),
-                                e.clone(),
-                                String::new(),
-                                String::new(),
+                        rate_row(
+                            vec![format!("box {}", x.box_size), group_digits(x.images)],
+                            &x.error,
+                            [
+                                x.median_images_per_second,
+                                x.min_images_per_second,
+                                x.max_images_per_second,
                             ],
-                            None => vec![
-                                format!("box {}", x.box_size),
-                                group_digits(x.images),
-                                f(x.median_images_per_second),
-                                f(x.min_images_per_second),
-                                f(x.max_images_per_second),
-                            ],
-                        }
+                        )
                     })
                     .collect(),
-            });
+            ));
         }
         if !d.insertion.is_empty() {
-            sec = sec.with(Block::Table {
-                headers: [
-                    "insertion",
+            sec = sec.with(Block::table(
+                &[
+                    "insertion (images on the GPU)",
                     "pad",
+                    "kernel",
                     "images/launch",
                     "median particles/s",
                     "min",
                     "max",
-                ]
-                .map(String::from)
-                .to_vec(),
-                align: vec![
-                    Align::Left,
-                    Align::Right,
-                    Align::Right,
-                    Align::Right,
-                    Align::Right,
-                    Align::Right,
                 ],
-                rows: d
-                    .insertion
+                "lrlrrrr",
+                d.insertion
                     .iter()
                     .map(|x| {
-                        let f = |v: f64| group_digits(v.round() as u64);
-                        match &x.error {
-                            Some(e) => vec![
+                        rate_row(
+                            vec![
                                 format!("box {}", x.box_size),
                                 x.pad.to_string(),
+                                x.kernel.clone(),
                                 group_digits(x.particles),
-                                e.clone(),
-                                String::new(),
-                                String::new(),
                             ],
-                            None => vec![
-                                format!("box {}", x.box_size),
-                                x.pad.to_string(),
-                                group_digits(x.particles),
-                                f(x.median_particles_per_second),
-                                f(x.min_particles_per_second),
-                                f(x.max_particles_per_second),
+                            &x.error,
+                            [
+                                x.median_particles_per_second,
+                                x.min_particles_per_second,
+                                x.max_particles_per_second,
                             ],
-                        }
+                        )
                     })
                     .collect(),
-            });
+            ));
+        }
+        if !d.end_to_end.is_empty() {
+            sec = sec.with(Block::table(
+                &[
+                    "end to end (host memory)",
+                    "pad",
+                    "input",
+                    "kernel",
+                    "host link bound",
+                    "median particles/s",
+                    "min",
+                    "max",
+                ],
+                "lrllrrrr",
+                d.end_to_end
+                    .iter()
+                    .map(|x| {
+                        rate_row(
+                            vec![
+                                format!("box {}", x.box_size),
+                                x.pad.to_string(),
+                                x.input.clone(),
+                                x.kernel.clone(),
+                                x.host_link_bound.map_or("-".into(), per_second),
+                            ],
+                            &x.error,
+                            [
+                                x.median_particles_per_second,
+                                x.min_particles_per_second,
+                                x.max_particles_per_second,
+                            ],
+                        )
+                    })
+                    .collect(),
+            ));
         }
         sections.push(sec);
     }
@@ -204,7 +211,23 @@ pub fn document(r: &GpuBenchReport) -> Document {
     if r.status == BenchStatus::CheckFailed {
         notes.push(r.reason.clone().unwrap_or_default());
     }
-    notes.push(format!("not measured yet: {}", r.not_measured.join("; ")));
+    if r.devices.iter().any(|d| !d.end_to_end.is_empty()) {
+        let e = r.devices.iter().flat_map(|d| &d.end_to_end).next();
+        notes.push(format!(
+            "end to end: particles in pinned host memory, copied to the GPU in chunks{} over {} streams, float16 converted on the GPU, cuFFT R2C, insertion with random orientations and shifts; wall time from the first copy queued to the last stream drained",
+            e.map_or(String::new(), |e| format!(
+                " ({} particles at box {})",
+                group_digits(e.chunk),
+                e.box_size
+            )),
+            e.map_or(0, |e| e.streams),
+        ));
+        notes.push("host link bound: measured pinned host-to-device bandwidth over the bytes of one particle".into());
+    }
+    if !r.not_measured.is_empty() {
+        notes.push(format!("not measured: {}", r.not_measured.join("; ")));
+    }
+    notes.push("rates are medians of the repeats after one warm-up; GPU-only figures are timed with CUDA events".into());
     sections.push(Section::new("Notes").with(Block::Bullets(notes)));
     Document {
         title: "cryocap bench gpu".into(),
@@ -245,6 +268,7 @@ mod tests {
                     limit: 1e-4,
                     passed: true,
                 }],
+                copy_memcpy: None,
                 copy: Some(Bandwidth {
                     counts: "bytes read + written".into(),
                     bytes_per_run: 2 << 30,
@@ -278,6 +302,7 @@ mod tests {
                     error: None,
                 }],
                 insertion: vec![InsertionResult {
+                    kernel: "insert_tiled".into(),
                     box_size: 256,
                     pad: 1,
                     particles: 10_000,
@@ -285,6 +310,21 @@ mod tests {
                     median_particles_per_second: 400_000.0,
                     min_particles_per_second: 390_000.0,
                     max_particles_per_second: 410_000.0,
+                    error: None,
+                }],
+                end_to_end: vec![EndToEndResult {
+                    box_size: 256,
+                    pad: 1,
+                    input: "float16".into(),
+                    kernel: "insert_tiled".into(),
+                    particles: 10_240,
+                    chunk: 256,
+                    streams: 3,
+                    repeats: 7,
+                    median_particles_per_second: 300_000.0,
+                    min_particles_per_second: 290_000.0,
+                    max_particles_per_second: 310_000.0,
+                    host_link_bound: Some(421_900.0),
                     error: None,
                 }],
             }],
@@ -302,12 +342,17 @@ mod tests {
             "3.20e-7",
             "pass",
             "400,000",
+            "insert_tiled",
             "bytes read + written",
             "host to device",
             "2,500,000",
             "1234 by allocation (pad 2, working set 5.00 GiB); plan's reconstruct model: 1600",
             "55.30 GB/s",
-            "not measured yet: cuFFT",
+            "not measured: cuFFT",
+            "float16",
+            "421,900",
+            "300,000",
+            "over 3 streams",
         ] {
             assert!(text.contains(want), "missing {want}:\n{text}");
         }

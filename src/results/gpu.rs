@@ -48,7 +48,11 @@ pub struct DeviceInfo {
 pub struct GpuDeviceResult {
     pub device: DeviceInfo,
     pub checks: Vec<KernelCheck>,
+    /// Device-to-device copy by cryocap's kernel.
     pub copy: Option<Bandwidth>,
+    /// The same copy by the driver (cuMemcpyDtoDAsync).
+    #[serde(default)]
+    pub copy_memcpy: Option<Bandwidth>,
     /// Pinned host memory to the GPU.
     pub host_to_device: Option<Bandwidth>,
     /// The GPU to pinned host memory.
@@ -56,6 +60,9 @@ pub struct GpuDeviceResult {
     pub max_box: Option<MaxBox>,
     pub fft: Vec<FftResult>,
     pub insertion: Vec<InsertionResult>,
+    /// Particles in pinned host memory through copy, FFT and insertion.
+    #[serde(default)]
+    pub end_to_end: Vec<EndToEndResult>,
 }
 
 /// A kernel compared with the CPU reference on fresh random inputs.
@@ -86,6 +93,9 @@ pub struct Bandwidth {
 /// Insertion of Fourier images already on the GPU.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InsertionResult {
+    /// The kernel timed (`insert_trilinear` or `insert_tiled`).
+    #[serde(default)]
+    pub kernel: String,
     pub box_size: u32,
     pub pad: u32,
     /// Images per launch.
@@ -95,6 +105,35 @@ pub struct InsertionResult {
     pub min_particles_per_second: f64,
     pub max_particles_per_second: f64,
     /// Set when this case could not run (e.g. the grid did not fit).
+    pub error: Option<String>,
+}
+
+/// Real-space particles in pinned host memory through the whole GPU path:
+/// copy to the GPU, float16 to float32 there (float16 input), batched FFT,
+/// insertion; chunks spread over streams so that copies overlap compute.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndToEndResult {
+    pub box_size: u32,
+    pub pad: u32,
+    /// "float32", or "float16" as MRC mode 12 stores particles.
+    pub input: String,
+    /// The insertion kernel used: the faster one measured at this box and
+    /// padding.
+    #[serde(default)]
+    pub kernel: String,
+    /// Particles per timed run.
+    pub particles: u64,
+    /// Particles per chunk (one copy, one FFT batch, one insertion launch).
+    pub chunk: u64,
+    pub streams: u32,
+    pub repeats: u32,
+    pub median_particles_per_second: f64,
+    pub min_particles_per_second: f64,
+    pub max_particles_per_second: f64,
+    /// Particles/s the measured pinned host-to-device bandwidth could carry
+    /// at this box and precision (the bound for this path).
+    pub host_link_bound: Option<f64>,
+    /// Set when this case could not run.
     pub error: Option<String>,
 }
 

@@ -48,3 +48,47 @@ fn bad_flags_are_named() {
     assert!(bad_input(&["bench", "gpu", "--pad", "3"]).contains("--pad"));
     assert!(bad_input(&["bench", "gpu", "--particles", "0"]).contains("--particles"));
 }
+
+/// On a machine with a GPU (the lent H100; skipped in CI): every check
+/// against the CPU reference passes and every figure is measured.
+#[test]
+fn with_a_gpu_every_check_passes_and_every_figure_is_measured() {
+    if !driver_present() {
+        eprintln!("skipped: no CUDA driver");
+        return;
+    }
+    let o = cryocap()
+        .args([
+            "bench",
+            "gpu",
+            "--box",
+            "64,128",
+            "--pad",
+            "1,2",
+            "--particles",
+            "3000",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: GpuBenchReport = serde_json::from_slice(&o.stdout).expect("typed JSON");
+    assert_eq!(r.status, BenchStatus::Measured, "{:?}", r.reason);
+    for d in &r.devices {
+        assert!(
+            d.checks.len() >= 7 && d.checks.iter().all(|c| c.passed),
+            "{:?}",
+            d.checks
+        );
+        assert!(d.copy.as_ref().unwrap().median_bytes_per_second > 0.0);
+        assert!(d.max_box.as_ref().unwrap().by_allocation.unwrap() >= 128);
+        // pad 1 times both kernels, pad 2 the plain one
+        assert_eq!(d.insertion.len(), 6);
+        assert_eq!(d.end_to_end.len(), 8);
+        for e in &d.end_to_end {
+            assert!(e.error.is_none(), "{e:?}");
+            assert!(e.median_particles_per_second > 0.0 && e.particles >= 3000);
+        }
+    }
+}
