@@ -11,7 +11,7 @@ use crate::history::History;
 use crate::output::write_atomic;
 use crate::report::{self, Document, Format, compare_doc, qualify_doc};
 use crate::results::file::{self as results_file, ResultsError};
-use crate::results::{PlanReport, qualify::QualifyReport};
+use crate::results::{GpuBenchReport, PlanReport, qualify::QualifyReport};
 use crate::units;
 
 /// Stores a results document in the history database at `path`.
@@ -182,6 +182,17 @@ pub(super) fn report_cmd(args: &ReportArgs, out: &mut dyn Write) -> Result<Outco
             ReportFormatArg::Markdown => qualify_doc::document(&r).to_markdown(),
             ReportFormatArg::Table => qualify_doc::document(&r).to_text(),
             ReportFormatArg::Csv => qualify_doc::csv(&r),
+            ReportFormatArg::Json => serde_json::to_string_pretty(&r)? + "\n",
+        }
+    } else if json.get("devices").is_some() && json.get("not_measured").is_some() {
+        // bench gpu writes no kind; its devices and not_measured say what it is
+        let r: GpuBenchReport = serde_json::from_value(json).map_err(shape)?;
+        let doc = report::gpu_doc::document(&r);
+        match args.format {
+            ReportFormatArg::Html => doc.to_html(),
+            ReportFormatArg::Markdown => doc.to_markdown(),
+            ReportFormatArg::Table => doc.to_text(),
+            ReportFormatArg::Csv => return Err(AppError::Unsupported("csv")),
             ReportFormatArg::Json => serde_json::to_string_pretty(&r)? + "\n",
         }
     } else {
