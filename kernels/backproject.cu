@@ -13,25 +13,22 @@
 //
 // Two kernels share the sampling and corner code below:
 //
-// insert_trilinear, launch grid (ceil(n * (n/2 + 1) / blockDim.x), batch). Blocks of one
-// image are numbered next to each other, so the blocks in flight at any
-// time work on a few images only: their voxels stay in L2 while the
-// atomics land. Each pixel inside radius n/2 lands at pad * A^T (kx, ky, 0);
+// insert_trilinear, launch grid (ceil(n * (n/2 + 1) / blockDim.x), batch).
+// Blocks of one image are numbered next to each other, so the blocks in
+// flight at any time work on a few images only: their voxels stay in L2
+// while the atomics land. Each pixel inside radius n/2 lands at pad * A^T (kx, ky, 0);
 // a point with x < 0 is replaced by its Hermitian mate (negated,
 // conjugated). On sm_90 and newer the four floats of a voxel are added with
 // one vector atomicAdd(float4*); older GPUs add the three used floats one by
 // one.
 //
-// insert_tiled (padding 1 only), launch grid (tiles per image, batch) of
-// 16 x 16 threads: a block takes a 16 x 16 tile of one image's pixels. At
-// padding 1 neighbouring pixels share most of their eight corners, so the
-// block first sums its contributions per voxel in a hash table in shared
-// memory (open addressing, keys claimed with atomicCAS), then adds each
-// distinct voxel to the grid with one global atomic: about a quarter of the
-// global atomics, paid for with shared-memory float atomics, which sm_90
-// runs as compare-and-swap loops. It wins at large boxes, where the grid
-// outgrows L2; the plain kernel wins at small ones.
-
+// insert_tiled, launch grid (tiles per image, batch) of 16 x 16 threads: a
+// block takes a 16 x 16 tile of one image's pixels. Neighbouring pixels
+// share corners (at padding 1 each voxel a tile touches gets about four
+// contributions), so the block sums its contributions per voxel in shared
+// memory first and adds each distinct voxel to the grid once: fewer global
+// atomics for some shared-memory work. Its voxel indices are ints, so it
+// takes padded boxes up to 1290 (src/gpu/insert.rs picks the kernel).
 
 // One Fourier pixel as it lands in the grid: position and value.
 struct Sample {
@@ -135,68 +132,73 @@ extern "C" __global__ void insert_trilinear(const float2* __restrict__ images,
     });
 }
 
-// The tiled insertion for tiles of TX x TY pixels (one thread each) and a
-// hash table of SLOTS voxels. A voxel that finds no free slot within
-// MAX_PROBES goes straight to the grid, so the table can be smaller than
-// the worst case.
+// The tiled insertion: a block of 16 x 16 threads takes a 16 x 16 tile of
+// pixels. Each thread's eight contributions are records in shared memory;
+// records of one voxel are chained in a list hung on the voxel's slot of a
+// hash table (open addressing, keys claimed with atomicCAS, lists pushed
+// with atomicExch: both integer atomics, native in shared memory, where a
+// float atomicAdd would be a compare-and-swap loop). After a barrier, each
+// slot's list is summed and added to the grid once. A voxel that finds no
+// slot within MAX_PROBES goes straight to the grid.
+#define TILE 16
+#define SLOTS 2048
 #define MAX_PROBES 32
 
-template <int TX, int TY, int SLOTS_T>
-__device__ __forceinline__ void insert_tiled_body(const float2* __restrict__ images,
-                                                  const float* __restrict__ rot,
-                                                  const float2* __restrict__ shift,
-                                                  float4* grid, int n, int centre)
+extern "C" __global__ void __launch_bounds__(TILE * TILE)
+insert_tiled(const float2* __restrict__ images, const float* __restrict__ rot,
+             const float2* __restrict__ shift, float4* grid, int n, int pad, int centre)
 {
-    __shared__ int keys[SLOTS_T];
-    __shared__ float re[SLOTS_T], im[SLOTS_T], wt[SLOTS_T];
-    const int tiles_x = (n / 2 + 1 + TX - 1) / TX;
-    const int kx0 = (blockIdx.x % tiles_x) * TX;
-    const int ky0 = (int)(blockIdx.x / tiles_x) * TY - n / 2;
+    __shared__ int keys[SLOTS];
+    __shared__ int head[SLOTS];
+    // (re, im, weight, next record as int bits), record = corner * 256 + thread
+    __shared__ float4 rec[TILE * TILE * 8];
+    const int tiles_x = (n / 2 + 1 + TILE - 1) / TILE;
+    const int kx0 = (blockIdx.x % tiles_x) * TILE;
+    const int ky0 = (int)(blockIdx.x / tiles_x) * TILE - n / 2;
     // a tile wholly outside radius n/2 has nothing to add
-    const int nx = kx0, ny = ky0 > 0 ? ky0 : (ky0 + TY - 1 < 0 ? -(ky0 + TY - 1) : 0);
+    const int nx = kx0, ny = ky0 > 0 ? ky0 : (ky0 + TILE - 1 < 0 ? -(ky0 + TILE - 1) : 0);
     if (nx * nx + ny * ny >= (n / 2) * (n / 2)) return;
 
     const int t = threadIdx.x;
-    for (int k = t; k < SLOTS_T; k += TX * TY) {
+    for (int k = t; k < SLOTS; k += TILE * TILE) {
         keys[k] = -1;
-        re[k] = 0.f; im[k] = 0.f; wt[k] = 0.f;
+        head[k] = -1;
     }
     __syncthreads();
-    const int kx = kx0 + t % TX, ky = ky0 + t / TX;
+    const int kx = kx0 + t % TILE, ky = ky0 + t / TILE;
     Sample s;
-    if (ky < n / 2 && sample(images, rot, shift, blockIdx.y, n, 1, centre, kx, ky, &s)) {
-        corners(s, n, [&](size_t idx, float wgt) {
-            // padding 1 and n <= 1290: every index fits an int
+    if (ky < n / 2 && sample(images, rot, shift, blockIdx.y, n, pad, centre, kx, ky, &s)) {
+        int corner = 0;
+        corners(s, n * pad, [&](size_t idx, float wgt) {
+            // n * pad <= 1290: every index fits an int
             const int key = (int)idx;
-            unsigned h = ((unsigned)key * 2654435761u) % SLOTS_T;
+            const float re = s.v.x * wgt, im = s.v.y * wgt;
+            const int r = corner++ * TILE * TILE + t;
+            unsigned h = ((unsigned)key * 2654435761u) >> 21;  // 11 bits: SLOTS
             for (int probe = 0; probe < MAX_PROBES; ++probe) {
                 // a claimed key never changes, so a plain read can confirm it
                 int prev = keys[h];
                 if (prev == -1) prev = atomicCAS(&keys[h], -1, key);
                 if (prev == -1 || prev == key) {
-                    atomicAdd(&re[h], s.v.x * wgt);
-                    atomicAdd(&im[h], s.v.y * wgt);
-                    atomicAdd(&wt[h], wgt);
+                    const int next = atomicExch(&head[h], r);
+                    rec[r] = make_float4(re, im, wgt, __int_as_float(next));
                     return;
                 }
-                h = h + 1 == SLOTS_T ? 0 : h + 1;
+                h = (h + 1) & (SLOTS - 1);
             }
-            add_voxel(grid + key, s.v.x * wgt, s.v.y * wgt, wgt);
+            add_voxel(grid + key, re, im, wgt);
         });
     }
     __syncthreads();
-    for (int k = t; k < SLOTS_T; k += TX * TY) {
-        const int key = keys[k];
-        if (key >= 0) add_voxel(grid + key, re[k], im[k], wt[k]);
+    for (int k = t; k < SLOTS; k += TILE * TILE) {
+        int r = head[k];
+        if (r < 0) continue;
+        float re = 0.f, im = 0.f, w = 0.f;
+        do {
+            const float4 v = rec[r];
+            re += v.x; im += v.y; w += v.z;
+            r = __float_as_int(v.w);
+        } while (r >= 0);
+        add_voxel(grid + keys[k], re, im, w);
     }
-}
-
-// 16 x 16 tiles touch about 600 distinct voxels at padding 1 (at most
-// 2,048); 2,048 slots keep the probes short. Measured on an H100 against
-// 1,024 slots and 32 x 16 tiles, this was the fastest at box 256.
-extern "C" __global__ void __launch_bounds__(256)
-insert_tiled(const float2* __restrict__ images, const float* __restrict__ rot,
-             const float2* __restrict__ shift, float4* grid, int n, int centre)
-{
-    insert_tiled_body<16, 16, 2048>(images, rot, shift, grid, n, centre);
 }

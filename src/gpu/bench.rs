@@ -28,12 +28,14 @@ pub const CHECK_LIMIT: f64 = 1e-4;
 pub const REPEATS: u32 = 7;
 /// Kernels, boxes and paddings checked (the CPU reference is slow and
 /// memory-hungry at large boxes; the kernel code is the same for all).
-pub const CHECK_CASES: [(Kernel, usize, usize); 5] = [
+pub const CHECK_CASES: [(Kernel, usize, usize); 7] = [
     (Kernel::Plain, 64, 1),
     (Kernel::Tiled, 64, 1),
     (Kernel::Plain, 64, 2),
+    (Kernel::Tiled, 64, 2),
     (Kernel::Tiled, 128, 1),
     (Kernel::Plain, 128, 2),
+    (Kernel::Tiled, 128, 2),
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -50,9 +52,11 @@ pub fn not_measured() -> Vec<String> {
 }
 
 /// The end-to-end pipeline's checks: input, kernel, box, padding, particles.
+/// Box 66 with 201 particles (a last chunk of 31) leaves a tail of values
+/// that the float16 conversion's 8-wide loop does not cover.
 pub const PIPELINE_CHECKS: [(Precision, Kernel, usize, usize, usize); 2] = [
     (Precision::F32, Kernel::Plain, 64, 2, 200),
-    (Precision::F16, Kernel::Tiled, 64, 1, 200),
+    (Precision::F16, Kernel::Tiled, 66, 1, 201),
 ];
 
 pub fn run(cfg: &BenchGpuConfig) -> Result<GpuBenchReport, GpuError> {

@@ -20,8 +20,8 @@ pub const THREADS: u32 = 256;
 /// CUDA's limit on the grid's y dimension: images per launch.
 const MAX_IMAGES_PER_LAUNCH: usize = 65_535;
 
-/// Largest box `insert_tiled` takes: its voxel indices must fit an i32.
-pub const TILED_MAX_BOX: usize = 1290;
+/// Largest padded box `insert_tiled` takes: its voxel indices must fit an i32.
+pub const TILED_MAX_PADDED: usize = 1290;
 
 /// The insertion kernels, loaded for one device.
 pub struct GpuInsertion {
@@ -35,8 +35,8 @@ pub struct GpuInsertion {
 pub enum Kernel {
     /// One thread per pixel, eight global atomics each.
     Plain,
-    /// Padding 1 only: a block sums its 16×16 tile's contributions per voxel
-    /// in shared memory, then adds each voxel once.
+    /// A block sums its 16×16 tile's contributions per voxel in shared
+    /// memory, then adds each voxel once (padded box up to 1290).
     Tiled,
 }
 
@@ -60,20 +60,16 @@ impl Kernel {
 
     /// Whether this kernel can insert images of `layout`.
     pub fn takes(self, layout: Layout) -> bool {
-        self == Kernel::Plain || (layout.pad == 1 && layout.n <= TILED_MAX_BOX)
+        self == Kernel::Plain || layout.n * layout.pad <= TILED_MAX_PADDED
     }
 }
 
-/// Smallest box the tiled kernel is picked for without measuring: on an
-/// H100 it was 4 % faster at box 256, 40 % at 432 and 45 % slower at 128.
-pub const TILED_FROM_BOX: usize = 256;
-
 /// The kernel `launch` uses for `layout` when none was measured: the tiled
-/// one at padding 1 from box 256, where neighbouring pixels share corners and
-/// the grid outgrows L2; the plain one otherwise (at padding 2 pixels hardly
-/// share corners).
+/// one wherever it can take the padded box (on an H100 it was 1.05 to 1.55
+/// times as fast as the plain one at boxes 128 to 432, both paddings), the
+/// plain one beyond.
 pub fn kernel_for(layout: Layout) -> Kernel {
-    if layout.n >= TILED_FROM_BOX && Kernel::Tiled.takes(layout) {
+    if Kernel::Tiled.takes(layout) {
         Kernel::Tiled
     } else {
         Kernel::Plain
@@ -252,12 +248,8 @@ impl GpuInsertion {
                 .arg(&shifts)
                 .arg(&mut *grid)
                 .arg(&n_i);
-            if kernel == Kernel::Plain {
-                b.arg(&pad_i);
-            }
-            b.arg(&centre);
-            // SAFETY: the argument lists match insert_trilinear's and the
-            // tiled kernels' (which take no padding: it is 1) signatures; the
+            b.arg(&pad_i).arg(&centre);
+            // SAFETY: the argument list matches both kernels' signature; the
             // views hold count images of n·(n/2+1) float2, count·9 rotation
             // floats and count·2 shift floats; the grid is the p·p·(p/2+1)
             // float4 one `grid` allocates.

@@ -122,6 +122,25 @@ mod tests {
     }
 
     #[test]
+    fn tiled_insertion_sums_with_integer_atomics_in_shared_memory() {
+        // float atomicAdd on shared memory is a compare-and-swap loop on
+        // sm_90, which made the first tiled kernel slower than the plain one
+        if !nvrtc_or_skip() {
+            return;
+        }
+        let ptx = compile(&BACKPROJECT, "compute_90").unwrap().to_src();
+        let start = ptx
+            .find(".entry insert_tiled")
+            .expect("insert_tiled in the PTX");
+        let tiled = &ptx[start..];
+        assert!(tiled.contains("atom.shared.cas.b32") && tiled.contains("atom.shared.exch.b32"));
+        assert!(
+            !tiled.contains("atom.shared.add.f32"),
+            "float atomics in shared memory"
+        );
+    }
+
+    #[test]
     fn a_broken_kernel_is_an_error() {
         if !nvrtc_or_skip() {
             return;

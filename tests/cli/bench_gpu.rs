@@ -77,14 +77,14 @@ fn with_a_gpu_every_check_passes_and_every_figure_is_measured() {
     assert_eq!(r.status, BenchStatus::Measured, "{:?}", r.reason);
     for d in &r.devices {
         assert!(
-            d.checks.len() >= 7 && d.checks.iter().all(|c| c.passed),
+            d.checks.len() >= 9 && d.checks.iter().all(|c| c.passed),
             "{:?}",
             d.checks
         );
         assert!(d.copy.as_ref().unwrap().median_bytes_per_second > 0.0);
         assert!(d.max_box.as_ref().unwrap().by_allocation.unwrap() >= 128);
-        // pad 1 times both kernels, pad 2 the plain one
-        assert_eq!(d.insertion.len(), 6);
+        // both kernels at both paddings
+        assert_eq!(d.insertion.len(), 8);
         assert_eq!(d.end_to_end.len(), 8);
         for e in &d.end_to_end {
             assert!(e.error.is_none(), "{e:?}");
