@@ -108,6 +108,13 @@ impl HostChunk {
         HostChunk::with_images(ctx, images, rotations, shifts)
     }
 
+    pub fn precision(&self) -> Precision {
+        match self.images {
+            HostImages::F32(_) => Precision::F32,
+            HostImages::F16(_) => Precision::F16,
+        }
+    }
+
     fn with_images(
         ctx: &Arc<CudaContext>,
         images: HostImages,
@@ -140,7 +147,6 @@ struct Stage {
 
 /// The pipeline for one box size, padding and precision on one GPU.
 pub struct Pipeline {
-    ctx: Arc<CudaContext>,
     insertion: GpuInsertion,
     convert: CudaFunction,
     layout: Layout,
@@ -264,7 +270,6 @@ impl Pipeline {
             .map_err(driver("reading the SM count"))? as u32;
         let stages = stages(ctx, layout.n, precision, chunk)?;
         Ok(Pipeline {
-            ctx: ctx.clone(),
             insertion,
             convert,
             layout,
@@ -304,6 +309,11 @@ impl Pipeline {
         let n = self.layout.n;
         let count = host.count;
         assert!(count <= self.chunk, "a chunk larger than the pipeline's");
+        assert_eq!(
+            host.precision(),
+            self.precision,
+            "a chunk of another precision"
+        );
         let stage = &mut self.stages[slot % STREAMS];
         let s = &stage.stream;
         let copying = driver("copying particles to the GPU");
@@ -327,9 +337,7 @@ impl Pipeline {
                 // hold chunk·n² values, count·n² ≤ that are converted.
                 unsafe { b.launch(cfg) }.map_err(driver("launching f16_to_f32"))?;
             }
-            (HostImages::F16(_), None) => {
-                unreachable!("a float16 chunk given to a float32 pipeline")
-            }
+            (HostImages::F16(_), None) => unreachable!("precisions checked above"),
         }
         let mut rots = stage.rotations.slice_mut(..host.rotations.len());
         s.memcpy_htod(&host.rotations, &mut rots)
@@ -373,14 +381,6 @@ impl Pipeline {
         self.finish()?;
         self.insertion
             .download(grid, self.layout.n, self.layout.pad, count)
-    }
-
-    pub fn precision(&self) -> Precision {
-        self.precision
-    }
-
-    pub fn context(&self) -> &Arc<CudaContext> {
-        &self.ctx
     }
 }
 
