@@ -65,7 +65,7 @@ impl Kernel {
 }
 
 /// The kernel `launch` uses for `layout` when none was measured: the tiled
-/// one wherever it can take the padded box (on an H100 it was 1.05 to 1.55
+/// one wherever it can take the padded box (on an H100 it was 1.07 to 1.55
 /// times as fast as the plain one at boxes 128 to 432, both paddings), the
 /// plain one beyond.
 pub fn kernel_for(layout: Layout) -> Kernel {
