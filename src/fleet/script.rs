@@ -155,6 +155,7 @@ fi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use assert_cmd::prelude::*;
     use std::process::Command;
 
     #[test]
@@ -255,12 +256,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("job.sh");
         std::fs::write(&p, job_script(&spec())).unwrap();
-        let out = Command::new("bash").arg("-n").arg(&p).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        Command::new("bash").arg("-n").arg(&p).assert().success();
     }
 
     #[test]

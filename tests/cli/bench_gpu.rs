@@ -70,9 +70,10 @@ fn with_a_gpu_every_check_passes_and_every_figure_is_measured() {
             "--format",
             "json",
         ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let r: GpuBenchReport = serde_json::from_slice(&o.stdout).expect("typed JSON");
     assert_eq!(r.status, BenchStatus::Measured, "{:?}", r.reason);
     for d in &r.devices {

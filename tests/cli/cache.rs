@@ -4,6 +4,7 @@
 //! bad input. CI installs cryosparc-tools and sets CRYOCAP_REQUIRE_CSTOOLS=1
 //! so the .cs test cannot be skipped there.
 
+use assert_cmd::prelude::*;
 use std::path::Path;
 use std::process::Command as Process;
 
@@ -283,16 +284,11 @@ fn subset_of_cs_files_written_by_cryosparc_tools() {
     }
     let dir = tempfile::tempdir().unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/write_cs.py");
-    let out = Process::new("python3")
+    Process::new("python3")
         .arg(script)
         .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success();
     let cs = dir.path().join("J3/particles.cs");
     let r: SubsetReport = json(&["cache", "subset", cs.to_str().unwrap()]);
     assert_eq!(r.format, "cs");

@@ -2,6 +2,7 @@
 //! by another tool (Python `mrcfile`). CI installs mrcfile and sets
 //! CRYOCAP_REQUIRE_MRCFILE=1 so that this test cannot be skipped there.
 
+use assert_cmd::prelude::*;
 use std::process::Command;
 
 use crate::common::{plan_json, python_has};
@@ -22,13 +23,10 @@ fn written_bytes(particles: u64, box_size: u32, per_file: u64, dtype: &str, nsym
         ])
         .arg(dtype)
         .arg(nsymbt.to_string())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     String::from_utf8(out.stdout)
         .unwrap()
         .trim()

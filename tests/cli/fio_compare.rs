@@ -46,7 +46,7 @@ fn cryocap_reads_as_fast_as_fio() {
     let dir = tempfile::tempdir_in(base).unwrap();
     let d = dir.path().to_str().unwrap();
     let n = particles.to_string();
-    let out = cryocap()
+    cryocap()
         .args([
             "stack",
             "create",
@@ -62,13 +62,8 @@ fn cryocap_reads_as_fast_as_fio() {
             "0",
             "-q",
         ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success();
     let stack = dir.path().join("stack_00001.mrcs");
     let job = dir.path().join("job.fio");
     let (mut seq, mut rnd) = (Vec::new(), Vec::new());
@@ -123,9 +118,10 @@ fn cryocap_reads_as_fast_as_fio() {
                 "--seed",
                 &round.to_string(),
             ])
-            .output()
-            .unwrap();
-        assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+            .assert()
+            .success()
+            .get_output()
+            .clone();
         let r: BenchIoReport = serde_json::from_slice(&c.stdout).unwrap();
         assert!(
             r.runs.iter().all(|x| x.direct),

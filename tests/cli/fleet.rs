@@ -3,6 +3,7 @@
 //! skipped, saying so, unless CRYOCAP_REQUIRE_SLURM=1 (set by CI) makes that
 //! a failure.
 
+use assert_cmd::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -52,13 +53,10 @@ fn dry_run_prints_a_quoted_array_script_and_submits_nothing() {
         .args(["--time", "00:20:00", "--out-dir"])
         .arg(&out_dir)
         .args(["--", "--quick", "--dir", "/data/$(touch pwned)"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("#SBATCH --array=0-1\n"), "{text}");
     assert!(text.contains("#SBATCH --gres=gpu:4\n"));
@@ -77,15 +75,10 @@ fn dry_run_prints_a_quoted_array_script_and_submits_nothing() {
         String::from_utf8_lossy(&read.stdout),
         out_dir.to_str().unwrap()
     );
-    let parse = Command::new("bash")
+    Command::new("bash")
         .args(["-n", "-c", &text])
-        .output()
-        .unwrap();
-    assert!(
-        parse.status.success(),
-        "{}",
-        String::from_utf8_lossy(&parse.stderr)
-    );
+        .assert()
+        .success();
     assert!(!out_dir.exists(), "a dry run created the results directory");
     assert!(!root.path().join("pwned").exists());
 }
@@ -350,7 +343,7 @@ fn fleet_runs_on_a_real_slurm_cluster() {
     // the barrier and read the same stacks together.
     let stacks = root.path().join("stacks $(touch pwned) 'x'");
     std::fs::create_dir(&stacks).unwrap();
-    let made = cryocap()
+    cryocap()
         .args([
             "stack",
             "create",
@@ -362,13 +355,8 @@ fn fleet_runs_on_a_real_slurm_cluster() {
         ])
         .args(["--reserve", "1GB", "--dir"])
         .arg(&stacks)
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+        .assert()
+        .success();
     let shared = root.path().join("shared read 'q' $X");
     let out = cryocap()
         .args(["fleet", "submit", "--timeout", "5m", "--nodes"])
@@ -444,13 +432,10 @@ fn fleet_runs_on_a_real_slurm_cluster() {
             "--wrap",
             "sleep 120",
         ])
-        .output()
-        .unwrap();
-    assert!(
-        blocker.status.success(),
-        "{}",
-        String::from_utf8_lossy(&blocker.stderr)
-    );
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let blocker_id: u64 = String::from_utf8_lossy(&blocker.stdout)
         .trim()
         .parse()

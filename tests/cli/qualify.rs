@@ -261,7 +261,7 @@ fn bench_runs_go_into_the_history_and_compare() {
     let data = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let to = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let h = dir.path().join("h.sqlite");
-    let stack = cryocap()
+    cryocap()
         .args([
             "stack",
             "create",
@@ -275,29 +275,21 @@ fn bench_runs_go_into_the_history_and_compare() {
             "--dir",
         ])
         .arg(data.path())
-        .output()
-        .unwrap();
-    assert!(
-        stack.status.success(),
-        "{}",
-        String::from_utf8_lossy(&stack.stderr)
-    );
+        .assert()
+        .success();
     for name in ["a.json", "b.json"] {
         let out = cryocap()
             .args(["bench", "io", "--quiet", "--format", "json", "--dir"])
             .arg(data.path())
             .arg("--history")
             .arg(&h)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .assert()
+            .success()
+            .get_output()
+            .clone();
         std::fs::write(dir.path().join(name), &out.stdout).unwrap();
     }
-    let copy = cryocap()
+    cryocap()
         .args([
             "cache",
             "copy-bench",
@@ -313,13 +305,8 @@ fn bench_runs_go_into_the_history_and_compare() {
         .arg(to.path())
         .arg("--history")
         .arg(&h)
-        .output()
-        .unwrap();
-    assert!(
-        copy.status.success(),
-        "{}",
-        String::from_utf8_lossy(&copy.stderr)
-    );
+        .assert()
+        .success();
 
     let listed = cryocap()
         .arg("history")

@@ -134,13 +134,10 @@ fn reads_particles_from_the_root_block_device() {
             "2",
         ])
         .args(["--format", "json", "--quiet"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let r: BenchIoReport = serde_json::from_slice(&out.stdout).expect("bench io JSON");
     let particle = 128 * 128 * 4;
     assert_eq!(r.stack.files, 1);

@@ -107,9 +107,10 @@ fn reconstruct(star: &Path, out: &Path, extra: &[&str]) -> ReconstructReport {
         .arg(out)
         .args(extra)
         .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     serde_json::from_slice(&o.stdout).expect("JSON deserialises into ReconstructReport")
 }
 

@@ -3,12 +3,7 @@
 use crate::common::cryocap;
 
 fn stdout(args: &[&str]) -> String {
-    let out = cryocap().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = cryocap().args(args).assert().success().get_output().clone();
     String::from_utf8(out.stdout).unwrap()
 }
 
