@@ -1,6 +1,6 @@
 //! `cryocap bench gpu` configuration.
 
-use super::ConfigError;
+use super::{ConfigError, count};
 use crate::cli::BenchGpuArgs;
 use crate::gpu::bench::BenchGpuConfig;
 use crate::report::Format;
@@ -40,12 +40,7 @@ pub fn from_args(a: &BenchGpuArgs) -> Result<(BenchGpuConfig, Format), ConfigErr
     )?;
     let particles = match &a.particles {
         None => 10_000,
-        Some(t) => units::parse_count(t)
-            .ok()
-            .filter(|v| (1..=10_000_000).contains(v))
-            .ok_or_else(|| {
-                ConfigError::flag("--particles", format!("'{t}' is not a count from 1 to 10M"))
-            })?,
+        Some(t) => count("--particles", t, 1, 10_000_000)?,
     };
     Ok((
         BenchGpuConfig {

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::ConfigError;
-use super::stack::{count, reserve, spec};
+use super::count;
+use super::stack::{reserve, spec};
 use crate::cli::BenchIoArgs;
 use crate::report::Format;
 use crate::storage::patterns::Pattern;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::ConfigError;
+use super::{ConfigError, count};
 use crate::cli::{CacheSimulateArgs, CacheSubsetArgs, CacheWorkloadArgs, CopyBenchArgs};
 use crate::report::Format;
 use crate::results::cache::CopyBenchReport;
@@ -52,17 +52,6 @@ pub fn megabytes(flag: &'static str, text: &str) -> Result<u64, ConfigError> {
             format!("{e}; give MB (e.g. 10000) or a size like 10GB"),
         )
     })
-}
-
-fn count(flag: &'static str, text: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
-    let v = units::parse_count(text).map_err(|e| ConfigError::flag(flag, e.to_string()))?;
-    if v < min || v > max {
-        return Err(ConfigError::flag(
-            flag,
-            format!("'{text}' is out of range; give a whole number from {min} to {max}"),
-        ));
-    }
-    Ok(v)
 }
 
 fn positive_number(flag: &'static str, text: &str) -> Result<f64, ConfigError> {

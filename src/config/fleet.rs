@@ -5,10 +5,9 @@ use std::time::Duration;
 
 use clap::Parser as _;
 
-use super::ConfigError;
+use super::{ConfigError, count};
 use crate::cli::{Cli, Command, FleetReportArgs, FleetSharedReadArgs, FleetSubmitArgs};
 use crate::fleet::hostlist;
-use crate::units;
 
 /// Which nodes a fleet run qualifies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,17 +166,7 @@ impl FleetSubmitConfig {
             }
         };
         let gpus_per_node = match &args.gpus_per_node {
-            Some(t) => Some(
-                units::parse_count(t)
-                    .ok()
-                    .filter(|v| (1..=64).contains(v))
-                    .ok_or_else(|| {
-                        ConfigError::flag(
-                            "--gpus-per-node",
-                            format!("'{t}' must be a whole number from 1 to 64"),
-                        )
-                    })? as u32,
-            ),
+            Some(t) => Some(count("--gpus-per-node", t, 1, 64)? as u32),
             None => None,
         };
         check_qualify_args(&args.qualify_args)?;

@@ -6,6 +6,8 @@ pub mod fleet;
 pub mod plan;
 pub mod qualify;
 
+use crate::units;
+
 pub use plan::{PlanConfig, VramSource};
 pub use qualify::QualifyConfig;
 pub mod bench_gpu;
@@ -31,6 +33,29 @@ impl ConfigError {
             reason: reason.into(),
         }
     }
+}
+
+/// A whole number from `min` to `max` given to `flag` (accepts 2e6, 2M,
+/// 2,000,000), or an error naming the flag and the range.
+pub(crate) fn count(
+    flag: &'static str,
+    text: &str,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    let v = units::parse_count(text).map_err(|e| {
+        ConfigError::flag(
+            flag,
+            format!("{e}; give a whole number from {min} to {max}"),
+        )
+    })?;
+    if !(min..=max).contains(&v) {
+        return Err(ConfigError::flag(
+            flag,
+            format!("'{text}' is out of range; give a whole number from {min} to {max}"),
+        ));
+    }
+    Ok(v)
 }
 
 pub mod bench_io;

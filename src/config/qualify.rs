@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::ConfigError;
+use super::{ConfigError, count};
 use crate::cli::QualifyArgs;
 use crate::datasets::{Catalog, Profile, nearest};
 use crate::sizing::{MAX_BOX, MIN_BOX};
@@ -87,29 +87,11 @@ impl QualifyConfig {
     pub fn from_args(args: &QualifyArgs) -> Result<QualifyConfig, ConfigError> {
         let profile = resolve_profile(args.profile.as_deref().unwrap_or("cryosparc-worker"))?;
         let repeat = match &args.repeat {
-            Some(t) => units::parse_count(t)
-                .ok()
-                .filter(|v| (1..=100).contains(v))
-                .ok_or_else(|| {
-                    ConfigError::flag(
-                        "--repeat",
-                        format!("'{t}' must be a whole number from 1 to 100"),
-                    )
-                })? as u32,
+            Some(t) => count("--repeat", t, 1, 100)? as u32,
             None => 3,
         };
         let gpus = match &args.gpus {
-            Some(t) => Some(
-                units::parse_count(t)
-                    .ok()
-                    .filter(|v| (1..=64).contains(v))
-                    .ok_or_else(|| {
-                        ConfigError::flag(
-                            "--gpus",
-                            format!("'{t}' must be a whole number from 1 to 64"),
-                        )
-                    })? as u32,
-            ),
+            Some(t) => Some(count("--gpus", t, 1, 64)? as u32),
             None => None,
         };
         Ok(QualifyConfig {

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::ConfigError;
+use super::{ConfigError, count};
 use crate::cli::{StackCreateArgs, StackInfoArgs};
 use crate::report::Format;
 use crate::storage::mrc::Mode;
@@ -27,27 +27,6 @@ pub struct StackCreateConfig {
 pub struct StackInfoConfig {
     pub files: Vec<PathBuf>,
     pub format: Format,
-}
-
-pub(crate) fn count(
-    flag: &'static str,
-    text: &str,
-    min: u64,
-    max: u64,
-) -> Result<u64, ConfigError> {
-    let v = units::parse_count(text).map_err(|e| {
-        ConfigError::flag(
-            flag,
-            format!("{e}; give a whole number from {min} to {max}"),
-        )
-    })?;
-    if !(min..=max).contains(&v) {
-        return Err(ConfigError::flag(
-            flag,
-            format!("'{text}' is out of range; give a whole number from {min} to {max}"),
-        ));
-    }
-    Ok(v)
 }
 
 pub(crate) fn mode(text: Option<&str>) -> Result<Mode, ConfigError> {
