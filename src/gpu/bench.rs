@@ -146,18 +146,7 @@ fn device(info: DeviceInfo, cfg: &BenchGpuConfig) -> Result<GpuDeviceResult, Gpu
         });
     }
     if checks.iter().any(|c| !c.passed) {
-        return Ok(GpuDeviceResult {
-            device: info,
-            checks,
-            copy: None,
-            copy_memcpy: None,
-            host_to_device: None,
-            device_to_host: None,
-            max_box: None,
-            fft: Vec::new(),
-            insertion: Vec::new(),
-            end_to_end: Vec::new(),
-        });
+        return Ok(GpuDeviceResult::checks_only(info, checks));
     }
     let (copy, copy_memcpy) = copy_bandwidth(&ctx, &info)?;
     let (h2d, d2h) = pinned_bandwidth(&ctx, &info)?;

@@ -187,21 +187,6 @@ mod tests {
 
     fn device(ordinal: usize, vram: u64, cc: (i32, i32), rate: f64) -> GpuDeviceResult {
         GpuDeviceResult {
-            device: DeviceInfo {
-                ordinal,
-                name: "test GPU".into(),
-                compute_capability: cc,
-                vram_bytes: vram,
-                sm_count: 100,
-                driver_version: 13000,
-            },
-            checks: Vec::new(),
-            copy: None,
-            copy_memcpy: None,
-            host_to_device: None,
-            device_to_host: None,
-            max_box: None,
-            fft: Vec::new(),
             insertion: vec![
                 InsertionResult {
                     kernel: "insert_trilinear".into(),
@@ -241,6 +226,17 @@ mod tests {
                 host_link_bound: None,
                 error: None,
             }],
+            ..GpuDeviceResult::checks_only(
+                DeviceInfo {
+                    ordinal,
+                    name: "test GPU".into(),
+                    compute_capability: cc,
+                    vram_bytes: vram,
+                    sm_count: 100,
+                    driver_version: 13000,
+                },
+                Vec::new(),
+            )
         }
     }
 

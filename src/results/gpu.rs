@@ -65,6 +65,25 @@ pub struct GpuDeviceResult {
     pub end_to_end: Vec<EndToEndResult>,
 }
 
+impl GpuDeviceResult {
+    /// A device with its checks and nothing timed (a check failed, or as a
+    /// base for filling in the timings).
+    pub fn checks_only(device: DeviceInfo, checks: Vec<KernelCheck>) -> GpuDeviceResult {
+        GpuDeviceResult {
+            device,
+            checks,
+            copy: None,
+            copy_memcpy: None,
+            host_to_device: None,
+            device_to_host: None,
+            max_box: None,
+            fft: Vec::new(),
+            insertion: Vec::new(),
+            end_to_end: Vec::new(),
+        }
+    }
+}
+
 /// A kernel compared with the CPU reference on fresh random inputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KernelCheck {
