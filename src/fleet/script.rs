@@ -311,14 +311,18 @@ mod run_tests {
         let script = root.path().join("job.sh");
         std::fs::write(&script, job_script(&spec)).unwrap();
         let record = root.path().join("args");
-        let out = Command::new("bash")
-            .arg(&script)
-            .current_dir(root.path())
-            .env("SLURM_ARRAY_TASK_ID", "0")
-            .env("SLURMD_NODENAME", "n1")
-            .env("RECORD", &record)
-            .output()
-            .unwrap();
+        // task 0 of the array, on `node`, as Slurm starts it
+        let run_task = |script: &Path, node: &str| {
+            Command::new("bash")
+                .arg(script)
+                .current_dir(root.path())
+                .env("SLURM_ARRAY_TASK_ID", "0")
+                .env("SLURMD_NODENAME", node)
+                .env("RECORD", &record)
+                .output()
+                .unwrap()
+        };
+        let out = run_task(&script, "n1");
         // qualify's exit 1 with its JSON written counts as a task that ran.
         assert!(
             out.status.success(),
@@ -357,14 +361,7 @@ mod run_tests {
             }),
         )
         .unwrap();
-        let out = Command::new("bash")
-            .arg(&shared)
-            .current_dir(root.path())
-            .env("SLURM_ARRAY_TASK_ID", "0")
-            .env("SLURMD_NODENAME", "n1")
-            .env("RECORD", &record)
-            .output()
-            .unwrap();
+        let out = run_task(&shared, "n1");
         // The stand-in exits 1 for shared-read too: that fails the task.
         assert_eq!(out.status.code(), Some(1));
         let args = std::fs::read_to_string(&record).unwrap();
@@ -391,13 +388,7 @@ mod run_tests {
         assert!(!root.path().join("pwned3").exists());
 
         // On the wrong node the task refuses to run.
-        let out = Command::new("bash")
-            .arg(&script)
-            .env("SLURM_ARRAY_TASK_ID", "0")
-            .env("SLURMD_NODENAME", "other")
-            .env("RECORD", &record)
-            .output()
-            .unwrap();
+        let out = run_task(&script, "other");
         assert_eq!(out.status.code(), Some(3));
     }
 }
