@@ -2,7 +2,8 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use cryocap::datasets::Catalog;
-use cryocap::sizing::stack::{Dtype, SizeModel, max_box_for_capacity, stack_size};
+use cryocap::results::plan::Dtype;
+use cryocap::sizing::stack::{SizeModel, max_box_for_capacity, stack_size};
 use cryocap::sizing::{storage_time, vram};
 use cryocap::units::GIB;
 

@@ -3,54 +3,8 @@
 //! also beyond the noise the samples show: the current run's whole range lies
 //! on the worse side of the baseline's whole range (non-overlapping ranges).
 
-use serde::{Deserialize, Serialize};
-
+use crate::results::compare::{Change, CompareRow, Comparison};
 use crate::results::metrics::{Better, Metric};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Change {
-    Regression,
-    Improvement,
-    /// Beyond the threshold, but the sample ranges overlap.
-    WithinNoise,
-    /// Within the threshold.
-    Unchanged,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CompareRow {
-    pub id: String,
-    pub label: String,
-    pub unit: String,
-    pub better: Better,
-    pub baseline: f64,
-    pub baseline_range: (f64, f64),
-    pub current: f64,
-    pub current_range: (f64, f64),
-    /// (current − baseline) / baseline.
-    pub relative_change: f64,
-    pub change: Change,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Comparison {
-    pub threshold: f64,
-    pub rows: Vec<CompareRow>,
-    /// Metrics the baseline has and the current run lacks.
-    pub missing: Vec<String>,
-    /// Metrics only the current run has.
-    pub added: Vec<String>,
-}
-
-impl Comparison {
-    pub fn regressions(&self) -> usize {
-        self.rows
-            .iter()
-            .filter(|r| r.change == Change::Regression)
-            .count()
-    }
-}
 
 fn classify(base: &Metric, cur: &Metric, threshold: f64) -> (f64, Change) {
     let rel = if base.value != 0.0 {

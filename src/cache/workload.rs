@@ -29,7 +29,8 @@ use super::CacheError;
 use super::output::write_atomic;
 use crate::config::cache::WorkloadConfig;
 use crate::datasets::Catalog;
-use crate::sizing::stack::{Dtype, MRC_HEADER_BYTES, pixel_bytes};
+use crate::results::plan::Dtype;
+use crate::sizing::stack::{MRC_HEADER_BYTES, pixel_bytes};
 
 /// One trace row.
 #[derive(Debug, Clone, PartialEq)]

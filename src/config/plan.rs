@@ -4,8 +4,9 @@ use super::ConfigError;
 use crate::cli::PlanArgs;
 use crate::datasets::{Catalog, nearest};
 use crate::report::Format;
+use crate::results::plan::Dtype;
 use crate::sizing::ssd::DEFAULT_RESERVE_MB;
-use crate::sizing::stack::{Dtype, GUIDE_NSYMBT, SizeModel};
+use crate::sizing::stack::{GUIDE_NSYMBT, SizeModel};
 use crate::sizing::{MAX_BOX, MAX_PARTICLES, MIN_BOX};
 use crate::units::{self, GIB};
 

@@ -7,12 +7,13 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use super::FleetError;
 use super::report::{self as fleet_report, submission_path};
 use super::script::{self, JobSpec, fleet_dir, shell_quote};
-use super::slurm::{self, TaskState};
+use super::slurm;
 use crate::app::Outcome;
 use crate::config::fleet::{FleetReportConfig, FleetSubmitConfig, Targets};
 use crate::output::write_atomic;
 use crate::report::fleet_doc;
 use crate::results::SCHEMA_VERSION;
+use crate::results::fleet::TaskState;
 use crate::results::fleet::{FleetReport, Submission};
 
 fn outcome(r: &FleetReport) -> Outcome {

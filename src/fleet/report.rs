@@ -5,14 +5,15 @@
 use std::path::{Path, PathBuf};
 
 use super::script::fleet_dir;
-use super::slurm::{self, TaskState};
-use crate::qualify::check::Verdict;
+use super::slurm;
 use crate::results::SCHEMA_VERSION;
+use crate::results::fleet::TaskState;
 use crate::results::fleet::{
     CheckColumn, FleetReport, MetricSpread, NodeRow, Outlier, Submission, TaskOutcome, TaskRow,
 };
 use crate::results::metrics::{Better, median};
 use crate::results::qualify::QualifyReport;
+use crate::results::qualify::Verdict;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FleetReportError {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
+use crate::results::fleet::TaskState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SlurmError {
@@ -26,24 +26,6 @@ pub enum SlurmError {
         output: String,
         reason: String,
     },
-}
-
-/// One array task as Slurm last reported it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TaskState {
-    pub task: u32,
-    /// PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, TIMEOUT, ... or
-    /// UNKNOWN when Slurm no longer holds the record.
-    pub state: String,
-    /// Why a task waits or ended (Slurm's Reason), when it says one.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub reason: String,
-    /// The node it ran on; empty if it never started.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub ran_on: String,
-    /// Slurm's `exit:signal` of the batch script.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub exit_code: String,
 }
 
 /// States after which a task will not change again.

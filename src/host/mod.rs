@@ -3,38 +3,8 @@
 
 pub mod membw;
 
-use serde::{Deserialize, Serialize};
+use crate::results::qualify::{DiskFact, HostFacts};
 use sysinfo::{Disks, System};
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DiskFact {
-    pub mount_point: String,
-    pub device: String,
-    pub file_system: String,
-    pub total_bytes: u64,
-    pub available_bytes: u64,
-    /// `ssd`, `hdd` or `unknown`, as the kernel reports it (virtual disks
-    /// often misreport).
-    pub kind: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HostFacts {
-    pub hostname: String,
-    pub cpu_model: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub physical_cores: Option<u32>,
-    pub logical_cpus: u32,
-    /// Base or current clock of the first CPU in MHz, as the OS reports it.
-    pub cpu_mhz: u64,
-    pub ram_bytes: u64,
-    pub os: String,
-    pub kernel: String,
-    pub disks: Vec<DiskFact>,
-    /// Fastest non-loopback network link in bits/s, where the kernel knows it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fastest_link_bits_per_second: Option<u64>,
-}
 
 /// This host's name, as results files record it.
 pub fn node_name() -> String {

@@ -2,8 +2,9 @@
 //! project storage, the SSD cache, or the GPUs.
 
 use crate::results::metrics::Metric;
+use crate::results::plan::Dtype;
 use crate::results::qualify::{Bottleneck, Stage};
-use crate::sizing::stack::{Dtype, pixel_bytes};
+use crate::sizing::stack::pixel_bytes;
 
 fn value(metrics: &[Metric], id: &str) -> Option<f64> {
     metrics.iter().find(|m| m.id == id).map(|m| m.value)

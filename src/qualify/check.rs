@@ -1,61 +1,9 @@
 //! Holding a measured metric against a requirement: PASS, WARN, FAIL,
 //! INCONCLUSIVE or NOT MEASURED.
 
-use serde::{Deserialize, Serialize};
-
 use crate::results::metrics::{Better, Metric};
-use crate::sizing::node::NodeItem;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Verdict {
-    /// Meets the recommendation (or the minimum where there is none).
-    Pass,
-    /// Meets the minimum, not the recommendation.
-    Warn,
-    /// Below the minimum.
-    Fail,
-    /// The spread of repeated samples straddles a threshold.
-    Inconclusive,
-    /// Nothing measured it on this node.
-    NotMeasured,
-}
-
-impl Verdict {
-    pub fn label(self) -> &'static str {
-        match self {
-            Verdict::Pass => "PASS",
-            Verdict::Warn => "WARN",
-            Verdict::Fail => "FAIL",
-            Verdict::Inconclusive => "INCONCLUSIVE",
-            Verdict::NotMeasured => "NOT MEASURED",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Check {
-    pub id: String,
-    pub label: String,
-    pub unit: String,
-    pub verdict: Verdict,
-    /// The measured median, when measured.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub minimum: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub recommended: Option<f64>,
-    /// Where the thresholds come from.
-    pub source: String,
-    /// Why a check could not be made, or what the value means.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub note: String,
-}
+use crate::results::plan::NodeItem;
+use crate::results::qualify::{Check, Verdict};
 
 /// Where the samples sit against one threshold (requirements are "at least").
 enum Side {

@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
-use crate::host::{self, HostFacts, membw};
+use crate::host::{self, membw};
 use crate::results::metrics::{Better, Metric};
+use crate::results::qualify::HostFacts;
 
 fn single(id: &str, label: &str, unit: &str, value: f64) -> Metric {
     Metric::from_samples(id, label, unit, Better::Higher, vec![value])

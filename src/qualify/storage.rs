@@ -7,14 +7,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use crate::cache::copy_bench;
 use crate::config::bench_io::{BenchIoConfig, Source};
 use crate::config::cache::CopyBenchConfig;
 use crate::report::Format;
-use crate::results::bench_io::IoRun;
 use crate::results::metrics::{Better, Metric};
+use crate::results::qualify::StorageIo;
 use crate::storage::bench_io;
 use crate::storage::mrc::Mode;
 use crate::storage::patterns::Pattern;
@@ -23,19 +21,6 @@ use crate::storage::stack_writer::{self, StackSpec};
 
 /// Box of the scratch particles (256 KiB each in float32).
 pub const SCRATCH_BOX: u32 = 256;
-
-/// What one storage location delivered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StorageIo {
-    /// `project` or `ssd`.
-    pub storage: String,
-    pub path: String,
-    /// Bytes of one scratch particle.
-    pub particle_bytes: u64,
-    /// Every run of every repeat (patterns `sequential` and `random`).
-    pub runs: Vec<IoRun>,
-    pub notes: Vec<String>,
-}
 
 impl StorageIo {
     fn rates(&self, pattern: &str) -> Vec<f64> {

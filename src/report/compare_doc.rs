@@ -2,7 +2,7 @@
 
 use super::document::{Block, Document, Section};
 use super::values::value;
-use crate::compare::{Change, Comparison};
+use crate::results::compare::{Change, Comparison};
 
 pub fn document(c: &Comparison, baseline: &str, current: &str) -> Document {
     let rows = c

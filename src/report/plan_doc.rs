@@ -3,8 +3,6 @@
 use super::document::{Align, Block, Document, Section};
 use crate::datasets::Catalog;
 use crate::results::plan::*;
-use crate::sizing::node::NodeItem;
-use crate::sizing::vram::BoxLimit;
 use crate::units::{bytes_binary, bytes_decimal, duration, gib, group_digits, rate_decimal};
 
 fn title(r: &PlanReport) -> String {
@@ -67,7 +65,7 @@ fn stack_section(r: &PlanReport) -> Section {
     Section::new("Stack").with(Block::Pairs(pairs))
 }
 
-fn remedy_line(m: &crate::sizing::ssd::Remedy, r: &PlanReport) -> String {
+fn remedy_line(m: &Remedy, r: &PlanReport) -> String {
     let verdict = if m.fits { "fits" } else { "does not fit" };
     match m.kind.as_str() {
         "float16" => format!(

@@ -3,8 +3,7 @@
 use super::charts::{Level, Series, bars, lines};
 use super::document::{Align, Block, Document, Section};
 use super::values::value;
-use crate::qualify::check::Verdict;
-use crate::results::qualify::QualifyReport;
+use crate::results::qualify::{QualifyReport, Verdict};
 use crate::units::{bytes_binary, bytes_decimal};
 
 fn tally(r: &QualifyReport) -> String {

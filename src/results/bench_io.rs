@@ -16,7 +16,7 @@ pub struct BenchIoReport {
     pub node: String,
     /// The runs as metrics, for `compare` and the history.
     #[serde(default)]
-    pub metrics: Vec<crate::results::metrics::Metric>,
+    pub metrics: Vec<super::metrics::Metric>,
     /// The stack that was read.
     pub stack: StackRead,
     /// How the reads were issued: what "queue depth" means here.

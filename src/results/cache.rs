@@ -135,7 +135,7 @@ pub struct CopyBenchReport {
     pub node: String,
     /// Rates per thread count as metrics, for `compare` and the history.
     #[serde(default)]
-    pub metrics: Vec<crate::results::metrics::Metric>,
+    pub metrics: Vec<super::metrics::Metric>,
     pub from: String,
     pub to: String,
     pub files: u64,

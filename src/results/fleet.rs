@@ -3,8 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::fleet::slurm::TaskState;
-use crate::qualify::check::Verdict;
+use super::qualify::Verdict;
 
 /// Kept in `SHARED_DIR/.cryocap-fleet/submission.json`, rewritten as the job
 /// progresses, so that `fleet report` knows which nodes were asked for and
@@ -190,4 +189,22 @@ pub struct SharedReadSummary {
     pub overlap_seconds: f64,
     /// Whether every task read with O_DIRECT.
     pub all_direct: bool,
+}
+
+/// One array task as Slurm last reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskState {
+    pub task: u32,
+    /// PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, TIMEOUT, ... or
+    /// UNKNOWN when Slurm no longer holds the record.
+    pub state: String,
+    /// Why a task waits or ended (Slurm's Reason), when it says one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// The node it ran on; empty if it never started.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ran_on: String,
+    /// Slurm's `exit:signal` of the batch script.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub exit_code: String,
 }

@@ -1,7 +1,9 @@
 //! The one results model every output format is written from. JSON output is
 //! this model serialised; scripts read it back with the same types.
 
+pub mod bench_io;
 pub mod cache;
+pub mod compare;
 pub mod file;
 pub mod fleet;
 pub mod gpu;
@@ -16,6 +18,5 @@ pub use reconstruct::ReconstructReport;
 
 /// Version of the JSON layout. Bumped when a field changes meaning or goes.
 pub const SCHEMA_VERSION: u32 = 1;
-pub mod bench_io;
 pub mod probe;
 pub mod stack;

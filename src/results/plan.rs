@@ -2,11 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::sizing::node::NodeItem;
-use crate::sizing::ssd::Remedy;
-use crate::sizing::stack::Dtype;
-use crate::sizing::vram::BoxLimit;
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanReport {
     pub schema_version: u32,
@@ -145,4 +140,75 @@ pub struct NodeReport {
     pub gpus: u32,
     pub items: Vec<NodeItem>,
     pub examples: Vec<String>,
+}
+
+/// Pixel type of a stack on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    /// float32, MRC mode 2.
+    F32,
+    /// float16, MRC mode 12 (CryoSPARC v4.4+ can save particles this way).
+    F16,
+}
+
+impl Dtype {
+    pub fn bytes_per_pixel(self) -> u64 {
+        match self {
+            Dtype::F32 => 4,
+            Dtype::F16 => 2,
+        }
+    }
+    pub fn mrc_mode(self) -> u32 {
+        match self {
+            Dtype::F32 => 2,
+            Dtype::F16 => 12,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Dtype::F32 => "float32",
+            Dtype::F16 => "float16",
+        }
+    }
+}
+
+/// One requirement, scaled to the node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeItem {
+    pub id: String,
+    pub label: String,
+    /// cores, bytes, bytes_per_second, bits_per_second, compute_capability, hertz.
+    pub unit: String,
+    /// `per node` or `each GPU`.
+    pub applies_to: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommended: Option<f64>,
+    pub source: String,
+}
+
+/// One way to make a stack fit a cache that is too small.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Remedy {
+    /// `float16`, `fourier_crop` or `fewer_particles`.
+    pub kind: String,
+    /// The new box (fourier_crop) or particle count (fewer_particles).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<u64>,
+    pub stack_bytes: u64,
+    pub fits: bool,
+}
+
+/// What stops a job from going to a larger box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BoxLimit {
+    /// The next even box needs more VRAM than there is.
+    Memory,
+    /// The software caps the box here (e.g. CryoSPARC refinement at 1126).
+    SoftwareCap,
+    /// cryocap's own ceiling (box 8192): memory is not the limit.
+    Ceiling,
 }

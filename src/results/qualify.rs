@@ -2,9 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::bench_io::IoRun;
 use super::metrics::Metric;
-use crate::host::HostFacts;
-use crate::qualify::check::{Check, Verdict};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QualifyReport {
@@ -26,7 +25,7 @@ pub struct QualifyReport {
     pub bottlenecks: Vec<Bottleneck>,
     /// Storage read runs behind the io.* metrics, for charts.
     #[serde(default)]
-    pub io: Vec<crate::qualify::storage::StorageIo>,
+    pub io: Vec<StorageIo>,
     pub notes: Vec<String>,
 }
 
@@ -63,4 +62,98 @@ impl QualifyReport {
     pub fn failed(&self) -> bool {
         self.checks.iter().any(|c| c.verdict == Verdict::Fail)
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Verdict {
+    /// Meets the recommendation (or the minimum where there is none).
+    Pass,
+    /// Meets the minimum, not the recommendation.
+    Warn,
+    /// Below the minimum.
+    Fail,
+    /// The spread of repeated samples straddles a threshold.
+    Inconclusive,
+    /// Nothing measured it on this node.
+    NotMeasured,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Warn => "WARN",
+            Verdict::Fail => "FAIL",
+            Verdict::Inconclusive => "INCONCLUSIVE",
+            Verdict::NotMeasured => "NOT MEASURED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub id: String,
+    pub label: String,
+    pub unit: String,
+    pub verdict: Verdict,
+    /// The measured median, when measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommended: Option<f64>,
+    /// Where the thresholds come from.
+    pub source: String,
+    /// Why a check could not be made, or what the value means.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiskFact {
+    pub mount_point: String,
+    pub device: String,
+    pub file_system: String,
+    pub total_bytes: u64,
+    pub available_bytes: u64,
+    /// `ssd`, `hdd` or `unknown`, as the kernel reports it (virtual disks
+    /// often misreport).
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostFacts {
+    pub hostname: String,
+    pub cpu_model: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub physical_cores: Option<u32>,
+    pub logical_cpus: u32,
+    /// Base or current clock of the first CPU in MHz, as the OS reports it.
+    pub cpu_mhz: u64,
+    pub ram_bytes: u64,
+    pub os: String,
+    pub kernel: String,
+    pub disks: Vec<DiskFact>,
+    /// Fastest non-loopback network link in bits/s, where the kernel knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fastest_link_bits_per_second: Option<u64>,
+}
+
+/// What one storage location delivered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StorageIo {
+    /// `project` or `ssd`.
+    pub storage: String,
+    pub path: String,
+    /// Bytes of one scratch particle.
+    pub particle_bytes: u64,
+    /// Every run of every repeat (patterns `sequential` and `random`).
+    pub runs: Vec<IoRun>,
+    pub notes: Vec<String>,
 }

@@ -1,24 +1,7 @@
 //! What a node with a given number of GPUs needs, from a requirement profile.
 
-use serde::{Deserialize, Serialize};
-
 use crate::datasets::{Profile, Requirement, Scale};
-
-/// One requirement, scaled to the node.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NodeItem {
-    pub id: String,
-    pub label: String,
-    /// cores, bytes, bytes_per_second, bits_per_second, compute_capability, hertz.
-    pub unit: String,
-    /// `per node` or `each GPU`.
-    pub applies_to: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub minimum: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub recommended: Option<f64>,
-    pub source: String,
-}
+use crate::results::plan::NodeItem;
 
 fn scale(req: &Requirement, gpus: u32) -> NodeItem {
     let factor = match req.scale {

@@ -9,7 +9,6 @@ use crate::config::PlanConfig;
 use crate::datasets::Catalog;
 use crate::results::SCHEMA_VERSION;
 use crate::results::plan::*;
-use crate::sizing::node::NodeItem;
 use crate::units;
 
 fn formula(cfg: &PlanConfig) -> String {

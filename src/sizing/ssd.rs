@@ -8,9 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::stack::{self, Dtype, SizeModel};
+use super::stack::{self, SizeModel};
 use super::{MAX_BOX, MAX_PARTICLES};
 use crate::datasets::SsdClass;
+use crate::results::plan::{Dtype, Remedy};
 use crate::units::MIB;
 
 /// CryoSPARC's default reserve when none is given (REFERENCE §3, secondary).
@@ -72,18 +73,6 @@ pub fn recommend(
                 stacks_held: capacity.checked_div(stack_bytes).unwrap_or(0),
             }
         })
-}
-
-/// One way to make a stack fit a cache that is too small.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Remedy {
-    /// `float16`, `fourier_crop` or `fewer_particles`.
-    pub kind: String,
-    /// The new box (fourier_crop) or particle count (fewer_particles).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<u64>,
-    pub stack_bytes: u64,
-    pub fits: bool,
 }
 
 /// What the user's stack needs from a cache of `capacity` bytes.

@@ -2,41 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::results::plan::Dtype;
+
 /// MRC2014 main header length in bytes.
 pub const MRC_HEADER_BYTES: u64 = 1024;
 /// The extended header length the guide formula assumes for every particle.
 pub const GUIDE_NSYMBT: u64 = 128;
-
-/// Pixel type of a stack on disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dtype {
-    /// float32, MRC mode 2.
-    F32,
-    /// float16, MRC mode 12 (CryoSPARC v4.4+ can save particles this way).
-    F16,
-}
-
-impl Dtype {
-    pub fn bytes_per_pixel(self) -> u64 {
-        match self {
-            Dtype::F32 => 4,
-            Dtype::F16 => 2,
-        }
-    }
-    pub fn mrc_mode(self) -> u32 {
-        match self {
-            Dtype::F32 => 2,
-            Dtype::F16 => 12,
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Dtype::F32 => "float32",
-            Dtype::F16 => "float16",
-        }
-    }
-}
 
 /// How the stack size is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,23 +1,10 @@
 //! GPU memory a job needs at a box size, and the inverse: the largest box a
 //! given amount of VRAM takes. Coefficients live in `datasets/vram.csv`.
 
-use serde::{Deserialize, Serialize};
-
 use super::MAX_BOX;
 use super::stack::largest_even;
 use crate::datasets::VramJob;
-
-/// What stops a job from going to a larger box.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BoxLimit {
-    /// The next even box needs more VRAM than there is.
-    Memory,
-    /// The software caps the box here (e.g. CryoSPARC refinement at 1126).
-    SoftwareCap,
-    /// cryocap's own ceiling (box 8192): memory is not the limit.
-    Ceiling,
-}
+use crate::results::plan::BoxLimit;
 
 /// The classes a job runs with: the user's `--classes` for jobs that take it,
 /// otherwise the job's own default.

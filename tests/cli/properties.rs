@@ -1,7 +1,8 @@
 //! Property tests of the sizing invariants.
 
 use cryocap::datasets::Catalog;
-use cryocap::sizing::stack::{Dtype, SizeModel, pixel_bytes, stack_size};
+use cryocap::results::plan::Dtype;
+use cryocap::sizing::stack::{SizeModel, pixel_bytes, stack_size};
 use cryocap::sizing::vram::{bytes_needed, max_box};
 use cryocap::sizing::{MAX_BOX, MAX_PARTICLES};
 use proptest::prelude::*;

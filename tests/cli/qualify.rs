@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use crate::common::{bad_input, cryocap};
-use cryocap::qualify::check::Verdict;
 use cryocap::results::metrics::Metric;
 use cryocap::results::qualify::QualifyReport;
+use cryocap::results::qualify::Verdict;
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
