@@ -7,17 +7,16 @@ use cryocap::cache::simulate::{SimParams, simulate};
 use cryocap::cache::sweep::{SweepParams, sizes, sweep};
 use cryocap::cache::trace::{Trace, TraceBuilder};
 use cryocap::cache::workload::generate;
-use cryocap::config::cache::WorkloadConfig;
+use cryocap::cache::workload::WorkloadParams;
 
 /// The first 100,000 rows (in start order) of a seeded 12-project workload.
 fn trace_100k() -> Trace {
     let rows = generate(
-        &WorkloadConfig {
+        &WorkloadParams {
             projects: 12,
             days: 60.0,
             seed: 3,
             particles_per_file: 1000,
-            out: None,
         },
         &[256, 300, 320, 360, 448],
     );

@@ -33,8 +33,14 @@ fn classify(base: &Metric, cur: &Metric, threshold: f64) -> (f64, Change) {
     (rel, change)
 }
 
-/// Compares every metric of `current` with the baseline metric of the same id.
-pub fn compare(baseline: &[Metric], current: &[Metric], threshold: f64) -> Comparison {
+/// Compares every metric of `current` with the baseline metric of the same
+/// id; `labels` say what the baseline and the current run are.
+pub fn compare(
+    baseline: &[Metric],
+    current: &[Metric],
+    threshold: f64,
+    labels: (String, String),
+) -> Comparison {
     let mut rows = Vec::new();
     let mut missing = Vec::new();
     for base in baseline {
@@ -63,6 +69,8 @@ pub fn compare(baseline: &[Metric], current: &[Metric], threshold: f64) -> Compa
         .map(|m| m.id.clone())
         .collect();
     Comparison {
+        baseline: labels.0,
+        current: labels.1,
         threshold,
         rows,
         missing,
@@ -106,7 +114,7 @@ mod tests {
     fn twenty_percent_slowdown_is_a_regression() {
         let base = [m("bw", Better::Higher, &[100.0, 101.0, 99.0])];
         let cur = [m("bw", Better::Higher, &[80.0, 81.0, 79.0])];
-        let c = compare(&base, &cur, 0.05);
+        let c = compare(&base, &cur, 0.05, Default::default());
         assert_eq!(c.rows[0].change, Change::Regression);
         assert_eq!(c.regressions(), 1);
     }
@@ -116,11 +124,14 @@ mod tests {
         let base = [m("bw", Better::Higher, &[100.0, 90.0, 110.0])];
         let cur = [m("bw", Better::Higher, &[93.0, 88.0, 105.0])];
         assert_eq!(
-            compare(&base, &cur, 0.05).rows[0].change,
+            compare(&base, &cur, 0.05, Default::default()).rows[0].change,
             Change::WithinNoise
         );
         let cur = [m("bw", Better::Higher, &[98.0, 101.0, 99.0])];
-        assert_eq!(compare(&base, &cur, 0.05).rows[0].change, Change::Unchanged);
+        assert_eq!(
+            compare(&base, &cur, 0.05, Default::default()).rows[0].change,
+            Change::Unchanged
+        );
     }
 
     #[test]
@@ -134,7 +145,7 @@ mod tests {
             m("lat", Better::Lower, &[13.0, 13.5]),
             m("bw", Better::Higher, &[130.0, 131.0]),
         ];
-        let c = compare(&base, &cur, 0.05);
+        let c = compare(&base, &cur, 0.05, Default::default());
         assert_eq!(c.rows[0].change, Change::Regression);
         assert_eq!(c.rows[1].change, Change::Improvement);
     }
@@ -149,7 +160,7 @@ mod tests {
             m("a", Better::Higher, &[1.0]),
             m("c", Better::Higher, &[1.0]),
         ];
-        let c = compare(&base, &cur, 0.05);
+        let c = compare(&base, &cur, 0.05, Default::default());
         assert_eq!(c.missing, ["b"]);
         assert_eq!(c.added, ["c"]);
     }

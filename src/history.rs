@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, params};
 
-use crate::results::file::{self, ResultsFile};
+use crate::results::{Envelope, read};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
@@ -107,7 +107,11 @@ impl History {
     }
 
     /// Stores one run's JSON.
-    pub fn record(&self, run: &ResultsFile, recorded_at: u64) -> Result<i64, HistoryError> {
+    pub fn record(&self, run: &Envelope, recorded_at: u64) -> Result<i64, HistoryError> {
+        let json = serde_json::to_string(run).map_err(|e| HistoryError::NotHistory {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })?;
         self.conn
             .execute(
                 "INSERT INTO cryocap_runs (recorded_at, node, kind, schema_version, json)
@@ -115,9 +119,9 @@ impl History {
                 params![
                     recorded_at as i64,
                     run.node,
-                    run.kind,
-                    crate::results::SCHEMA_VERSION,
-                    run.json.to_string()
+                    run.kind.name(),
+                    run.schema_version,
+                    json
                 ],
             )
             .map_err(|e| HistoryError::NotHistory {
@@ -153,8 +157,8 @@ impl History {
         Ok(rows)
     }
 
-    fn parse_run(&self, id: i64, json: &str) -> Result<ResultsFile, HistoryError> {
-        file::parse(&self.path, json).map_err(|e| HistoryError::BadRun {
+    fn parse_run(&self, id: i64, json: &str) -> Result<Envelope, HistoryError> {
+        read::parse(&self.path, json).map_err(|e| HistoryError::BadRun {
             path: self.path.clone(),
             id,
             reason: e.to_string(),
@@ -175,14 +179,14 @@ impl History {
                 recorded_at: at,
                 node,
                 kind,
-                metrics: run.metrics.len(),
+                metrics: run.kind.metrics().map_or(0, <[_]>::len),
             })
         })
         .collect()
     }
 
     /// The last `n` runs of `kind` on `node`, newest first.
-    pub fn last(&self, node: &str, kind: &str, n: usize) -> Result<Vec<ResultsFile>, HistoryError> {
+    pub fn last(&self, node: &str, kind: &str, n: usize) -> Result<Vec<Envelope>, HistoryError> {
         let limit = n as i64;
         self.rows(
             "SELECT id, recorded_at, node, kind, json FROM cryocap_runs
@@ -199,13 +203,29 @@ impl History {
 mod tests {
     use super::*;
 
-    fn run(node: &str, v: f64) -> ResultsFile {
-        let text = format!(
-            r#"{{"schema_version": 1, "kind": "qualify", "node": "{node}",
-                "metrics": [{{"id": "bw", "label": "bw", "unit": "x", "better": "higher",
-                              "value": {v}, "min": {v}, "max": {v}, "samples": [{v}]}}]}}"#
-        );
-        file::parse(Path::new("r.json"), &text).unwrap()
+    fn run(node: &str, v: f64) -> Envelope {
+        use crate::results::Kind;
+        use crate::results::cache::CopyBenchReport;
+        use crate::results::metrics::{Better, Metric};
+        let report = CopyBenchReport {
+            metrics: vec![Metric::from_samples(
+                "bw",
+                "bw",
+                "x",
+                Better::Higher,
+                vec![v],
+            )],
+            from: "a".into(),
+            to: "b".into(),
+            files: 1,
+            bytes_per_repeat: 1,
+            repeats: 1,
+            source_evicted: true,
+            rows: Vec::new(),
+            recommended_threads: 1,
+            reason: String::new(),
+        };
+        Envelope::new(Kind::CacheCopyBench(report), node, 0)
     }
 
     #[test]
@@ -220,10 +240,11 @@ mod tests {
         drop(h);
         let h = History::open_existing(&p).unwrap();
         assert_eq!(h.list().unwrap().len(), 4);
-        let last = h.last("n1", "qualify", 2).unwrap();
+        let last = h.last("n1", "cache-copy-bench", 2).unwrap();
         assert_eq!(last.len(), 2);
-        assert_eq!(last[0].metrics[0].value, 3.0);
-        assert_eq!(last[1].metrics[0].value, 2.0);
+        let first = |r: &Envelope| r.kind.metrics().unwrap()[0].value;
+        assert_eq!(first(&last[0]), 3.0);
+        assert_eq!(first(&last[1]), 2.0);
     }
 
     #[test]

@@ -1,20 +1,26 @@
 //! cryocap: capacity planning and benchmarking for cryo-EM processing nodes.
 //!
-//! The library holds everything; the `cryocap` binary parses the command line
-//! and calls [`app::run`]. See DESIGN notes in the README for the layout.
+//! Layers, each importing only those below it (a test checks this):
+//! `cli` (clap types and typed values) and `commands` (one file per
+//! subcommand: the only place that sees `cli`, opens the command's files and
+//! picks the exporter); the domain (`sizing`, `storage`, `cache`, `gpu`,
+//! `recon`, `host`, `qualify`, `fleet`, `metadata`, `datasets`, `compare`,
+//! `history`), which takes its own parameter types and returns plain result
+//! structs; `report`, which renders those; and `results`, a leaf every
+//! other module may use. See docs/ for each command and the JSON contract.
 
-pub mod app;
+pub mod atomic;
 pub mod cache;
 pub mod cli;
+pub mod commands;
 pub mod compare;
-pub mod config;
 pub mod datasets;
 pub mod fleet;
 pub mod gpu;
 pub mod history;
 pub mod host;
 pub mod metadata;
-pub mod output;
+pub mod progress;
 pub mod qualify;
 pub mod recon;
 pub mod report;

@@ -1,32 +1,42 @@
+use std::ffi::OsString;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
-use cryocap::app::{self, AppError, Outcome};
-use cryocap::cli::Cli;
-
-fn is_broken_pipe(e: &AppError) -> bool {
-    match e {
-        AppError::Output(io) | AppError::Cache(cryocap::cache::CacheError::Output(io)) => {
-            io.kind() == io::ErrorKind::BrokenPipe
-        }
-        _ => false,
-    }
-}
+use cryocap::cli;
+use cryocap::commands::{self, CommandError, Outcome};
 
 fn main() -> ExitCode {
-    // clap prints usage errors itself and exits 2; --help and --version exit 0.
-    let cli = Cli::parse();
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let parsed = match cli::parse_from(&argv) {
+        Ok(c) => c,
+        // --help and --version go to stdout and exit 0.
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "{}", cli::one_line(&e));
+            return ExitCode::from(2);
+        }
+    };
+    for notice in cli::deprecated::notices(&parsed.command.path(), &argv) {
+        let _ = writeln!(io::stderr(), "{notice}");
+    }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let result = app::run(cli, &mut out).and_then(|o| {
-        out.flush()?;
+    let result = commands::run(parsed, &mut out).and_then(|o| {
+        out.flush().map_err(|source| {
+            CommandError::Write(cryocap::report::writer::WriteError {
+                destination: cryocap::report::writer::Destination::Stdout,
+                source,
+            })
+        })?;
         Ok(o)
     });
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::CheckFailed) => ExitCode::from(1),
-        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             // Every error message already names its cause; the chain would repeat it.
             let _ = writeln!(io::stderr(), "error: {e}");

@@ -16,12 +16,9 @@ use std::time::Instant;
 use rustix::fs::{Advice, fadvise, statvfs};
 
 use super::CacheError;
-use super::commands::render;
-use super::output::progress;
-use crate::config::cache::CopyBenchConfig;
-use crate::report::cache_doc;
-use crate::results::SCHEMA_VERSION;
+use crate::progress::{Progress, Unit};
 use crate::results::cache::{CopyBenchReport, CopyBenchRow};
+use crate::storage::space::Reserve;
 use crate::units;
 
 const BUFFER: usize = 4 << 20;
@@ -158,32 +155,23 @@ pub fn recommend(rows: &[CopyBenchRow]) -> (u32, String) {
     }
 }
 
-/// Runs the copy benchmark and prints its report in the configured format.
-pub fn run(c: &CopyBenchConfig, out: &mut dyn Write) -> Result<(), CacheError> {
-    print(&measure(c)?, c, out)
-}
-
-/// Writes a copy-bench report in the configured format.
-pub fn print(
-    r: &CopyBenchReport,
-    c: &CopyBenchConfig,
-    out: &mut dyn Write,
-) -> Result<(), CacheError> {
-    out.write_all(
-        render(
-            r,
-            c.format,
-            cache_doc::copy_bench,
-            cache_doc::copy_bench_csv,
-        )?
-        .as_bytes(),
-    )?;
-    Ok(())
+/// One copy benchmark.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CopyBenchParams {
+    /// Directory of stack files to copy (read only).
+    pub from: PathBuf,
+    /// Directory on the cache drive; copies go to a scratch folder in it.
+    pub to: PathBuf,
+    /// Thread counts to try, ascending.
+    pub threads: Vec<u32>,
+    pub repeats: u32,
+    /// Free space to leave on the `to` file system.
+    pub reserve: Reserve,
 }
 
 /// Copies the files of `--from` into a scratch directory under `--to` at
 /// each thread count, and removes the copies.
-pub fn measure(c: &CopyBenchConfig) -> Result<CopyBenchReport, CacheError> {
+pub fn measure(c: &CopyBenchParams, progress: &Progress) -> Result<CopyBenchReport, CacheError> {
     let files = source_files(&c.from)?;
     let total: u64 = files.iter().map(|f| f.1).sum();
     if !c.to.is_dir() {
@@ -196,13 +184,14 @@ pub fn measure(c: &CopyBenchConfig) -> Result<CopyBenchReport, CacheError> {
         ))
     })?;
     let free = vfs.f_bavail.saturating_mul(vfs.f_frsize);
-    if free < total.saturating_add(c.reserve) {
+    let reserve = c.reserve.bytes(vfs.f_blocks.saturating_mul(vfs.f_frsize));
+    if free < total.saturating_add(reserve) {
         return Err(err(format!(
             "--to {}: {} free, but one repeat copies {} and {} must stay free (--reserve); use fewer or smaller files in --from",
             c.to.display(),
             units::bytes_decimal(free),
             units::bytes_decimal(total),
-            units::bytes_decimal(c.reserve)
+            units::bytes_decimal(reserve)
         )));
     }
     // One process-wide Ctrl-C flag, shared with the storage commands.
@@ -217,7 +206,7 @@ pub fn measure(c: &CopyBenchConfig) -> Result<CopyBenchReport, CacheError> {
             ))
         })?;
     let runs = u64::from(c.repeats) * c.threads.len() as u64 + 1;
-    let bar = progress(runs, "copying", c.quiet);
+    let bar = progress.bar(runs, Unit::Steps, "copying");
     let mut evicted_all = true;
     let mut one = |threads: u32, tag: &str| -> Result<f64, CacheError> {
         for (p, _) in &files {
@@ -275,9 +264,6 @@ pub fn measure(c: &CopyBenchConfig) -> Result<CopyBenchReport, CacheError> {
         })
         .collect();
     Ok(CopyBenchReport {
-        schema_version: SCHEMA_VERSION,
-        kind: "cache-copy-bench".into(),
-        node: crate::host::node_name(),
         metrics,
         from: c.from.display().to_string(),
         to: c.to.display().to_string(),

@@ -3,17 +3,12 @@
 //! while consolidating (restacking) the subset writes only its own images.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::CacheError;
-use super::commands::render;
 use super::policy;
-use crate::config::cache::SubsetConfig;
 use crate::metadata::cs::{CsFile, looks_like_cs};
 use crate::metadata::star::{StarFile, parse_image_name};
-use crate::report::cache_doc;
-use crate::results::SCHEMA_VERSION;
 use crate::results::cache::{SubsetFit, SubsetReport, SubsetStack};
 use crate::sizing::stack::MRC_HEADER_BYTES;
 use crate::storage::mrc::MrcFile;
@@ -209,7 +204,6 @@ pub fn analyse(
         "subset alone = the listed images' pixels plus one 1024-byte MRC header per {particles_per_file} particles (--particles-per-file)"
     ));
     SubsetReport {
-        schema_version: SCHEMA_VERSION,
         file: file_label.to_string(),
         format: list.format.to_string(),
         particles: list.particles,
@@ -225,38 +219,37 @@ pub fn analyse(
     }
 }
 
-pub fn run(c: &SubsetConfig, out: &mut dyn Write) -> Result<(), CacheError> {
-    let list = read_list(&c.file)?;
-    let first = list.stacks.keys().next().cloned().unwrap_or_default();
-    let data_dir = match &c.data_dir {
-        Some(d) => {
-            if !d.is_dir() {
-                return Err(CacheError::Subset(format!(
-                    "--data-dir {}: not a directory",
-                    d.display()
-                )));
-            }
-            d.clone()
+/// The directory the list's stack paths are relative to: `given` when it
+/// is a directory, else the first of the list's directory and its parents
+/// that holds the first stack.
+pub fn data_dir(
+    file: &Path,
+    list: &ParticleList,
+    given: Option<&Path>,
+) -> Result<PathBuf, CacheError> {
+    match given {
+        Some(d) if d.is_dir() => Ok(d.to_path_buf()),
+        Some(d) => Err(CacheError::Subset(format!(
+            "--data-dir {}: not a directory",
+            d.display()
+        ))),
+        None => {
+            let first = list.stacks.keys().next().cloned().unwrap_or_default();
+            Ok(guess_data_dir(file, &first).0)
         }
-        None => guess_data_dir(&c.file, &first).0,
-    };
-    let mut r = analyse(
-        &c.file.display().to_string(),
-        &list,
-        &data_dir,
-        c.particles_per_file,
-    );
-    if let Some(ssd) = c.ssd {
-        let cap = policy::capacity(ssd, c.quota, c.reserve, 0);
-        r.ssd = Some(SubsetFit {
-            ssd_bytes: ssd,
-            capacity_bytes: cap,
-            stacks_fit: r.stack_bytes <= cap,
-            subset_fits: r.subset_bytes <= cap,
-        });
     }
-    out.write_all(render(&r, c.format, cache_doc::subset, cache_doc::subset_csv)?.as_bytes())?;
-    Ok(())
+}
+
+/// What an SSD of `ssd` bytes, with CryoSPARC's quota and reserve, holds
+/// of the stacks and of the subset.
+pub fn fit(r: &SubsetReport, ssd: u64, quota: Option<u64>, reserve: u64) -> SubsetFit {
+    let cap = policy::capacity(ssd, quota, reserve, 0);
+    SubsetFit {
+        ssd_bytes: ssd,
+        capacity_bytes: cap,
+        stacks_fit: r.stack_bytes <= cap,
+        subset_fits: r.subset_bytes <= cap,
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,10 @@ use super::trace::Trace;
 use crate::results::cache::{SweepPoint, SweepRecommendation};
 use crate::units;
 
+/// Waiting below this, in total over a trace, counts as no waiting when
+/// comparing sizes.
+pub const WAIT_TOLERANCE_S: f64 = 3600.0;
+
 /// Sizes from `lo` to `hi` (both included), `steps` of them, evenly spaced
 /// on a log scale and rounded to whole gigabytes (decimal).
 pub fn sizes(lo: u64, hi: u64, steps: usize) -> Vec<u64> {

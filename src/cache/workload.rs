@@ -20,14 +20,9 @@
 //!   0.3–3×); a person looks at each result for an exponentially distributed
 //!   0–12 h (mean 3 h) before the next step.
 
-use std::io::Write;
-
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use super::CacheError;
-use super::output::write_atomic;
-use crate::config::cache::WorkloadConfig;
 use crate::datasets::Catalog;
 use crate::results::plan::Dtype;
 use crate::sizing::stack::{MRC_HEADER_BYTES, pixel_bytes};
@@ -74,8 +69,17 @@ fn make_stack(project: u32, job: u32, particles: u64, box_size: u32, per_file: u
     Stack { files, particles }
 }
 
+/// A lab to generate a trace for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkloadParams {
+    pub projects: u32,
+    pub days: f64,
+    pub seed: u64,
+    pub particles_per_file: u64,
+}
+
 /// Generates the trace rows, in start order.
-pub fn generate(c: &WorkloadConfig, boxes: &[u32]) -> Vec<Row> {
+pub fn generate(c: &WorkloadParams, boxes: &[u32]) -> Vec<Row> {
     let mut rng = StdRng::seed_from_u64(c.seed);
     let boxes = if boxes.is_empty() {
         &[256u32][..]
@@ -145,54 +149,36 @@ pub fn to_csv(rows: &[Row]) -> Result<Vec<u8>, csv::Error> {
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
-pub fn run(c: &WorkloadConfig, out: &mut dyn Write) -> Result<(), CacheError> {
-    let mut boxes: Vec<u32> = Catalog::get()?.empiar.iter().map(|d| d.box_size).collect();
+/// What a trace holds: jobs, rows, distinct stack files and their bytes.
+pub fn summary(rows: &[Row]) -> (usize, usize, usize, u64) {
+    let mut jobs: Vec<&str> = rows.iter().map(|r| r.job.as_str()).collect();
+    jobs.sort_unstable();
+    jobs.dedup();
+    let mut stacks: Vec<(&str, u64)> = rows.iter().map(|r| (r.stack.as_str(), r.bytes)).collect();
+    stacks.sort_unstable();
+    stacks.dedup();
+    let distinct: u64 = stacks.iter().map(|s| s.1).sum();
+    (jobs.len(), rows.len(), stacks.len(), distinct)
+}
+
+/// The distinct box sizes of the shipped public datasets.
+pub fn catalog_boxes(catalog: &Catalog) -> Vec<u32> {
+    let mut boxes: Vec<u32> = catalog.empiar.iter().map(|d| d.box_size).collect();
     boxes.sort_unstable();
     boxes.dedup();
-    let rows = generate(c, &boxes);
-    let bytes =
-        to_csv(&rows).map_err(|e| CacheError::Subset(format!("could not write the trace: {e}")))?;
-    match &c.out {
-        None => out.write_all(&bytes)?,
-        Some(path) => {
-            write_atomic(path, &bytes).map_err(|source| CacheError::Write {
-                path: path.clone(),
-                source,
-            })?;
-            let mut jobs: Vec<&str> = rows.iter().map(|r| r.job.as_str()).collect();
-            jobs.sort_unstable();
-            jobs.dedup();
-            let mut stacks: Vec<(&str, u64)> =
-                rows.iter().map(|r| (r.stack.as_str(), r.bytes)).collect();
-            stacks.sort_unstable();
-            stacks.dedup();
-            let distinct: u64 = stacks.iter().map(|s| s.1).sum();
-            writeln!(
-                out,
-                "wrote {}: {} jobs, {} job-file rows, {} distinct stack files ({}), seed {}",
-                path.display(),
-                jobs.len(),
-                crate::units::group_digits(rows.len() as u64),
-                crate::units::group_digits(stacks.len() as u64),
-                crate::units::bytes_decimal(distinct),
-                c.seed
-            )?;
-        }
-    }
-    Ok(())
+    boxes
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn cfg(seed: u64) -> WorkloadConfig {
-        WorkloadConfig {
+    fn cfg(seed: u64) -> WorkloadParams {
+        WorkloadParams {
             projects: 3,
             days: 30.0,
             seed,
             particles_per_file: 1000,
-            out: None,
         }
     }
 

@@ -3,12 +3,12 @@
 //! merged into one fleet report. Slurm does the distribution; cryocap only
 //! writes the script, submits it, reads the task states and merges.
 
-pub mod command;
 pub mod hostlist;
 pub mod report;
 pub mod script;
 pub mod shared_read;
 pub mod slurm;
+pub mod submit;
 
 /// Everything that stops a fleet command (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -18,7 +18,7 @@ pub enum FleetError {
     #[error(transparent)]
     Report(#[from] report::FleetReportError),
     #[error(transparent)]
-    Write(#[from] crate::output::WriteError),
+    Write(#[from] crate::atomic::WriteError),
     #[error("{path}: {reason}")]
     Dir {
         path: std::path::PathBuf,

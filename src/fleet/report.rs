@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::script::fleet_dir;
 use super::slurm;
-use crate::results::SCHEMA_VERSION;
+use crate::results::Kind;
 use crate::results::fleet::TaskState;
 use crate::results::fleet::{
     CheckColumn, FleetReport, MetricSpread, NodeRow, Outlier, Submission, TaskOutcome, TaskRow,
@@ -55,8 +55,18 @@ pub fn read_submission(out_dir: &Path) -> Result<Option<Submission>, FleetReport
         })
 }
 
+/// One node's qualify results, read from the shared directory.
+#[derive(Debug, Clone)]
+pub struct NodeResult {
+    /// The results file, relative to the shared directory.
+    pub file: String,
+    /// The node it ran on, as the file records it.
+    pub node: String,
+    pub report: QualifyReport,
+}
+
 /// Qualify results by file name, and the files skipped with why.
-pub type DirResults = (Vec<(String, QualifyReport)>, Vec<String>);
+pub type DirResults = (Vec<NodeResult>, Vec<String>);
 
 /// Reads every `*.json` in the directory that is a qualify result; other
 /// files are listed as skipped with the reason.
@@ -78,21 +88,18 @@ pub fn read_results(out_dir: &Path) -> Result<DirResults, FleetReportError> {
     names.sort();
     let (mut results, mut skipped) = (Vec::new(), Vec::new());
     for name in names {
-        let text = match std::fs::read_to_string(out_dir.join(&name)) {
-            Ok(t) => t,
-            Err(e) => {
-                skipped.push(format!("{name}: cannot read: {e}"));
-                continue;
-            }
-        };
-        match serde_json::from_str::<QualifyReport>(&text) {
-            Ok(r) if r.kind == "qualify" && r.schema_version == SCHEMA_VERSION => {
-                results.push((name, r))
-            }
-            Ok(r) => skipped.push(format!(
-                "{name}: a {} file of schema {}, not qualify results of schema {SCHEMA_VERSION}",
-                r.kind, r.schema_version
-            )),
+        match crate::results::read::load(&out_dir.join(&name)) {
+            Ok(r) => match r.kind {
+                Kind::Qualify(report) => results.push(NodeResult {
+                    file: name,
+                    node: r.node,
+                    report,
+                }),
+                other => skipped.push(format!(
+                    "{name}: a {} result, not qualify results",
+                    other.name()
+                )),
+            },
             Err(e) => skipped.push(format!("{name}: not qualify results ({e})")),
         }
     }
@@ -122,17 +129,17 @@ fn is_performance(unit: &str) -> bool {
     )
 }
 
-/// Merges results (file name, report) and the job record into the report.
+/// Merges the nodes' results and the job record into the report.
 pub fn merge(
     dir: &str,
-    results: &[(String, QualifyReport)],
+    results: &[NodeResult],
     submission: Option<&Submission>,
     logs: &dyn Fn(u64, u32) -> Option<String>,
     margin: f64,
     skipped: Vec<String>,
 ) -> FleetReport {
     let mut checks: Vec<CheckColumn> = Vec::new();
-    for (_, r) in results {
+    for r in results.iter().map(|n| &n.report) {
         for c in &r.checks {
             if !checks.iter().any(|k| k.id == c.id) {
                 checks.push(CheckColumn {
@@ -144,14 +151,21 @@ pub fn merge(
     }
     let nodes: Vec<NodeRow> = results
         .iter()
-        .map(|(file, r)| NodeRow {
-            node: r.node.clone(),
-            file: file.clone(),
+        .map(|n| NodeRow {
+            node: n.node.clone(),
+            file: n.file.clone(),
             verdicts: checks
                 .iter()
-                .map(|k| r.checks.iter().find(|c| c.id == k.id).map(|c| c.verdict))
+                .map(|k| {
+                    n.report
+                        .checks
+                        .iter()
+                        .find(|c| c.id == k.id)
+                        .map(|c| c.verdict)
+                })
                 .collect(),
-            failed_checks: r
+            failed_checks: n
+                .report
                 .checks
                 .iter()
                 .filter(|c| c.verdict == Verdict::Fail)
@@ -162,7 +176,7 @@ pub fn merge(
     let mut metrics = Vec::new();
     let mut outliers = Vec::new();
     let mut ids: Vec<&str> = Vec::new();
-    for (_, r) in results {
+    for r in results.iter().map(|n| &n.report) {
         for m in &r.metrics {
             if !ids.contains(&m.id.as_str()) {
                 ids.push(&m.id);
@@ -172,11 +186,12 @@ pub fn merge(
     for id in ids {
         let per_node: Vec<(&str, &crate::results::metrics::Metric)> = results
             .iter()
-            .filter_map(|(_, r)| {
-                r.metrics
+            .filter_map(|n| {
+                n.report
+                    .metrics
                     .iter()
                     .find(|m| m.id == id && m.value.is_finite())
-                    .map(|m| (r.node.as_str(), m))
+                    .map(|m| (n.node.as_str(), m))
             })
             .collect();
         let Some((_, first)) = per_node.first() else {
@@ -218,7 +233,7 @@ pub fn merge(
     // which may differ from the host name qualify records inside.
     let has_result = |node: &str| {
         let file = format!("{node}.json");
-        results.iter().any(|(f, _)| *f == file)
+        results.iter().any(|n| n.file == file)
     };
     let (tasks, missing) = match submission {
         Some(s) => {
@@ -265,9 +280,6 @@ pub fn merge(
     };
 
     FleetReport {
-        schema_version: SCHEMA_VERSION,
-        kind: "fleet".into(),
-        cryocap_version: env!("CARGO_PKG_VERSION").into(),
         dir: dir.to_string(),
         job_id: submission.map(|s| s.job_id),
         completed_after_seconds: submission.and_then(|s| s.completed_after_seconds),
@@ -321,15 +333,21 @@ mod tests {
 
     const FIXTURE: &str = include_str!("../../tests/fixtures/qualify-vm.json");
 
-    fn node(name: &str, bandwidth_scale: f64) -> (String, QualifyReport) {
-        let mut r: QualifyReport = serde_json::from_str(FIXTURE).unwrap();
-        r.node = name.into();
-        for m in &mut r.metrics {
+    fn node(name: &str, bandwidth_scale: f64) -> NodeResult {
+        let env = crate::results::read::parse(Path::new("q.json"), FIXTURE).unwrap();
+        let Kind::Qualify(mut report) = env.kind else {
+            panic!("a qualify fixture")
+        };
+        for m in &mut report.metrics {
             if m.id == "memory_bandwidth" {
                 m.value *= bandwidth_scale;
             }
         }
-        (format!("{name}.json"), r)
+        NodeResult {
+            file: format!("{name}.json"),
+            node: name.into(),
+            report,
+        }
     }
 
     fn task(i: u32, state: &str, ran_on: &str) -> TaskState {
@@ -346,7 +364,7 @@ mod tests {
     fn slow_node_is_an_outlier_and_tasks_are_classified() {
         let results = vec![node("a", 1.0), node("b", 1.02), node("c", 0.7)];
         let sub = Submission {
-            schema_version: SCHEMA_VERSION,
+            schema_version: crate::results::fleet::FLEET_STATE_VERSION,
             kind: "fleet-submission".into(),
             job_id: 9,
             nodes: ["a", "b", "c", "d", "e"].map(String::from).to_vec(),
@@ -363,7 +381,7 @@ mod tests {
         let logs = |job: u64, t: u32| Some(format!("log of {job}_{t}"));
         let r = merge("dir", &results, Some(&sub), &logs, 0.2, vec![]);
         assert_eq!(r.nodes.len(), 3);
-        assert_eq!(r.checks.len(), results[0].1.checks.len());
+        assert_eq!(r.checks.len(), results[0].report.checks.len());
         assert_eq!(r.outliers.len(), 1, "{:?}", r.outliers);
         assert_eq!(
             (r.outliers[0].node.as_str(), r.outliers[0].metric.as_str()),

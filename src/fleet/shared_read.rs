@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::script::fleet_dir;
-use crate::results::SCHEMA_VERSION;
-use crate::results::fleet::{SharedRead, SharedReadRow, SharedReadSummary};
+use crate::results::fleet::{FLEET_STATE_VERSION, SharedRead, SharedReadRow, SharedReadSummary};
 use crate::storage::bench_io::{BenchIoError, stack_files};
 use crate::storage::direct_io::{self, AlignedBuf};
 
@@ -42,7 +41,7 @@ pub enum SharedReadError {
         source: std::io::Error,
     },
     #[error(transparent)]
-    Write(#[from] crate::output::WriteError),
+    Write(#[from] crate::atomic::WriteError),
 }
 
 /// Where the tasks meet.
@@ -178,7 +177,7 @@ pub fn run_task(spec: &TaskSpec) -> Result<SharedRead, SharedReadError> {
     let (files, bytes, direct) = read_stacks(&spec.dir)?;
     let end_unix = now_unix();
     let r = SharedRead {
-        schema_version: SCHEMA_VERSION,
+        schema_version: FLEET_STATE_VERSION,
         kind: "fleet-shared-read".into(),
         node: spec.node.clone(),
         task: spec.task,
@@ -191,7 +190,7 @@ pub fn run_task(spec: &TaskSpec) -> Result<SharedRead, SharedReadError> {
         barrier_wait_seconds: waited,
     };
     let json = serde_json::to_string_pretty(&r).expect("plain struct serialises") + "\n";
-    crate::output::write_atomic(
+    crate::atomic::write(
         &result_path(&spec.out_dir, &spec.node, spec.task),
         json.as_bytes(),
     )?;
@@ -254,11 +253,11 @@ pub fn read_results(out_dir: &Path) -> (Vec<SharedRead>, Vec<String>) {
             .map_err(|e| e.to_string())
             .and_then(|t| serde_json::from_str::<SharedRead>(&t).map_err(|e| e.to_string()));
         match parsed {
-            Ok(r) if r.kind == "fleet-shared-read" && r.schema_version == SCHEMA_VERSION => {
+            Ok(r) if r.kind == "fleet-shared-read" && r.schema_version == FLEET_STATE_VERSION => {
                 reads.push(r)
             }
             Ok(r) => skipped.push(format!(
-                "{name}: a {} file of schema {}, not a shared-read result of schema {SCHEMA_VERSION}",
+                "{name}: a {} file of schema {}, not a shared-read result of schema {FLEET_STATE_VERSION}",
                 r.kind, r.schema_version
             )),
             Err(e) => skipped.push(format!("{name}: not a shared-read result ({e})")),
@@ -273,7 +272,7 @@ mod tests {
 
     fn read(node: &str, task: u32, bytes: u64, start: f64, end: f64) -> SharedRead {
         SharedRead {
-            schema_version: SCHEMA_VERSION,
+            schema_version: FLEET_STATE_VERSION,
             kind: "fleet-shared-read".into(),
             node: node.into(),
             task,

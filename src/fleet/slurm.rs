@@ -28,6 +28,26 @@ pub enum SlurmError {
     },
 }
 
+/// Checks a Slurm `--time` value: minutes, MM:SS, HH:MM:SS, D-HH,
+/// D-HH:MM, D-HH:MM:SS, or UNLIMITED; returns it as Slurm takes it.
+pub fn time_limit(text: &str) -> Result<String, String> {
+    let t = text.trim();
+    let bad = || format!("'{text}' is not a Slurm time limit such as 30, 00:30:00 or 1-12:00:00");
+    if t.eq_ignore_ascii_case("unlimited") || t.eq_ignore_ascii_case("infinite") {
+        return Ok("UNLIMITED".into());
+    }
+    let (days, rest) = match t.split_once('-') {
+        Some((d, r)) => (Some(d), r),
+        None => (None, t),
+    };
+    let parts: Vec<&str> = rest.split(':').collect();
+    let digits = |s: &str| !s.is_empty() && s.len() <= 6 && s.bytes().all(|b| b.is_ascii_digit());
+    if !parts.iter().all(|p| digits(p)) || days.is_some_and(|d| !digits(d)) || parts.len() > 3 {
+        return Err(bad());
+    }
+    Ok(t.to_string())
+}
+
 /// States after which a task will not change again.
 pub fn is_final(state: &str) -> bool {
     matches!(
@@ -305,6 +325,16 @@ pub fn log_tail(logs: &Path, job: u64, task: u32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slurm_time_limits() {
+        for ok in ["30", "00:30:00", "1-12", "1-12:00:00", "5:00", "unlimited"] {
+            assert!(time_limit(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "1h", "1:2:3:4", "-5", "a-1", "1-", "00:30:00;id"] {
+            assert!(time_limit(bad).is_err(), "{bad}");
+        }
+    }
 
     // Lines as Slurm 22.05 prints them (trimmed), with a path holding spaces.
     const SPLIT: &str = "JobId=3 ArrayJobId=2 ArrayTaskId=1 JobName=cryocap-fleet UserId=root(0) JobState=FAILED Reason=NonZeroExitCode Dependency=(null) ExitCode=2:0 ReqNodeList=vm ExcNodeList=(null) NodeList=vm Command=/tmp/a b/JobState=X StdOut=/tmp/a b/NodeList=y\n\

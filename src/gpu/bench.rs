@@ -16,7 +16,6 @@ use super::kernels::{COPY, arch_for, compile};
 use super::pipeline::{self, Precision};
 use super::probe::{devices, driver_present};
 use super::{GpuError, driver};
-use crate::results::SCHEMA_VERSION;
 use crate::results::gpu::{
     Bandwidth, BenchStatus, DeviceInfo, EndToEndResult, FftResult, GpuBenchInput, GpuBenchReport,
     GpuDeviceResult, InsertionResult, KernelCheck, MaxBox,
@@ -24,6 +23,8 @@ use crate::results::gpu::{
 
 /// Largest relative error the insertion kernel may show against the CPU.
 pub const CHECK_LIMIT: f64 = 1e-4;
+/// Box sizes the benchmark times (even ones only).
+pub const BOXES: std::ops::RangeInclusive<u32> = 16..=1024;
 /// Timed runs after the warm-up.
 pub const REPEATS: u32 = 7;
 /// Kernels, boxes and paddings checked (the CPU reference is slow and
@@ -39,7 +40,7 @@ pub const CHECK_CASES: [(Kernel, usize, usize); 7] = [
 ];
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct BenchGpuConfig {
+pub struct BenchGpuParams {
     pub boxes: Vec<u32>,
     pub pads: Vec<u32>,
     pub particles: u64,
@@ -59,14 +60,13 @@ pub const PIPELINE_CHECKS: [(Precision, Kernel, usize, usize, usize); 2] = [
     (Precision::F16, Kernel::Tiled, 66, 1, 201),
 ];
 
-pub fn run(cfg: &BenchGpuConfig) -> Result<GpuBenchReport, GpuError> {
+pub fn run(cfg: &BenchGpuParams) -> Result<GpuBenchReport, GpuError> {
     let input = GpuBenchInput {
         boxes: cfg.boxes.clone(),
         pads: cfg.pads.clone(),
         particles: cfg.particles,
     };
     let skipped = |reason: String| GpuBenchReport {
-        schema_version: SCHEMA_VERSION,
         status: BenchStatus::Skipped,
         reason: Some(reason),
         input: input.clone(),
@@ -88,7 +88,6 @@ pub fn run(cfg: &BenchGpuConfig) -> Result<GpuBenchReport, GpuError> {
     }
     let failed = results.iter().any(|d| d.checks.iter().any(|c| !c.passed));
     Ok(GpuBenchReport {
-        schema_version: SCHEMA_VERSION,
         status: if failed {
             BenchStatus::CheckFailed
         } else {
@@ -104,7 +103,7 @@ pub fn run(cfg: &BenchGpuConfig) -> Result<GpuBenchReport, GpuError> {
     })
 }
 
-fn device(info: DeviceInfo, cfg: &BenchGpuConfig) -> Result<GpuDeviceResult, GpuError> {
+fn device(info: DeviceInfo, cfg: &BenchGpuParams) -> Result<GpuDeviceResult, GpuError> {
     let ctx = CudaContext::new(info.ordinal).map_err(driver("creating a context"))?;
     let ins = GpuInsertion::new(&ctx)?;
     let mut checks = Vec::new();
@@ -509,7 +508,7 @@ mod tests {
             eprintln!("skipped: a CUDA driver is present");
             return;
         }
-        let cfg = BenchGpuConfig {
+        let cfg = BenchGpuParams {
             boxes: vec![128],
             pads: vec![1],
             particles: 10,

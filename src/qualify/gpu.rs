@@ -2,7 +2,7 @@
 //! present: the devices' VRAM and compute capability for the checks, and
 //! the insertion throughput per box for the bottleneck analysis.
 
-use crate::gpu::bench::{self, BenchGpuConfig};
+use crate::gpu::bench::{self, BenchGpuParams};
 use crate::gpu::probe;
 use crate::results::gpu::{BenchStatus, GpuBenchReport, InsertionResult};
 use crate::results::metrics::{Better, Metric};
@@ -166,7 +166,7 @@ pub fn measure(boxes: &[u32], quick: bool) -> GpuResults {
     if !probe::driver_present() {
         return GpuResults::default();
     }
-    let cfg = BenchGpuConfig {
+    let cfg = BenchGpuParams {
         boxes: boxes.to_vec(),
         pads: vec![2],
         particles: if quick { 2_000 } else { 10_000 },
@@ -242,7 +242,6 @@ mod tests {
 
     fn report(status: BenchStatus) -> GpuBenchReport {
         GpuBenchReport {
-            schema_version: 1,
             status,
             reason: None,
             input: GpuBenchInput {

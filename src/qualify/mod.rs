@@ -7,15 +7,33 @@ pub mod gpu;
 pub mod measure;
 pub mod storage;
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::path::PathBuf;
+use std::time::Instant;
 
-use crate::config::QualifyConfig;
+use crate::datasets::{Catalog, Profile};
 use crate::host;
-use crate::results::SCHEMA_VERSION;
+use crate::progress::Progress;
 use crate::results::metrics::Metric;
-use crate::results::qualify::{ProfileRef, QualifyReport};
-use crate::sizing::node;
+use crate::results::qualify::{ProfileRef, QualifyReport, VramCurve};
+use crate::sizing::{node, vram};
 use check::judge;
+
+/// One qualification: the profile to hold the node against and what to
+/// measure.
+#[derive(Debug, Clone)]
+pub struct QualifyParams {
+    pub profile: Profile,
+    /// Project directory on the shared storage (a scratch stack goes there).
+    pub project_dir: Option<PathBuf>,
+    /// Directory on the SSD cache drive.
+    pub ssd_dir: Option<PathBuf>,
+    /// Box sizes of the bottleneck analysis.
+    pub boxes: Vec<u32>,
+    pub quick: bool,
+    pub repeats: u32,
+    /// GPUs the node holds, when no driver can tell.
+    pub gpus: Option<u32>,
+}
 
 /// Which metric answers which requirement, and what to say when none does.
 fn metric_for(requirement: &str) -> (&'static str, &'static str) {
@@ -46,7 +64,7 @@ fn metric_for(requirement: &str) -> (&'static str, &'static str) {
 }
 
 /// What the run will take, said before it starts.
-pub fn expected_duration(cfg: &QualifyConfig) -> String {
+pub fn expected_duration(cfg: &QualifyParams) -> String {
     let (kind, estimate) = match (cfg.quick, cfg.project_dir.is_some()) {
         (true, _) => ("quick", "under a minute".to_string()),
         (false, false) => ("full", "about a minute".to_string()),
@@ -57,30 +75,44 @@ pub fn expected_duration(cfg: &QualifyConfig) -> String {
                 crate::units::bytes_decimal(
                     storage::scratch_particles(false) * u64::from(storage::SCRATCH_BOX).pow(2) * 4
                 ),
-                cfg.repeat
+                cfg.repeats
             ),
         ),
     };
     format!(
         "cryocap qualify: {kind} run against {}, {} repeats; expected {estimate}",
-        cfg.profile.id, cfg.repeat
+        cfg.profile.id, cfg.repeats
     )
 }
 
+/// Each job type's modelled VRAM need at boxes 64 to 1152, for the chart.
+fn vram_curves(catalog: &Catalog) -> Vec<VramCurve> {
+    catalog
+        .vram_jobs
+        .iter()
+        .map(|j| VramCurve {
+            job: j.job.clone(),
+            points: (2..=36)
+                .map(|k| {
+                    let b = 32 * k;
+                    (b, vram::bytes_needed(j, b, vram::classes_for(j, None)))
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 /// Runs the qualification described by `cfg`.
-pub fn run(cfg: &QualifyConfig, progress: &dyn Fn(&str)) -> QualifyReport {
+pub fn run(cfg: &QualifyParams, catalog: &Catalog, progress: &Progress) -> QualifyReport {
     let started = Instant::now();
-    let started_at = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
     // Ctrl-C stops the measurements, which then remove their scratch files.
     crate::storage::interrupt::install();
-    progress("reading host facts");
+    progress.step("qualify: reading host facts");
     let facts = host::facts();
     let mut notes = Vec::new();
     let mut metrics: Vec<Metric> = measure::host_metrics(&facts, cfg.project_dir.as_deref());
-    progress("measuring CPU memory bandwidth");
-    match measure::memory_bandwidth(cfg.quick, cfg.repeat) {
+    progress.step("qualify: measuring CPU memory bandwidth");
+    match measure::memory_bandwidth(cfg.quick, cfg.repeats) {
         Ok(m) => metrics.push(m),
         Err(e) => notes.push(format!("memory bandwidth not measured: {e}")),
     }
@@ -92,8 +124,7 @@ pub fn run(cfg: &QualifyConfig, progress: &dyn Fn(&str)) -> QualifyReport {
                 dir,
                 cfg.ssd_dir.as_deref(),
                 cfg.quick,
-                cfg.repeat,
-                cfg.quiet,
+                cfg.repeats,
                 progress,
             );
             metrics.extend(s.metrics);
@@ -101,12 +132,12 @@ pub fn run(cfg: &QualifyConfig, progress: &dyn Fn(&str)) -> QualifyReport {
             io = s.io;
         }
         None if cfg.ssd_dir.is_some() => notes.push(
-            "--ssd is measured with a scratch stack copied from --dir: give --dir too".into(),
+            "--ssd-dir is measured with a scratch stack copied from --dir: give --dir too".into(),
         ),
         None => {}
     }
 
-    progress("measuring the GPUs (when a CUDA driver is present)");
+    progress.step("qualify: measuring the GPUs (when a CUDA driver is present)");
     let g = if crate::storage::interrupt::requested() {
         gpu::GpuResults::default()
     } else {
@@ -144,12 +175,7 @@ pub fn run(cfg: &QualifyConfig, progress: &dyn Fn(&str)) -> QualifyReport {
     }
 
     QualifyReport {
-        schema_version: SCHEMA_VERSION,
-        kind: "qualify".into(),
-        cryocap_version: env!("CARGO_PKG_VERSION").into(),
-        started_at,
         duration_seconds: started.elapsed().as_secs_f64(),
-        node: facts.hostname.clone(),
         profile: ProfileRef {
             id: cfg.profile.id.clone(),
             title: cfg.profile.title.clone(),
@@ -157,12 +183,13 @@ pub fn run(cfg: &QualifyConfig, progress: &dyn Fn(&str)) -> QualifyReport {
         },
         gpus,
         quick: cfg.quick,
-        repeat: cfg.repeat,
+        repeat: cfg.repeats,
         host: facts,
         metrics,
         checks,
         bottlenecks,
         io,
+        vram_curves: vram_curves(catalog),
         notes,
     }
 }

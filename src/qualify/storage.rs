@@ -7,13 +7,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::cache::copy_bench;
-use crate::config::bench_io::{BenchIoConfig, Source};
-use crate::config::cache::CopyBenchConfig;
-use crate::report::Format;
+use crate::cache::copy_bench::{self, CopyBenchParams};
+use crate::progress::Progress;
 use crate::results::metrics::{Better, Metric};
 use crate::results::qualify::StorageIo;
-use crate::storage::bench_io;
+use crate::storage::bench_io::{self, BenchIoParams, Source};
 use crate::storage::mrc::Mode;
 use crate::storage::patterns::Pattern;
 use crate::storage::space::Reserve;
@@ -86,8 +84,8 @@ pub fn scratch_particles(quick: bool) -> u64 {
     if quick { 256 } else { 4096 }
 }
 
-fn bench_config(dir: &Path, quiet: bool) -> BenchIoConfig {
-    BenchIoConfig {
+fn bench_params(dir: &Path) -> BenchIoParams {
+    BenchIoParams {
         source: Source::Dir(dir.to_path_buf()),
         patterns: vec![Pattern::Sequential, Pattern::Random],
         threads: 1,
@@ -100,10 +98,7 @@ fn bench_config(dir: &Path, quiet: bool) -> BenchIoConfig {
         seed: 1,
         gpu_rate: None,
         gpus: None,
-        emit_fio: None,
-        history: None,
-        quiet,
-        format: Format::Json,
+        fio_job: false,
     }
 }
 
@@ -112,13 +107,15 @@ fn read(
     dir: &Path,
     scratch: &Path,
     repeat: u32,
-    quiet: bool,
+    progress: &Progress,
 ) -> Result<StorageIo, String> {
     let mut runs = Vec::new();
     let mut notes = Vec::new();
     let mut particle_bytes = 0;
     for _ in 0..repeat.max(1) {
-        let r = bench_io::run(&bench_config(scratch, quiet)).map_err(|e| e.to_string())?;
+        let r = bench_io::run(&bench_params(scratch), progress)
+            .map_err(|e| e.to_string())?
+            .report;
         particle_bytes = r.stack.particle_bytes;
         runs.extend(r.runs);
         for n in r.notes {
@@ -151,8 +148,7 @@ pub fn measure(
     ssd: Option<&Path>,
     quick: bool,
     repeat: u32,
-    quiet: bool,
-    progress: &dyn Fn(&str),
+    progress: &Progress,
 ) -> StorageResults {
     let mut out = StorageResults::default();
     // Ctrl-C stops the loops below, which then remove their scratch files.
@@ -179,8 +175,8 @@ pub fn measure(
         nsymbt: 0,
         seed: 1,
     };
-    progress(&format!(
-        "writing a {} scratch stack in {}",
+    progress.step(&format!(
+        "qualify: writing a {} scratch stack in {}",
         crate::units::bytes_decimal(stack_writer::total_bytes(&spec)),
         project.display()
     ));
@@ -188,8 +184,8 @@ pub fn measure(
         out.notes.push(format!("storage not measured: {e}"));
         return out;
     }
-    progress("reading the project storage");
-    match read("project", project, scratch.path(), repeat, quiet) {
+    progress.step("qualify: reading the project storage");
+    match read("project", project, scratch.path(), repeat, progress) {
         Ok(io) => {
             out.metrics.extend(io.metrics());
             out.io.push(io);
@@ -197,18 +193,15 @@ pub fn measure(
         Err(e) => out.notes.push(format!("project storage not measured: {e}")),
     }
     if let Some(ssd) = ssd {
-        progress("copying to the SSD (cache fill) and reading it");
-        let copy = CopyBenchConfig {
-            history: None,
+        progress.step("qualify: copying to the SSD (cache fill) and reading it");
+        let copy = CopyBenchParams {
             from: scratch.path().to_path_buf(),
             to: ssd.to_path_buf(),
             threads: if quick { vec![2] } else { vec![1, 2, 4] },
             repeats: repeat.max(1),
-            reserve: 10_000_000_000,
-            quiet,
-            format: Format::Json,
+            reserve: Reserve::Bytes(10_000_000_000),
         };
-        match copy_bench::measure(&copy) {
+        match copy_bench::measure(&copy, progress) {
             Ok(r) => {
                 if let Some(row) = r
                     .rows
@@ -246,7 +239,7 @@ pub fn measure(
                     })
                     .unwrap_or(false);
                 if copied {
-                    match read("ssd", ssd, ssd_scratch.path(), repeat, quiet) {
+                    match read("ssd", ssd, ssd_scratch.path(), repeat, progress) {
                         Ok(io) => {
                             out.metrics.extend(io.metrics());
                             out.io.push(io);

@@ -11,7 +11,6 @@
 //! - Only even box sizes are handled, as in RELION.
 
 pub mod backproject;
-pub mod command;
 pub mod euler;
 pub mod fourier;
 pub mod fsc;

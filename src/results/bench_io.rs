@@ -1,19 +1,11 @@
-//! What `cryocap bench io` measured. The JSON contract: `schema_version` and
-//! `runs`, each with pattern, threads, queue_depth, direct, bytes_read,
-//! bytes_per_second, particles_per_second and latency_ns; the rest adds
-//! context.
+//! What `cryocap bench io` measured. The JSON contract: `runs`, each with
+//! pattern, threads, queue_depth, direct, bytes_read, bytes_per_second,
+//! particles_per_second and latency_ns; the rest adds context.
 
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BenchIoReport {
-    pub schema_version: u32,
-    /// `bench-io`: tells this file from other results files.
-    #[serde(default)]
-    pub kind: String,
-    /// The host that ran it.
-    #[serde(default)]
-    pub node: String,
     /// The runs as metrics, for `compare` and the history.
     #[serde(default)]
     pub metrics: Vec<super::metrics::Metric>,

@@ -70,7 +70,6 @@ pub struct SimStats {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimulationReport {
-    pub schema_version: u32,
     pub trace: String,
     pub setup: CacheSetup,
     #[serde(flatten)]
@@ -99,7 +98,6 @@ pub struct SweepRecommendation {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepReport {
-    pub schema_version: u32,
     pub trace: String,
     /// The setup of the first size; `ssd_bytes` and `capacity_bytes` vary.
     pub setup: CacheSetup,
@@ -126,13 +124,6 @@ pub struct CopyBenchRow {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CopyBenchReport {
-    pub schema_version: u32,
-    /// `cache-copy-bench`: tells this file from other results files.
-    #[serde(default)]
-    pub kind: String,
-    /// The host that ran it.
-    #[serde(default)]
-    pub node: String,
     /// Rates per thread count as metrics, for `compare` and the history.
     #[serde(default)]
     pub metrics: Vec<super::metrics::Metric>,
@@ -183,7 +174,6 @@ pub struct SubsetFit {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubsetReport {
-    pub schema_version: u32,
     pub file: String,
     /// `star` or `cs`.
     pub format: String,

@@ -32,6 +32,11 @@ pub struct CompareRow {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
+    /// What the baseline is: a file, or the last runs in a history.
+    pub baseline: String,
+    /// The current results file.
+    pub current: String,
+    /// The change that counts, as a fraction (0.05 = 5 %).
     pub threshold: f64,
     pub rows: Vec<CompareRow>,
     /// Metrics the baseline has and the current run lacks.

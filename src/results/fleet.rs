@@ -5,6 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use super::qualify::Verdict;
 
+/// Version of the files a fleet run keeps in its shared directory
+/// (`submission.json`, `*.shared-read.json`): working state, not results
+/// files, versioned on their own.
+pub const FLEET_STATE_VERSION: u32 = 1;
+
 /// Kept in `SHARED_DIR/.cryocap-fleet/submission.json`, rewritten as the job
 /// progresses, so that `fleet report` knows which nodes were asked for and
 /// how each task ended.
@@ -97,10 +102,6 @@ pub struct Outlier {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FleetReport {
-    pub schema_version: u32,
-    /// Always `fleet`.
-    pub kind: String,
-    pub cryocap_version: String,
     /// The shared directory the results came from, as given.
     pub dir: String,
     /// The job that produced them, when `fleet submit` recorded one.

@@ -15,7 +15,6 @@ pub enum BenchStatus {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GpuBenchReport {
-    pub schema_version: u32,
     pub status: BenchStatus,
     pub reason: Option<String>,
     pub input: GpuBenchInput,

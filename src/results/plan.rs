@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanReport {
-    pub schema_version: u32,
     pub input: PlanInput,
     pub stack: StackReport,
     pub ssd: SsdReport,
@@ -12,10 +11,15 @@ pub struct PlanReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vram_target: Option<VramTarget>,
     pub vram: Vec<VramRow>,
+    /// GPUs in the catalog the VRAM rows were checked against (absent in
+    /// schema 1 files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_gpus: Option<u32>,
     /// The tier the SSD cache lives on in the storage rows' cached columns.
     pub cache_tier: String,
     pub storage: Vec<StorageRow>,
-    pub node: NodeReport,
+    /// What the node needs (the requirement profile scaled to --gpus).
+    pub requirements: NodeReport,
     /// Caveats a reader must see next to the figures.
     pub notes: Vec<String>,
 }
@@ -114,7 +118,18 @@ pub struct VramRow {
     /// Catalog GPUs with enough VRAM, when no GPU was named.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fits_gpus: Option<Vec<String>>,
+    /// The one of those with the least VRAM (absent in schema 1 files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smallest_fit: Option<GpuRef>,
     pub source: String,
+}
+
+/// A catalog GPU, named with its VRAM as marketed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuRef {
+    pub id: String,
+    /// GB as marketed (GiB).
+    pub vram_gib: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProbeReport {
-    pub schema_version: u32,
     pub path: String,
     pub mount_point: Option<String>,
     pub fs_type: Option<String>,

@@ -7,14 +7,7 @@ use super::metrics::Metric;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QualifyReport {
-    pub schema_version: u32,
-    /// Always `qualify`: tells this file from other results files.
-    pub kind: String,
-    pub cryocap_version: String,
-    /// Seconds since the Unix epoch when the run started.
-    pub started_at: u64,
     pub duration_seconds: f64,
-    pub node: String,
     pub profile: ProfileRef,
     pub gpus: u32,
     pub quick: bool,
@@ -26,7 +19,19 @@ pub struct QualifyReport {
     /// Storage read runs behind the io.* metrics, for charts.
     #[serde(default)]
     pub io: Vec<StorageIo>,
+    /// VRAM each job type needs against box size, from the VRAM model of
+    /// this cryocap (for the HTML chart; absent in schema 1 files).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vram_curves: Vec<VramCurve>,
     pub notes: Vec<String>,
+}
+
+/// One job type's modelled VRAM need at a series of box sizes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VramCurve {
+    pub job: String,
+    /// (box size, bytes) pairs.
+    pub points: Vec<(u32, u64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

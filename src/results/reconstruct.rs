@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReconstructReport {
-    pub schema_version: u32,
     /// The particles STAR file read.
     pub star: String,
     /// The MRC volume written (ISPG 1, float32).

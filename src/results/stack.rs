@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StackCreated {
-    pub schema_version: u32,
     pub dir: String,
     pub files: Vec<String>,
     pub particles: u64,
@@ -21,7 +20,6 @@ pub struct StackCreated {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StackInfo {
-    pub schema_version: u32,
     pub files: Vec<FileInfo>,
 }
 

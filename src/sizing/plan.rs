@@ -5,13 +5,49 @@ use super::ssd::{self, SsdRecommendation};
 use super::stack::{self, SizeModel};
 use super::storage_time;
 use super::vram;
-use crate::config::PlanConfig;
 use crate::datasets::Catalog;
-use crate::results::SCHEMA_VERSION;
 use crate::results::plan::*;
 use crate::units;
 
-fn formula(cfg: &PlanConfig) -> String {
+/// The VRAM the jobs are checked against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VramSource {
+    /// How the user named it: a catalog GPU's name, or `--vram 24`.
+    pub label: String,
+    pub bytes: u64,
+}
+
+/// One dataset and the node it is planned for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanParams {
+    pub particles: u64,
+    pub box_size: u32,
+    pub pixel_size_a: Option<f64>,
+    pub dtype: Dtype,
+    pub size_model: SizeModel,
+    pub gpus: u32,
+    pub vram: Option<VramSource>,
+    pub classes: Option<u32>,
+    pub passes: u32,
+    pub dataset: Option<String>,
+    pub ssd_bytes: Option<u64>,
+    /// CryoSPARC's --ssdquota and --ssdreserve, in its MB.
+    pub ssd_quota_mb: Option<u64>,
+    pub ssd_reserve_mb: u64,
+    pub cache_tier: String,
+}
+
+impl PlanParams {
+    /// NSYMBT as counted: the guide's fixed 128, or the exact model's value.
+    pub fn nsymbt(&self) -> u64 {
+        match self.size_model {
+            SizeModel::Guide => stack::GUIDE_NSYMBT,
+            SizeModel::Exact { nsymbt, .. } => nsymbt,
+        }
+    }
+}
+
+fn formula(cfg: &PlanParams) -> String {
     let bpp = cfg.dtype.bytes_per_pixel();
     match cfg.size_model {
         SizeModel::Guide => format!(
@@ -34,7 +70,7 @@ fn formula(cfg: &PlanConfig) -> String {
     }
 }
 
-fn stack_report(cfg: &PlanConfig) -> StackReport {
+fn stack_report(cfg: &PlanParams) -> StackReport {
     let s = stack::stack_size(cfg.particles, cfg.box_size, cfg.dtype, cfg.size_model);
     StackReport {
         bytes: s.bytes,
@@ -45,7 +81,7 @@ fn stack_report(cfg: &PlanConfig) -> StackReport {
     }
 }
 
-fn ssd_report(cfg: &PlanConfig, catalog: &Catalog, stack_bytes: u64) -> SsdReport {
+fn ssd_report(cfg: &PlanParams, catalog: &Catalog, stack_bytes: u64) -> SsdReport {
     let rec: Option<SsdRecommendation> =
         ssd::recommend(stack_bytes, cfg.ssd_reserve_mb, &catalog.ssd_classes);
     let given = cfg.ssd_bytes.map(|drive| {
@@ -88,7 +124,7 @@ fn ssd_report(cfg: &PlanConfig, catalog: &Catalog, stack_bytes: u64) -> SsdRepor
     }
 }
 
-fn vram_rows(cfg: &PlanConfig, catalog: &Catalog) -> Vec<VramRow> {
+fn vram_rows(cfg: &PlanParams, catalog: &Catalog) -> Vec<VramRow> {
     catalog
         .vram_jobs
         .iter()
@@ -115,6 +151,16 @@ fn vram_rows(cfg: &PlanConfig, catalog: &Catalog) -> Vec<VramRow> {
                     (None, None, None, Some(names))
                 }
             };
+            let smallest_fit = fits_gpus.as_ref().and_then(|names: &Vec<String>| {
+                names
+                    .iter()
+                    .filter_map(|n| catalog.gpu(n))
+                    .min_by(|a, b| a.vram_gib.total_cmp(&b.vram_gib).then(a.id.cmp(&b.id)))
+                    .map(|g| GpuRef {
+                        id: g.id.clone(),
+                        vram_gib: g.vram_gib,
+                    })
+            });
             VramRow {
                 job: job.job.clone(),
                 label: job.label.clone(),
@@ -125,13 +171,14 @@ fn vram_rows(cfg: &PlanConfig, catalog: &Catalog) -> Vec<VramRow> {
                 max_box_limit,
                 fits,
                 fits_gpus,
+                smallest_fit,
                 source: job.source.clone(),
             }
         })
         .collect()
 }
 
-fn storage_rows(cfg: &PlanConfig, catalog: &Catalog, stack: &StackReport) -> Vec<StorageRow> {
+fn storage_rows(cfg: &PlanParams, catalog: &Catalog, stack: &StackReport) -> Vec<StorageRow> {
     let Some(cache) = catalog.storage_tier(&cfg.cache_tier) else {
         return Vec::new();
     };
@@ -163,7 +210,7 @@ fn storage_rows(cfg: &PlanConfig, catalog: &Catalog, stack: &StackReport) -> Vec
 }
 
 fn node_report(
-    cfg: &PlanConfig,
+    cfg: &PlanParams,
     catalog: &Catalog,
     ssd: &SsdReport,
     vram: &[VramRow],
@@ -238,7 +285,7 @@ fn node_report(
     }
 }
 
-fn notes(cfg: &PlanConfig, ssd: &SsdReport) -> Vec<String> {
+fn notes(cfg: &PlanParams, ssd: &SsdReport) -> Vec<String> {
     let mut notes = vec![
         "VRAM figures are modelled (see datasets/vram.csv for each job's basis and derivation); measure with `cryocap bench gpu`.".to_string(),
         "relion-refine follows RELION's own 1.1e-8·(2N)³ GB per rank; the seed's 'every job type takes box 600 at 11 GB' is about CryoSPARC jobs.".to_string(),
@@ -258,7 +305,7 @@ fn notes(cfg: &PlanConfig, ssd: &SsdReport) -> Vec<String> {
 }
 
 /// Answers every sizing question for `cfg`.
-pub fn plan(cfg: &PlanConfig, catalog: &Catalog) -> PlanReport {
+pub fn plan(cfg: &PlanParams, catalog: &Catalog) -> PlanReport {
     let stack = stack_report(cfg);
     let ssd = ssd_report(cfg, catalog, stack.bytes);
     let vram = vram_rows(cfg, catalog);
@@ -266,7 +313,6 @@ pub fn plan(cfg: &PlanConfig, catalog: &Catalog) -> PlanReport {
     let node = node_report(cfg, catalog, &ssd, &vram);
     let notes = notes(cfg, &ssd);
     PlanReport {
-        schema_version: SCHEMA_VERSION,
         input: PlanInput {
             particles: cfg.particles,
             box_size: cfg.box_size,
@@ -295,9 +341,10 @@ pub fn plan(cfg: &PlanConfig, catalog: &Catalog) -> PlanReport {
             bytes: v.bytes,
         }),
         vram,
+        catalog_gpus: Some(catalog.gpus.len() as u32),
         cache_tier: cfg.cache_tier.clone(),
         storage,
-        node,
+        requirements: node,
         notes,
     }
 }

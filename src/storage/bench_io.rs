@@ -5,17 +5,69 @@
 use crate::results::metrics::{Better, Metric};
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::direct_io::{self, Alignment};
 use super::fio::{self, FioJobs};
+use super::interrupt;
+use super::patterns::Pattern;
 use super::raw_device::{self, RawDeviceError};
 use super::read_bench::{self, BenchError, RunSpec, StackSet};
-use super::stack_writer::{self, StackError};
-use super::{interrupt, progress};
-use crate::config::BenchIoConfig;
-use crate::config::bench_io::Source;
-use crate::results::SCHEMA_VERSION;
+use super::space::Reserve;
+use super::stack_writer::{self, StackError, StackSpec};
+use crate::progress::{Progress, Unit};
 use crate::results::bench_io::{BenchIoReport, FeedRow, GpuFeed, StackRead};
+
+/// Where the particles come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// Every .mrc/.mrcs file in the directory.
+    Dir(PathBuf),
+    Files(Vec<PathBuf>),
+    /// A block device read raw and read-only: float32 particles of
+    /// `particle_bytes` back to back over the first `size` bytes (default:
+    /// the smaller of the device and 4 GiB).
+    RawDevice {
+        device: PathBuf,
+        particle_bytes: u64,
+        size: Option<u64>,
+    },
+    /// Write this stack into the directory first; delete it afterwards.
+    Create {
+        dir: PathBuf,
+        spec: StackSpec,
+        reserve: Reserve,
+    },
+}
+
+/// One benchmark: what to read, in which patterns, how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchIoParams {
+    pub source: Source,
+    pub patterns: Vec<Pattern>,
+    pub threads: u32,
+    pub queue_depth: u32,
+    pub direct: bool,
+    /// O_DIRECT alignment overriding what the kernel reports.
+    pub align: Option<u64>,
+    pub warmup: Duration,
+    pub passes: u32,
+    /// Read for this long per pattern instead of whole passes.
+    pub duration: Option<Duration>,
+    pub seed: u64,
+    /// Particles per second one GPU consumes, and the node's GPUs.
+    pub gpu_rate: Option<f64>,
+    pub gpus: Option<u32>,
+    /// Also describe the run as a fio job file.
+    pub fio_job: bool,
+}
+
+/// A benchmark's report, and the equivalent fio job file when asked for.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub report: BenchIoReport,
+    pub fio_job: Option<String>,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum BenchIoError {
@@ -42,11 +94,6 @@ pub enum BenchIoError {
     RawDevice(#[from] RawDeviceError),
     #[error(transparent)]
     Bench(#[from] BenchError),
-    #[error("--emit-fio {path}: cannot write: {source}")]
-    Fio {
-        path: PathBuf,
-        source: std::io::Error,
-    },
 }
 
 /// Deletes the files it holds when dropped: on success, error or Ctrl-C.
@@ -114,8 +161,8 @@ fn check_files(files: &[PathBuf]) -> Result<(), BenchIoError> {
     Ok(())
 }
 
-/// Runs the benchmark the config describes.
-pub fn run(cfg: &BenchIoConfig) -> Result<BenchIoReport, BenchIoError> {
+/// Runs the benchmark `cfg` describes.
+pub fn run(cfg: &BenchIoParams, progress: &Progress) -> Result<Measured, BenchIoError> {
     interrupt::install();
     let mut notes = Vec::new();
     let mut scratch = Scratch(Vec::new());
@@ -148,7 +195,7 @@ pub fn run(cfg: &BenchIoConfig) -> Result<BenchIoReport, BenchIoError> {
         }
         Source::Create { dir, spec, reserve } => {
             let total = stack_writer::total_bytes(spec);
-            let pb = progress::bar(total, true, cfg.quiet, "writing stack");
+            let pb = progress.bar(total, Unit::Bytes, "writing stack");
             let written = stack_writer::write_stack(dir, spec, *reserve, &|b| pb.set_position(b))?;
             pb.finish_and_clear();
             scratch.0 = written.clone();
@@ -170,14 +217,14 @@ pub fn run(cfg: &BenchIoConfig) -> Result<BenchIoReport, BenchIoError> {
             source: "--align".to_string(),
         };
     }
-    if let Some(path) = &cfg.emit_fio {
+    let fio_job = cfg.fio_job.then(|| {
         let fio_offset = set
             .files
             .iter()
             .map(|f| f.data_offset / align.offset * align.offset)
             .min()
             .unwrap_or(0);
-        let text = fio::job_file(&FioJobs {
+        fio::job_file(&FioJobs {
             files: files.clone(),
             block_bytes: set.particle_bytes().div_ceil(align.offset) * align.offset,
             offset_bytes: fio_offset,
@@ -193,12 +240,8 @@ pub fn run(cfg: &BenchIoConfig) -> Result<BenchIoReport, BenchIoError> {
             direct: cfg.direct,
             passes: cfg.passes,
             duration_s: cfg.duration.map(|d| d.as_secs_f64()),
-        });
-        write_atomic(path, &text).map_err(|source| BenchIoError::Fio {
-            path: path.clone(),
-            source,
-        })?;
-    }
+        })
+    });
     let mut runs = Vec::new();
     for pattern in &cfg.patterns {
         let passes = pattern.passes(cfg.passes);
@@ -207,7 +250,7 @@ pub fn run(cfg: &BenchIoConfig) -> Result<BenchIoReport, BenchIoError> {
         } else {
             u64::from(passes) * per_pass(set.particle_count(), pattern)
         };
-        let pb = progress::bar(planned, false, cfg.quiet, &pattern.label());
+        let pb = progress.bar(planned, Unit::Reads, &pattern.label());
         let spec = RunSpec {
             pattern: *pattern,
             threads: cfg.threads,
@@ -262,10 +305,7 @@ pub fn run(cfg: &BenchIoConfig) -> Result<BenchIoReport, BenchIoError> {
             .collect(),
     });
     let metrics = io_metrics(&runs);
-    Ok(BenchIoReport {
-        schema_version: SCHEMA_VERSION,
-        kind: "bench-io".into(),
-        node: crate::host::node_name(),
+    let report = BenchIoReport {
         metrics,
         stack: StackRead {
             files: files.len(),
@@ -283,7 +323,8 @@ pub fn run(cfg: &BenchIoConfig) -> Result<BenchIoReport, BenchIoError> {
         runs,
         feed,
         notes,
-    })
+    };
+    Ok(Measured { report, fio_job })
 }
 
 /// Each run's throughput and p99 latency as one-sample metrics.
@@ -311,14 +352,9 @@ fn io_metrics(runs: &[crate::results::bench_io::IoRun]) -> Vec<Metric> {
     out
 }
 
-fn per_pass(n: u64, p: &super::patterns::Pattern) -> u64 {
+fn per_pass(n: u64, p: &Pattern) -> u64 {
     match p {
-        super::patterns::Pattern::Subset(f) => ((n as f64 * f).round() as u64).clamp(1, n),
+        Pattern::Subset(f) => ((n as f64 * f).round() as u64).clamp(1, n),
         _ => n,
     }
-}
-
-/// Writes `text` to `path` through a temporary file in the same directory.
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    crate::output::write_atomic(path, text.as_bytes()).map_err(|e| e.source)
 }

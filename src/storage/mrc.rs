@@ -7,6 +7,8 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use crate::results::stack::FileInfo;
+
 /// Main header length in bytes.
 pub const HEADER_BYTES: u64 = 1024;
 /// MRC2014 format version written into NVERSION.
@@ -364,6 +366,31 @@ pub struct MrcFile {
 }
 
 impl MrcFile {
+    /// The header and size as `stack info` reports them.
+    pub fn info(&self) -> FileInfo {
+        let h = &self.header;
+        FileInfo {
+            path: self.path.display().to_string(),
+            nx: h.nx,
+            ny: h.ny,
+            nz: h.nz,
+            mode: h.mode.code(),
+            mode_name: h.mode.label().to_string(),
+            ispg: h.ispg,
+            nsymbt: h.nsymbt,
+            nversion: h.nversion,
+            machine_stamp: format!(
+                "{:02x} {:02x} {:02x} {:02x}",
+                h.machst[0], h.machst[1], h.machst[2], h.machst[3]
+            ),
+            cell_a: h.cella,
+            pixel_size_a: h.pixel_size_a(),
+            image_bytes: h.image_bytes(),
+            file_bytes: self.file_bytes,
+            labels: h.labels.clone(),
+        }
+    }
+
     /// Opens `path`, reads its header and checks the file's size against it.
     pub fn open(path: &Path) -> Result<MrcFile, MrcError> {
         let mut f = File::open(path).map_err(io_err(path))?;

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use super::direct_io::{self, AlignedBuf};
 use super::space;
-use crate::results::SCHEMA_VERSION;
 use crate::results::probe::{BlockDevice, DeviceMapper, DirectIo, MdRaid, Member, ProbeReport};
 
 /// File system types served over a network or by a parallel file system.
@@ -333,7 +332,6 @@ pub fn probe(path: &Path) -> Result<ProbeReport, ProbeError> {
     };
     let direct_io = direct_io_check(&canon, meta.is_dir(), &mut unknown);
     Ok(ProbeReport {
-        schema_version: SCHEMA_VERSION,
         path: canon.display().to_string(),
         mount_point: mount.as_ref().map(|m| m.mount_point.clone()),
         fs_type: mount.as_ref().map(|m| m.fs_type.clone()),

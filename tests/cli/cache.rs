@@ -8,7 +8,8 @@ use assert_cmd::prelude::*;
 use std::path::Path;
 use std::process::Command as Process;
 
-use cryocap::results::cache::{CopyBenchReport, SimulationReport, SubsetReport, SweepReport};
+use cryocap::results::cache::{SimulationReport, SubsetReport, SweepReport};
+use cryocap::results::{Envelope, Kind};
 use cryocap::storage::mrc::{Mode, MrcHeader};
 
 use crate::common::{bad_input, cryocap, json, python_has};
@@ -48,13 +49,13 @@ fn issue_known_answers_quota_100_and_120_gb() {
         "1TB/s",
     ];
     let mut args = base.to_vec();
-    args.extend(["--quota", "100GB"]);
+    args.extend(["--ssd-quota", "100GB"]);
     let r: SimulationReport = json(&args);
     assert_eq!(r.stats.bytes_copied, 200 * GB);
     assert_eq!((r.stats.hits, r.stats.misses, r.stats.evictions), (0, 4, 2));
     assert_eq!(r.setup.capacity_bytes, 100 * GB);
     let mut args = base.to_vec();
-    args.extend(["--quota", "120GB"]);
+    args.extend(["--ssd-quota", "120GB"]);
     let r: SimulationReport = json(&args);
     assert_eq!(r.stats.bytes_copied, 140 * GB);
     assert_eq!((r.stats.hits, r.stats.evictions), (1, 1));
@@ -74,7 +75,7 @@ fn reserve_and_foreign_files_shrink_the_cache() {
         &t,
         "--ssd",
         "200GB",
-        "--reserve",
+        "--ssd-reserve",
         "40GB",
         "--foreign",
         "50GB",
@@ -93,7 +94,7 @@ fn reserve_and_foreign_files_shrink_the_cache() {
         &t,
         "--ssd",
         "100GB",
-        "--reserve",
+        "--ssd-reserve",
         "30GB",
     ]);
     assert_eq!((r.stats.bytes_copied, r.stats.evictions), (200 * GB, 3));
@@ -106,7 +107,7 @@ fn reserve_and_foreign_files_shrink_the_cache() {
         &t,
         "--ssd",
         "60GB",
-        "--reserve",
+        "--ssd-reserve",
         "10GB",
     ]);
     assert_eq!(r.stats.failed_jobs.len(), 2, "{:?}", r.stats.failed_jobs);
@@ -121,7 +122,14 @@ fn simulate_table_snapshot() {
     let out = cryocap()
         .current_dir(dir.path())
         .args([
-            "cache", "simulate", "--trace", "jobs.csv", "--ssd", "2TB", "--quota", "120GB",
+            "cache",
+            "simulate",
+            "--trace",
+            "jobs.csv",
+            "--ssd",
+            "2TB",
+            "--ssd-quota",
+            "120GB",
         ])
         .output()
         .unwrap();
@@ -193,7 +201,7 @@ fn copy_bench_copies_real_files_and_removes_them() {
     for i in 0..4 {
         std::fs::write(src.path().join(format!("p{i}.mrcs")), vec![7u8; 2_000_000]).unwrap();
     }
-    let r: CopyBenchReport = json(&[
+    let env: Envelope = json(&[
         "cache",
         "copy-bench",
         "--from",
@@ -207,6 +215,9 @@ fn copy_bench_copies_real_files_and_removes_them() {
         "--reserve",
         "1MB",
     ]);
+    let Kind::CacheCopyBench(r) = &env.kind else {
+        panic!("a copy-bench result")
+    };
     assert_eq!((r.files, r.bytes_per_repeat), (4, 8_000_000));
     assert_eq!(r.rows.len(), 2);
     assert!(
@@ -222,7 +233,7 @@ fn copy_bench_copies_real_files_and_removes_them() {
     );
     // the simulator takes its copy rate from this report
     let bench = dst.path().join("bench.json");
-    std::fs::write(&bench, serde_json::to_vec(&r).unwrap()).unwrap();
+    std::fs::write(&bench, serde_json::to_vec(&env).unwrap()).unwrap();
     let d2 = tempfile::tempdir().unwrap();
     let t = issue_trace(d2.path());
     let s: SimulationReport = json(&[

@@ -20,6 +20,12 @@ pub fn json<T: serde::de::DeserializeOwned>(args: &[&str]) -> T {
     serde_json::from_slice(&out.stdout).expect("JSON deserialises into the results type")
 }
 
+/// Runs `cryocap ARGS --format json`, expects success, and reads the result
+/// file's envelope (header and kind).
+pub fn envelope(args: &[&str]) -> cryocap::results::Envelope {
+    json(args)
+}
+
 /// Runs `cryocap plan ARGS --format json` and reads the typed result.
 pub fn plan_json(args: &[&str]) -> PlanReport {
     let mut all = vec!["plan"];

@@ -56,7 +56,7 @@ fn cryocap_reads_as_fast_as_fio() {
             &n,
             "--box",
             "256",
-            "--per-file",
+            "--particles-per-file",
             &n,
             "--reserve",
             "0",
@@ -102,11 +102,11 @@ fn cryocap_reads_as_fast_as_fio() {
             .args([
                 "--threads",
                 "1",
-                "--queue-depth",
+                "--iodepth",
                 "1",
                 "--passes",
                 "1",
-                "--warmup",
+                "--ramp-time",
                 "0",
                 "--direct",
             ])

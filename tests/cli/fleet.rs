@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::{bad_input, cryocap};
+use cryocap::results::Kind;
 use cryocap::results::fleet::{FleetReport, SharedRead, Submission, TaskOutcome};
 use cryocap::results::qualify::QualifyReport;
 
@@ -47,7 +48,7 @@ fn dry_run_prints_a_quoted_array_script_and_submits_nothing() {
             "--dry-run",
             "--nodes",
             "gpu[01-02]",
-            "--gpus-per-node",
+            "--gpus",
             "4",
         ])
         .args(["--time", "00:20:00", "--out-dir"])
@@ -158,10 +159,12 @@ fn bad_fleet_input_is_one_line_and_exit_2() {
 }
 
 fn write_node(dir: &Path, name: &str, bandwidth_scale: f64) {
-    let mut r: QualifyReport =
-        serde_json::from_str(&std::fs::read_to_string(FIXTURE).unwrap()).unwrap();
+    let mut r = cryocap::results::read::load(Path::new(FIXTURE)).unwrap();
     r.node = name.into();
-    for m in &mut r.metrics {
+    let Kind::Qualify(q) = &mut r.kind else {
+        panic!("a qualify fixture")
+    };
+    for m in &mut q.metrics {
         if m.id == "memory_bandwidth" {
             m.value *= bandwidth_scale;
         }
@@ -185,7 +188,7 @@ fn report_merges_stored_results_and_flags_the_slow_node() {
     let out = cryocap()
         .args(["fleet", "report"])
         .arg(dir.path())
-        .arg("--report")
+        .arg("--html")
         .arg(&html)
         .arg("--markdown")
         .arg(&md)
@@ -307,7 +310,7 @@ fn fleet_runs_on_a_real_slurm_cluster() {
     let (code, stdout, stderr) = submit(
         &good,
         &format!("{node},{node}"),
-        &["--quick", "--repeat", "1"],
+        &["--quick", "--repeats", "1"],
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
     let (report_code, r) = fleet_json(&good);
@@ -365,7 +368,7 @@ fn fleet_runs_on_a_real_slurm_cluster() {
         .arg(&shared)
         .arg("--shared-read")
         .arg(&stacks)
-        .args(["--", "--quick", "--repeat", "1"])
+        .args(["--", "--quick", "--repeats", "1"])
         .output()
         .unwrap();
     let (stdout, stderr) = (

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command as Std;
 
-use cryocap::results::bench_io::BenchIoReport;
 use cryocap::results::probe::ProbeReport;
 use cryocap::results::stack::{StackCreated, StackInfo};
 use cryocap::storage::mrc::{Mode, MrcHeader};
@@ -37,7 +36,7 @@ fn created_stacks_pass_mrcfile_validate() {
         dir.path(),
         "250",
         "32",
-        &["--per-file", "100", "--pixel-size", "1.25"],
+        &["--particles-per-file", "100", "--pixel-size", "1.25"],
     );
     assert_eq!(
         r.files,
@@ -331,7 +330,7 @@ fn no_permission_is_named() {
     create(&locked, "10", "16", &[]);
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();
     let l = locked.to_str().unwrap();
-    let Some(out) = as_unprivileged(&["bench", "io", "--dir", l, "--warmup", "0"]) else {
+    let Some(out) = as_unprivileged(&["bench", "io", "--dir", l, "--ramp-time", "0"]) else {
         return;
     };
     let err = String::from_utf8_lossy(&out.stderr);
@@ -365,7 +364,7 @@ fn bench_io_reads_every_pattern_and_cleans_up() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     let fio = dir.path().join("job.fio");
-    let r: BenchIoReport = json(&[
+    let env: cryocap::results::Envelope = json(&[
         "bench",
         "io",
         "--dir",
@@ -374,7 +373,7 @@ fn bench_io_reads_every_pattern_and_cleans_up() {
         "120",
         "--box",
         "64",
-        "--per-file",
+        "--particles-per-file",
         "50",
         "--reserve",
         "0",
@@ -382,11 +381,11 @@ fn bench_io_reads_every_pattern_and_cleans_up() {
         "sequential,random,epochs:3,subset:0.25",
         "--passes",
         "2",
-        "--warmup",
+        "--ramp-time",
         "0",
         "--threads",
         "2",
-        "--queue-depth",
+        "--iodepth",
         "2",
         "--emit-fio",
         fio.to_str().unwrap(),
@@ -395,7 +394,10 @@ fn bench_io_reads_every_pattern_and_cleans_up() {
         "--gpus",
         "2",
     ]);
-    assert_eq!(r.schema_version, cryocap::results::SCHEMA_VERSION);
+    assert_eq!(env.schema_version, cryocap::results::SCHEMA_VERSION);
+    let cryocap::results::Kind::BenchIo(r) = env.kind else {
+        panic!("a bench io result")
+    };
     assert!(r.stack.created);
     assert_eq!(
         (r.stack.files, r.stack.particles, r.stack.particle_bytes),
@@ -454,7 +456,7 @@ fn bench_io_says_when_storage_cannot_feed_the_gpus() {
             "io",
             "--dir",
             dir.path().to_str().unwrap(),
-            "--warmup",
+            "--ramp-time",
             "0",
             "--pattern",
             "random",
@@ -488,15 +490,15 @@ fn bench_io_refuses_bad_inputs() {
     ]);
     assert!(line.contains("not enough space"), "{line}");
 
-    create(dir.path(), "20", "16", &["--per-file", "10"]);
+    create(dir.path(), "20", "16", &["--particles-per-file", "10"]);
     for (flag, value) in [
         ("--align", "3000"),
         ("--align", "256"),
         ("--pattern", "zigzag"),
         ("--threads", "0"),
-        ("--queue-depth", "-1"),
-        ("--warmup", "soon"),
-        ("--duration", "0"),
+        ("--iodepth", "-1"),
+        ("--ramp-time", "soon"),
+        ("--runtime", "0"),
         ("--gpus", "2"),
     ] {
         let line = bad_input(&["bench", "io", "--dir", d, flag, value]);
@@ -506,7 +508,7 @@ fn bench_io_refuses_bad_inputs() {
     // A foreign file and a truncated file in the stack set are named.
     let foreign = dir.path().join("zz_notes.mrcs");
     std::fs::write(&foreign, "not particles\n".repeat(100)).unwrap();
-    let line = bad_input(&["bench", "io", "--dir", d, "--warmup", "0"]);
+    let line = bad_input(&["bench", "io", "--dir", d, "--ramp-time", "0"]);
     assert!(
         line.contains("zz_notes.mrcs") && line.contains("not an MRC file"),
         "{line}"
@@ -520,7 +522,7 @@ fn bench_io_refuses_bad_inputs() {
         .unwrap()
         .set_len(len - 10)
         .unwrap();
-    let line = bad_input(&["bench", "io", "--dir", d, "--warmup", "0"]);
+    let line = bad_input(&["bench", "io", "--dir", d, "--ramp-time", "0"]);
     assert!(
         line.contains("stack_00002.mrcs") && line.contains("truncated"),
         "{line}"
@@ -575,9 +577,9 @@ fn ctrl_c_deletes_the_created_stack() {
             "0",
             "--pattern",
             "random",
-            "--duration",
+            "--runtime",
             "60s",
-            "--warmup",
+            "--ramp-time",
             "0",
             "--buffered",
         ])

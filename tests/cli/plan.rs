@@ -1,6 +1,6 @@
 //! The figures `plan` must give, checked through the binary.
 
-use crate::common::{cryocap, plan_json};
+use crate::common::{cryocap, envelope, plan_json};
 use cryocap::results::SCHEMA_VERSION;
 use cryocap::units::GIB;
 
@@ -8,8 +8,11 @@ use cryocap::units::GIB;
 fn guide_examples_of_the_caching_guide() {
     let r = plan_json(&["--particles", "1e6", "--box", "256"]);
     assert_eq!(r.stack.bytes, 263_296_000_000);
+    assert_eq!(
+        envelope(&["plan", "--particles", "2e6", "--box", "432"]).schema_version,
+        SCHEMA_VERSION
+    );
     let r = plan_json(&["--particles", "2e6", "--box", "432"]);
-    assert_eq!(r.schema_version, SCHEMA_VERSION);
     assert_eq!(r.stack.bytes, 1_495_296_000_000);
     assert_eq!(r.stack.bytes_per_particle, 747_648.0);
     assert_eq!(r.ssd.recommended_class.as_deref(), Some("2 TB"));
@@ -165,9 +168,14 @@ fn storage_rows_cover_every_tier_and_random_hdd_is_slower() {
 #[test]
 fn node_scales_with_gpus() {
     let r = plan_json(&["--particles", "1e5", "--box", "256", "--gpus", "2"]);
-    let cores = r.node.items.iter().find(|i| i.id == "cpu_cores").unwrap();
+    let cores = r
+        .requirements
+        .items
+        .iter()
+        .find(|i| i.id == "cpu_cores")
+        .unwrap();
     assert_eq!((cores.minimum, cores.recommended), (Some(4.0), Some(8.0)));
-    let ram = r.node.items.iter().find(|i| i.id == "ram").unwrap();
+    let ram = r.requirements.items.iter().find(|i| i.id == "ram").unwrap();
     assert_eq!(ram.recommended, Some(128.0 * GIB as f64));
 }
 
@@ -198,7 +206,8 @@ fn json_has_the_documented_contract() {
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
+    assert_eq!(v["kind"], "plan");
     assert_eq!(v["stack"]["bytes"], 1_495_296_000_000u64);
     assert!(v["stack"]["bytes_per_particle"].is_number());
     assert_eq!(v["ssd"]["recommended_bytes"], 2_000_000_000_000u64);

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use crate::common::{bad_input, cryocap};
+use cryocap::results::Kind;
 use cryocap::results::metrics::Metric;
 use cryocap::results::qualify::QualifyReport;
 use cryocap::results::qualify::Verdict;
@@ -12,8 +13,13 @@ const FIXTURE: &str = concat!(
     "/tests/fixtures/qualify-vm.json"
 );
 
+/// The qualify result in a results file (any schema version).
 fn read_report(p: &Path) -> QualifyReport {
-    serde_json::from_slice(&std::fs::read(p).unwrap()).expect("qualify JSON deserialises")
+    let r = cryocap::results::read::load(p).expect("qualify JSON deserialises");
+    match r.kind {
+        Kind::Qualify(q) => q,
+        other => panic!("a {} result, not qualify", other.name()),
+    }
 }
 
 #[test]
@@ -25,10 +31,16 @@ fn quick_qualify_writes_every_format() {
     let f = |name: &str| dir.path().join(name);
     let out = cryocap()
         .args([
-            "qualify", "--quick", "--repeat", "2", "--gpus", "1", "--dir",
+            "qualify",
+            "--quick",
+            "--repeats",
+            "2",
+            "--gpus",
+            "1",
+            "--dir",
         ])
         .arg(project.path())
-        .arg("--ssd")
+        .arg("--ssd-dir")
         .arg(ssd.path())
         .arg("--json")
         .arg(f("r.json"))
@@ -36,7 +48,7 @@ fn quick_qualify_writes_every_format() {
         .arg(f("r.md"))
         .arg("--csv")
         .arg(f("r.csv"))
-        .arg("--report")
+        .arg("--html")
         .arg(f("r.html"))
         .arg("--history")
         .arg(f("h.sqlite"))
@@ -45,8 +57,9 @@ fn quick_qualify_writes_every_format() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("expected under a minute"), "{stderr}");
 
+    let env = cryocap::results::read::load(&f("r.json")).unwrap();
+    assert_eq!(env.kind.name(), "qualify");
     let r = read_report(&f("r.json"));
-    assert_eq!(r.kind, "qualify");
     assert_eq!(out.status.code(), Some(if r.failed() { 1 } else { 0 }));
     let bw = r
         .metrics
@@ -87,14 +100,15 @@ fn quick_qualify_writes_every_format() {
     let md = std::fs::read_to_string(f("r.md")).unwrap();
     assert!(md.contains("| check | verdict | measured |"), "{md}");
     let mut csv = csv::Reader::from_path(f("r.csv")).unwrap();
+    // The one long form of every CSV (qualify's was kind,id,field,value,unit).
     assert_eq!(
         csv.headers().unwrap(),
-        vec!["kind", "id", "field", "value", "unit"]
+        vec!["section", "item", "metric", "value", "unit"]
     );
     let rows: Vec<csv::StringRecord> = csv.records().map(|r| r.unwrap()).collect();
     assert!(
         rows.iter()
-            .any(|r| &r[1] == "memory_bandwidth" && &r[2] == "median")
+            .any(|r| &r[0] == "metric" && &r[1] == "memory_bandwidth" && &r[2] == "median")
     );
     let html = std::fs::read_to_string(f("r.html")).unwrap();
     for chart in [
@@ -146,7 +160,10 @@ fn report_renders_a_stored_run_the_same_way() {
 /// Writes the fixture with its memory-bandwidth samples replaced by
 /// `median·scale` with ±1 % jitter, and without the metric `drop`.
 fn variant(dir: &Path, name: &str, scale: f64, drop: Option<&str>) -> std::path::PathBuf {
-    let mut r: QualifyReport = serde_json::from_slice(&std::fs::read(FIXTURE).unwrap()).unwrap();
+    let mut env = cryocap::results::read::load(Path::new(FIXTURE)).unwrap();
+    let Kind::Qualify(r) = &mut env.kind else {
+        panic!("a qualify fixture")
+    };
     for m in r.metrics.iter_mut().filter(|m| m.id == "memory_bandwidth") {
         let median = m.value;
         let samples = (0..m.samples.len())
@@ -158,7 +175,7 @@ fn variant(dir: &Path, name: &str, scale: f64, drop: Option<&str>) -> std::path:
         r.metrics.retain(|m| m.id != id);
     }
     let p = dir.join(name);
-    std::fs::write(&p, serde_json::to_vec(&r).unwrap()).unwrap();
+    std::fs::write(&p, serde_json::to_vec(&env).unwrap()).unwrap();
     p
 }
 
@@ -238,12 +255,13 @@ fn qualify_and_compare_bad_input() {
     let line = bad_input(&["qualify", "--quick", "--dir", "/no/such/dir"]);
     assert!(line.contains("--dir"), "{line}");
 
-    let other = dir.path().join("v2.json");
-    std::fs::write(&other, r#"{"schema_version": 2, "metrics": []}"#).unwrap();
+    // A file from a newer cryocap is refused, naming its version.
+    let other = dir.path().join("v3.json");
+    std::fs::write(&other, r#"{"schema_version": 3, "metrics": []}"#).unwrap();
     let line = bad_input(&["compare", FIXTURE, other.to_str().unwrap()]);
-    assert!(line.contains("schema_version 2"), "{line}");
+    assert!(line.contains("schema_version 3"), "{line}");
     let line = bad_input(&["report", other.to_str().unwrap()]);
-    assert!(line.contains("schema_version 2"), "{line}");
+    assert!(line.contains("schema_version 3"), "{line}");
 
     let corrupt = dir.path().join("h.sqlite");
     std::fs::write(&corrupt, vec![b'x'; 4096]).unwrap();

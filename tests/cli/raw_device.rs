@@ -55,7 +55,7 @@ fn raw_device_conflicts_and_wrong_paths_are_one_line_errors() {
         assert!(line.contains("cannot be used with"), "{line}");
     }
 
-    let line = bad_input(&["bench", "io", "--raw-device", f, "--warmup", "0"]);
+    let line = bad_input(&["bench", "io", "--raw-device", f, "--ramp-time", "0"]);
     assert!(line.contains("not a block device"), "{line}");
     assert!(line.contains(f), "{line}");
     let line = bad_input(&["bench", "io", "--raw-device", "/dev/null"]);
@@ -128,7 +128,7 @@ fn reads_particles_from_the_root_block_device() {
         .args([
             "--pattern",
             "sequential,random",
-            "--warmup",
+            "--ramp-time",
             "0",
             "--passes",
             "2",

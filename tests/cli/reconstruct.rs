@@ -168,7 +168,11 @@ fn float16_stacks_with_pixel_origins_and_padding_1() {
     let phantom = Phantom::random(32, 8, 7);
     let star = write_dataset(dir.path(), &phantom, 700, 300, Mode::Float16, false);
     let out = dir.path().join("v.mrc");
-    let r = reconstruct(&star, &out, &["--pad", "1", "--threads", "1", "--cpu"]);
+    let r = reconstruct(
+        &star,
+        &out,
+        &["--pad", "1", "--threads", "1", "--backend", "cpu"],
+    );
     assert_eq!((r.particles, r.stacks, r.pad, r.threads), (700, 3, 1, 1));
     let c = correlation(&read_volume(&out).data, &phantom.volume().data);
     assert!(c >= 0.9, "correlation {c}");
@@ -324,10 +328,11 @@ fn gpu_without_a_driver_is_a_clear_error() {
         star.to_str().unwrap(),
         "-o",
         out.to_str().unwrap(),
-        "--gpu",
+        "--backend",
+        "gpu",
     ]);
     assert!(
-        e.contains("--gpu") && e.contains("no CUDA driver") && e.contains("--cpu"),
+        e.contains("--backend gpu") && e.contains("no CUDA driver") && e.contains("--backend cpu"),
         "{e}"
     );
     assert!(!out.exists());
@@ -357,8 +362,8 @@ fn gpu_reconstruction_matches_the_cpu_one() {
         let dir = tempfile::tempdir().unwrap();
         let star = write_dataset(dir.path(), &phantom, 1200, 500, mode, true);
         let (cpu, gpu) = (dir.path().join("cpu.mrc"), dir.path().join("gpu.mrc"));
-        reconstruct(&star, &cpu, &["--cpu", "--pad", pad, "-q"]);
-        let r = reconstruct(&star, &gpu, &["--gpu", "--pad", pad, "-q"]);
+        reconstruct(&star, &cpu, &["--backend", "cpu", "--pad", pad, "-q"]);
+        let r = reconstruct(&star, &gpu, &["--backend", "gpu", "--pad", pad, "-q"]);
         assert_eq!(r.particles, 1200);
         let (c, g) = (read_volume(&cpu), read_volume(&gpu));
         let (mut diff, mut norm) = (0f64, 0f64);

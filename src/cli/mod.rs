@@ -1,0 +1,355 @@
+//! The command line as clap derive types, with typed values ([`values`]):
+//! every flag is parsed and range-checked here, once, and its default is
+//! written once (shown in `--help`). Only `commands` reads these types.
+//!
+//! One name, one meaning, in every command (fio's words where fio has one):
+//! `--box` is a box size (or a list of them where a command takes several),
+//! `--gpu` a GPU model from the catalog, `--gpus` the GPUs of a node,
+//! `--ssd` the size of an SSD and `--ssd-dir` a directory on one,
+//! `--ssd-quota`/`--ssd-reserve` CryoSPARC's cache quota and reserve,
+//! `--reserve` the free space a writer leaves, `--particles-per-file` the
+//! particles of one stack file, `--repeats` the repeats of a measurement,
+//! `--iodepth`, `--runtime` and `--ramp-time` as in fio, `--threads`
+//! worker threads. Older spellings still work for this release, hidden,
+//! with a notice on stderr ([`deprecated`]).
+
+mod bench;
+mod cache;
+pub mod deprecated;
+mod fleet;
+mod plan;
+mod qualify;
+mod stack;
+mod stored;
+pub mod values;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use bench::{BenchCommand, BenchGpuArgs, BenchIoArgs};
+pub use cache::{
+    CacheCommand, CacheSimulateArgs, CacheSubsetArgs, CacheWorkloadArgs, CopyBenchArgs,
+};
+pub use fleet::{FleetCommand, FleetReportArgs, FleetSharedReadArgs, FleetSubmitArgs};
+pub use plan::{PlanArgs, SizeModelArg};
+pub use qualify::QualifyArgs;
+pub use stack::{ProbeArgs, StackCommand, StackCreateArgs, StackInfoArgs};
+pub use stored::{CompareArgs, HistoryArgs, ReportArgs};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cryocap",
+    version,
+    about = "Capacity planning and benchmarking for cryo-EM processing nodes",
+    long_about = "Capacity planning and benchmarking for cryo-EM processing nodes.\n\n\
+                  Start with `cryocap plan --particles 2e6 --box 432`."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Size a particle dataset: stack bytes, SSD cache, VRAM per job type,
+    /// hours per pass on each storage tier, and the node it needs.
+    Plan(Box<PlanArgs>),
+    /// List the data cryocap ships: GPUs, storage tiers, datasets, VRAM job models, SSD sizes.
+    Catalog(CatalogArgs),
+    /// Reconstruct a 3D volume from a RELION particles STAR file and the MRC
+    /// stacks it names (trilinear Fourier insertion on the CPU or a GPU).
+    Reconstruct(Box<ReconstructArgs>),
+    /// SSD cache planning: replay a job trace against a cache (or a range of
+    /// SSD sizes), generate a workload trace, size a particle subset, and
+    /// measure cache-fill copy threads.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+    /// Measure this node, hold it against a requirement profile, and report.
+    Qualify(Box<QualifyArgs>),
+    /// Compare results against a baseline (or the history); exit 1 on regression.
+    Compare(CompareArgs),
+    /// List the runs stored in a history database.
+    History(HistoryArgs),
+    /// Render a results JSON file again, as HTML, Markdown, CSV, JSON or a table.
+    Report(ReportArgs),
+    /// Qualify every node of a Slurm cluster through a job array, and merge the results.
+    #[command(subcommand)]
+    Fleet(FleetCommand),
+    /// Write real MRC2014 particle stacks of seeded noise, or check existing ones.
+    #[command(subcommand)]
+    Stack(StackCommand),
+    /// Describe the storage under a path: mount, file system, device, RAID, free space, O_DIRECT.
+    Probe(ProbeArgs),
+    /// Measure what this node delivers.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+impl Command {
+    /// The subcommand's words, e.g. `["cache", "simulate"]`.
+    pub fn path(&self) -> Vec<&'static str> {
+        match self {
+            Command::Plan(_) => vec!["plan"],
+            Command::Catalog(_) => vec!["catalog"],
+            Command::Reconstruct(_) => vec!["reconstruct"],
+            Command::Cache(c) => vec!["cache", c.name()],
+            Command::Qualify(_) => vec!["qualify"],
+            Command::Compare(_) => vec!["compare"],
+            Command::History(_) => vec!["history"],
+            Command::Report(_) => vec!["report"],
+            Command::Fleet(c) => vec!["fleet", c.name()],
+            Command::Stack(c) => vec!["stack", c.name()],
+            Command::Probe(_) => vec!["probe"],
+            Command::Bench(c) => vec!["bench", c.name()],
+        }
+    }
+}
+
+/// Formats of what a command prints on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Aligned text for a terminal.
+    Table,
+    /// The results file: one JSON document (see docs/json.md).
+    Json,
+    Markdown,
+    /// Long form: section,item,metric,value,unit.
+    Csv,
+    /// A self-contained page with charts.
+    Html,
+}
+
+/// Where a result goes: stdout in one format, and any number of files.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Format of what is printed on stdout.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+    #[command(flatten)]
+    pub files: OutputFiles,
+    /// No progress on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The result written to files, each atomically, besides stdout; `-` is stdout.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OutputFiles {
+    /// Also write the results as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<std::path::PathBuf>,
+    /// Also write the results as Markdown to FILE (e.g. a CI step summary).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<std::path::PathBuf>,
+    /// Also write the results as CSV (long form) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<std::path::PathBuf>,
+    /// Also write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE", alias = "report")]
+    pub html: Option<std::path::PathBuf>,
+}
+
+/// The SQLite history a measurement is stored in.
+#[derive(Debug, Clone, Default, Args)]
+pub struct HistoryArg {
+    /// Store this run in the SQLite history FILE (created when absent).
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<std::path::PathBuf>,
+}
+
+/// Pixel type of particles on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DtypeArg {
+    /// float32, MRC mode 2.
+    #[value(alias = "float32")]
+    F32,
+    /// float16, MRC mode 12.
+    #[value(alias = "float16")]
+    F16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CatalogKind {
+    Gpus,
+    Storage,
+    Datasets,
+    Jobs,
+    Ssd,
+}
+
+/// Formats `catalog` and `history` print: documents, not results files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormatArg {
+    Table,
+    Markdown,
+    Html,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    /// What to list.
+    #[arg(value_enum)]
+    pub kind: CatalogKind,
+    /// Output format (table, markdown or html).
+    #[arg(long, value_enum, default_value_t = ListFormatArg::Table)]
+    pub format: ListFormatArg,
+}
+
+/// Where the Fourier insertion of `reconstruct` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// The CPU reference implementation.
+    Cpu,
+    /// GPU 0 through CUDA; needs an NVIDIA driver.
+    Gpu,
+}
+
+/// Padding factor of the Fourier grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PadArg {
+    #[value(name = "1")]
+    One,
+    #[value(name = "2")]
+    Two,
+}
+
+impl PadArg {
+    pub fn factor(self) -> u32 {
+        match self {
+            PadArg::One => 1,
+            PadArg::Two => 2,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ReconstructArgs {
+    /// RELION particles STAR file (_rlnImageName, _rlnAngleRot/Tilt/Psi, origins).
+    #[arg(long, value_name = "FILE")]
+    pub star: std::path::PathBuf,
+    /// MRC volume to write (float32, ISPG 1), replaced atomically.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: std::path::PathBuf,
+    /// Where the Fourier insertion runs.
+    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+    pub backend: BackendArg,
+    /// Deprecated spelling of `--backend cpu`.
+    #[arg(long, hide = true, conflicts_with_all = ["gpu", "backend"])]
+    pub cpu: bool,
+    /// Deprecated spelling of `--backend gpu`.
+    #[arg(long, hide = true, conflicts_with = "backend")]
+    pub gpu: bool,
+    /// Padding factor of the Fourier grid.
+    #[arg(long, value_enum, default_value_t = PadArg::Two)]
+    pub pad: PadArg,
+    /// Insertion threads [default: the cores, at most 8].
+    #[arg(long, value_name = "N", value_parser = values::count::<usize>(1, 256))]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub output_args: OutputArgs,
+}
+
+/// The command tree, with negative numbers taken as values, so that
+/// `--box -5` reaches the box parser and is refused with its message.
+pub fn command() -> clap::Command {
+    fn negative_numbers_are_values(cmd: clap::Command) -> clap::Command {
+        cmd.mut_args(|a| {
+            if a.get_action().takes_values() {
+                a.allow_negative_numbers(true)
+            } else {
+                a
+            }
+        })
+        .mut_subcommands(negative_numbers_are_values)
+    }
+    negative_numbers_are_values(<Cli as clap::CommandFactory>::command())
+}
+
+/// Parses a command line (the program name first).
+pub fn parse_from<I, T>(argv: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = command().try_get_matches_from(argv)?;
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches)
+}
+
+/// A clap error as one line: its message, the required arguments it lists,
+/// and its tips; without the usage block and the pointer to `--help`.
+pub fn one_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut parts: Vec<String> = Vec::new();
+    for paragraph in text.split("\n\n") {
+        let p = paragraph.trim();
+        if p.is_empty() || p.starts_with("Usage:") || p.starts_with("For more information") {
+            continue;
+        }
+        let joined = p.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+        parts.push(joined);
+    }
+    let line = parts.join("; ");
+    if line.starts_with("error:") {
+        line
+    } else {
+        format!("error: {line}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_line(args: &[&str]) -> String {
+        let argv = std::iter::once("cryocap").chain(args.iter().copied());
+        one_line(&parse_from(argv).expect_err("a usage error"))
+    }
+
+    #[test]
+    fn the_command_tree_is_consistent() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn usage_errors_are_one_line_naming_the_flag() {
+        let l = error_line(&["plan", "--particles", "1e6", "--box", "-5"]);
+        assert!(
+            !l.contains('\n') && l.starts_with("error:") && l.contains("--box"),
+            "{l}"
+        );
+        let l = error_line(&["plan", "--boxx", "4"]);
+        assert!(
+            !l.contains('\n') && l.contains("--boxx") && l.contains("'--box'"),
+            "{l}"
+        );
+        let l = error_line(&["stack", "create"]);
+        assert!(
+            !l.contains('\n') && l.contains("--dir") && l.contains("--particles"),
+            "{l}"
+        );
+    }
+
+    #[test]
+    fn defaults_are_declared_once_and_parse() {
+        let Cli {
+            command: Command::Plan(p),
+        } = parse_from(["cryocap", "plan"]).unwrap()
+        else {
+            panic!("plan")
+        };
+        assert_eq!((p.gpus, p.passes), (4, 20));
+        assert_eq!(
+            p.ssd_reserve,
+            values::CryosparcMb(10_000 * crate::units::MIB)
+        );
+        let Cli {
+            command: Command::Bench(BenchCommand::Io(b)),
+        } = parse_from(["cryocap", "bench", "io", "--dir", "."]).unwrap()
+        else {
+            panic!("bench io")
+        };
+        assert_eq!(b.ramp_time, std::time::Duration::from_secs(1));
+        assert_eq!(b.pattern.len(), 2);
+    }
+}

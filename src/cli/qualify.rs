@@ -1,0 +1,43 @@
+//! `cryocap qualify` flags.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::values::{self, BoxSize};
+use super::{HistoryArg, OutputArgs};
+
+#[derive(Debug, Args)]
+pub struct QualifyArgs {
+    /// Requirement profile: cryosparc-worker, cryosparc-master, or a .toml file.
+    #[arg(long, value_name = "NAME|FILE", default_value = "cryosparc-worker")]
+    pub profile: String,
+    /// Project directory on the shared storage to measure reads from.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Directory on the SSD cache drive to measure reads from (needs --dir).
+    #[arg(long, value_name = "DIR", alias = "ssd")]
+    pub ssd_dir: Option<PathBuf>,
+    /// Box sizes for the bottleneck analysis, comma-separated.
+    #[arg(
+        long = "box",
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "256,432"
+    )]
+    pub boxes: Vec<BoxSize>,
+    /// A short run (under a minute) with small scratch data.
+    #[arg(long)]
+    pub quick: bool,
+    /// Repeats of each measurement.
+    #[arg(long, value_name = "N", alias = "repeat", default_value_t = 3,
+          value_parser = values::count::<u32>(1, 100))]
+    pub repeats: u32,
+    /// GPUs the node holds, when no driver can tell.
+    #[arg(long, value_name = "N", value_parser = values::count::<u32>(1, 64))]
+    pub gpus: Option<u32>,
+    #[command(flatten)]
+    pub history: HistoryArg,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}

@@ -1,0 +1,38 @@
+//! `cryocap cache copy-bench`: cache-fill copies at several thread counts,
+//! and the CRYOSPARC_CACHE_NUM_THREADS to set.
+
+use std::io::Write;
+
+use super::output::{check_files, check_history, emit, envelope, now, store};
+use super::{CommandError, Outcome};
+use crate::cache::copy_bench::{self, CopyBenchParams};
+use crate::cli::CopyBenchArgs;
+use crate::progress::Progress;
+use crate::results::Kind;
+
+pub(super) fn run(a: &CopyBenchArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
+    let started = now();
+    let from = a.from.clone().ok_or_else(|| {
+        CommandError::Usage("--from: give the directory of stack files to copy".into())
+    })?;
+    let to = a.to.clone().ok_or_else(|| {
+        CommandError::Usage("--to: give a directory on the cache SSD to copy into".into())
+    })?;
+    check_files(&a.output.files)?;
+    check_history(&a.history)?;
+    let mut threads = a.threads.clone();
+    threads.sort_unstable();
+    threads.dedup();
+    let params = CopyBenchParams {
+        from,
+        to,
+        threads,
+        repeats: a.repeats,
+        reserve: a.reserve.0,
+    };
+    let r = copy_bench::measure(&params, &Progress::new(a.output.quiet))?;
+    let result = envelope(Kind::CacheCopyBench(r), started);
+    store(&a.history, &result)?;
+    emit(&result, a.output.format, &a.output.files, out)?;
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,157 @@
+//! `cryocap cache simulate`: replay a job trace against one SSD, or sweep a
+//! range of SSD sizes and recommend one (with an SVG chart).
+
+use std::io::Write;
+use std::path::Path;
+
+use super::output::{check_files, check_path, emit, envelope, now};
+use super::{CommandError, Outcome};
+use crate::cache::policy;
+use crate::cache::simulate::{SimParams, simulate};
+use crate::cache::sweep::{self, SweepParams, WAIT_TOLERANCE_S};
+use crate::cache::trace;
+use crate::cli::CacheSimulateArgs;
+use crate::progress::{Progress, Unit};
+use crate::report::writer::{self, Destination};
+use crate::results::Kind;
+use crate::results::cache::{CacheSetup, CopyBenchReport, SimulationReport, SweepReport};
+use crate::results::read;
+
+/// Cache fill rate per job when none is given or measured, bytes/s.
+const DEFAULT_COPY_RATE: f64 = 500e6;
+
+pub(super) fn run(a: &CacheSimulateArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
+    let started = now();
+    let usage = |m: &str| CommandError::Usage(m.to_string());
+    let trace_path = a.trace.as_ref().ok_or_else(|| {
+        usage("--trace: give the job trace CSV to replay (`cryocap cache workload -o jobs.csv` makes one)")
+    })?;
+    if a.ssd.is_some() && a.sweep.is_some() {
+        return Err(usage(
+            "--ssd and --sweep: give one SSD size or a range to sweep, not both",
+        ));
+    }
+    check_files(&a.output.files)?;
+    if a.sweep.is_some() {
+        check_path("--chart", &a.chart)?;
+    }
+    let (copy_rate, copy_rate_source) = match (&a.copy_rate, &a.copy_rate_from) {
+        (Some(r), _) => (r.0, "--copy-rate".to_string()),
+        (None, Some(p)) => copy_rate_from(p)?,
+        (None, None) => (
+            DEFAULT_COPY_RATE,
+            "assumed (default); measure with `cryocap cache copy-bench`".to_string(),
+        ),
+    };
+    let trace = trace::read(trace_path).map_err(crate::cache::CacheError::from)?;
+    let name = trace_path.display().to_string();
+    let quota = a.limits.ssd_quota.map(|q| q.0);
+    let reserve = a.limits.ssd_reserve.0;
+    let setup = |ssd: u64| CacheSetup {
+        ssd_bytes: ssd,
+        quota_bytes: quota,
+        reserve_bytes: reserve,
+        foreign_bytes: a.foreign,
+        capacity_bytes: policy::capacity(ssd, quota, reserve, a.foreign),
+        lifetime_days: a.lifetime_days,
+        copy_rate,
+        copy_rate_source: copy_rate_source.clone(),
+    };
+    let lifetime_s = a.lifetime_days * 86_400.0;
+    let kind = match (a.ssd, a.sweep) {
+        (Some(ssd), _) => {
+            let s = setup(ssd);
+            let stats = simulate(
+                &trace,
+                &SimParams {
+                    capacity_bytes: s.capacity_bytes,
+                    lifetime_s,
+                    copy_rate,
+                },
+            );
+            Kind::CacheSimulate(SimulationReport {
+                trace: name,
+                setup: s,
+                stats,
+            })
+        }
+        (None, Some(range)) => {
+            let sizes = sweep::sizes(range.lo, range.hi, a.steps.unwrap_or(16));
+            let progress = Progress::new(a.output.quiet);
+            let bar = progress.bar(sizes.len() as u64, Unit::Steps, "simulating SSD sizes");
+            let threads = a
+                .threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let points = sweep::sweep(
+                &trace,
+                &sizes,
+                &SweepParams {
+                    quota_bytes: quota,
+                    reserve_bytes: reserve,
+                    foreign_bytes: a.foreign,
+                    lifetime_s,
+                    copy_rate,
+                },
+                threads,
+                &|| bar.inc(1),
+            );
+            bar.finish_and_clear();
+            let r = SweepReport {
+                trace: name,
+                setup: setup(range.lo),
+                recommendation: sweep::recommend(&points, a.margin.fraction(), WAIT_TOLERANCE_S),
+                points,
+                chart: Some(a.chart.display().to_string()),
+            };
+            let svg = crate::report::sweep_svg(&r).map_err(CommandError::Usage)?;
+            writer::write(&Destination::from_path(&a.chart), svg.as_bytes(), out)?;
+            Kind::CacheSweep(r)
+        }
+        (None, None) => {
+            return Err(usage(
+                "--ssd: give the SSD size (e.g. --ssd 2TB) or a range (--sweep 250GB..8TB)",
+            ));
+        }
+    };
+    emit(
+        &envelope(kind, started),
+        a.output.format,
+        &a.output.files,
+        out,
+    )?;
+    Ok(Outcome::Ok)
+}
+
+/// The recommended copy rate of a `cache copy-bench` result file.
+fn copy_rate_from(path: &Path) -> Result<(f64, String), CommandError> {
+    let bad =
+        |why: String| CommandError::Usage(format!("--copy-rate-from {}: {why}", path.display()));
+    let report: CopyBenchReport = match read::load(path) {
+        Ok(r) => match r.kind {
+            Kind::CacheCopyBench(c) => c,
+            other => {
+                return Err(bad(format!(
+                    "a {} result, not the JSON of `cryocap cache copy-bench`",
+                    other.name()
+                )));
+            }
+        },
+        Err(e) => {
+            return Err(bad(format!(
+                "not the JSON of `cryocap cache copy-bench` ({e})"
+            )));
+        }
+    };
+    let rate = report
+        .recommended_rate()
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .ok_or_else(|| bad("it has no rate for its recommended thread count".into()))?;
+    Ok((
+        rate,
+        format!(
+            "measured: {} threads in {}",
+            report.recommended_threads,
+            path.display()
+        ),
+    ))
+}

@@ -1,0 +1,38 @@
+//! `cryocap fleet report`: merge the per-node results of a shared directory.
+
+use std::io::Write;
+
+use super::output::{check_files, emit, envelope, now};
+use super::{CommandError, Outcome};
+use crate::cli::FleetReportArgs;
+use crate::results::Kind;
+
+pub(super) fn run(a: &FleetReportArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
+    let started = now();
+    match std::fs::metadata(&a.dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(CommandError::Usage(format!(
+                "SHARED_DIR: {} is not a directory",
+                a.dir.display()
+            )));
+        }
+        Err(e) => {
+            return Err(CommandError::Usage(format!(
+                "SHARED_DIR: {}: {e}",
+                a.dir.display()
+            )));
+        }
+    }
+    check_files(&a.output.files)?;
+    let report = crate::fleet::report::build(&a.dir, a.margin.fraction())
+        .map_err(crate::fleet::FleetError::from)?;
+    let failed = report.failed();
+    emit(
+        &envelope(Kind::Fleet(report), started),
+        a.output.format,
+        &a.output.files,
+        out,
+    )?;
+    Ok(Outcome::failed_if(failed))
+}

@@ -1,0 +1,147 @@
+//! `cryocap plan`: the flags (or a catalog dataset) into one dataset's plan.
+
+use std::io::Write;
+
+use super::output::{check_files, emit, envelope, now};
+use super::{CommandError, Outcome};
+use crate::cli::{DtypeArg, PlanArgs, SizeModelArg};
+use crate::datasets::{Catalog, nearest};
+use crate::results::Kind;
+use crate::results::plan::Dtype;
+use crate::sizing::plan::{PlanParams, VramSource, plan};
+use crate::sizing::ssd::{bytes_to_mb_floor, mb_to_bytes};
+use crate::sizing::stack::SizeModel;
+use crate::units::{self, MIB};
+
+pub(super) fn run(a: &PlanArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
+    let started = now();
+    check_files(&a.output.files)?;
+    let catalog = Catalog::get()?;
+    let params = params(a, catalog)?;
+    let result = envelope(Kind::Plan(plan(&params, catalog)), started);
+    emit(&result, a.output.format, &a.output.files, out)?;
+    Ok(Outcome::Ok)
+}
+
+/// "unknown GPU 'x'; nearest: a, b, c (see `cryocap catalog gpus`)".
+fn unknown(flag: &str, what: &str, wanted: &str, names: Vec<&str>, list: &str) -> CommandError {
+    CommandError::Usage(format!(
+        "{flag}: unknown {what} '{wanted}'; nearest: {} (see `cryocap catalog {list}`)",
+        nearest(wanted, names.into_iter(), 3).join(", ")
+    ))
+}
+
+impl From<DtypeArg> for Dtype {
+    fn from(d: DtypeArg) -> Dtype {
+        match d {
+            DtypeArg::F32 => Dtype::F32,
+            DtypeArg::F16 => Dtype::F16,
+        }
+    }
+}
+
+fn params(a: &PlanArgs, catalog: &Catalog) -> Result<PlanParams, CommandError> {
+    let usage = |m: &str| CommandError::Usage(m.to_string());
+    let dataset = match &a.dataset {
+        Some(id) => Some(catalog.dataset(id).ok_or_else(|| {
+            let names = catalog.empiar.iter().map(|d| d.id.as_str()).collect();
+            unknown("--dataset", "dataset", id, names, "datasets")
+        })?),
+        None => None,
+    };
+    let particles = a
+        .particles
+        .or(dataset.map(|d| d.particles))
+        .ok_or_else(|| usage("--particles: is required (or name a --dataset)"))?;
+    let box_size = a
+        .box_size
+        .map(|b| b.0)
+        .or(dataset.map(|d| d.box_size))
+        .ok_or_else(|| usage("--box: is required (or name a --dataset)"))?;
+    let dtype = match (a.dtype, dataset) {
+        (Some(d), _) => d.into(),
+        (None, Some(d)) if d.dtype == "f16" => Dtype::F16,
+        (None, _) => Dtype::F32,
+    };
+    let size_model = match a.size_model {
+        SizeModelArg::Guide => {
+            if a.particles_per_file.is_some() || a.nsymbt.is_some() {
+                return Err(usage(
+                    "--particles-per-file and --nsymbt describe real files: use them with --size-model exact",
+                ));
+            }
+            SizeModel::Guide
+        }
+        SizeModelArg::Exact => SizeModel::Exact {
+            particles_per_file: a.particles_per_file.unwrap_or(1000),
+            nsymbt: a.nsymbt.unwrap_or(0),
+        },
+    };
+    let vram = match (&a.vram, &a.gpu) {
+        (Some(_), Some(_)) => return Err(usage("--vram and --gpu both set the VRAM: give one")),
+        (Some(v), None) => Some(VramSource {
+            label: format!("--vram {}", v.text),
+            bytes: v.bytes,
+        }),
+        (None, Some(name)) => {
+            let g = catalog.gpu(name).ok_or_else(|| {
+                let names = catalog.gpus.iter().map(|g| g.id.as_str()).collect();
+                unknown("--gpu", "GPU", name, names, "gpus")
+            })?;
+            Some(VramSource {
+                label: g.name.clone(),
+                bytes: g.vram_bytes(),
+            })
+        }
+        (None, None) => None,
+    };
+    // CryoSPARC's MB: a quota rounds down and a reserve up, to err on the safe side.
+    let ssd_quota_mb = a.ssd_quota.map(|q| bytes_to_mb_floor(q.0));
+    let ssd_reserve_mb = a.ssd_reserve.0.div_ceil(MIB);
+    if ssd_quota_mb == Some(0) {
+        return Err(usage("--ssd-quota: must be at least 1 MB"));
+    }
+    if ssd_quota_mb.is_some() && a.ssd.is_none() {
+        return Err(usage(
+            "--ssd-quota limits a drive: give its size with --ssd too",
+        ));
+    }
+    if let Some(drive) = a.ssd
+        && mb_to_bytes(ssd_reserve_mb) >= drive
+    {
+        return Err(CommandError::Usage(format!(
+            "--ssd-reserve {ssd_reserve_mb} MB leaves nothing of the {} drive given with --ssd",
+            units::bytes_decimal(drive)
+        )));
+    }
+    if catalog.storage_tier(&a.cache_tier).is_none() {
+        let names = catalog
+            .storage_tiers
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect();
+        return Err(unknown(
+            "--cache-tier",
+            "storage tier",
+            &a.cache_tier,
+            names,
+            "storage",
+        ));
+    }
+    Ok(PlanParams {
+        particles,
+        box_size,
+        pixel_size_a: a.pixel_size.or(dataset.map(|d| d.pixel_size_a)),
+        dtype,
+        size_model,
+        gpus: a.gpus,
+        vram,
+        classes: a.classes,
+        passes: a.passes,
+        dataset: dataset.map(|d| d.id.clone()),
+        ssd_bytes: a.ssd,
+        ssd_quota_mb,
+        ssd_reserve_mb,
+        cache_tier: a.cache_tier.clone(),
+    })
+}

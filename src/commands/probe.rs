@@ -1,0 +1,21 @@
+//! `cryocap probe`: the storage under a path.
+
+use std::io::Write;
+
+use super::output::{check_files, emit, envelope, now};
+use super::{CommandError, Outcome};
+use crate::cli::ProbeArgs;
+use crate::results::Kind;
+
+pub(super) fn run(a: &ProbeArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
+    let started = now();
+    check_files(&a.output.files)?;
+    let r = crate::storage::probe::probe(&a.path)?;
+    emit(
+        &envelope(Kind::Probe(r), started),
+        a.output.format,
+        &a.output.files,
+        out,
+    )?;
+    Ok(Outcome::Ok)
+}

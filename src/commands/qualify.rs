@@ -1,0 +1,86 @@
+//! `cryocap qualify`: measure this node, hold it against a requirement
+//! profile, and write the verdicts in every format asked for.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::output::{check_files, check_history, emit, envelope, now, store};
+use super::{CommandError, Outcome};
+use crate::cli::QualifyArgs;
+use crate::datasets::{Catalog, Profile, nearest};
+use crate::progress::Progress;
+use crate::qualify::{self, QualifyParams};
+use crate::results::Kind;
+
+pub(super) fn run(a: &QualifyArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
+    let started = now();
+    let catalog = Catalog::get()?;
+    let mut boxes: Vec<u32> = a.boxes.iter().map(|b| b.0).collect();
+    boxes.dedup();
+    let params = QualifyParams {
+        profile: profile(&a.profile, catalog)?,
+        project_dir: a
+            .dir
+            .as_deref()
+            .map(|d| existing_dir("--dir", d))
+            .transpose()?,
+        ssd_dir: a
+            .ssd_dir
+            .as_deref()
+            .map(|d| existing_dir("--ssd-dir", d))
+            .transpose()?,
+        boxes,
+        quick: a.quick,
+        repeats: a.repeats,
+        gpus: a.gpus,
+    };
+    check_files(&a.output.files)?;
+    check_history(&a.history)?;
+    if !a.output.quiet {
+        eprintln!("{}", qualify::expected_duration(&params));
+    }
+    let report = qualify::run(&params, catalog, &Progress::new(a.output.quiet));
+    if crate::storage::interrupt::requested() {
+        return Err(CommandError::Interrupted("qualify"));
+    }
+    let failed = report.failed();
+    let result = envelope(Kind::Qualify(report), started);
+    emit(&result, a.output.format, &a.output.files, out)?;
+    store(&a.history, &result)?;
+    Ok(Outcome::failed_if(failed))
+}
+
+/// `--profile`: a shipped profile's id, or a TOML file of the same form.
+fn profile(text: &str, catalog: &Catalog) -> Result<Profile, CommandError> {
+    let bad = |m: String| CommandError::Usage(format!("--profile: {m}"));
+    if let Some(p) = catalog.profile(text) {
+        return Ok(p.clone());
+    }
+    let path = PathBuf::from(text);
+    if text.ends_with(".toml") || path.exists() {
+        let body =
+            std::fs::read_to_string(&path).map_err(|e| bad(format!("cannot read {text}: {e}")))?;
+        return Profile::from_toml(&body).map_err(|e| {
+            let first = e.to_string().lines().next().unwrap_or_default().to_string();
+            bad(format!(
+                "{text} is not a requirement profile: {first} (see datasets/profiles/ for the form)"
+            ))
+        });
+    }
+    let near = nearest(text, catalog.profiles.iter().map(|p| p.id.as_str()), 2);
+    Err(bad(format!(
+        "unknown profile '{text}'; shipped profiles: {}, or give a .toml file",
+        near.join(", ")
+    )))
+}
+
+fn existing_dir(flag: &str, p: &Path) -> Result<PathBuf, CommandError> {
+    match std::fs::metadata(p) {
+        Ok(m) if m.is_dir() => Ok(p.to_path_buf()),
+        Ok(_) => Err(CommandError::Usage(format!(
+            "{flag}: {} is not a directory",
+            p.display()
+        ))),
+        Err(e) => Err(CommandError::Usage(format!("{flag}: {}: {e}", p.display()))),
+    }
+}

@@ -1,0 +1,87 @@
+//! `cryocap reconstruct`: a STAR file and its stacks in, an MRC volume out,
+//! with the Fourier insertion on the CPU reference or a GPU.
+
+use std::io::Write;
+use std::time::Instant;
+
+use super::output::{check_files, check_path, emit, envelope, now};
+use super::{CommandError, Outcome};
+use crate::cli::{BackendArg, ReconstructArgs};
+use crate::progress::{Progress, Unit};
+use crate::recon::particles;
+use crate::recon::stacks::{Stacks, insert_stacks};
+use crate::results::{Kind, ReconstructReport};
+use crate::storage::mrc::write_volume;
+
+/// Most insertion threads used by default (each holds a padded grid).
+const DEFAULT_MAX_THREADS: usize = 8;
+
+pub(super) fn run(a: &ReconstructArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
+    let started = now();
+    let start = Instant::now();
+    let gpu = a.gpu || (a.backend == BackendArg::Gpu && !a.cpu);
+    let pad = a.pad.factor() as usize;
+    let threads = a.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(DEFAULT_MAX_THREADS)
+    });
+    if !a.star.is_file() {
+        return Err(CommandError::Usage(format!(
+            "--star {} is not a readable file",
+            a.star.display()
+        )));
+    }
+    check_path("-o", &a.output)?;
+    check_files(&a.output_args.files)?;
+    if gpu && !crate::gpu::probe::driver_present() {
+        return Err(
+            crate::gpu::reconstruct::GpuReconError::Gpu(crate::gpu::GpuError::NoDriver).into(),
+        );
+    }
+    let progress = Progress::new(a.output_args.quiet);
+    let parts = particles::read(&a.star)?;
+    let stacks = Stacks::open(&a.star, &parts)?;
+    let bar = progress.bar(parts.len() as u64, Unit::Particles, "inserting");
+    let t0 = Instant::now();
+    let grid = if gpu {
+        crate::gpu::reconstruct::insert_on_gpu(&parts, &stacks, pad, &|k| bar.inc(k))?
+    } else {
+        insert_stacks(&parts, &stacks, pad, threads, &|k| bar.inc(k))?
+    };
+    let seconds_insert = t0.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let t1 = Instant::now();
+    let volume = crate::recon::reconstruct(grid);
+    let seconds_finish = t1.elapsed().as_secs_f64();
+    let n = stacks.box_size as u32;
+    let pixel = stacks.pixel_size_a.unwrap_or(1.0) as f32;
+    write_volume(&a.output, &volume.data, n, pixel).map_err(|source| CommandError::Volume {
+        path: a.output.clone(),
+        source,
+    })?;
+    let output_bytes = std::fs::metadata(&a.output).map_or(0, |m| m.len());
+    let report = ReconstructReport {
+        star: a.star.display().to_string(),
+        output: a.output.display().to_string(),
+        backend: if gpu { "gpu" } else { "cpu" }.into(),
+        particles: parts.len() as u64,
+        stacks: stacks.files.len() as u64,
+        box_size: n,
+        pad: pad as u32,
+        pixel_size_a: stacks.pixel_size_a,
+        threads: if gpu {
+            1
+        } else {
+            threads.min(parts.len()) as u32
+        },
+        seconds_insert,
+        seconds_finish,
+        seconds_total: start.elapsed().as_secs_f64(),
+        particles_per_second: parts.len() as f64 / seconds_insert.max(1e-9),
+        output_bytes,
+    };
+    let result = envelope(Kind::Reconstruct(report), started);
+    emit(&result, a.output_args.format, &a.output_args.files, out)?;
+    Ok(Outcome::Ok)
+}

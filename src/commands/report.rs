@@ -1,0 +1,24 @@
+//! `cryocap report`: a stored result, of any command and any schema
+//! version, rendered again from what it stores.
+
+use std::io::Write;
+
+use super::output::{check_path, format};
+use super::{CommandError, Outcome};
+use crate::cli::ReportArgs;
+use crate::report::writer::{self, Destination};
+use crate::results::read;
+
+pub(super) fn run(a: &ReportArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
+    let destination = match &a.output {
+        Some(p) => {
+            check_path("-o", p)?;
+            Destination::from_path(p)
+        }
+        None => Destination::Stdout,
+    };
+    let result = read::load(&a.results)?;
+    let text = crate::report::render(&result, format(a.format))?;
+    writer::write(&destination, text.as_bytes(), out)?;
+    Ok(Outcome::Ok)
+}

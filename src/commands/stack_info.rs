@@ -1,0 +1,28 @@
+//! `cryocap stack info`: MRC headers, each file checked against its header.
+
+use std::io::Write;
+
+use super::output::{check_files, emit, envelope, now};
+use super::{CommandError, Outcome};
+use crate::cli::StackInfoArgs;
+use crate::results::Kind;
+use crate::results::stack::StackInfo;
+use crate::storage::mrc::MrcFile;
+
+pub(super) fn run(a: &StackInfoArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
+    let started = now();
+    check_files(&a.output.files)?;
+    // The first file that is not a consistent MRC file is the error.
+    let files = a
+        .files
+        .iter()
+        .map(|p| MrcFile::open(p).map(|f| f.info()))
+        .collect::<Result<Vec<_>, _>>()?;
+    emit(
+        &envelope(Kind::StackInfo(StackInfo { files }), started),
+        a.output.format,
+        &a.output.files,
+        out,
+    )?;
+    Ok(Outcome::Ok)
+}

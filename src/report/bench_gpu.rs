@@ -1,0 +1,476 @@
+//! `cryocap bench gpu` results as a document (one line when nothing ran)
+//! and in long CSV form.
+
+use super::document::{Block, Document, Section};
+use super::{LongCsv, Render};
+use crate::results::Envelope;
+use crate::results::gpu::{BenchStatus, GpuBenchReport};
+use crate::units::{bytes_binary, group_digits, rate_decimal};
+
+impl Render for GpuBenchReport {
+    fn document(&self, _: &Envelope) -> Document {
+        document(self)
+    }
+    fn csv(&self, w: &mut LongCsv) {
+        csv(self, w)
+    }
+}
+
+/// Every device's checks, bandwidths and rates, one item per device and case.
+fn csv(r: &GpuBenchReport, w: &mut LongCsv) {
+    for d in &r.devices {
+        let g = format!("gpu{}", d.device.ordinal);
+        w.add("device", &g, "vram_bytes", d.device.vram_bytes, "bytes");
+        w.add("device", &g, "sm_count", d.device.sm_count, "SMs");
+        for c in &d.checks {
+            let item = format!("{g} {} box {} pad {}", c.kernel, c.box_size, c.pad);
+            w.add("check", &item, "relative_error", c.relative_error, "");
+            w.add("check", &item, "passed", c.passed, "");
+        }
+        let bandwidths = [
+            ("copy", &d.copy),
+            ("copy_memcpy", &d.copy_memcpy),
+            ("host_to_device", &d.host_to_device),
+            ("device_to_host", &d.device_to_host),
+        ];
+        for (name, b) in bandwidths {
+            if let Some(b) = b {
+                let item = format!("{g} {name}");
+                w.add(
+                    "bandwidth",
+                    &item,
+                    "median",
+                    b.median_bytes_per_second,
+                    "bytes/s",
+                );
+                w.add("bandwidth", &item, "min", b.min_bytes_per_second, "bytes/s");
+                w.add("bandwidth", &item, "max", b.max_bytes_per_second, "bytes/s");
+            }
+        }
+        if let Some(m) = &d.max_box
+            && let Some(b) = m.by_allocation
+        {
+            w.add(
+                "max_box",
+                &format!("{g} pad {}", m.pad),
+                "by_allocation",
+                b,
+                "pixels",
+            );
+        }
+        for f in d.fft.iter().filter(|f| f.error.is_none()) {
+            let item = format!("{g} box {}", f.box_size);
+            w.add(
+                "fft",
+                &item,
+                "median",
+                f.median_images_per_second,
+                "images/s",
+            );
+        }
+        for x in d.insertion.iter().filter(|x| x.error.is_none()) {
+            let item = format!("{g} {} box {} pad {}", x.kernel, x.box_size, x.pad);
+            w.add(
+                "insertion",
+                &item,
+                "median",
+                x.median_particles_per_second,
+                "particles/s",
+            );
+            w.add(
+                "insertion",
+                &item,
+                "min",
+                x.min_particles_per_second,
+                "particles/s",
+            );
+            w.add(
+                "insertion",
+                &item,
+                "max",
+                x.max_particles_per_second,
+                "particles/s",
+            );
+        }
+        for x in d.end_to_end.iter().filter(|x| x.error.is_none()) {
+            let item = format!("{g} {} box {} pad {}", x.input, x.box_size, x.pad);
+            w.add(
+                "end_to_end",
+                &item,
+                "median",
+                x.median_particles_per_second,
+                "particles/s",
+            );
+            if let Some(b) = x.host_link_bound {
+                w.add("end_to_end", &item, "host_link_bound", b, "particles/s");
+            }
+        }
+    }
+}
+
+/// Particles (or images) per second, rounded and grouped.
+fn per_second(v: f64) -> String {
+    group_digits(v.round() as u64)
+}
+
+/// A rate row: the case's cells, then median, min and max, or its error.
+fn rate_row(mut cells: Vec<String>, error: &Option<String>, rates: [f64; 3]) -> Vec<String> {
+    match error {
+        Some(e) => cells.extend([e.clone(), String::new(), String::new()]),
+        None => cells.extend(rates.map(per_second)),
+    }
+    cells
+}
+
+fn document(r: &GpuBenchReport) -> Document {
+    if r.status == BenchStatus::Skipped {
+        return Document {
+            title: format!(
+                "cryocap bench gpu: skipped: {}",
+                r.reason.as_deref().unwrap_or("no GPU")
+            ),
+            sections: Vec::new(),
+        };
+    }
+    let mut sections = Vec::new();
+    for d in &r.devices {
+        let i = &d.device;
+        let (cm, cn) = i.compute_capability;
+        let mut sec =
+            Section::new(format!("GPU {}: {}", i.ordinal, i.name)).with(Block::Pairs(vec![
+                ("compute capability".into(), format!("{cm}.{cn}")),
+                ("memory".into(), bytes_binary(i.vram_bytes)),
+                ("SMs".into(), i.sm_count.to_string()),
+                (
+                    "driver".into(),
+                    format!(
+                        "CUDA {}.{}",
+                        i.driver_version / 1000,
+                        (i.driver_version % 1000) / 10
+                    ),
+                ),
+            ]));
+        sec = sec.with(Block::table(
+            &[
+                "check against the CPU reference",
+                "box",
+                "pad",
+                "images",
+                "relative error",
+                "limit",
+                "result",
+            ],
+            "lrrrrrl",
+            d.checks
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.kernel.clone(),
+                        c.box_size.to_string(),
+                        c.pad.to_string(),
+                        c.images.to_string(),
+                        format!("{:.2e}", c.relative_error),
+                        format!("{:.0e}", c.limit),
+                        if c.passed { "pass" } else { "FAIL" }.into(),
+                    ]
+                })
+                .collect(),
+        ));
+        let bw = |label: &str, c: &crate::results::gpu::Bandwidth| {
+            (
+                label.to_string(),
+                format!(
+                    "{} median ({} to {}, {}, {} runs of {})",
+                    rate_decimal(c.median_bytes_per_second),
+                    rate_decimal(c.min_bytes_per_second),
+                    rate_decimal(c.max_bytes_per_second),
+                    c.counts,
+                    c.repeats,
+                    bytes_binary(c.bytes_per_run)
+                ),
+            )
+        };
+        let mut pairs: Vec<(String, String)> = [
+            ("device copy (kernel)", &d.copy),
+            ("device copy (driver)", &d.copy_memcpy),
+            ("host to device", &d.host_to_device),
+            ("device to host", &d.device_to_host),
+        ]
+        .into_iter()
+        .filter_map(|(label, b)| b.as_ref().map(|b| bw(label, b)))
+        .collect();
+        if let Some(m) = &d.max_box {
+            pairs.push((
+                "largest box".into(),
+                format!(
+                    "{} by allocation (pad {}, working set {}); plan's reconstruct model: {}",
+                    m.by_allocation.map_or("none".into(), |b| b.to_string()),
+                    m.pad,
+                    bytes_binary(m.working_set_bytes),
+                    m.plan_model_reconstruct
+                        .map_or("none".into(), |b| b.to_string())
+                ),
+            ));
+        }
+        if !pairs.is_empty() {
+            sec = sec.with(Block::Pairs(pairs));
+        }
+        if !d.fft.is_empty() {
+            sec = sec.with(Block::table(
+                &[
+                    "2D FFT (cuFFT R2C)",
+                    "images/batch",
+                    "median images/s",
+                    "min",
+                    "max",
+                ],
+                "lrrrr",
+                d.fft
+                    .iter()
+                    .map(|x| {
+                        rate_row(
+                            vec![format!("box {}", x.box_size), group_digits(x.images)],
+                            &x.error,
+                            [
+                                x.median_images_per_second,
+                                x.min_images_per_second,
+                                x.max_images_per_second,
+                            ],
+                        )
+                    })
+                    .collect(),
+            ));
+        }
+        if !d.insertion.is_empty() {
+            sec = sec.with(Block::table(
+                &[
+                    "insertion (images on the GPU)",
+                    "pad",
+                    "kernel",
+                    "images/launch",
+                    "median particles/s",
+                    "min",
+                    "max",
+                ],
+                "lrlrrrr",
+                d.insertion
+                    .iter()
+                    .map(|x| {
+                        rate_row(
+                            vec![
+                                format!("box {}", x.box_size),
+                                x.pad.to_string(),
+                                x.kernel.clone(),
+                                group_digits(x.particles),
+                            ],
+                            &x.error,
+                            [
+                                x.median_particles_per_second,
+                                x.min_particles_per_second,
+                                x.max_particles_per_second,
+                            ],
+                        )
+                    })
+                    .collect(),
+            ));
+        }
+        if !d.end_to_end.is_empty() {
+            sec = sec.with(Block::table(
+                &[
+                    "end to end (host memory)",
+                    "pad",
+                    "input",
+                    "kernel",
+                    "host link bound",
+                    "median particles/s",
+                    "min",
+                    "max",
+                ],
+                "lrllrrrr",
+                d.end_to_end
+                    .iter()
+                    .map(|x| {
+                        rate_row(
+                            vec![
+                                format!("box {}", x.box_size),
+                                x.pad.to_string(),
+                                x.input.clone(),
+                                x.kernel.clone(),
+                                x.host_link_bound.map_or("-".into(), per_second),
+                            ],
+                            &x.error,
+                            [
+                                x.median_particles_per_second,
+                                x.min_particles_per_second,
+                                x.max_particles_per_second,
+                            ],
+                        )
+                    })
+                    .collect(),
+            ));
+        }
+        sections.push(sec);
+    }
+    let mut notes = Vec::new();
+    if r.status == BenchStatus::CheckFailed {
+        notes.push(r.reason.clone().unwrap_or_default());
+    }
+    if r.devices.iter().any(|d| !d.end_to_end.is_empty()) {
+        let e = r.devices.iter().flat_map(|d| &d.end_to_end).next();
+        notes.push(format!(
+            "end to end: particles in pinned host memory, copied to the GPU in chunks{} over {} streams, float16 converted on the GPU, cuFFT R2C, insertion with random orientations and shifts; wall time from the first copy queued to the last stream drained",
+            e.map_or(String::new(), |e| format!(
+                " ({} particles at box {})",
+                group_digits(e.chunk),
+                e.box_size
+            )),
+            e.map_or(0, |e| e.streams),
+        ));
+        notes.push("host link bound: measured pinned host-to-device bandwidth over the bytes of one particle".into());
+    }
+    if !r.not_measured.is_empty() {
+        notes.push(format!("not measured: {}", r.not_measured.join("; ")));
+    }
+    notes.push("rates are medians of the repeats after one warm-up; GPU-only figures are timed with CUDA events".into());
+    sections.push(Section::new("Notes").with(Block::Bullets(notes)));
+    Document {
+        title: "cryocap bench gpu".into(),
+        sections,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::gpu::*;
+
+    fn measured() -> GpuBenchReport {
+        GpuBenchReport {
+            status: BenchStatus::Measured,
+            reason: None,
+            input: GpuBenchInput {
+                boxes: vec![256],
+                pads: vec![1],
+                particles: 10_000,
+            },
+            devices: vec![GpuDeviceResult {
+                device: DeviceInfo {
+                    ordinal: 0,
+                    name: "Test GPU".into(),
+                    compute_capability: (9, 0),
+                    vram_bytes: 80 << 30,
+                    sm_count: 132,
+                    driver_version: 13000,
+                },
+                checks: vec![KernelCheck {
+                    kernel: "insert_trilinear".into(),
+                    box_size: 64,
+                    pad: 2,
+                    images: 64,
+                    relative_error: 3.2e-7,
+                    limit: 1e-4,
+                    passed: true,
+                }],
+                copy_memcpy: None,
+                copy: Some(Bandwidth {
+                    counts: "bytes read + written".into(),
+                    bytes_per_run: 2 << 30,
+                    repeats: 7,
+                    median_bytes_per_second: 2.8e12,
+                    min_bytes_per_second: 2.7e12,
+                    max_bytes_per_second: 2.9e12,
+                }),
+                host_to_device: Some(Bandwidth {
+                    counts: "bytes copied, pinned host memory to GPU".into(),
+                    bytes_per_run: 512 << 20,
+                    repeats: 7,
+                    median_bytes_per_second: 55.3e9,
+                    min_bytes_per_second: 55.0e9,
+                    max_bytes_per_second: 55.4e9,
+                }),
+                device_to_host: None,
+                max_box: Some(MaxBox {
+                    pad: 2,
+                    by_allocation: Some(1234),
+                    working_set_bytes: 5 << 30,
+                    plan_model_reconstruct: Some(1600),
+                }),
+                fft: vec![FftResult {
+                    box_size: 256,
+                    images: 10_000,
+                    repeats: 7,
+                    median_images_per_second: 2_500_000.0,
+                    min_images_per_second: 2_400_000.0,
+                    max_images_per_second: 2_600_000.0,
+                    error: None,
+                }],
+                insertion: vec![InsertionResult {
+                    kernel: "insert_tiled".into(),
+                    box_size: 256,
+                    pad: 1,
+                    particles: 10_000,
+                    repeats: 7,
+                    median_particles_per_second: 400_000.0,
+                    min_particles_per_second: 390_000.0,
+                    max_particles_per_second: 410_000.0,
+                    error: None,
+                }],
+                end_to_end: vec![EndToEndResult {
+                    box_size: 256,
+                    pad: 1,
+                    input: "float16".into(),
+                    kernel: "insert_tiled".into(),
+                    particles: 10_240,
+                    chunk: 256,
+                    streams: 3,
+                    repeats: 7,
+                    median_particles_per_second: 300_000.0,
+                    min_particles_per_second: 290_000.0,
+                    max_particles_per_second: 310_000.0,
+                    host_link_bound: Some(421_900.0),
+                    error: None,
+                }],
+            }],
+            not_measured: vec!["cuFFT".into()],
+        }
+    }
+
+    #[test]
+    fn measured_report_shows_device_checks_and_rates() {
+        let text = document(&measured()).to_text();
+        for want in [
+            "Test GPU",
+            "9.0",
+            "CUDA 13.0",
+            "3.20e-7",
+            "pass",
+            "400,000",
+            "insert_tiled",
+            "bytes read + written",
+            "host to device",
+            "2,500,000",
+            "1234 by allocation (pad 2, working set 5.00 GiB); plan's reconstruct model: 1600",
+            "55.30 GB/s",
+            "not measured: cuFFT",
+            "float16",
+            "421,900",
+            "300,000",
+            "over 3 streams",
+        ] {
+            assert!(text.contains(want), "missing {want}:\n{text}");
+        }
+    }
+
+    #[test]
+    fn failed_check_is_said() {
+        let mut r = measured();
+        r.status = BenchStatus::CheckFailed;
+        r.reason = Some("the insertion kernel disagrees".into());
+        r.devices[0].checks[0].passed = false;
+        let text = document(&r).to_text();
+        assert!(
+            text.contains("FAIL") && text.contains("disagrees"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,60 @@
+//! CSV in long form, the one shape every result's CSV has:
+//! `section,item,metric,value,unit`, one row per figure, for spreadsheets
+//! and scripts (`item` names the row's subject, empty when the section has
+//! one).
+
+/// Rows gathered in memory; [`LongCsv::finish`] writes them, and any error
+/// the CSV writer meets is returned, not dropped.
+#[derive(Debug, Default)]
+pub struct LongCsv {
+    rows: Vec<[String; 5]>,
+}
+
+impl LongCsv {
+    pub fn add(
+        &mut self,
+        section: &str,
+        item: &str,
+        metric: &str,
+        value: impl ToString,
+        unit: &str,
+    ) {
+        self.rows.push([
+            section.to_string(),
+            item.to_string(),
+            metric.to_string(),
+            value.to_string(),
+            unit.to_string(),
+        ]);
+    }
+
+    /// The CSV text, with its header row.
+    pub fn finish(self) -> Result<String, csv::Error> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["section", "item", "metric", "value", "unit"])?;
+        for r in &self.rows {
+            w.write_record(r)?;
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))?;
+        // Every field was a Rust string, so the bytes are UTF-8.
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_come_out_under_one_header_and_quoted() {
+        let mut c = LongCsv::default();
+        c.add("stack", "", "bytes", 10, "bytes");
+        c.add("stack", "a,b", "note", "x \"y\"", "");
+        assert_eq!(
+            c.finish().unwrap(),
+            "section,item,metric,value,unit\nstack,,bytes,10,bytes\nstack,\"a,b\",note,\"x \"\"y\"\"\",\n"
+        );
+    }
+}

@@ -1,0 +1,110 @@
+//! Reading a result file back, whatever schema version wrote it: version 1
+//! files are upgraded ([`super::upgrade`]) into the current envelope.
+
+use std::path::{Path, PathBuf};
+
+use super::{Envelope, SCHEMA_VERSION, upgrade};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not JSON: {reason}")]
+    NotJson { path: PathBuf, reason: String },
+    #[error("{path}: not a cryocap results file (no schema_version)")]
+    NotResults { path: PathBuf },
+    #[error(
+        "{path}: schema_version {found} is newer than this cryocap reads ({SCHEMA_VERSION}); render it with the cryocap that wrote it"
+    )]
+    Version { path: PathBuf, found: u64 },
+    #[error("{path}: {reason}")]
+    Shape { path: PathBuf, reason: String },
+    #[error(
+        "{path}: a {kind} result holds no measured metrics; compare qualify, bench io or cache copy-bench results"
+    )]
+    NoMetrics { path: PathBuf, kind: &'static str },
+}
+
+/// Parses the text of a result file.
+pub fn parse(path: &Path, text: &str) -> Result<Envelope, ResultsError> {
+    let json: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| ResultsError::NotJson {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    let shape = |reason: String| ResultsError::Shape {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let json = match json.get("schema_version").and_then(|v| v.as_u64()) {
+        None => {
+            return Err(ResultsError::NotResults {
+                path: path.to_path_buf(),
+            });
+        }
+        Some(1) => upgrade::from_v1(json).map_err(shape)?,
+        Some(v) if v == u64::from(SCHEMA_VERSION) => json,
+        Some(found) => {
+            return Err(ResultsError::Version {
+                path: path.to_path_buf(),
+                found,
+            });
+        }
+    };
+    serde_json::from_value(json).map_err(|e| {
+        shape(format!(
+            "not a results file this cryocap can read ({e}); was it edited by hand?"
+        ))
+    })
+}
+
+/// Reads and parses a result file.
+pub fn load(path: &Path) -> Result<Envelope, ResultsError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ResultsError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(path, &text)
+}
+
+/// Reads a result file that holds metrics (qualify, bench io, copy-bench).
+pub fn load_measured(path: &Path) -> Result<Envelope, ResultsError> {
+    let r = load(path)?;
+    if r.kind.metrics().is_none() {
+        return Err(ResultsError::NoMetrics {
+            path: path.to_path_buf(),
+            kind: r.kind.name(),
+        });
+    }
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_and_shapes() {
+        let p = Path::new("r.json");
+        assert!(matches!(parse(p, "{"), Err(ResultsError::NotJson { .. })));
+        assert!(matches!(
+            parse(p, "{}"),
+            Err(ResultsError::NotResults { .. })
+        ));
+        assert!(matches!(
+            parse(p, r#"{"schema_version": 99, "metrics": []}"#),
+            Err(ResultsError::Version { found: 99, .. })
+        ));
+        assert!(matches!(
+            parse(p, r#"{"schema_version": 1}"#),
+            Err(ResultsError::Shape { .. })
+        ));
+        assert!(matches!(
+            parse(p, r#"{"schema_version": 2, "kind": "plan"}"#),
+            Err(ResultsError::Shape { .. })
+        ));
+    }
+}

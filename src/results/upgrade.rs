@@ -1,0 +1,116 @@
+//! Schema 1 result files into the schema 2 envelope. Version 1 files carried
+//! their command's fields at the top level, with `kind` and `node` in some
+//! of them only; the kind of the others is told by the fields they have.
+
+use serde_json::{Map, Value};
+
+/// The kind of a schema 1 file: its `kind`, or the fields only that kind has.
+fn kind_of(o: &Map<String, Value>) -> Option<&'static str> {
+    let has = |k: &str| o.contains_key(k);
+    if let Some(k) = o.get("kind").and_then(Value::as_str) {
+        return match k {
+            "qualify" => Some("qualify"),
+            "bench-io" => Some("bench-io"),
+            "cache-copy-bench" => Some("cache-copy-bench"),
+            "fleet" => Some("fleet"),
+            _ => None,
+        };
+    }
+    let kind = if has("devices") && has("not_measured") {
+        "bench-gpu"
+    } else if has("input") && has("stack") && has("ssd") {
+        "plan"
+    } else if has("trace") && has("points") {
+        "cache-sweep"
+    } else if has("trace") && has("setup") {
+        "cache-simulate"
+    } else if has("stack_files") && has("subset_bytes") {
+        "cache-subset"
+    } else if has("star") && has("backend") {
+        "reconstruct"
+    } else if has("runs") && has("engine") {
+        "bench-io"
+    } else if has("rows") && has("recommended_threads") {
+        "cache-copy-bench"
+    } else if has("seed") && has("dir") && has("files") {
+        "stack-create"
+    } else if has("direct_io") && has("path") {
+        "probe"
+    } else if has("files") && o.len() == 2 {
+        "stack-info"
+    } else {
+        return None;
+    };
+    Some(kind)
+}
+
+/// The schema 1 document `v` as a schema 2 envelope (still JSON).
+pub fn from_v1(v: Value) -> Result<Value, String> {
+    let Value::Object(mut o) = v else {
+        return Err("a schema 1 file must be a JSON object".into());
+    };
+    let kind = kind_of(&o).ok_or_else(|| {
+        "a schema 1 file, but not of a kind this cryocap can tell (plan, bench io, bench gpu, cache, reconstruct, qualify, fleet, stack, probe)".to_string()
+    })?;
+    o.remove("schema_version");
+    o.remove("kind");
+    if kind == "plan" {
+        // The node requirements were `node`, which is now the host.
+        if let Some(req) = o.remove("node") {
+            o.insert("requirements".into(), req);
+        }
+    }
+    let text = |o: &mut Map<String, Value>, key: &str| match o.remove(key) {
+        Some(Value::String(s)) if !s.is_empty() => s,
+        _ => "unknown".to_string(),
+    };
+    let cryocap_version = text(&mut o, "cryocap_version");
+    let node = text(&mut o, "node");
+    let started_at = o.remove("started_at");
+    let mut out = Map::new();
+    out.insert("schema_version".into(), Value::from(super::SCHEMA_VERSION));
+    out.insert("cryocap_version".into(), Value::from(cryocap_version));
+    if let Some(t) = started_at.filter(Value::is_u64) {
+        out.insert("started_at".into(), t);
+    }
+    out.insert("node".into(), Value::from(node));
+    out.insert("kind".into(), Value::from(kind));
+    out.extend(o);
+    Ok(Value::Object(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_fields_move_into_the_envelope() {
+        let v1 = serde_json::json!({
+            "schema_version": 1, "kind": "bench-io", "node": "n7", "engine": "x", "runs": []
+        });
+        let v2 = from_v1(v1).unwrap();
+        assert_eq!(v2["schema_version"], 2);
+        assert_eq!(v2["node"], "n7");
+        assert_eq!(v2["kind"], "bench-io");
+        assert_eq!(v2["cryocap_version"], "unknown");
+        assert!(v2.get("started_at").is_none());
+    }
+
+    #[test]
+    fn a_plan_keeps_its_requirements_under_the_new_name() {
+        let v1 = serde_json::json!({
+            "schema_version": 1, "input": {}, "stack": {}, "ssd": {}, "node": {"profile": "p"}
+        });
+        let v2 = from_v1(v1).unwrap();
+        assert_eq!(v2["kind"], "plan");
+        assert_eq!(v2["requirements"]["profile"], "p");
+        assert_eq!(v2["node"], "unknown");
+    }
+
+    #[test]
+    fn unknown_shapes_are_refused() {
+        assert!(from_v1(serde_json::json!({"schema_version": 1, "x": 1})).is_err());
+        assert!(from_v1(serde_json::json!({"schema_version": 1, "kind": "mystery"})).is_err());
+        assert!(from_v1(serde_json::json!([1])).is_err());
+    }
+}
