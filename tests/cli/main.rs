@@ -14,4 +14,5 @@ mod properties;
 mod qualify;
 mod raw_device;
 mod reconstruct;
+mod report_kinds;
 mod snapshots;
