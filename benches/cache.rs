@@ -6,8 +6,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use cryocap::cache::simulate::{SimParams, simulate};
 use cryocap::cache::sweep::{SweepParams, sizes, sweep};
 use cryocap::cache::trace::{Trace, TraceBuilder};
-use cryocap::cache::workload::generate;
 use cryocap::cache::workload::WorkloadParams;
+use cryocap::cache::workload::generate;
 
 /// The first 100,000 rows (in start order) of a seeded 12-project workload.
 fn trace_100k() -> Trace {

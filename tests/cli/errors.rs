@@ -90,3 +90,85 @@ fn catalog_refuses_formats_it_cannot_write() {
     let line = bad_input(&["catalog", "gpus", "--format", "json"]);
     assert!(line.contains("--format json"), "{line}");
 }
+
+#[test]
+fn a_write_error_on_stdout_is_one_line_and_exit_2() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: no /dev/full");
+        return;
+    };
+    for format in ["csv", "json", "table", "markdown", "html"] {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("cryocap"))
+            .args([
+                "plan",
+                "--particles",
+                "2e6",
+                "--box",
+                "432",
+                "--format",
+                format,
+            ])
+            .stdout(full.try_clone().unwrap())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{format}: {err}");
+        assert_eq!(err.lines().count(), 1, "{format}: {err}");
+        assert!(
+            err.starts_with("error: cannot write stdout") && err.contains("No space left"),
+            "{format}: {err}"
+        );
+    }
+}
+
+#[test]
+fn old_flag_spellings_still_work_and_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let made = crate::common::cryocap()
+        .args([
+            "stack",
+            "create",
+            "--dir",
+            d,
+            "--particles",
+            "40",
+            "--box",
+            "16",
+        ])
+        .args(["--per-file", "20", "--reserve", "0", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let notice = String::from_utf8_lossy(&made.stderr);
+    assert!(
+        notice.contains("--per-file is deprecated") && notice.contains("--particles-per-file"),
+        "{notice}"
+    );
+    let out = crate::common::cryocap()
+        .args([
+            "bench",
+            "io",
+            "--dir",
+            d,
+            "--warmup",
+            "0",
+            "--queue-depth",
+            "2",
+            "--quiet",
+        ])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("use --ramp-time") && err.contains("use --iodepth"),
+        "{err}"
+    );
+    let r: cryocap::results::Envelope = serde_json::from_slice(&out.stdout).unwrap();
+    let cryocap::results::Kind::BenchIo(io) = r.kind else {
+        panic!("a bench io result")
+    };
+    assert!(io.runs.iter().all(|x| x.queue_depth == 2));
+}

@@ -68,7 +68,9 @@ fn every_kind_renders_as_a_table_markdown_html_and_csv() {
         for format in ["table", "markdown", "html", "csv"] {
             let text = report(kind, format);
             match format {
-                "html" => assert!(text.starts_with("<!DOCTYPE html>") && text.ends_with("</html>\n")),
+                "html" => {
+                    assert!(text.starts_with("<!DOCTYPE html>") && text.ends_with("</html>\n"))
+                }
                 "csv" => {
                     let mut r = csv::Reader::from_reader(text.as_bytes());
                     assert_eq!(
