@@ -7,6 +7,8 @@ use std::time::Instant;
 use super::output::{check_files, check_path, emit, envelope, now};
 use super::{CommandError, Outcome};
 use crate::cli::{BackendArg, ReconstructArgs};
+use crate::gpu::Gpu;
+use crate::gpu::reconstruct::GpuReconError;
 use crate::progress::{Progress, Unit};
 use crate::recon::particles;
 use crate::recon::stacks::{Stacks, insert_stacks};
@@ -34,20 +36,19 @@ pub(super) fn run(a: &ReconstructArgs, out: &mut dyn Write) -> Result<Outcome, C
     }
     check_path("-o", &a.output)?;
     check_files(&a.output_args.files)?;
-    if gpu && !crate::gpu::probe::driver_present() {
-        return Err(
-            crate::gpu::reconstruct::GpuReconError::Gpu(crate::gpu::GpuError::NoDriver).into(),
-        );
-    }
+    // The GPU is opened before any work, so that a node without one says so at once.
+    let device = match gpu {
+        true => Some(Gpu::open(0).map_err(GpuReconError::Gpu)?),
+        false => None,
+    };
     let progress = Progress::new(a.output_args.quiet);
     let parts = particles::read(&a.star)?;
     let stacks = Stacks::open(&a.star, &parts)?;
     let bar = progress.bar(parts.len() as u64, Unit::Particles, "inserting");
     let t0 = Instant::now();
-    let grid = if gpu {
-        crate::gpu::reconstruct::insert_on_gpu(&parts, &stacks, pad, &|k| bar.inc(k))?
-    } else {
-        insert_stacks(&parts, &stacks, pad, threads, &|k| bar.inc(k))?
+    let grid = match &device {
+        Some(g) => g.insert_particles(&parts, &stacks, pad, &|k| bar.inc(k))?,
+        None => insert_stacks(&parts, &stacks, pad, threads, &|k| bar.inc(k))?,
     };
     let seconds_insert = t0.elapsed().as_secs_f64();
     bar.finish_and_clear();

@@ -11,10 +11,11 @@ use rand::{SeedableRng, rngs::StdRng};
 
 use crate::recon::euler::EulerAngles;
 
+use super::Gpu;
 use super::insert::{GpuInsertion, Kernel, Layout, check_against_cpu, random_inputs};
 use super::kernels::{COPY, arch_for, compile};
 use super::pipeline::{self, Precision};
-use super::probe::{devices, driver_present};
+use super::probe::driver_present;
 use super::{GpuError, driver};
 use crate::results::gpu::{
     Bandwidth, BenchStatus, DeviceInfo, EndToEndResult, FftResult, GpuBenchInput, GpuBenchReport,
@@ -76,15 +77,15 @@ pub fn run(cfg: &BenchGpuParams) -> Result<GpuBenchReport, GpuError> {
     if !driver_present() {
         return Ok(skipped(GpuError::NoDriver.to_string()));
     }
-    let infos = match devices() {
+    let gpus = match Gpu::all() {
         Err(GpuError::NoDevice) => {
             return Ok(skipped(GpuError::NoDevice.to_string()));
         }
         other => other?,
     };
     let mut results = Vec::new();
-    for info in infos {
-        results.push(device(info, cfg)?);
+    for gpu in &gpus {
+        results.push(gpu.bench(cfg)?);
     }
     let failed = results.iter().any(|d| d.checks.iter().any(|c| !c.passed));
     Ok(GpuBenchReport {
@@ -103,9 +104,20 @@ pub fn run(cfg: &BenchGpuParams) -> Result<GpuBenchReport, GpuError> {
     })
 }
 
-fn device(info: DeviceInfo, cfg: &BenchGpuParams) -> Result<GpuDeviceResult, GpuError> {
-    let ctx = CudaContext::new(info.ordinal).map_err(driver("creating a context"))?;
-    let ins = GpuInsertion::new(&ctx)?;
+impl Gpu {
+    /// Checks this GPU's kernels against the CPU reference, then times its
+    /// copies, FFTs, insertion and the end-to-end pipeline.
+    pub fn bench(&self, cfg: &BenchGpuParams) -> Result<GpuDeviceResult, GpuError> {
+        device(self.context(), self.info().clone(), cfg)
+    }
+}
+
+fn device(
+    ctx: &Arc<CudaContext>,
+    info: DeviceInfo,
+    cfg: &BenchGpuParams,
+) -> Result<GpuDeviceResult, GpuError> {
+    let ins = GpuInsertion::new(ctx)?;
     let mut checks = Vec::new();
     for (seed, (kernel, n, pad)) in CHECK_CASES.into_iter().enumerate() {
         let images = 64;
@@ -126,14 +138,8 @@ fn device(info: DeviceInfo, cfg: &BenchGpuParams) -> Result<GpuDeviceResult, Gpu
             pad,
             centre: true,
         };
-        let err = pipeline::check_against_cpu(
-            &ctx,
-            layout,
-            kernel,
-            precision,
-            count,
-            2000 + seed as u64,
-        )?;
+        let err =
+            pipeline::check_against_cpu(ctx, layout, kernel, precision, count, 2000 + seed as u64)?;
         checks.push(KernelCheck {
             kernel: format!("end-to-end {}, {}", precision.name(), kernel.name()),
             box_size: n as u32,
@@ -147,10 +153,10 @@ fn device(info: DeviceInfo, cfg: &BenchGpuParams) -> Result<GpuDeviceResult, Gpu
     if checks.iter().any(|c| !c.passed) {
         return Ok(GpuDeviceResult::checks_only(info, checks));
     }
-    let (copy, copy_memcpy) = copy_bandwidth(&ctx, &info)?;
-    let (h2d, d2h) = pinned_bandwidth(&ctx, &info)?;
+    let (copy, copy_memcpy) = copy_bandwidth(ctx, &info)?;
+    let (h2d, d2h) = pinned_bandwidth(ctx, &info)?;
     let pad = 2;
-    let fits = super::max_box::by_allocation(&ctx, pad)?;
+    let fits = super::max_box::by_allocation(ctx, pad)?;
     let max_box = Some(MaxBox {
         pad,
         by_allocation: fits,
@@ -160,7 +166,7 @@ fn device(info: DeviceInfo, cfg: &BenchGpuParams) -> Result<GpuDeviceResult, Gpu
     let fft = cfg
         .boxes
         .iter()
-        .map(|&n| fft_rate(&ctx, n as usize, cfg.particles))
+        .map(|&n| fft_rate(ctx, n as usize, cfg.particles))
         .collect();
     let mut insertion = Vec::new();
     for &n in &cfg.boxes {
@@ -172,7 +178,7 @@ fn device(info: DeviceInfo, cfg: &BenchGpuParams) -> Result<GpuDeviceResult, Gpu
                     centre: false,
                 };
                 if kernel.takes(layout) {
-                    insertion.push(insertion_rate(&ctx, &ins, kernel, layout, cfg.particles));
+                    insertion.push(insertion_rate(ctx, &ins, kernel, layout, cfg.particles));
                 }
             }
         }
@@ -192,7 +198,7 @@ fn device(info: DeviceInfo, cfg: &BenchGpuParams) -> Result<GpuDeviceResult, Gpu
                 .unwrap_or(Kernel::Plain);
             for precision in [Precision::F32, Precision::F16] {
                 end_to_end.push(end_to_end_rate(
-                    &ctx,
+                    ctx,
                     kernel,
                     n as usize,
                     pad as usize,

@@ -4,12 +4,15 @@
 //! a GPU must get a clear "skipped" instead.
 
 pub mod bench;
+mod device;
 pub mod insert;
 pub mod kernels;
 pub mod max_box;
 pub mod pipeline;
 pub mod probe;
 pub mod reconstruct;
+
+pub use device::Gpu;
 
 /// Why GPU work could not run.
 #[derive(Debug, thiserror::Error)]

@@ -7,13 +7,14 @@
 use std::collections::VecDeque;
 use std::fs::File;
 
+use std::sync::Arc;
+
 use cudarc::driver::CudaContext;
 
 use super::bench::CHECK_LIMIT;
 use super::insert::{Layout, kernel_for};
 use super::pipeline::{self, HostChunk, Pipeline, Precision, STREAMS, chunk_images};
-use super::probe::driver_present;
-use super::{GpuError, driver};
+use super::{Gpu, GpuError};
 use crate::recon::particles::Particle;
 use crate::recon::stacks::{Stacks, StacksError};
 use crate::recon::{Backprojector, Rotation};
@@ -35,17 +36,27 @@ pub enum GpuReconError {
     CheckFailed(f64),
 }
 
-/// Inserts every particle on GPU 0 and returns the accumulated grid.
-pub fn insert_on_gpu(
+impl Gpu {
+    /// Inserts every particle on this GPU and returns the accumulated grid;
+    /// the pipeline is first checked against the CPU reference.
+    pub fn insert_particles(
+        &self,
+        parts: &[Particle],
+        stacks: &Stacks,
+        pad: usize,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<Backprojector, GpuReconError> {
+        insert(self.context(), parts, stacks, pad, progress)
+    }
+}
+
+fn insert(
+    ctx: &Arc<CudaContext>,
     parts: &[Particle],
     stacks: &Stacks,
     pad: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Backprojector, GpuReconError> {
-    if !driver_present() {
-        return Err(GpuError::NoDriver.into());
-    }
-    let ctx = CudaContext::new(0).map_err(driver("creating a context"))?;
     let n = stacks.box_size;
     // float16 stacks travel as float16 (their values are exact in it)
     let precision = if stacks.files.iter().all(|f| f.header.mode == Mode::Float16) {
@@ -62,12 +73,12 @@ pub fn insert_on_gpu(
     // reference before it touches real data
     let kernel = kernel_for(layout);
     let check = Layout { n: 64, ..layout };
-    let err = pipeline::check_against_cpu(&ctx, check, kernel, precision, 64, 1)?;
+    let err = pipeline::check_against_cpu(ctx, check, kernel, precision, 64, 1)?;
     if err.is_nan() || err >= CHECK_LIMIT {
         return Err(GpuReconError::CheckFailed(err));
     }
     let chunk = chunk_images(n).min(BATCH).min(parts.len().max(1));
-    let mut pipe = Pipeline::new(&ctx, layout, precision, chunk)?.with_kernel(kernel);
+    let mut pipe = Pipeline::new(ctx, layout, precision, chunk)?.with_kernel(kernel);
     let mut grid = pipe.grid()?;
     let mut files: Vec<Option<File>> = (0..stacks.files.len()).map(|_| None).collect();
     // chunks whose copies may still be queued: dropping one waits for its copy
@@ -94,7 +105,7 @@ pub fn insert_on_gpu(
             let [x, y] = stacks.origins[i];
             shifts.push([x as f32, y as f32]);
         }
-        let host = HostChunk::new(&ctx, &images, &rots, &shifts, precision)?;
+        let host = HostChunk::new(ctx, &images, &rots, &shifts, precision)?;
         pipe.enqueue(slot, &host, &mut grid)?;
         if in_flight.len() == STREAMS {
             in_flight.pop_front();
