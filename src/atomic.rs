@@ -13,7 +13,7 @@ pub struct WriteError {
     pub source: std::io::Error,
 }
 
-pub fn write(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let err = |source| WriteError {
         path: path.to_path_buf(),
         source,

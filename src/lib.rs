@@ -9,7 +9,9 @@
 //! structs; `report`, which renders those; and `results`, a leaf every
 //! other module may use. See docs/ for each command and the JSON contract.
 
-pub mod atomic;
+#![warn(unreachable_pub)]
+
+pub(crate) mod atomic;
 pub mod cache;
 pub mod cli;
 pub mod commands;
@@ -20,7 +22,7 @@ pub mod gpu;
 pub mod history;
 pub mod host;
 pub mod metadata;
-pub mod progress;
+pub(crate) mod progress;
 pub mod qualify;
 pub mod recon;
 pub mod report;

@@ -23,14 +23,14 @@ use crate::units;
 
 const BUFFER: usize = 4 << 20;
 /// A thread count within this fraction of the best median counts as equal.
-pub const NEAR_BEST: f64 = 0.10;
+pub(crate) const NEAR_BEST: f64 = 0.10;
 
 fn err(msg: String) -> CacheError {
     CacheError::CopyBench(msg)
 }
 
 /// Regular files in `dir` (not recursive), sorted by name, with sizes.
-pub fn source_files(dir: &Path) -> Result<Vec<(PathBuf, u64)>, CacheError> {
+pub(crate) fn source_files(dir: &Path) -> Result<Vec<(PathBuf, u64)>, CacheError> {
     let rd = std::fs::read_dir(dir)
         .map_err(|e| err(format!("--from {}: cannot list it: {e}", dir.display())))?;
     let mut files = Vec::new();
@@ -122,7 +122,7 @@ fn copy_all(files: &[(PathBuf, u64)], dest: &Path, threads: u32) -> Result<f64, 
 }
 
 /// The fewest threads whose median is within [`NEAR_BEST`] of the best.
-pub fn recommend(rows: &[CopyBenchRow]) -> (u32, String) {
+pub(crate) fn recommend(rows: &[CopyBenchRow]) -> (u32, String) {
     let best = rows
         .iter()
         .map(|r| r.median_bytes_per_s)
@@ -157,7 +157,7 @@ pub fn recommend(rows: &[CopyBenchRow]) -> (u32, String) {
 
 /// One copy benchmark.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CopyBenchParams {
+pub(crate) struct CopyBenchParams {
     /// Directory of stack files to copy (read only).
     pub from: PathBuf,
     /// Directory on the cache drive; copies go to a scratch folder in it.
@@ -171,7 +171,10 @@ pub struct CopyBenchParams {
 
 /// Copies the files of `--from` into a scratch directory under `--to` at
 /// each thread count, and removes the copies.
-pub fn measure(c: &CopyBenchParams, progress: &Progress) -> Result<CopyBenchReport, CacheError> {
+pub(crate) fn measure(
+    c: &CopyBenchParams,
+    progress: &Progress,
+) -> Result<CopyBenchReport, CacheError> {
     let files = source_files(&c.from)?;
     let total: u64 = files.iter().map(|f| f.1).sum();
     if !c.to.is_dir() {

@@ -1,10 +1,10 @@
 //! The SSD cache planner: the policy model, trace replay, size sweeps,
 //! workload generation, subset sizing and the copy benchmark.
 
-pub mod copy_bench;
-pub mod policy;
+pub(crate) mod copy_bench;
+pub(crate) mod policy;
 pub mod simulate;
-pub mod subset;
+pub(crate) mod subset;
 pub mod sweep;
 pub mod trace;
 pub mod workload;

@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 
 /// The space the cache may fill: min(quota, drive − reserve − foreign).
-pub fn capacity(drive: u64, quota: Option<u64>, reserve: u64, foreign: u64) -> u64 {
+pub(crate) fn capacity(drive: u64, quota: Option<u64>, reserve: u64, foreign: u64) -> u64 {
     let free = drive.saturating_sub(reserve).saturating_sub(foreign);
     match quota {
         Some(q) => free.min(q),
@@ -43,7 +43,7 @@ struct Entry {
 
 /// Running totals of what the policy did.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Counters {
+pub(crate) struct Counters {
     pub bytes_copied: u64,
     /// Job-file reads served from the cache (including files another job was
     /// still copying).
@@ -59,7 +59,7 @@ pub struct Counters {
 
 /// What [`CachePolicy::admit`] decided.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Admit {
+pub(crate) enum Admit {
     /// Files locked; the job can start computing at `ready_at` (after its own
     /// copies and any copy by another job it waits for).
     Ready { ready_at: f64, copied: u64 },
@@ -70,7 +70,7 @@ pub enum Admit {
 
 /// The cache of one worker SSD.
 #[derive(Debug, Clone)]
-pub struct CachePolicy {
+pub(crate) struct CachePolicy {
     capacity: u64,
     lifetime_s: f64,
     copy_rate: f64,
@@ -87,7 +87,7 @@ pub struct CachePolicy {
 impl CachePolicy {
     /// A cache of `capacity` bytes for files `0..file_bytes.len()`, copying at
     /// `copy_rate` bytes per second.
-    pub fn new(capacity: u64, lifetime_s: f64, copy_rate: f64, file_bytes: &[u64]) -> Self {
+    pub(crate) fn new(capacity: u64, lifetime_s: f64, copy_rate: f64, file_bytes: &[u64]) -> Self {
         CachePolicy {
             capacity,
             lifetime_s,
@@ -108,16 +108,15 @@ impl CachePolicy {
         }
     }
 
-    pub fn capacity(&self) -> u64 {
-        self.capacity
-    }
-    pub fn used(&self) -> u64 {
-        self.used
-    }
-    pub fn counters(&self) -> Counters {
+    pub(crate) fn counters(&self) -> Counters {
         self.counters
     }
-    pub fn is_cached(&self, file: u32) -> bool {
+    #[cfg(test)]
+    fn used(&self) -> u64 {
+        self.used
+    }
+    #[cfg(test)]
+    fn is_cached(&self, file: u32) -> bool {
         self.files[file as usize].cached
     }
 
@@ -130,7 +129,7 @@ impl CachePolicy {
     }
 
     /// Removes unlocked files not used for the lifetime, as of `now`.
-    pub fn expire(&mut self, now: f64) {
+    pub(crate) fn expire(&mut self, now: f64) {
         while let Some((&key, &file)) = self.lru.first_key_value() {
             if self.files[file as usize].last_used + self.lifetime_s > now {
                 break;
@@ -142,7 +141,7 @@ impl CachePolicy {
 
     /// Tries to start a job reading `files` at `now`: evicts what it must,
     /// locks the files and starts the copies; or says to wait.
-    pub fn admit(&mut self, files: &[u32], now: f64) -> Admit {
+    pub(crate) fn admit(&mut self, files: &[u32], now: f64) -> Admit {
         self.stamp = self.stamp.wrapping_add(1).max(1);
         let stamp = self.stamp;
         let mut missing = 0u64;
@@ -211,7 +210,7 @@ impl CachePolicy {
     }
 
     /// A job that read `files` ended at `now`: unlock them.
-    pub fn release(&mut self, files: &[u32], now: f64) {
+    pub(crate) fn release(&mut self, files: &[u32], now: f64) {
         for &f in files {
             let e = &mut self.files[f as usize];
             e.locks -= 1;

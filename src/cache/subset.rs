@@ -15,7 +15,7 @@ use crate::storage::mrc::MrcFile;
 
 /// What the list says about one stack file.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct StackUse {
+pub(crate) struct StackUse {
     pub particles: u64,
     /// Highest 0-based image index used.
     pub max_index: u64,
@@ -25,7 +25,7 @@ pub struct StackUse {
 
 /// A particle list reduced to the stacks it uses.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ParticleList {
+pub(crate) struct ParticleList {
     pub format: &'static str,
     pub particles: u64,
     pub stacks: BTreeMap<String, StackUse>,
@@ -42,7 +42,7 @@ fn add(list: &mut ParticleList, stack: &str, index: u64, shape: Option<[u64; 2]>
 }
 
 /// Reads a RELION particles STAR file.
-pub fn read_star(path: &Path) -> Result<ParticleList, CacheError> {
+pub(crate) fn read_star(path: &Path) -> Result<ParticleList, CacheError> {
     let star = StarFile::read(path)?;
     let (_, table) = star.table_with("rlnImageName")?;
     // RELION 3.1+: the box is in the optics table; older files may carry it
@@ -72,7 +72,7 @@ pub fn read_star(path: &Path) -> Result<ParticleList, CacheError> {
 }
 
 /// Reads a cryoSPARC .cs file.
-pub fn read_cs(path: &Path, bytes: Vec<u8>) -> Result<ParticleList, CacheError> {
+pub(crate) fn read_cs(path: &Path, bytes: Vec<u8>) -> Result<ParticleList, CacheError> {
     let cs = CsFile::parse(path, bytes)?;
     let p = cs.particles()?;
     let mut list = ParticleList {
@@ -94,7 +94,7 @@ pub fn read_cs(path: &Path, bytes: Vec<u8>) -> Result<ParticleList, CacheError> 
 }
 
 /// Reads either format, by content.
-pub fn read_list(path: &Path) -> Result<ParticleList, CacheError> {
+pub(crate) fn read_list(path: &Path) -> Result<ParticleList, CacheError> {
     let bytes = std::fs::read(path).map_err(|e| {
         CacheError::Subset(format!(
             "{}: cannot read the particle list: {e}",
@@ -135,7 +135,7 @@ fn guess_data_dir(file: &Path, first: &str) -> (PathBuf, bool) {
 }
 
 /// Sizes the list's stacks (from the files when present) and the subset.
-pub fn analyse(
+pub(crate) fn analyse(
     file_label: &str,
     list: &ParticleList,
     data_dir: &Path,
@@ -222,7 +222,7 @@ pub fn analyse(
 /// The directory the list's stack paths are relative to: `given` when it
 /// is a directory, else the first of the list's directory and its parents
 /// that holds the first stack.
-pub fn data_dir(
+pub(crate) fn data_dir(
     file: &Path,
     list: &ParticleList,
     given: Option<&Path>,
@@ -242,7 +242,7 @@ pub fn data_dir(
 
 /// What an SSD of `ssd` bytes, with CryoSPARC's quota and reserve, holds
 /// of the stacks and of the subset.
-pub fn fit(r: &SubsetReport, ssd: u64, quota: Option<u64>, reserve: u64) -> SubsetFit {
+pub(crate) fn fit(r: &SubsetReport, ssd: u64, quota: Option<u64>, reserve: u64) -> SubsetFit {
     let cap = policy::capacity(ssd, quota, reserve, 0);
     SubsetFit {
         ssd_bytes: ssd,

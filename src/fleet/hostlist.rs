@@ -3,7 +3,7 @@
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{list}' is not a node list: {reason}")]
-pub struct HostlistError {
+pub(crate) struct HostlistError {
     pub list: String,
     pub reason: String,
 }
@@ -93,7 +93,7 @@ fn check_name(name: &str) -> Result<(), String> {
 
 /// Expands a Slurm host list, keeping order and repeats (a node named twice
 /// is qualified twice).
-pub fn expand(list: &str) -> Result<Vec<String>, HostlistError> {
+pub(crate) fn expand(list: &str) -> Result<Vec<String>, HostlistError> {
     let err = |reason: String| HostlistError {
         list: list.to_string(),
         reason,

@@ -3,12 +3,12 @@
 //! merged into one fleet report. Slurm does the distribution; cryocap only
 //! writes the script, submits it, reads the task states and merges.
 
-pub mod hostlist;
+pub(crate) mod hostlist;
 pub mod report;
-pub mod script;
+pub(crate) mod script;
 pub mod shared_read;
 pub mod slurm;
-pub mod submit;
+pub(crate) mod submit;
 
 /// Everything that stops a fleet command (exit 2).
 #[derive(Debug, thiserror::Error)]

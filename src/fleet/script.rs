@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 /// Quotes `word` for a POSIX shell: unchanged when it holds only characters
 /// no shell treats specially, otherwise in single quotes (inside which
 /// nothing is special), with each `'` written as `'\''`.
-pub fn shell_quote(word: &str) -> String {
+pub(crate) fn shell_quote(word: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c);
     if !word.is_empty() && word.chars().all(plain) {
         return word.to_string();
@@ -23,19 +23,19 @@ pub fn shell_quote(word: &str) -> String {
 
 /// Quotes a path; paths that are not UTF-8 are written lossily (Slurm's own
 /// tools would not accept them either).
-pub fn quote_path(p: &Path) -> String {
+pub(crate) fn quote_path(p: &Path) -> String {
     shell_quote(&p.to_string_lossy())
 }
 
 /// Escapes `%` for Slurm's `--output` file patterns, where `%A`, `%a`, `%j`
 /// are replaced and `%%` stands for one `%`.
-pub fn slurm_pattern_escape(text: &str) -> String {
+pub(crate) fn slurm_pattern_escape(text: &str) -> String {
     text.replace('%', "%%")
 }
 
 /// Everything the job script says.
 #[derive(Debug, Clone, PartialEq)]
-pub struct JobSpec {
+pub(crate) struct JobSpec {
     /// One array task per entry, in task order.
     pub nodes: Vec<String>,
     /// The shared directory results go to (absolute).
@@ -55,7 +55,7 @@ pub struct JobSpec {
 
 /// The shared-read step of each task.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SharedReadStep {
+pub(crate) struct SharedReadStep {
     /// The shared stacks directory (absolute).
     pub dir: PathBuf,
     /// Seconds a task waits at the barrier before it fails.
@@ -63,14 +63,14 @@ pub struct SharedReadStep {
 }
 
 /// Where a fleet run keeps its own files inside the shared directory.
-pub fn fleet_dir(out_dir: &Path) -> PathBuf {
+pub(crate) fn fleet_dir(out_dir: &Path) -> PathBuf {
     out_dir.join(".cryocap-fleet")
 }
 
 /// The `sbatch` options given on the command line rather than as `#SBATCH`
 /// lines (paths with spaces cannot be written safely there). No shell sees
 /// them: they are passed as separate arguments.
-pub fn sbatch_args(spec: &JobSpec, script: &Path) -> Vec<String> {
+pub(crate) fn sbatch_args(spec: &JobSpec, script: &Path) -> Vec<String> {
     let logs = fleet_dir(&spec.out_dir).join("logs");
     let pattern = slurm_pattern_escape(&logs.to_string_lossy()) + "/%A_%a.out";
     vec![
@@ -82,7 +82,7 @@ pub fn sbatch_args(spec: &JobSpec, script: &Path) -> Vec<String> {
 }
 
 /// The job-array script.
-pub fn job_script(spec: &JobSpec) -> String {
+pub(crate) fn job_script(spec: &JobSpec) -> String {
     let mut s = String::new();
     let n = spec.nodes.len();
     s.push_str("#!/bin/bash\n");

@@ -14,14 +14,14 @@ use crate::results::fleet::{FLEET_STATE_VERSION, FleetReport, Submission, TaskSt
 
 /// Which nodes a fleet run qualifies.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Targets {
+pub(crate) enum Targets {
     Nodes(Vec<String>),
     Partition(String),
 }
 
 /// One fleet run.
 #[derive(Debug, Clone)]
-pub struct FleetSubmit {
+pub(crate) struct FleetSubmit {
     /// Absolute path of the shared results directory.
     pub out_dir: PathBuf,
     pub targets: Targets,
@@ -81,7 +81,7 @@ fn state_line(job: u64, tasks: &[TaskState]) -> String {
 }
 
 /// The nodes a run qualifies: those named, or a partition's as Slurm lists them.
-pub fn nodes(targets: &Targets) -> Result<Vec<String>, FleetError> {
+pub(crate) fn nodes(targets: &Targets) -> Result<Vec<String>, FleetError> {
     Ok(match targets {
         Targets::Nodes(n) => n.clone(),
         Targets::Partition(p) => {
@@ -117,7 +117,7 @@ fn job(cfg: &FleetSubmit, nodes: &[String]) -> (JobSpec, PathBuf) {
 }
 
 /// What `--dry-run` prints: the script, and the commands that would run.
-pub fn dry_run(cfg: &FleetSubmit, nodes: &[String]) -> String {
+pub(crate) fn dry_run(cfg: &FleetSubmit, nodes: &[String]) -> String {
     let (spec, script_path) = job(cfg, nodes);
     let cmd: Vec<String> = std::iter::once("sbatch".to_string())
         .chain(
@@ -135,7 +135,7 @@ pub fn dry_run(cfg: &FleetSubmit, nodes: &[String]) -> String {
 }
 
 /// Runs the fleet on `nodes` and merges what the tasks wrote.
-pub fn submit(
+pub(crate) fn submit(
     cfg: &FleetSubmit,
     nodes: &[String],
     progress: &Progress,
@@ -206,4 +206,4 @@ pub fn submit(
 
 /// The outlier margin `fleet submit` reports with (`fleet report --margin`
 /// sets another).
-pub const DEFAULT_MARGIN: f64 = 0.20;
+pub(crate) const DEFAULT_MARGIN: f64 = 0.20;

@@ -23,14 +23,14 @@ use crate::results::gpu::{
 };
 
 /// Largest relative error the insertion kernel may show against the CPU.
-pub const CHECK_LIMIT: f64 = 1e-4;
+pub(crate) const CHECK_LIMIT: f64 = 1e-4;
 /// Box sizes the benchmark times (even ones only).
-pub const BOXES: std::ops::RangeInclusive<u32> = 16..=1024;
+pub(crate) const BOXES: std::ops::RangeInclusive<u32> = 16..=1024;
 /// Timed runs after the warm-up.
-pub const REPEATS: u32 = 7;
+pub(crate) const REPEATS: u32 = 7;
 /// Kernels, boxes and paddings checked (the CPU reference is slow and
 /// memory-hungry at large boxes; the kernel code is the same for all).
-pub const CHECK_CASES: [(Kernel, usize, usize); 7] = [
+pub(crate) const CHECK_CASES: [(Kernel, usize, usize); 7] = [
     (Kernel::Plain, 64, 1),
     (Kernel::Tiled, 64, 1),
     (Kernel::Plain, 64, 2),
@@ -49,19 +49,19 @@ pub struct BenchGpuParams {
 
 /// What this version does not measure (kept in the JSON for readers of
 /// older reports; empty now).
-pub fn not_measured() -> Vec<String> {
+pub(crate) fn not_measured() -> Vec<String> {
     Vec::new()
 }
 
 /// The end-to-end pipeline's checks: input, kernel, box, padding, particles.
 /// Box 66 with 201 particles (a last chunk of 31) leaves a tail of values
 /// that the float16 conversion's 8-wide loop does not cover.
-pub const PIPELINE_CHECKS: [(Precision, Kernel, usize, usize, usize); 2] = [
+pub(crate) const PIPELINE_CHECKS: [(Precision, Kernel, usize, usize, usize); 2] = [
     (Precision::F32, Kernel::Plain, 64, 2, 200),
     (Precision::F16, Kernel::Tiled, 66, 1, 201),
 ];
 
-pub fn run(cfg: &BenchGpuParams) -> Result<GpuBenchReport, GpuError> {
+pub(crate) fn run(cfg: &BenchGpuParams) -> Result<GpuBenchReport, GpuError> {
     let input = GpuBenchInput {
         boxes: cfg.boxes.clone(),
         pads: cfg.pads.clone(),

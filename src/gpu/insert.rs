@@ -16,15 +16,15 @@ use crate::recon::{Backprojector, FourierImage, Rotation};
 
 /// Threads per block, one pixel each; a launch is a grid of
 /// (pixel blocks per image, images).
-pub const THREADS: u32 = 256;
+pub(crate) const THREADS: u32 = 256;
 /// CUDA's limit on the grid's y dimension: images per launch.
 const MAX_IMAGES_PER_LAUNCH: usize = 65_535;
 
 /// Largest padded box `insert_tiled` takes: its voxel indices must fit an i32.
-pub const TILED_MAX_PADDED: usize = 1290;
+pub(crate) const TILED_MAX_PADDED: usize = 1290;
 
 /// The insertion kernels, loaded for one device.
-pub struct GpuInsertion {
+pub(crate) struct GpuInsertion {
     pub stream: Arc<CudaStream>,
     plain: CudaFunction,
     tiled: CudaFunction,
@@ -32,7 +32,7 @@ pub struct GpuInsertion {
 
 /// The two insertion kernels of `kernels/backproject.cu`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kernel {
+pub(crate) enum Kernel {
     /// One thread per pixel, eight global atomics each.
     Plain,
     /// A block sums its 16×16 tile's contributions per voxel in shared
@@ -41,7 +41,7 @@ pub enum Kernel {
 }
 
 impl Kernel {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Kernel::Plain => "insert_trilinear",
             Kernel::Tiled => "insert_tiled",
@@ -49,17 +49,17 @@ impl Kernel {
     }
 
     /// Pixels (x, y) of the tile one block takes; None: one pixel per thread.
-    pub fn tile(self) -> Option<(u32, u32)> {
+    pub(crate) fn tile(self) -> Option<(u32, u32)> {
         match self {
             Kernel::Plain => None,
             Kernel::Tiled => Some((16, 16)),
         }
     }
 
-    pub const ALL: [Kernel; 2] = [Kernel::Plain, Kernel::Tiled];
+    pub(crate) const ALL: [Kernel; 2] = [Kernel::Plain, Kernel::Tiled];
 
     /// Whether this kernel can insert images of `layout`.
-    pub fn takes(self, layout: Layout) -> bool {
+    pub(crate) fn takes(self, layout: Layout) -> bool {
         self == Kernel::Plain || layout.n * layout.pad <= TILED_MAX_PADDED
     }
 }
@@ -68,7 +68,7 @@ impl Kernel {
 /// one wherever it can take the padded box (on an H100 it was 1.07 to 1.55
 /// times as fast as the plain one at boxes 128 to 432, both paddings), the
 /// plain one beyond.
-pub fn kernel_for(layout: Layout) -> Kernel {
+pub(crate) fn kernel_for(layout: Layout) -> Kernel {
     if Kernel::Tiled.takes(layout) {
         Kernel::Tiled
     } else {
@@ -77,7 +77,7 @@ pub fn kernel_for(layout: Layout) -> Kernel {
 }
 
 /// Images, rotations and shifts on the device, ready to insert.
-pub struct DeviceBatch {
+pub(crate) struct DeviceBatch {
     pub n: usize,
     pub count: usize,
     pub images: CudaSlice<f32>,
@@ -87,7 +87,7 @@ pub struct DeviceBatch {
 
 /// How the images of a launch are to be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Layout {
+pub(crate) struct Layout {
     pub n: usize,
     pub pad: usize,
     /// Plain R2C transforms of particles with their origin at pixel n/2
@@ -97,7 +97,7 @@ pub struct Layout {
 
 /// Borrowed device buffers for `count` images: n·(n/2+1) float2 each,
 /// 9 floats of rotation and 2 of shift each.
-pub struct Inputs<'a> {
+pub(crate) struct Inputs<'a> {
     pub images: CudaView<'a, f32>,
     pub rotations: CudaView<'a, f32>,
     pub shifts: CudaView<'a, f32>,
@@ -106,7 +106,7 @@ pub struct Inputs<'a> {
 
 impl GpuInsertion {
     /// Compiles the kernel with NVRTC for the device's architecture and loads it.
-    pub fn new(ctx: &Arc<CudaContext>) -> Result<GpuInsertion, GpuError> {
+    pub(crate) fn new(ctx: &Arc<CudaContext>) -> Result<GpuInsertion, GpuError> {
         let (major, minor) = ctx
             .compute_capability()
             .map_err(driver("reading the compute capability"))?;
@@ -128,7 +128,7 @@ impl GpuInsertion {
     }
 
     /// A zeroed padded grid for box `n` (float4 per voxel).
-    pub fn grid(&self, n: usize, pad: usize) -> Result<CudaSlice<f32>, GpuError> {
+    pub(crate) fn grid(&self, n: usize, pad: usize) -> Result<CudaSlice<f32>, GpuError> {
         let p = n * pad;
         self.stream
             .alloc_zeros::<f32>(4 * p * p * (p / 2 + 1))
@@ -137,7 +137,7 @@ impl GpuInsertion {
 
     /// Copies Fourier images and their rotations to the device (no shifts:
     /// `ImageFft::forward` has applied them).
-    pub fn upload(
+    pub(crate) fn upload(
         &self,
         images: &[FourierImage],
         rots: &[Rotation],
@@ -167,7 +167,7 @@ impl GpuInsertion {
     }
 
     /// Inserts every image of `batch` into `grid` with `kernel` (asynchronously).
-    pub fn insert(
+    pub(crate) fn insert(
         &self,
         kernel: Kernel,
         batch: &DeviceBatch,
@@ -188,21 +188,9 @@ impl GpuInsertion {
         self.launch_kernel(kernel, &self.stream, &inputs, grid, layout)
     }
 
-    /// Inserts `inputs` into `grid` on `stream` (asynchronously) with the
-    /// kernel `kernel_for` picks.
-    pub fn launch(
-        &self,
-        stream: &Arc<CudaStream>,
-        inputs: &Inputs<'_>,
-        grid: &mut CudaSlice<f32>,
-        layout: Layout,
-    ) -> Result<(), GpuError> {
-        self.launch_kernel(kernel_for(layout), stream, inputs, grid, layout)
-    }
-
     /// Inserts `inputs` into `grid` with `kernel`, in launches of at most
     /// 65,535 images.
-    pub fn launch_kernel(
+    pub(crate) fn launch_kernel(
         &self,
         kernel: Kernel,
         stream: &Arc<CudaStream>,
@@ -260,7 +248,7 @@ impl GpuInsertion {
     }
 
     /// Copies the grid back as a CPU backprojector (data and weight split).
-    pub fn download(
+    pub(crate) fn download(
         &self,
         grid: &CudaSlice<f32>,
         n: usize,
@@ -282,7 +270,7 @@ impl GpuInsertion {
 }
 
 /// ‖gpu − cpu‖ / ‖cpu‖ over data (complex) and weights together.
-pub fn relative_error(gpu: &Backprojector, cpu: &Backprojector) -> f64 {
+pub(crate) fn relative_error(gpu: &Backprojector, cpu: &Backprojector) -> f64 {
     let (mut diff, mut norm) = (0f64, 0f64);
     for (g, c) in gpu.data.iter().zip(&cpu.data) {
         diff += f64::from((g - c).norm_sqr());
@@ -300,7 +288,11 @@ pub fn relative_error(gpu: &Backprojector, cpu: &Backprojector) -> f64 {
 }
 
 /// `count` random Fourier images of box `n` and random orientations.
-pub fn random_inputs(n: usize, count: usize, seed: u64) -> (Vec<FourierImage>, Vec<Rotation>) {
+pub(crate) fn random_inputs(
+    n: usize,
+    count: usize,
+    seed: u64,
+) -> (Vec<FourierImage>, Vec<Rotation>) {
     let mut rng = StdRng::seed_from_u64(seed);
     let images = (0..count)
         .map(|_| FourierImage {
@@ -318,7 +310,7 @@ pub fn random_inputs(n: usize, count: usize, seed: u64) -> (Vec<FourierImage>, V
 
 /// Inserts the same fresh random images on the GPU (with `kernel`) and the
 /// CPU; returns the relative error of the GPU grid.
-pub fn check_against_cpu(
+pub(crate) fn check_against_cpu(
     ins: &GpuInsertion,
     kernel: Kernel,
     n: usize,

@@ -8,32 +8,35 @@ use super::probe::nvrtc_present;
 
 /// One source file and the kernels it defines.
 #[derive(Debug, Clone, Copy)]
-pub struct KernelSource {
+pub(crate) struct KernelSource {
     pub file: &'static str,
     pub source: &'static str,
+    /// The kernels it defines (the NVRTC test finds each in the PTX).
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by the NVRTC test only"))]
     pub functions: &'static [&'static str],
 }
 
-pub const BACKPROJECT: KernelSource = KernelSource {
+pub(crate) const BACKPROJECT: KernelSource = KernelSource {
     file: "backproject.cu",
     source: include_str!("../../kernels/backproject.cu"),
     functions: &["insert_trilinear", "insert_tiled"],
 };
-pub const CONVERT: KernelSource = KernelSource {
+pub(crate) const CONVERT: KernelSource = KernelSource {
     file: "convert.cu",
     source: include_str!("../../kernels/convert.cu"),
     functions: &["f16_to_f32"],
 };
-pub const COPY: KernelSource = KernelSource {
+pub(crate) const COPY: KernelSource = KernelSource {
     file: "copy.cu",
     source: include_str!("../../kernels/copy.cu"),
     functions: &["copy_float4"],
 };
 
-pub const ALL: [KernelSource; 3] = [BACKPROJECT, CONVERT, COPY];
+#[cfg(test)]
+const ALL: [KernelSource; 3] = [BACKPROJECT, CONVERT, COPY];
 
 /// NVRTC's name for compute capability `major.minor` (it wants a `'static`).
-pub fn arch_for(major: i32, minor: i32) -> Result<&'static str, GpuError> {
+pub(crate) fn arch_for(major: i32, minor: i32) -> Result<&'static str, GpuError> {
     Ok(match (major, minor) {
         (5, 0) => "compute_50",
         (5, 2) => "compute_52",
@@ -52,7 +55,7 @@ pub fn arch_for(major: i32, minor: i32) -> Result<&'static str, GpuError> {
 }
 
 /// Compiles `k` to PTX for `arch` (e.g. "compute_90").
-pub fn compile(k: &KernelSource, arch: &'static str) -> Result<Ptx, GpuError> {
+pub(crate) fn compile(k: &KernelSource, arch: &'static str) -> Result<Ptx, GpuError> {
     if !nvrtc_present() {
         return Err(GpuError::NoNvrtc);
     }

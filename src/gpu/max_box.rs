@@ -16,14 +16,14 @@ use crate::sizing::vram;
 /// Device bytes cryocap's reconstruction pipeline holds at box `n` (the
 /// padded float4 grid and each stream's particle buffers; cuFFT's workspace
 /// comes on top).
-pub fn working_set_bytes(n: u32, pad: u32) -> u64 {
+pub(crate) fn working_set_bytes(n: u32, pad: u32) -> u64 {
     pipeline::working_set_bytes(n as usize, pad as usize)
 }
 
 /// The largest even box whose whole pipeline (grid, stream buffers, FFT
 /// plans) cryocap could allocate on this GPU (None: not even box 2). Box 64
 /// must build, so that a broken driver or library is an error, not "none".
-pub fn by_allocation(ctx: &Arc<CudaContext>, pad: u32) -> Result<Option<u32>, GpuError> {
+pub(crate) fn by_allocation(ctx: &Arc<CudaContext>, pad: u32) -> Result<Option<u32>, GpuError> {
     let total = ctx.total_mem().map_err(driver("reading the memory size"))? as u64;
     let pad_u = pad as usize;
     if !pipeline::fits(ctx, 64, pad_u) {
@@ -43,7 +43,7 @@ pub fn by_allocation(ctx: &Arc<CudaContext>, pad: u32) -> Result<Option<u32>, Gp
 }
 
 /// The largest box `plan`'s `reconstruct` VRAM model allows in `vram_bytes`.
-pub fn by_plan_model(vram_bytes: u64) -> Option<u32> {
+pub(crate) fn by_plan_model(vram_bytes: u64) -> Option<u32> {
     let catalog = Catalog::get().ok()?;
     let job = catalog.vram_jobs.iter().find(|j| j.job == "reconstruct")?;
     vram::max_box(job, vram_bytes, vram::classes_for(job, None)).map(|(b, _)| b)

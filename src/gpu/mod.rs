@@ -3,12 +3,12 @@
 //! (`is_culib_present`): cudarc panics when it cannot, and a machine without
 //! a GPU must get a clear "skipped" instead.
 
-pub mod bench;
+pub(crate) mod bench;
 mod device;
-pub mod insert;
-pub mod kernels;
-pub mod max_box;
-pub mod pipeline;
+pub(crate) mod insert;
+pub(crate) mod kernels;
+pub(crate) mod max_box;
+pub(crate) mod pipeline;
 pub mod probe;
 pub mod reconstruct;
 

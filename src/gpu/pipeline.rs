@@ -27,20 +27,20 @@ use crate::recon::{Backprojector, Rotation};
 
 /// How particles are held in host memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Precision {
+pub(crate) enum Precision {
     F32,
     /// IEEE half, as MRC mode 12 stores it; converted on the GPU.
     F16,
 }
 
 impl Precision {
-    pub fn bytes(self) -> usize {
+    pub(crate) fn bytes(self) -> usize {
         match self {
             Precision::F32 => 4,
             Precision::F16 => 2,
         }
     }
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Precision::F32 => "float32",
             Precision::F16 => "float16",
@@ -49,17 +49,17 @@ impl Precision {
 }
 
 /// Streams the pipeline spreads its chunks over.
-pub const STREAMS: usize = 3;
+pub(crate) const STREAMS: usize = 3;
 /// Host bytes of particles per chunk (one copy, one FFT batch, one launch).
-pub const CHUNK_BYTES: usize = 64 << 20;
+pub(crate) const CHUNK_BYTES: usize = 64 << 20;
 
 /// Particles per chunk at box `n`: about `CHUNK_BYTES` of float32 images.
-pub fn chunk_images(n: usize) -> usize {
+pub(crate) fn chunk_images(n: usize) -> usize {
     (CHUNK_BYTES / (n * n * 4)).max(1)
 }
 
 /// One chunk of particles in pinned host memory.
-pub struct HostChunk {
+pub(crate) struct HostChunk {
     images: HostImages,
     /// 9 floats per particle (RELION matrix A, rows first).
     rotations: PinnedHostSlice<f32>,
@@ -91,7 +91,7 @@ fn pinned<T: cudarc::driver::DeviceRepr + cudarc::driver::ValidAsZeroBits + Copy
 impl HostChunk {
     /// Copies `count` images of n×n pixels (row-major, origin at n/2), their
     /// rotations and shifts into pinned memory, as `precision`.
-    pub fn new(
+    pub(crate) fn new(
         ctx: &Arc<CudaContext>,
         images: &[f32],
         rotations: &[Rotation],
@@ -108,7 +108,7 @@ impl HostChunk {
         HostChunk::with_images(ctx, images, rotations, shifts)
     }
 
-    pub fn precision(&self) -> Precision {
+    pub(crate) fn precision(&self) -> Precision {
         match self.images {
             HostImages::F32(_) => Precision::F32,
             HostImages::F16(_) => Precision::F16,
@@ -146,7 +146,7 @@ struct Stage {
 }
 
 /// The pipeline for one box size, padding and precision on one GPU.
-pub struct Pipeline {
+pub(crate) struct Pipeline {
     insertion: GpuInsertion,
     convert: CudaFunction,
     layout: Layout,
@@ -166,7 +166,11 @@ fn fft_error(doing: &'static str) -> impl FnOnce(CufftError) -> GpuError {
 }
 
 /// A batched 2D R2C plan for `batch` images of n×n on `stream`.
-pub fn r2c_plan(stream: &Arc<CudaStream>, n: usize, batch: usize) -> Result<CudaFft, GpuError> {
+pub(crate) fn r2c_plan(
+    stream: &Arc<CudaStream>,
+    n: usize,
+    batch: usize,
+) -> Result<CudaFft, GpuError> {
     if !cufft_present() {
         return Err(GpuError::NoCufft);
     }
@@ -225,7 +229,7 @@ fn stages(
 
 /// Device bytes a float32 pipeline holds at box `n` and padding `pad`
 /// besides cuFFT's workspace: the float4 grid and each stream's buffers.
-pub fn working_set_bytes(n: usize, pad: usize) -> u64 {
+pub(crate) fn working_set_bytes(n: usize, pad: usize) -> u64 {
     let (n, p) = (n as u64, (n * pad) as u64);
     let chunk = chunk_images(n as usize) as u64;
     let per_particle = n * n * 4 + n * (n / 2 + 1) * 8 + 11 * 4;
@@ -234,7 +238,7 @@ pub fn working_set_bytes(n: usize, pad: usize) -> u64 {
 
 /// True when the grid and every stream's buffers and FFT plan for box `n`
 /// can be allocated on this GPU; all is freed again before returning.
-pub fn fits(ctx: &Arc<CudaContext>, n: usize, pad: usize) -> bool {
+pub(crate) fn fits(ctx: &Arc<CudaContext>, n: usize, pad: usize) -> bool {
     let grid = ctx
         .default_stream()
         .alloc_zeros::<f32>(4 * (n * pad) * (n * pad) * (n * pad / 2 + 1));
@@ -247,7 +251,7 @@ pub fn fits(ctx: &Arc<CudaContext>, n: usize, pad: usize) -> bool {
 impl Pipeline {
     /// Compiles and loads the kernels, plans the FFTs and allocates each
     /// stream's buffers for chunks of `chunk` particles.
-    pub fn new(
+    pub(crate) fn new(
         ctx: &Arc<CudaContext>,
         layout: Layout,
         precision: Precision,
@@ -282,7 +286,7 @@ impl Pipeline {
     }
 
     /// Inserts with `kernel` instead of the one `kernel_for` picks.
-    pub fn with_kernel(mut self, kernel: Kernel) -> Pipeline {
+    pub(crate) fn with_kernel(mut self, kernel: Kernel) -> Pipeline {
         assert!(
             kernel.takes(self.layout),
             "{} cannot take {:?}",
@@ -294,13 +298,13 @@ impl Pipeline {
     }
 
     /// A zeroed grid for this pipeline's box and padding.
-    pub fn grid(&self) -> Result<CudaSlice<f32>, GpuError> {
+    pub(crate) fn grid(&self) -> Result<CudaSlice<f32>, GpuError> {
         self.insertion.grid(self.layout.n, self.layout.pad)
     }
 
     /// Queues chunk `host` on stream `slot % STREAMS`: copy, convert, FFT,
     /// insert into `grid`. Returns at once; `finish` waits.
-    pub fn enqueue(
+    pub(crate) fn enqueue(
         &mut self,
         slot: usize,
         host: &HostChunk,
@@ -366,7 +370,7 @@ impl Pipeline {
     }
 
     /// Waits for every queued chunk.
-    pub fn finish(&self) -> Result<(), GpuError> {
+    pub(crate) fn finish(&self) -> Result<(), GpuError> {
         for stage in &self.stages {
             stage
                 .stream
@@ -377,7 +381,11 @@ impl Pipeline {
     }
 
     /// Copies `grid` back as a CPU backprojector holding `count` images.
-    pub fn download(&self, grid: &CudaSlice<f32>, count: u64) -> Result<Backprojector, GpuError> {
+    pub(crate) fn download(
+        &self,
+        grid: &CudaSlice<f32>,
+        count: u64,
+    ) -> Result<Backprojector, GpuError> {
         self.finish()?;
         self.insertion
             .download(grid, self.layout.n, self.layout.pad, count)
@@ -386,7 +394,7 @@ impl Pipeline {
 
 /// `count` random real-space particles of box `n` (values in -1..1), their
 /// orientations and shifts of up to ±3 pixels.
-pub fn random_particles(
+pub(crate) fn random_particles(
     n: usize,
     count: usize,
     seed: u64,
@@ -413,7 +421,7 @@ pub fn random_particles(
 /// chunks over every stream, and through the CPU reference (rustfft and
 /// `Backprojector`, from the same values after any float16 rounding);
 /// returns the relative error of the GPU grid.
-pub fn check_against_cpu(
+pub(crate) fn check_against_cpu(
     ctx: &Arc<CudaContext>,
     layout: Layout,
     kernel: Kernel,
@@ -462,11 +470,11 @@ pub fn check_against_cpu(
 
 /// Pinned host memory the throughput run holds at most; beyond it, the
 /// same chunks are sent again.
-pub const HOST_RING_BYTES: usize = 2 << 30;
+pub(crate) const HOST_RING_BYTES: usize = 2 << 30;
 
 /// What one throughput case measured.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Throughput {
+pub(crate) struct Throughput {
     /// Particles per timed run (whole chunks).
     pub particles: u64,
     pub chunk: usize,
@@ -479,7 +487,7 @@ pub struct Throughput {
 /// random particles in pinned host memory, random orientations and shifts,
 /// `repeats` runs after one warm-up, each timed on the host from the first
 /// copy queued to the last stream drained.
-pub fn throughput(
+pub(crate) fn throughput(
     ctx: &Arc<CudaContext>,
     layout: Layout,
     kernel: Kernel,

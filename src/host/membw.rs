@@ -9,7 +9,7 @@ use std::sync::Barrier;
 use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TriadConfig {
+pub(crate) struct TriadConfig {
     /// Elements (f64) per array.
     pub elements: usize,
     pub threads: usize,
@@ -19,7 +19,7 @@ pub struct TriadConfig {
 
 impl TriadConfig {
     /// 3 × 64 MiB arrays, 5 repeats: seconds on any machine.
-    pub fn quick(threads: usize) -> Self {
+    pub(crate) fn quick(threads: usize) -> Self {
         TriadConfig {
             elements: 1 << 23,
             threads,
@@ -28,7 +28,7 @@ impl TriadConfig {
         }
     }
     /// 3 × 512 MiB arrays, 10 repeats.
-    pub fn full(threads: usize) -> Self {
+    pub(crate) fn full(threads: usize) -> Self {
         TriadConfig {
             elements: 1 << 26,
             threads,
@@ -37,20 +37,20 @@ impl TriadConfig {
         }
     }
     /// Bytes one triad pass moves by STREAM's count.
-    pub fn bytes_per_pass(&self) -> u64 {
+    pub(crate) fn bytes_per_pass(&self) -> u64 {
         3 * 8 * self.elements as u64
     }
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum TriadError {
+pub(crate) enum TriadError {
     #[error("not enough memory for the bandwidth test's {0} bytes of arrays; use --quick")]
     NoMemory(u64),
 }
 
 /// What a triad run measured.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TriadRun {
+pub(crate) struct TriadRun {
     /// Bytes/s of each timed repeat.
     pub rates: Vec<f64>,
     /// The last element of `a` afterwards: 1 + 3·2 = 7 when the kernel ran.
@@ -58,7 +58,7 @@ pub struct TriadRun {
 }
 
 /// Runs the triad.
-pub fn triad(cfg: TriadConfig) -> Result<TriadRun, TriadError> {
+pub(crate) fn triad(cfg: TriadConfig) -> Result<TriadRun, TriadError> {
     let threads = cfg.threads.max(1);
     let n = cfg.elements.max(threads);
     let alloc = || -> Result<Vec<f64>, TriadError> {

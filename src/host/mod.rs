@@ -1,7 +1,7 @@
 //! The machine cryocap runs on: CPU, memory, disks, network links, and its
 //! CPU memory bandwidth (measured).
 
-pub mod membw;
+pub(crate) mod membw;
 
 use crate::results::qualify::{DiskFact, HostFacts};
 use sysinfo::{Disks, System};

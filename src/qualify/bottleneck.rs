@@ -13,7 +13,7 @@ fn value(metrics: &[Metric], id: &str) -> Option<f64> {
 /// Storage rates are measured in bytes/s with box-256 particles and taken
 /// as bytes/s at every box (particles/s = bytes/s ÷ particle bytes).
 /// `gpu_rate(box)` is what one GPU consumes in particles/s, when measured.
-pub fn analyse(
+pub(crate) fn analyse(
     metrics: &[Metric],
     boxes: &[u32],
     gpus: u32,

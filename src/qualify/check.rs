@@ -25,7 +25,7 @@ fn side(lo: f64, hi: f64, threshold: f64) -> Side {
 /// Judges `metric` against `req`. Requirements are minimums of things where
 /// higher is better (cores, bytes, bandwidth); a metric where lower is better
 /// is judged by negating both sides.
-pub fn judge(req: &NodeItem, metric: Option<&Metric>, note_if_missing: &str) -> Check {
+pub(crate) fn judge(req: &NodeItem, metric: Option<&Metric>, note_if_missing: &str) -> Check {
     let mut check = Check {
         id: req.id.clone(),
         label: req.label.clone(),

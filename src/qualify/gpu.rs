@@ -9,7 +9,7 @@ use crate::results::metrics::{Better, Metric};
 
 /// What the GPU part of `qualify` found.
 #[derive(Debug, Default)]
-pub struct GpuResults {
+pub(crate) struct GpuResults {
     pub metrics: Vec<Metric>,
     pub devices: u32,
     /// (box, particles/s one GPU inserts at padding 2), the slowest device.
@@ -41,7 +41,7 @@ fn range(
 }
 
 /// Turns a `bench gpu` report into metrics.
-pub fn from_report(r: &GpuBenchReport) -> GpuResults {
+pub(crate) fn from_report(r: &GpuBenchReport) -> GpuResults {
     let mut out = GpuResults {
         devices: r.devices.len() as u32,
         ..Default::default()
@@ -162,7 +162,7 @@ fn fastest_insertion_per_box(rows: &[InsertionResult], pad: u32) -> Vec<&Inserti
 }
 
 /// Runs `bench gpu` at `boxes` when a driver is present.
-pub fn measure(boxes: &[u32], quick: bool) -> GpuResults {
+pub(crate) fn measure(boxes: &[u32], quick: bool) -> GpuResults {
     if !probe::driver_present() {
         return GpuResults::default();
     }

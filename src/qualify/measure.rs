@@ -11,7 +11,7 @@ fn single(id: &str, label: &str, unit: &str, value: f64) -> Metric {
 }
 
 /// Facts read from the OS, as one-sample metrics.
-pub fn host_metrics(facts: &HostFacts, project_dir: Option<&Path>) -> Vec<Metric> {
+pub(crate) fn host_metrics(facts: &HostFacts, project_dir: Option<&Path>) -> Vec<Metric> {
     let mut out = Vec::new();
     if let Some(cores) = facts.physical_cores {
         out.push(single(
@@ -52,7 +52,7 @@ pub fn host_metrics(facts: &HostFacts, project_dir: Option<&Path>) -> Vec<Metric
 
 /// CPU memory bandwidth: `repeat` triad runs of several passes each; every
 /// timed pass is a sample.
-pub fn memory_bandwidth(quick: bool, repeat: u32) -> Result<Metric, membw::TriadError> {
+pub(crate) fn memory_bandwidth(quick: bool, repeat: u32) -> Result<Metric, membw::TriadError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let cfg = if quick {
         membw::TriadConfig::quick(threads)

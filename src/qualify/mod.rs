@@ -1,11 +1,11 @@
 //! Node qualification: measure the node, hold it against a requirement
 //! profile, and say where the bottleneck is.
 
-pub mod bottleneck;
-pub mod check;
-pub mod gpu;
-pub mod measure;
-pub mod storage;
+pub(crate) mod bottleneck;
+pub(crate) mod check;
+pub(crate) mod gpu;
+pub(crate) mod measure;
+pub(crate) mod storage;
 
 use std::path::PathBuf;
 use std::time::Instant;

@@ -18,7 +18,7 @@ use crate::storage::space::Reserve;
 use crate::storage::stack_writer::{self, StackSpec};
 
 /// Box of the scratch particles (256 KiB each in float32).
-pub const SCRATCH_BOX: u32 = 256;
+pub(crate) const SCRATCH_BOX: u32 = 256;
 
 impl StorageIo {
     fn rates(&self, pattern: &str) -> Vec<f64> {
@@ -80,7 +80,7 @@ fn label(storage: &str) -> &str {
 }
 
 /// How big the scratch stack is.
-pub fn scratch_particles(quick: bool) -> u64 {
+pub(crate) fn scratch_particles(quick: bool) -> u64 {
     if quick { 256 } else { 4096 }
 }
 
@@ -135,7 +135,7 @@ fn read(
 
 /// Everything the storage part of `qualify` measured.
 #[derive(Debug, Default)]
-pub struct StorageResults {
+pub(crate) struct StorageResults {
     pub io: Vec<StorageIo>,
     pub metrics: Vec<Metric>,
     pub notes: Vec<String>,
@@ -143,7 +143,7 @@ pub struct StorageResults {
 
 /// Measures the project directory and, when given, the SSD directory and the
 /// copy rate between them.
-pub fn measure(
+pub(crate) fn measure(
     project: &Path,
     ssd: Option<&Path>,
     quick: bool,

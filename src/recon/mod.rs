@@ -10,14 +10,15 @@
 //!   image samples the volume's transform at `Aᵀ·k` (central-slice theorem).
 //! - Only even box sizes are handled, as in RELION.
 
-pub mod backproject;
+pub(crate) mod backproject;
 pub mod euler;
 pub mod fourier;
 pub mod fsc;
 pub mod particles;
-pub mod phantom;
-pub mod project;
-pub mod reconstruct;
+pub(crate) mod phantom;
+#[cfg(test)]
+mod project;
+pub(crate) mod reconstruct;
 pub mod stacks;
 
 pub use backproject::Backprojector;

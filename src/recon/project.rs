@@ -8,7 +8,7 @@ use super::{Rotation, Volume};
 
 /// Trilinear sample of `v` at centred coordinates `r` (origin at `n/2`);
 /// zero outside the grid.
-pub fn sample(v: &Volume, r: [f64; 3]) -> f64 {
+fn sample(v: &Volume, r: [f64; 3]) -> f64 {
     let n = v.n as i64;
     let half = (v.n / 2) as f64;
     let p = r.map(|c| c + half);
@@ -35,7 +35,7 @@ pub fn sample(v: &Volume, r: [f64; 3]) -> f64 {
 
 /// The projection of `v` at orientation `a`: an `n`×`n` image, origin at
 /// pixel `n/2`, each pixel the ray sum over `n` unit steps through the box.
-pub fn ray_sum(v: &Volume, a: &Rotation) -> Vec<f32> {
+pub(super) fn ray_sum(v: &Volume, a: &Rotation) -> Vec<f32> {
     let n = v.n;
     let half = (n / 2) as f64;
     let mut img = vec![0f32; n * n];

@@ -11,7 +11,7 @@ use super::{Backprojector, Volume};
 /// Weights below this fraction of the mean weight (over voxels that have any)
 /// are raised to it before dividing, so sparsely sampled voxels are damped
 /// rather than amplified.
-pub const WEIGHT_FLOOR_FRACTION: f32 = 1e-3;
+pub(crate) const WEIGHT_FLOOR_FRACTION: f32 = 1e-3;
 
 /// The reconstructed `n`³ volume. Consumes the accumulated data.
 pub fn reconstruct(mut bp: Backprojector) -> Volume {

@@ -24,7 +24,7 @@ fn table(title: &str, headers: &[&str], right: &[usize], rows: Vec<Vec<String>>)
     }
 }
 
-pub fn gpus(c: &Catalog) -> Document {
+pub(crate) fn gpus(c: &Catalog) -> Document {
     let rows = c
         .gpus
         .iter()
@@ -47,7 +47,7 @@ pub fn gpus(c: &Catalog) -> Document {
     )
 }
 
-pub fn storage(c: &Catalog) -> Document {
+pub(crate) fn storage(c: &Catalog) -> Document {
     let rows = c
         .storage_tiers
         .iter()
@@ -73,7 +73,7 @@ pub fn storage(c: &Catalog) -> Document {
     )
 }
 
-pub fn datasets(c: &Catalog) -> Document {
+pub(crate) fn datasets(c: &Catalog) -> Document {
     let rows = c
         .empiar
         .iter()
@@ -96,7 +96,7 @@ pub fn datasets(c: &Catalog) -> Document {
     )
 }
 
-pub fn jobs(c: &Catalog) -> Document {
+pub(crate) fn jobs(c: &Catalog) -> Document {
     let rows = c
         .vram_jobs
         .iter()
@@ -117,7 +117,7 @@ pub fn jobs(c: &Catalog) -> Document {
     )
 }
 
-pub fn ssd(c: &Catalog) -> Document {
+pub(crate) fn ssd(c: &Catalog) -> Document {
     let rows = c
         .ssd_classes
         .iter()

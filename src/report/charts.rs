@@ -4,13 +4,13 @@
 use plotters::prelude::*;
 
 /// A named series of (x, y) points.
-pub struct Series {
+pub(super) struct Series {
     pub name: String,
     pub points: Vec<(f64, f64)>,
 }
 
 /// A horizontal reference line, e.g. a GPU's VRAM.
-pub struct Level {
+pub(super) struct Level {
     pub name: String,
     pub y: f64,
 }
@@ -42,7 +42,7 @@ fn span(values: impl Iterator<Item = f64>) -> (f64, f64) {
 }
 
 /// A line chart; `y_format` prints the y-axis labels.
-pub fn lines(
+pub(super) fn lines(
     title: &str,
     x_label: &str,
     y_label: &str,
@@ -122,7 +122,7 @@ pub fn lines(
 }
 
 /// A horizontal bar chart of labelled values.
-pub fn bars(
+pub(super) fn bars(
     title: &str,
     x_label: &str,
     bars: &[(String, f64)],

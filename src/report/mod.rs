@@ -7,7 +7,7 @@
 
 mod bench_gpu;
 mod cache;
-pub mod catalog;
+pub(crate) mod catalog;
 mod charts;
 mod compare;
 mod document;
@@ -18,7 +18,7 @@ mod qualify;
 mod reconstruct;
 mod storage;
 mod sweep_chart;
-pub mod values;
+pub(crate) mod values;
 pub mod writer;
 
 pub use document::{Align, Block, Document, Section};

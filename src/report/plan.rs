@@ -296,7 +296,7 @@ fn cache_gain(s: &StorageRow) -> String {
 }
 
 /// A requirement value in the unit a person expects for it.
-pub fn format_item_value(item: &NodeItem, v: f64) -> String {
+pub(super) fn format_item_value(item: &NodeItem, v: f64) -> String {
     super::values::value(&item.unit, &item.id, v)
 }
 

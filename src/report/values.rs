@@ -4,7 +4,7 @@ use crate::units::{bytes_binary, bytes_decimal, rate_decimal};
 
 /// `id` disambiguates bytes: memory sizes (RAM, VRAM) print in binary units,
 /// storage sizes in decimal.
-pub fn value(unit: &str, id: &str, v: f64) -> String {
+pub(crate) fn value(unit: &str, id: &str, v: f64) -> String {
     if !v.is_finite() {
         return "n/a".into();
     }

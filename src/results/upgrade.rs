@@ -45,7 +45,7 @@ fn kind_of(o: &Map<String, Value>) -> Option<&'static str> {
 }
 
 /// The schema 1 document `v` as a schema 2 envelope (still JSON).
-pub fn from_v1(v: Value) -> Result<Value, String> {
+pub(super) fn from_v1(v: Value) -> Result<Value, String> {
     let Value::Object(mut o) = v else {
         return Err("a schema 1 file must be a JSON object".into());
     };

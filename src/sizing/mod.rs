@@ -1,8 +1,8 @@
 //! Pure sizing functions: no I/O, no clap, no printing. Bytes in, bytes out.
 
-pub mod node;
-pub mod plan;
-pub mod ssd;
+pub(crate) mod node;
+pub(crate) mod plan;
+pub(crate) mod ssd;
 pub mod stack;
 pub mod storage_time;
 pub mod vram;

@@ -23,7 +23,7 @@ fn scale(req: &Requirement, gpus: u32) -> NodeItem {
 }
 
 /// The profile's requirements for a node with `gpus` GPUs.
-pub fn requirements(profile: &Profile, gpus: u32) -> Vec<NodeItem> {
+pub(crate) fn requirements(profile: &Profile, gpus: u32) -> Vec<NodeItem> {
     profile
         .requirements
         .iter()

@@ -11,7 +11,7 @@ use crate::units;
 
 /// The VRAM the jobs are checked against.
 #[derive(Debug, Clone, PartialEq)]
-pub struct VramSource {
+pub(crate) struct VramSource {
     /// How the user named it: a catalog GPU's name, or `--vram 24`.
     pub label: String,
     pub bytes: u64,
@@ -19,7 +19,7 @@ pub struct VramSource {
 
 /// One dataset and the node it is planned for.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PlanParams {
+pub(crate) struct PlanParams {
     pub particles: u64,
     pub box_size: u32,
     pub pixel_size_a: Option<f64>,
@@ -39,7 +39,7 @@ pub struct PlanParams {
 
 impl PlanParams {
     /// NSYMBT as counted: the guide's fixed 128, or the exact model's value.
-    pub fn nsymbt(&self) -> u64 {
+    pub(crate) fn nsymbt(&self) -> u64 {
         match self.size_model {
             SizeModel::Guide => stack::GUIDE_NSYMBT,
             SizeModel::Exact { nsymbt, .. } => nsymbt,
@@ -305,7 +305,7 @@ fn notes(cfg: &PlanParams, ssd: &SsdReport) -> Vec<String> {
 }
 
 /// Answers every sizing question for `cfg`.
-pub fn plan(cfg: &PlanParams, catalog: &Catalog) -> PlanReport {
+pub(crate) fn plan(cfg: &PlanParams, catalog: &Catalog) -> PlanReport {
     let stack = stack_report(cfg);
     let ssd = ssd_report(cfg, catalog, stack.bytes);
     let vram = vram_rows(cfg, catalog);

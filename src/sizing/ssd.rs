@@ -15,18 +15,18 @@ use crate::results::plan::{Dtype, Remedy};
 use crate::units::MIB;
 
 /// CryoSPARC's default reserve when none is given (REFERENCE §3, secondary).
-pub const DEFAULT_RESERVE_MB: u64 = 10_000;
+pub(crate) const DEFAULT_RESERVE_MB: u64 = 10_000;
 
-pub fn mb_to_bytes(mb: u64) -> u64 {
+pub(crate) fn mb_to_bytes(mb: u64) -> u64 {
     mb.saturating_mul(MIB)
 }
 
-pub fn bytes_to_mb_floor(bytes: u64) -> u64 {
+pub(crate) fn bytes_to_mb_floor(bytes: u64) -> u64 {
     bytes / MIB
 }
 
 /// The space the cache may fill on a drive: min(quota, drive − reserve).
-pub fn cache_capacity(drive_bytes: u64, quota_mb: Option<u64>, reserve_mb: u64) -> u64 {
+pub(crate) fn cache_capacity(drive_bytes: u64, quota_mb: Option<u64>, reserve_mb: u64) -> u64 {
     let after_reserve = drive_bytes.saturating_sub(mb_to_bytes(reserve_mb));
     match quota_mb {
         Some(q) => after_reserve.min(mb_to_bytes(q)),
@@ -35,7 +35,7 @@ pub fn cache_capacity(drive_bytes: u64, quota_mb: Option<u64>, reserve_mb: u64) 
 }
 
 /// The `cryosparcw connect` line for a worker with this quota and reserve.
-pub fn connect_command(quota_mb: u64, reserve_mb: u64) -> String {
+pub(crate) fn connect_command(quota_mb: u64, reserve_mb: u64) -> String {
     format!(
         "bin/cryosparcw connect --worker <worker> --master <master> --port <port> \
          --ssdpath <ssd_path> --ssdquota {quota_mb} --ssdreserve {reserve_mb}"
@@ -45,7 +45,7 @@ pub fn connect_command(quota_mb: u64, reserve_mb: u64) -> String {
 /// The smallest SSD class whose smallest drive holds the stack and leaves the
 /// reserve free.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SsdRecommendation {
+pub(crate) struct SsdRecommendation {
     pub class: String,
     pub nominal_bytes: u64,
     pub smallest_bytes: u64,
@@ -54,7 +54,7 @@ pub struct SsdRecommendation {
     pub stacks_held: u64,
 }
 
-pub fn recommend(
+pub(crate) fn recommend(
     stack_bytes: u64,
     reserve_mb: u64,
     classes: &[SsdClass],
@@ -76,7 +76,7 @@ pub fn recommend(
 }
 
 /// What the user's stack needs from a cache of `capacity` bytes.
-pub fn remedies(
+pub(crate) fn remedies(
     particles: u64,
     box_size: u32,
     dtype: Dtype,

@@ -10,12 +10,12 @@ static INSTALLED: OnceLock<bool> = OnceLock::new();
 
 /// Installs the Ctrl-C handler once; later calls do nothing. Returns whether
 /// a handler is in place (another library may already own SIGINT).
-pub fn install() -> bool {
+pub(crate) fn install() -> bool {
     *INSTALLED
         .get_or_init(|| ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst)).is_ok())
 }
 
 /// True once the user pressed Ctrl-C.
-pub fn requested() -> bool {
+pub(crate) fn requested() -> bool {
     INTERRUPTED.load(Ordering::Relaxed)
 }

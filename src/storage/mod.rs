@@ -5,11 +5,11 @@
 pub mod bench_io;
 pub mod direct_io;
 pub mod fio;
-pub mod interrupt;
+pub(crate) mod interrupt;
 pub mod mrc;
 pub mod patterns;
 pub mod probe;
-pub mod raw_device;
-pub mod read_bench;
+pub(crate) mod raw_device;
+pub(crate) mod read_bench;
 pub mod space;
 pub mod stack_writer;

@@ -12,7 +12,7 @@ use super::direct_io::{Alignment, FALLBACK_ALIGN};
 use super::read_bench::ParticleFile;
 
 /// Region read when `--size` is not given, at most.
-pub const DEFAULT_REGION: u64 = 4 << 30;
+pub(crate) const DEFAULT_REGION: u64 = 4 << 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RawDeviceError {
@@ -54,7 +54,7 @@ pub enum RawDeviceError {
 
 /// A block device opened read-only and measured.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RawDevice {
+pub(crate) struct RawDevice {
     pub path: PathBuf,
     /// Size in bytes, and where that figure came from.
     pub bytes: u64,
@@ -64,7 +64,7 @@ pub struct RawDevice {
 
 /// Checks that `path` is a readable block device and finds its size and
 /// the logical block size O_DIRECT reads need. Opens it O_RDONLY only.
-pub fn inspect(path: &Path) -> Result<RawDevice, RawDeviceError> {
+pub(crate) fn inspect(path: &Path) -> Result<RawDevice, RawDeviceError> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => RawDeviceError::Missing(path.to_path_buf()),
         _ => RawDeviceError::Open {
@@ -133,7 +133,7 @@ fn read_u64(p: &str) -> Option<u64> {
 
 /// The region to read and the particles in it: `requested` (or the smaller
 /// of the device and [`DEFAULT_REGION`]), rounded down to whole particles.
-pub fn particles(
+pub(crate) fn particles(
     dev: &RawDevice,
     requested: Option<u64>,
     particle_bytes: u64,

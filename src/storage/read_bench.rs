@@ -52,7 +52,7 @@ pub enum BenchError {
 /// One file (or block device) of particles: where they start, how big
 /// each is and how many there are, read back to back.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ParticleFile {
+pub(crate) struct ParticleFile {
     pub path: PathBuf,
     /// Byte offset of the first particle.
     pub data_offset: u64,
@@ -75,14 +75,14 @@ impl ParticleFile {
     }
 
     /// Byte offset of particle `index`.
-    pub fn particle_offset(&self, index: u64) -> u64 {
+    pub(crate) fn particle_offset(&self, index: u64) -> u64 {
         self.data_offset + index * self.particle_bytes
     }
 }
 
 /// The particle files to read, opened and checked.
 #[derive(Debug)]
-pub struct StackSet {
+pub(crate) struct StackSet {
     pub files: Vec<ParticleFile>,
     /// (file, image index) of every particle, in file order.
     particles: Vec<(u32, u32)>,
@@ -90,7 +90,7 @@ pub struct StackSet {
 
 impl StackSet {
     /// Opens every file as MRC and checks its size against its header.
-    pub fn open(paths: &[PathBuf]) -> Result<StackSet, BenchError> {
+    pub(crate) fn open(paths: &[PathBuf]) -> Result<StackSet, BenchError> {
         let files = paths
             .iter()
             .map(|p| MrcFile::open(p).map(ParticleFile::from_mrc))
@@ -100,7 +100,7 @@ impl StackSet {
 
     /// Particles laid out back to back in already checked files or regions
     /// (a block device read raw: particle `i` at `i × particle_bytes`).
-    pub fn from_files(files: Vec<ParticleFile>) -> Result<StackSet, BenchError> {
+    pub(crate) fn from_files(files: Vec<ParticleFile>) -> Result<StackSet, BenchError> {
         let mut particles = Vec::new();
         for (fi, f) in files.iter().enumerate() {
             let total = particles.len() as u64 + f.count;
@@ -115,11 +115,11 @@ impl StackSet {
         Ok(StackSet { files, particles })
     }
 
-    pub fn particle_count(&self) -> u64 {
+    pub(crate) fn particle_count(&self) -> u64 {
         self.particles.len() as u64
     }
 
-    pub fn particle_bytes(&self) -> u64 {
+    pub(crate) fn particle_bytes(&self) -> u64 {
         self.files
             .iter()
             .map(|f| f.particle_bytes)
@@ -127,14 +127,14 @@ impl StackSet {
             .unwrap_or(0)
     }
 
-    pub fn total_particle_bytes(&self) -> u64 {
+    pub(crate) fn total_particle_bytes(&self) -> u64 {
         self.files.iter().map(|f| f.particle_bytes * f.count).sum()
     }
 }
 
 /// How to run one pattern.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RunSpec {
+pub(crate) struct RunSpec {
     pub pattern: Pattern,
     pub threads: u32,
     pub queue_depth: u32,
@@ -148,7 +148,7 @@ pub struct RunSpec {
 }
 
 /// What the progress bar is told: reads done, reads planned (0 when timed).
-pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
+pub(crate) type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 
 struct Shared<'a> {
     set: &'a StackSet,
@@ -323,7 +323,7 @@ fn read_order(
 }
 
 /// Runs one pattern over the set and summarises it.
-pub fn run(
+pub(crate) fn run(
     set: &StackSet,
     spec: &RunSpec,
     align: &Alignment,
@@ -429,7 +429,7 @@ pub fn run(
 }
 
 /// Percentiles of a latency histogram (all zero when empty).
-pub fn latency(h: &Histogram<u64>) -> Latency {
+pub(crate) fn latency(h: &Histogram<u64>) -> Latency {
     Latency {
         p50: h.value_at_quantile(0.50),
         p90: h.value_at_quantile(0.90),
