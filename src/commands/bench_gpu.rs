@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::output::{check_files, emit, envelope, now};
+use super::output::{check_files, finish, now};
 use super::{CommandError, Outcome};
 use crate::cli::BenchGpuArgs;
 use crate::gpu::bench::{self, BenchGpuParams};
@@ -35,11 +35,6 @@ pub(super) fn run(a: &BenchGpuArgs, out: &mut dyn Write) -> Result<Outcome, Comm
         particles: a.particles,
     })?;
     let failed = r.status == BenchStatus::CheckFailed;
-    emit(
-        &envelope(Kind::BenchGpu(r), started),
-        a.output.format,
-        &a.output.files,
-        out,
-    )?;
+    finish(Kind::BenchGpu(r), started, &a.output, out)?;
     Ok(Outcome::failed_if(failed))
 }

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::output::{check_files, check_history, check_path, emit, envelope, now, store};
+use super::output::{check_files, check_history, check_path, finish, now, store};
 use super::stack_create::mode;
 use super::{CommandError, Outcome};
 use crate::cli::{BenchIoArgs, DtypeArg};
@@ -31,9 +31,8 @@ pub(super) fn run(a: &BenchIoArgs, out: &mut dyn Write) -> Result<Outcome, Comma
         .feed
         .as_ref()
         .is_some_and(|f| f.per_run.iter().any(|x| x.enough == Some(false)));
-    let result = envelope(Kind::BenchIo(measured.report), started);
+    let result = finish(Kind::BenchIo(measured.report), started, &a.output, out)?;
     store(&a.history, &result)?;
-    emit(&result, a.output.format, &a.output.files, out)?;
     Ok(Outcome::failed_if(short))
 }
 

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::output::{check_files, check_history, emit, envelope, now, store};
+use super::output::{check_files, check_history, finish, now, store};
 use super::{CommandError, Outcome};
 use crate::cache::copy_bench::{self, CopyBenchParams};
 use crate::cli::CopyBenchArgs;
@@ -31,8 +31,7 @@ pub(super) fn run(a: &CopyBenchArgs, out: &mut dyn Write) -> Result<Outcome, Com
         reserve: a.reserve.0,
     };
     let r = copy_bench::measure(&params, &Progress::new(a.output.quiet))?;
-    let result = envelope(Kind::CacheCopyBench(r), started);
+    let result = finish(Kind::CacheCopyBench(r), started, &a.output, out)?;
     store(&a.history, &result)?;
-    emit(&result, a.output.format, &a.output.files, out)?;
     Ok(Outcome::Ok)
 }

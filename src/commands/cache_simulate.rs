@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::output::{check_files, check_path, emit, envelope, now};
+use super::output::{check_files, check_path, finish, now};
 use super::{CommandError, Outcome};
 use crate::cache::policy;
 use crate::cache::simulate::{SimParams, simulate};
@@ -113,12 +113,7 @@ pub(super) fn run(a: &CacheSimulateArgs, out: &mut dyn Write) -> Result<Outcome,
             ));
         }
     };
-    emit(
-        &envelope(kind, started),
-        a.output.format,
-        &a.output.files,
-        out,
-    )?;
+    finish(kind, started, &a.output, out)?;
     Ok(Outcome::Ok)
 }
 

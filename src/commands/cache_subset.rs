@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::output::{check_files, emit, envelope, now};
+use super::output::{check_files, finish, now};
 use super::{CommandError, Outcome};
 use crate::cache::subset;
 use crate::cli::CacheSubsetArgs;
@@ -28,11 +28,6 @@ pub(super) fn run(a: &CacheSubsetArgs, out: &mut dyn Write) -> Result<Outcome, C
             a.limits.ssd_reserve.0,
         ));
     }
-    emit(
-        &envelope(Kind::CacheSubset(r), started),
-        a.output.format,
-        &a.output.files,
-        out,
-    )?;
+    finish(Kind::CacheSubset(r), started, &a.output, out)?;
     Ok(Outcome::Ok)
 }

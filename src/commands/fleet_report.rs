@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::output::{check_files, emit, envelope, now};
+use super::output::{check_files, finish, now};
 use super::{CommandError, Outcome};
 use crate::cli::FleetReportArgs;
 use crate::results::Kind;
@@ -28,11 +28,6 @@ pub(super) fn run(a: &FleetReportArgs, out: &mut dyn Write) -> Result<Outcome, C
     let report = crate::fleet::report::build(&a.dir, a.margin.fraction())
         .map_err(crate::fleet::FleetError::from)?;
     let failed = report.failed();
-    emit(
-        &envelope(Kind::Fleet(report), started),
-        a.output.format,
-        &a.output.files,
-        out,
-    )?;
+    finish(Kind::Fleet(report), started, &a.output, out)?;
     Ok(Outcome::failed_if(failed))
 }

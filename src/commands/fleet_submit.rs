@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::output::{check_files, emit, envelope, now};
+use super::output::{check_files, finish, now};
 use super::{CommandError, Outcome};
 use crate::cli::{Cli, Command, FleetSubmitArgs};
 use crate::fleet::hostlist;
@@ -75,12 +75,7 @@ pub(super) fn run(a: &FleetSubmitArgs, out: &mut dyn Write) -> Result<Outcome, C
     }
     let report = submit::submit(&cfg, &nodes, &Progress::new(a.output.quiet))?;
     let failed = report.failed();
-    emit(
-        &envelope(Kind::Fleet(report), started),
-        a.output.format,
-        &a.output.files,
-        out,
-    )?;
+    finish(Kind::Fleet(report), started, &a.output, out)?;
     Ok(Outcome::failed_if(failed))
 }
 

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use super::CommandError;
-use crate::cli::{FormatArg, HistoryArg, ListFormatArg, OutputFiles};
+use crate::cli::{FormatArg, HistoryArg, ListFormatArg, OutputArgs, OutputFiles};
 use crate::history::History;
 use crate::report::writer::{self, Destination};
 use crate::report::{self, Document, Format};
@@ -106,6 +106,19 @@ pub(super) fn emit(
     let text = report::render(result, self::format(format))?;
     writer::write(&Destination::Stdout, text.as_bytes(), out)?;
     Ok(())
+}
+
+/// The result of this run, made on this host and started at `started`,
+/// written where `output` says; returned for the history.
+pub(super) fn finish(
+    kind: Kind,
+    started: u64,
+    output: &OutputArgs,
+    out: &mut dyn Write,
+) -> Result<Envelope, CommandError> {
+    let result = envelope(kind, started);
+    emit(&result, output.format, &output.files, out)?;
+    Ok(result)
 }
 
 /// A document that is not a result (catalog, history) in `format`.

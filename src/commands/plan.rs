@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::output::{check_files, emit, envelope, now};
+use super::output::{check_files, finish, now};
 use super::{CommandError, Outcome};
 use crate::cli::{DtypeArg, PlanArgs, SizeModelArg};
 use crate::datasets::{Catalog, nearest};
@@ -18,8 +18,7 @@ pub(super) fn run(a: &PlanArgs, out: &mut dyn Write) -> Result<Outcome, CommandE
     check_files(&a.output.files)?;
     let catalog = Catalog::get()?;
     let params = params(a, catalog)?;
-    let result = envelope(Kind::Plan(plan(&params, catalog)), started);
-    emit(&result, a.output.format, &a.output.files, out)?;
+    finish(Kind::Plan(plan(&params, catalog)), started, &a.output, out)?;
     Ok(Outcome::Ok)
 }
 

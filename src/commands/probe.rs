@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::output::{check_files, emit, envelope, now};
+use super::output::{check_files, finish, now};
 use super::{CommandError, Outcome};
 use crate::cli::ProbeArgs;
 use crate::results::Kind;
@@ -11,11 +11,6 @@ pub(super) fn run(a: &ProbeArgs, out: &mut dyn Write) -> Result<Outcome, Command
     let started = now();
     check_files(&a.output.files)?;
     let r = crate::storage::probe::probe(&a.path)?;
-    emit(
-        &envelope(Kind::Probe(r), started),
-        a.output.format,
-        &a.output.files,
-        out,
-    )?;
+    finish(Kind::Probe(r), started, &a.output, out)?;
     Ok(Outcome::Ok)
 }

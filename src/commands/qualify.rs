@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::output::{check_files, check_history, emit, envelope, now, store};
+use super::output::{check_files, check_history, finish, now, store};
 use super::{CommandError, Outcome};
 use crate::cli::QualifyArgs;
 use crate::datasets::{Catalog, Profile, nearest};
@@ -44,8 +44,7 @@ pub(super) fn run(a: &QualifyArgs, out: &mut dyn Write) -> Result<Outcome, Comma
         return Err(CommandError::Interrupted("qualify"));
     }
     let failed = report.failed();
-    let result = envelope(Kind::Qualify(report), started);
-    emit(&result, a.output.format, &a.output.files, out)?;
+    let result = finish(Kind::Qualify(report), started, &a.output, out)?;
     store(&a.history, &result)?;
     Ok(Outcome::failed_if(failed))
 }

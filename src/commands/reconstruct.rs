@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use super::output::{check_files, check_path, emit, envelope, now};
+use super::output::{check_files, check_path, finish, now};
 use super::{CommandError, Outcome};
 use crate::cli::{BackendArg, ReconstructArgs};
 use crate::gpu::Gpu;
@@ -82,7 +82,6 @@ pub(super) fn run(a: &ReconstructArgs, out: &mut dyn Write) -> Result<Outcome, C
         particles_per_second: parts.len() as f64 / seconds_insert.max(1e-9),
         output_bytes,
     };
-    let result = envelope(Kind::Reconstruct(report), started);
-    emit(&result, a.output_args.format, &a.output_args.files, out)?;
+    finish(Kind::Reconstruct(report), started, &a.output_args, out)?;
     Ok(Outcome::Ok)
 }

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use super::output::{check_files, emit, envelope, now};
+use super::output::{check_files, finish, now};
 use super::{CommandError, Outcome};
 use crate::cli::{DtypeArg, StackCreateArgs};
 use crate::progress::{Progress, Unit};
@@ -63,11 +63,6 @@ pub(super) fn run(a: &StackCreateArgs, out: &mut dyn Write) -> Result<Outcome, C
         bytes_per_second: total as f64 / secs,
         seed: spec.seed,
     };
-    emit(
-        &envelope(Kind::StackCreate(created), started),
-        a.output.format,
-        &a.output.files,
-        out,
-    )?;
+    finish(Kind::StackCreate(created), started, &a.output, out)?;
     Ok(Outcome::Ok)
 }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::output::{check_files, emit, envelope, now};
+use super::output::{check_files, finish, now};
 use super::{CommandError, Outcome};
 use crate::cli::StackInfoArgs;
 use crate::results::Kind;
@@ -18,10 +18,10 @@ pub(super) fn run(a: &StackInfoArgs, out: &mut dyn Write) -> Result<Outcome, Com
         .iter()
         .map(|p| MrcFile::open(p).map(|f| f.info()))
         .collect::<Result<Vec<_>, _>>()?;
-    emit(
-        &envelope(Kind::StackInfo(StackInfo { files }), started),
-        a.output.format,
-        &a.output.files,
+    finish(
+        Kind::StackInfo(StackInfo { files }),
+        started,
+        &a.output,
         out,
     )?;
     Ok(Outcome::Ok)

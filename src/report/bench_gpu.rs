@@ -35,16 +35,12 @@ fn csv(r: &GpuBenchReport, w: &mut LongCsv) {
         ];
         for (name, b) in bandwidths {
             if let Some(b) = b {
-                let item = format!("{g} {name}");
-                w.add(
-                    "bandwidth",
-                    &item,
-                    "median",
+                let spread = [
                     b.median_bytes_per_second,
-                    "bytes/s",
-                );
-                w.add("bandwidth", &item, "min", b.min_bytes_per_second, "bytes/s");
-                w.add("bandwidth", &item, "max", b.max_bytes_per_second, "bytes/s");
+                    b.min_bytes_per_second,
+                    b.max_bytes_per_second,
+                ];
+                w.add_spread("bandwidth", &format!("{g} {name}"), spread, "bytes/s");
             }
         }
         if let Some(m) = &d.max_box
@@ -60,47 +56,15 @@ fn csv(r: &GpuBenchReport, w: &mut LongCsv) {
         }
         for f in d.fft.iter().filter(|f| f.error.is_none()) {
             let item = format!("{g} box {}", f.box_size);
-            w.add(
-                "fft",
-                &item,
-                "median",
-                f.median_images_per_second,
-                "images/s",
-            );
+            w.add_spread("fft", &item, f.rates(), "images/s");
         }
         for x in d.insertion.iter().filter(|x| x.error.is_none()) {
             let item = format!("{g} {} box {} pad {}", x.kernel, x.box_size, x.pad);
-            w.add(
-                "insertion",
-                &item,
-                "median",
-                x.median_particles_per_second,
-                "particles/s",
-            );
-            w.add(
-                "insertion",
-                &item,
-                "min",
-                x.min_particles_per_second,
-                "particles/s",
-            );
-            w.add(
-                "insertion",
-                &item,
-                "max",
-                x.max_particles_per_second,
-                "particles/s",
-            );
+            w.add_spread("insertion", &item, x.rates(), "particles/s");
         }
         for x in d.end_to_end.iter().filter(|x| x.error.is_none()) {
             let item = format!("{g} {} box {} pad {}", x.input, x.box_size, x.pad);
-            w.add(
-                "end_to_end",
-                &item,
-                "median",
-                x.median_particles_per_second,
-                "particles/s",
-            );
+            w.add_spread("end_to_end", &item, x.rates(), "particles/s");
             if let Some(b) = x.host_link_bound {
                 w.add("end_to_end", &item, "host_link_bound", b, "particles/s");
             }
@@ -231,11 +195,7 @@ fn document(r: &GpuBenchReport) -> Document {
                         rate_row(
                             vec![format!("box {}", x.box_size), group_digits(x.images)],
                             &x.error,
-                            [
-                                x.median_images_per_second,
-                                x.min_images_per_second,
-                                x.max_images_per_second,
-                            ],
+                            x.rates(),
                         )
                     })
                     .collect(),
@@ -264,11 +224,7 @@ fn document(r: &GpuBenchReport) -> Document {
                                 group_digits(x.particles),
                             ],
                             &x.error,
-                            [
-                                x.median_particles_per_second,
-                                x.min_particles_per_second,
-                                x.max_particles_per_second,
-                            ],
+                            x.rates(),
                         )
                     })
                     .collect(),
@@ -299,11 +255,7 @@ fn document(r: &GpuBenchReport) -> Document {
                                 x.host_link_bound.map_or("-".into(), per_second),
                             ],
                             &x.error,
-                            [
-                                x.median_particles_per_second,
-                                x.min_particles_per_second,
-                                x.max_particles_per_second,
-                            ],
+                            x.rates(),
                         )
                     })
                     .collect(),

@@ -28,6 +28,13 @@ impl LongCsv {
         ]);
     }
 
+    /// A repeated measurement: its `median`, `min` and `max`, in that order.
+    pub fn add_spread(&mut self, section: &str, item: &str, spread: [f64; 3], unit: &str) {
+        for (metric, v) in ["median", "min", "max"].into_iter().zip(spread) {
+            self.add(section, item, metric, v, unit);
+        }
+    }
+
     /// The CSV text, with its header row.
     pub fn finish(self) -> Result<String, csv::Error> {
         let mut w = csv::Writer::from_writer(Vec::new());

@@ -193,9 +193,7 @@ fn document(r: &QualifyReport, node: &str) -> Document {
 /// (median, min, max, samples of each) and `check` (verdict and value).
 fn csv(r: &QualifyReport, w: &mut LongCsv) {
     for m in &r.metrics {
-        for (field, v) in [("median", m.value), ("min", m.min), ("max", m.max)] {
-            w.add("metric", &m.id, field, v, &m.unit);
-        }
+        w.add_spread("metric", &m.id, [m.value, m.min, m.max], &m.unit);
         w.add("metric", &m.id, "samples", m.samples.len(), "samples");
     }
     for c in &r.checks {

@@ -181,3 +181,36 @@ pub struct FftResult {
     /// Set when this case could not run.
     pub error: Option<String>,
 }
+
+impl FftResult {
+    /// Median, min and max images per second.
+    pub fn rates(&self) -> [f64; 3] {
+        [
+            self.median_images_per_second,
+            self.min_images_per_second,
+            self.max_images_per_second,
+        ]
+    }
+}
+
+impl InsertionResult {
+    /// Median, min and max particles per second.
+    pub fn rates(&self) -> [f64; 3] {
+        [
+            self.median_particles_per_second,
+            self.min_particles_per_second,
+            self.max_particles_per_second,
+        ]
+    }
+}
+
+impl EndToEndResult {
+    /// Median, min and max particles per second.
+    pub fn rates(&self) -> [f64; 3] {
+        [
+            self.median_particles_per_second,
+            self.min_particles_per_second,
+            self.max_particles_per_second,
+        ]
+    }
+}

@@ -5,6 +5,11 @@ pub fn cryocap() -> Command {
     Command::cargo_bin("cryocap").expect("the cryocap binary is built")
 }
 
+/// The binary as a plain process, for tests that wire its stdout themselves.
+pub fn process() -> std::process::Command {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("cryocap"))
+}
+
 /// Runs `cryocap ARGS --format json`, expects success, and reads the typed result.
 pub fn json<T: serde::de::DeserializeOwned>(args: &[&str]) -> T {
     let out = cryocap()

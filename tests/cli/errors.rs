@@ -98,7 +98,7 @@ fn a_write_error_on_stdout_is_one_line_and_exit_2() {
         return;
     };
     for format in ["csv", "json", "table", "markdown", "html"] {
-        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("cryocap"))
+        let out = crate::common::process()
             .args([
                 "plan",
                 "--particles",

@@ -261,9 +261,8 @@ fn csv_parses_and_carries_the_stack_bytes() {
 
 #[test]
 fn broken_pipe_exits_zero() {
-    use std::process::{Command, Stdio};
-    let bin = assert_cmd::cargo::cargo_bin("cryocap");
-    let mut child = Command::new(bin)
+    use std::process::Stdio;
+    let mut child = crate::common::process()
         .args(["catalog", "gpus"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
