@@ -27,6 +27,9 @@ fn key(t: f64) -> u64 {
 }
 
 /// Replays `trace`; pure and deterministic.
+/// Cache fill rate per job assumed when none is given or measured, bytes/s.
+pub const ASSUMED_COPY_RATE: f64 = 500e6;
+
 pub fn simulate(trace: &Trace, p: &SimParams) -> SimStats {
     let sizes: Vec<u64> = trace.files.iter().map(|f| f.bytes).collect();
     let mut cache = CachePolicy::new(p.capacity_bytes, p.lifetime_s, p.copy_rate, &sizes);

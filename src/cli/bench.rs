@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 
 use super::values::{self, BoxSize};
 use super::{DtypeArg, HistoryArg, OutputArgs, PadArg};
+use crate::sizing::stack::DEFAULT_PARTICLES_PER_FILE;
 use crate::storage::patterns::Pattern;
 use crate::storage::space::Reserve;
 
@@ -56,8 +57,8 @@ pub struct BenchIoArgs {
     /// Pixel type for --create [default: f32].
     #[arg(long, value_enum)]
     pub dtype: Option<DtypeArg>,
-    /// Particles per file for --create [default: 1000].
     #[arg(long, value_name = "N", alias = "per-file",
+          help = format!("Particles per file for --create [default: {DEFAULT_PARTICLES_PER_FILE}]"),
           value_parser = values::count::<u64>(1, i32::MAX as u64))]
     pub particles_per_file: Option<u64>,
     /// Free space --create must leave: a size or a percentage [default: the larger of 10 GB and 5 %].

@@ -6,7 +6,9 @@ use clap::{Args, Subcommand};
 
 use super::values::{self, CryosparcMb, Percent, Rate, SizeRange};
 use super::{HistoryArg, OutputArgs};
+use crate::cache::simulate::ASSUMED_COPY_RATE;
 use crate::sizing::ssd::DEFAULT_RESERVE_MB;
+use crate::sizing::stack::DEFAULT_PARTICLES_PER_FILE;
 use crate::storage::space::Reserve;
 use crate::units::{GIB, MIB};
 
@@ -59,9 +61,10 @@ pub struct CacheSimulateArgs {
     /// Range of SSD sizes to simulate, e.g. 250GB..8TB.
     #[arg(long, value_name = "LO..HI")]
     pub sweep: Option<SizeRange>,
-    /// Sizes in a sweep, log-spaced [default: 16].
-    #[arg(long, value_name = "N", requires = "sweep", value_parser = values::count::<usize>(2, 1000))]
-    pub steps: Option<usize>,
+    /// Sizes in a sweep, log-spaced.
+    #[arg(long, value_name = "N", requires = "sweep", default_value_t = 16,
+          value_parser = values::count::<usize>(2, 1000))]
+    pub steps: usize,
     #[command(flatten)]
     pub limits: CacheLimits,
     /// Bytes on the SSD held by files the cache does not own, e.g. 200GB.
@@ -70,8 +73,8 @@ pub struct CacheSimulateArgs {
     /// Days an unused cached file is kept.
     #[arg(long, value_name = "D", default_value_t = 30.0, value_parser = values::positive)]
     pub lifetime_days: f64,
-    /// Cache fill rate per job, e.g. 500MB/s [default: 500MB/s, assumed].
-    #[arg(long, value_name = "RATE", conflicts_with = "copy_rate_from")]
+    #[arg(long, value_name = "RATE", conflicts_with = "copy_rate_from",
+          help = format!("Cache fill rate per job, e.g. 500MB/s [default: {}, assumed]", Rate(ASSUMED_COPY_RATE)))]
     pub copy_rate: Option<Rate>,
     /// Take the copy rate from the JSON of `cryocap cache copy-bench`.
     #[arg(long, value_name = "FILE")]
@@ -102,7 +105,7 @@ pub struct CacheWorkloadArgs {
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = values::count::<u64>(0, u64::MAX))]
     pub seed: u64,
     /// Particles per stack file, as extraction writes them.
-    #[arg(long, value_name = "N", default_value_t = 1000,
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PARTICLES_PER_FILE,
           value_parser = values::count::<u64>(1, 10_000_000))]
     pub particles_per_file: u64,
     /// Write the trace to FILE (atomically); `-` or none is stdout.
@@ -121,7 +124,7 @@ pub struct CacheSubsetArgs {
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Particles per file when the subset is consolidated.
-    #[arg(long, value_name = "N", default_value_t = 1000,
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PARTICLES_PER_FILE,
           value_parser = values::count::<u64>(1, 10_000_000))]
     pub particles_per_file: u64,
     /// Check whether the stacks and the subset fit this SSD, e.g. 1TB.

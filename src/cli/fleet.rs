@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 
 use super::OutputArgs;
 use super::values::{self, Percent};
+use crate::fleet::submit::DEFAULT_MARGIN;
 
 #[derive(Debug, Subcommand)]
 pub enum FleetCommand {
@@ -100,7 +101,7 @@ pub struct FleetReportArgs {
     #[arg(value_name = "SHARED_DIR")]
     pub dir: PathBuf,
     /// Flag nodes more than this much worse than the fleet median.
-    #[arg(long, value_name = "PCT", default_value_t = Percent(20.0),
+    #[arg(long, value_name = "PCT", default_value_t = Percent(100.0 * DEFAULT_MARGIN),
           value_parser = values::percent(0.0, 100.0))]
     pub margin: Percent,
     #[command(flatten)]

@@ -6,6 +6,7 @@ use super::values::{self, BoxSize, CryosparcMb};
 use super::{DtypeArg, OutputArgs};
 use crate::sizing::MAX_PARTICLES;
 use crate::sizing::ssd::DEFAULT_RESERVE_MB;
+use crate::sizing::stack::DEFAULT_PARTICLES_PER_FILE;
 use crate::units::MIB;
 
 /// How the stack is counted.
@@ -34,8 +35,8 @@ pub struct PlanArgs {
     /// How the stack size is counted.
     #[arg(long, value_enum, default_value_t = SizeModelArg::Guide)]
     pub size_model: SizeModelArg,
-    /// Particles per stack file, with --size-model exact [default: 1000].
     #[arg(long, value_name = "N",
+          help = format!("Particles per stack file, with --size-model exact [default: {DEFAULT_PARTICLES_PER_FILE}]"),
           value_parser = values::count::<u64>(1, MAX_PARTICLES))]
     pub particles_per_file: Option<u64>,
     /// Extended header bytes per file, with --size-model exact [default: 0].
@@ -50,7 +51,7 @@ pub struct PlanArgs {
     /// A GPU from the catalog (`cryocap catalog gpus`), e.g. rtx-3090.
     #[arg(long, value_name = "NAME")]
     pub gpu: Option<String>,
-    /// Classes for heterogeneous refinement (3D classification) [default: 4].
+    /// Classes for heterogeneous refinement (3D classification) [default: each job's own, see `cryocap catalog jobs`].
     #[arg(long, value_name = "K", value_parser = values::count::<u32>(1, 1000))]
     pub classes: Option<u32>,
     /// Passes over the stack a processing chain makes.

@@ -19,9 +19,10 @@ pub struct CompareArgs {
     /// Compare against the node's recent runs in this history database.
     #[arg(long, value_name = "FILE")]
     pub history: Option<PathBuf>,
-    /// How many recent runs make the baseline [default: 5].
-    #[arg(long, value_name = "N", requires = "history", value_parser = values::count::<usize>(1, 1000))]
-    pub last: Option<usize>,
+    /// How many recent runs make the baseline.
+    #[arg(long, value_name = "N", requires = "history", default_value_t = 5,
+          value_parser = values::count::<usize>(1, 1000))]
+    pub last: usize,
     /// Format of what is printed on stdout.
     #[arg(long, value_enum, default_value_t = FormatArg::Markdown)]
     pub format: FormatArg,

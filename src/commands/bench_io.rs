@@ -10,6 +10,7 @@ use crate::cli::{BenchIoArgs, DtypeArg};
 use crate::progress::Progress;
 use crate::report::writer::{self, Destination};
 use crate::results::Kind;
+use crate::sizing::stack::DEFAULT_PARTICLES_PER_FILE;
 use crate::storage::bench_io::{self, BenchIoParams, Source};
 use crate::storage::space::Reserve;
 use crate::storage::stack_writer::StackSpec;
@@ -123,7 +124,7 @@ fn file_source(a: &BenchIoArgs) -> Result<Source, CommandError> {
                     particles: n,
                     box_size: b.0,
                     mode: mode(a.dtype.unwrap_or(DtypeArg::F32)),
-                    per_file: a.particles_per_file.unwrap_or(1000),
+                    per_file: a.particles_per_file.unwrap_or(DEFAULT_PARTICLES_PER_FILE),
                     pixel_size_a: 1.0,
                     nsymbt: 0,
                     seed: a.seed,

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::output::{check_files, check_path, finish, now};
 use super::{CommandError, Outcome};
 use crate::cache::policy;
-use crate::cache::simulate::{SimParams, simulate};
+use crate::cache::simulate::{ASSUMED_COPY_RATE, SimParams, simulate};
 use crate::cache::sweep::{self, SweepParams, WAIT_TOLERANCE_S};
 use crate::cache::trace;
 use crate::cli::CacheSimulateArgs;
@@ -16,9 +16,6 @@ use crate::report::writer::{self, Destination};
 use crate::results::Kind;
 use crate::results::cache::{CacheSetup, CopyBenchReport, SimulationReport, SweepReport};
 use crate::results::read;
-
-/// Cache fill rate per job when none is given or measured, bytes/s.
-const DEFAULT_COPY_RATE: f64 = 500e6;
 
 pub(super) fn run(a: &CacheSimulateArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
@@ -39,7 +36,7 @@ pub(super) fn run(a: &CacheSimulateArgs, out: &mut dyn Write) -> Result<Outcome,
         (Some(r), _) => (r.0, "--copy-rate".to_string()),
         (None, Some(p)) => copy_rate_from(p)?,
         (None, None) => (
-            DEFAULT_COPY_RATE,
+            ASSUMED_COPY_RATE,
             "assumed (default); measure with `cryocap cache copy-bench`".to_string(),
         ),
     };
@@ -76,7 +73,7 @@ pub(super) fn run(a: &CacheSimulateArgs, out: &mut dyn Write) -> Result<Outcome,
             })
         }
         (None, Some(range)) => {
-            let sizes = sweep::sizes(range.lo, range.hi, a.steps.unwrap_or(16));
+            let sizes = sweep::sizes(range.lo, range.hi, a.steps);
             let progress = Progress::new(a.output.quiet);
             let bar = progress.bar(sizes.len() as u64, Unit::Steps, "simulating SSD sizes");
             let threads = a

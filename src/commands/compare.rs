@@ -17,7 +17,7 @@ pub(super) fn run(a: &CompareArgs, out: &mut dyn Write) -> Result<Outcome, Comma
     let metrics = |r: &crate::results::Envelope| r.kind.metrics().unwrap_or_default().to_vec();
     let (baseline, current, baseline_label) = match (&a.history, a.files.as_slice()) {
         (Some(h), [current]) => {
-            let last = a.last.unwrap_or(5);
+            let last = a.last;
             let cur = read::load_measured(current)?;
             let runs = History::open_existing(h)?.last(&cur.node, cur.kind.name(), last)?;
             if runs.is_empty() {

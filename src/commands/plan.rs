@@ -10,7 +10,7 @@ use crate::results::Kind;
 use crate::results::plan::Dtype;
 use crate::sizing::plan::{PlanParams, VramSource, plan};
 use crate::sizing::ssd::{bytes_to_mb_floor, mb_to_bytes};
-use crate::sizing::stack::SizeModel;
+use crate::sizing::stack::{DEFAULT_PARTICLES_PER_FILE, SizeModel};
 use crate::units::{self, MIB};
 
 pub(super) fn run(a: &PlanArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
@@ -72,7 +72,7 @@ fn params(a: &PlanArgs, catalog: &Catalog) -> Result<PlanParams, CommandError> {
             SizeModel::Guide
         }
         SizeModelArg::Exact => SizeModel::Exact {
-            particles_per_file: a.particles_per_file.unwrap_or(1000),
+            particles_per_file: a.particles_per_file.unwrap_or(DEFAULT_PARTICLES_PER_FILE),
             nsymbt: a.nsymbt.unwrap_or(0),
         },
     };

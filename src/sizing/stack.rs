@@ -6,6 +6,8 @@ use crate::results::plan::Dtype;
 
 /// MRC2014 main header length in bytes.
 pub const MRC_HEADER_BYTES: u64 = 1024;
+/// Particles per stack file where none is given: what extraction writes.
+pub const DEFAULT_PARTICLES_PER_FILE: u64 = 1000;
 /// The extended header length the guide formula assumes for every particle.
 pub const GUIDE_NSYMBT: u64 = 128;
 
