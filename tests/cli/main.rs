@@ -8,6 +8,7 @@ mod exact_files;
 mod fio_compare;
 mod fleet;
 mod io;
+mod json_contract;
 mod layers;
 mod parser_fuzz;
 mod plan;
