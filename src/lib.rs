@@ -11,16 +11,17 @@
 
 #![warn(unreachable_pub)]
 
-pub(crate) mod atomic;
 pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod compare;
 pub mod datasets;
+pub mod files;
 pub mod fleet;
 pub mod gpu;
 pub mod history;
 pub mod host;
+pub mod interrupt;
 pub mod metadata;
 pub(crate) mod progress;
 pub mod qualify;

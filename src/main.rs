@@ -25,14 +25,24 @@ fn main() -> ExitCode {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let result = commands::run(parsed, &mut out).and_then(|o| {
-        out.flush().map_err(|source| {
-            CommandError::Write(cryocap::report::writer::WriteError {
-                destination: cryocap::report::writer::Destination::Stdout,
-                source,
-            })
-        })?;
+        out.flush()
+            .map_err(|e| CommandError::Write(cryocap::report::writer::WriteError::Stdout(e)))?;
         Ok(o)
     });
+    // Stopped by SIGINT, SIGTERM or SIGHUP: the command removed its
+    // scratch on the way out; the status says which signal.
+    if let Some(code) = cryocap::interrupt::exit_code() {
+        let why = match &result {
+            Err(e) => format!("{e}"),
+            Ok(_) => "the work had ended; its outputs were written".into(),
+        };
+        let _ = writeln!(
+            io::stderr(),
+            "error: stopped by {}: {why}",
+            cryocap::interrupt::signal_name()
+        );
+        return ExitCode::from(code);
+    }
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::CheckFailed) => ExitCode::from(1),

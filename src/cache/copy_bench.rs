@@ -5,8 +5,8 @@
 //! count, repeated. Copies go to a temporary directory inside --to, removed
 //! after each repeat, on error and on Ctrl-C.
 
+use crate::interrupt;
 use crate::results::metrics::{Better, Metric, median};
-use crate::storage::interrupt;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -197,8 +197,6 @@ pub(crate) fn measure(
             units::bytes_decimal(reserve)
         )));
     }
-    // One process-wide Ctrl-C flag, shared with the storage commands.
-    interrupt::install();
     let scratch = tempfile::Builder::new()
         .prefix(".cryocap-copy-bench-")
         .tempdir_in(&c.to)

@@ -95,10 +95,11 @@ pub(crate) fn read_cs(path: &Path, bytes: Vec<u8>) -> Result<ParticleList, Cache
 
 /// Reads either format, by content.
 pub(crate) fn read_list(path: &Path) -> Result<ParticleList, CacheError> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = crate::files::read_input(path, crate::files::LIST_LIMIT).map_err(|e| {
         CacheError::Subset(format!(
-            "{}: cannot read the particle list: {e}",
-            path.display()
+            "{}: cannot read the particle list: {}",
+            path.display(),
+            e.reason()
         ))
     })?;
     if looks_like_cs(&bytes) || path.extension().is_some_and(|e| e == "cs") {

@@ -137,10 +137,11 @@ impl TraceBuilder {
 
 /// Reads a trace CSV from `path`.
 pub fn read(path: &Path) -> Result<Trace, TraceError> {
-    let text = std::fs::read(path).map_err(|source| TraceError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text =
+        crate::files::read_input(path, crate::files::LIST_LIMIT).map_err(|e| TraceError::Io {
+            path: path.to_path_buf(),
+            source: e.into(),
+        })?;
     parse(path, &text)
 }
 

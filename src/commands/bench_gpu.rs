@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::output::{check_files, finish, now};
+use super::output::{check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cli::BenchGpuArgs;
 use crate::gpu::bench::{self, BenchGpuParams};
@@ -28,7 +28,7 @@ pub(super) fn run(a: &BenchGpuArgs, out: &mut dyn Write) -> Result<Outcome, Comm
     }
     let mut pads: Vec<u32> = a.pad.iter().map(|p| p.factor()).collect();
     pads.dedup();
-    check_files(&a.output.files)?;
+    check_outputs(&result_files(&a.output.files), &[])?;
     let r = bench::run(&BenchGpuParams {
         boxes,
         pads,

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::output::{check_files, check_history, check_path, finish, now, store};
+use super::output::{Out, check_outputs, finish, measured_outputs, now, store};
 use super::stack_create::mode;
 use super::{CommandError, Outcome};
 use crate::cli::{BenchIoArgs, DtypeArg};
@@ -18,11 +18,12 @@ use crate::storage::stack_writer::StackSpec;
 pub(super) fn run(a: &BenchIoArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
     let params = params(a)?;
-    check_files(&a.output.files)?;
-    check_history(&a.history)?;
+    let mut outs = measured_outputs(&a.output.files, &a.history);
     if let Some(p) = &a.emit_fio {
-        check_path("--emit-fio", p)?;
+        outs.push(Out::file("--emit-fio", p));
     }
+    check_outputs(&outs, &inputs(&params.source))?;
+    crate::interrupt::cooperate();
     let measured = bench_io::run(&params, &Progress::new(a.output.quiet))?;
     if let (Some(p), Some(job)) = (&a.emit_fio, &measured.fio_job) {
         writer::write(&Destination::from_path(p), job.as_bytes(), out)?;
@@ -35,6 +36,16 @@ pub(super) fn run(a: &BenchIoArgs, out: &mut dyn Write) -> Result<Outcome, Comma
     let result = finish(Kind::BenchIo(measured.report), started, &a.output, out)?;
     store(&a.history, &result)?;
     Ok(Outcome::failed_if(short))
+}
+
+/// The files a run reads (those it will write with --create do not exist yet).
+fn inputs(source: &Source) -> Vec<std::path::PathBuf> {
+    match source {
+        Source::Dir(d) => bench_io::stack_files(d).unwrap_or_default(),
+        Source::Files(f) => f.clone(),
+        Source::RawDevice { device, .. } => vec![device.clone()],
+        Source::Create { .. } => Vec::new(),
+    }
 }
 
 fn params(a: &BenchIoArgs) -> Result<BenchIoParams, CommandError> {

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::output::{check_files, check_history, finish, now, store};
+use super::output::{check_outputs, finish, measured_outputs, now, store};
 use super::{CommandError, Outcome};
 use crate::cache::copy_bench::{self, CopyBenchParams};
 use crate::cli::CopyBenchArgs;
@@ -18,8 +18,10 @@ pub(super) fn run(a: &CopyBenchArgs, out: &mut dyn Write) -> Result<Outcome, Com
     let to = a.to.clone().ok_or_else(|| {
         CommandError::Usage("--to: give a directory on the cache SSD to copy into".into())
     })?;
-    check_files(&a.output.files)?;
-    check_history(&a.history)?;
+    let sources: Vec<_> = std::fs::read_dir(&from)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    check_outputs(&measured_outputs(&a.output.files, &a.history), &sources)?;
     let mut threads = a.threads.clone();
     threads.sort_unstable();
     threads.dedup();
@@ -30,6 +32,7 @@ pub(super) fn run(a: &CopyBenchArgs, out: &mut dyn Write) -> Result<Outcome, Com
         repeats: a.repeats,
         reserve: a.reserve.0,
     };
+    crate::interrupt::cooperate();
     let r = copy_bench::measure(&params, &Progress::new(a.output.quiet))?;
     let result = finish(Kind::CacheCopyBench(r), started, &a.output, out)?;
     store(&a.history, &result)?;

@@ -2,9 +2,9 @@
 //! range of SSD sizes and recommend one (with an SVG chart).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::output::{check_files, check_path, finish, now};
+use super::output::{Out, check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cache::policy;
 use crate::cache::simulate::{ASSUMED_COPY_RATE, SimParams, simulate};
@@ -15,7 +15,6 @@ use crate::progress::{Progress, Unit};
 use crate::report::writer::{self, Destination};
 use crate::results::Kind;
 use crate::results::cache::{CacheSetup, CopyBenchReport, SimulationReport, SweepReport};
-use crate::results::read;
 
 pub(super) fn run(a: &CacheSimulateArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
@@ -28,10 +27,16 @@ pub(super) fn run(a: &CacheSimulateArgs, out: &mut dyn Write) -> Result<Outcome,
             "--ssd and --sweep: give one SSD size or a range to sweep, not both",
         ));
     }
-    check_files(&a.output.files)?;
+    let mut outs = result_files(&a.output.files);
     if a.sweep.is_some() {
-        check_path("--chart", &a.chart)?;
+        outs.push(Out::file("--chart", &a.chart));
     }
+    let inputs: Vec<PathBuf> = [Some(trace_path), a.copy_rate_from.as_ref()]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    check_outputs(&outs, &inputs)?;
     let (copy_rate, copy_rate_source) = match (&a.copy_rate, &a.copy_rate_from) {
         (Some(r), _) => (r.0, "--copy-rate".to_string()),
         (None, Some(p)) => copy_rate_from(p)?,
@@ -118,7 +123,7 @@ pub(super) fn run(a: &CacheSimulateArgs, out: &mut dyn Write) -> Result<Outcome,
 fn copy_rate_from(path: &Path) -> Result<(f64, String), CommandError> {
     let bad =
         |why: String| CommandError::Usage(format!("--copy-rate-from {}: {why}", path.display()));
-    let report: CopyBenchReport = match read::load(path) {
+    let report: CopyBenchReport = match crate::files::read_result(path) {
         Ok(r) => match r.kind {
             Kind::CacheCopyBench(c) => c,
             other => {

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::output::{check_files, finish, now};
+use super::output::{check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cache::subset;
 use crate::cli::CacheSubsetArgs;
@@ -11,7 +11,10 @@ use crate::results::Kind;
 
 pub(super) fn run(a: &CacheSubsetArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
-    check_files(&a.output.files)?;
+    check_outputs(
+        &result_files(&a.output.files),
+        std::slice::from_ref(&a.file),
+    )?;
     let list = subset::read_list(&a.file)?;
     let data_dir = subset::data_dir(&a.file, &list, a.data_dir.as_deref())?;
     let mut r = subset::analyse(

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::output::check_path;
+use super::output::{Out, check_outputs};
 use super::{CommandError, Outcome};
 use crate::cache::workload::{self, WorkloadParams};
 use crate::cli::CacheWorkloadArgs;
@@ -14,7 +14,7 @@ use crate::units;
 pub(super) fn run(a: &CacheWorkloadArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let destination = match &a.output {
         Some(p) => {
-            check_path("-o", p)?;
+            check_outputs(&[Out::or_stdout("-o", p)], &[])?;
             Destination::from_path(p)
         }
         None => Destination::Stdout,

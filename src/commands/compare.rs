@@ -3,22 +3,23 @@
 
 use std::io::Write;
 
-use super::output::{check_files, emit, envelope, now};
+use super::output::{check_outputs, emit, envelope, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cli::CompareArgs;
 use crate::history::History;
 use crate::results::Kind;
-use crate::results::read;
 
 pub(super) fn run(a: &CompareArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
-    check_files(&a.files_out)?;
+    let mut inputs = a.files.clone();
+    inputs.extend(a.history.iter().cloned());
+    check_outputs(&result_files(&a.files_out), &inputs)?;
     let usage = |m: String| CommandError::Usage(m);
     let metrics = |r: &crate::results::Envelope| r.kind.metrics().unwrap_or_default().to_vec();
     let (baseline, current, baseline_label) = match (&a.history, a.files.as_slice()) {
         (Some(h), [current]) => {
             let last = a.last;
-            let cur = read::load_measured(current)?;
+            let cur = crate::files::read_measured(current)?;
             let runs = History::open_existing(h)?.last(&cur.node, cur.kind.name(), last)?;
             if runs.is_empty() {
                 return Err(usage(format!(
@@ -44,8 +45,8 @@ pub(super) fn run(a: &CompareArgs, out: &mut dyn Write) -> Result<Outcome, Comma
             ));
         }
         (None, [base, current]) => (
-            metrics(&read::load_measured(base)?),
-            read::load_measured(current)?,
+            metrics(&crate::files::read_measured(base)?),
+            crate::files::read_measured(current)?,
             base.display().to_string(),
         ),
         (None, _) => {

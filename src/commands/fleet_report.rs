@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::output::{check_files, finish, now};
+use super::output::{check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cli::FleetReportArgs;
 use crate::results::Kind;
@@ -24,7 +24,10 @@ pub(super) fn run(a: &FleetReportArgs, out: &mut dyn Write) -> Result<Outcome, C
             )));
         }
     }
-    check_files(&a.output.files)?;
+    let node_files: Vec<_> = std::fs::read_dir(&a.dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    check_outputs(&result_files(&a.output.files), &node_files)?;
     let report = crate::fleet::report::build(&a.dir, a.margin.fraction())
         .map_err(crate::fleet::FleetError::from)?;
     let failed = report.failed();

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::output::{check_files, finish, now};
+use super::output::{check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cli::{Cli, Command, FleetSubmitArgs};
 use crate::fleet::hostlist;
@@ -44,7 +44,7 @@ pub(super) fn run(a: &FleetSubmitArgs, out: &mut dyn Write) -> Result<Outcome, C
         }
     };
     check_qualify_args(&a.qualify_args)?;
-    check_files(&a.output.files)?;
+    check_outputs(&result_files(&a.output.files), &[])?;
     let out_dir = std::path::absolute(&a.out_dir)
         .map_err(|e| usage(format!("--out-dir: {}: {e}", a.out_dir.display())))?;
     let cfg = FleetSubmit {

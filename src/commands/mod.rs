@@ -92,6 +92,8 @@ pub enum CommandError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("some outputs could not be written (the others were): {0}")]
+    Lost(String),
     #[error("{0}: interrupted (Ctrl-C); its scratch files were removed and no results written")]
     Interrupted(&'static str),
 }

@@ -3,7 +3,7 @@
 //! the chosen format, and store measured runs in the history.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::CommandError;
 use crate::cli::{FormatArg, HistoryArg, ListFormatArg, OutputArgs, OutputFiles};
@@ -44,31 +44,31 @@ pub(super) fn envelope(kind: Kind, started_at: u64) -> Envelope {
     Envelope::new(kind, crate::host::node_name(), started_at)
 }
 
-/// Refuses an output path that cannot be written (a directory, or one in
-/// a directory that does not exist), before any work is done. `-` is
-/// stdout.
-pub(super) fn check_path(flag: &str, path: &Path) -> Result<(), CommandError> {
-    if path.as_os_str() == "-" {
-        return Ok(());
+/// A file a command will write, under the flag that named it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Out<'a> {
+    pub flag: &'static str,
+    pub path: &'a Path,
+    /// Whether `-` (stdout) may be given: where the command writes this one
+    /// file and nothing else on stdout.
+    pub stdout_ok: bool,
+}
+
+impl<'a> Out<'a> {
+    pub(super) fn file(flag: &'static str, path: &'a Path) -> Out<'a> {
+        Out {
+            flag,
+            path,
+            stdout_ok: false,
+        }
     }
-    if path.is_dir() {
-        return Err(CommandError::Usage(format!(
-            "{flag} {}: is a directory; name a file to write",
-            path.display()
-        )));
+    pub(super) fn or_stdout(flag: &'static str, path: &'a Path) -> Out<'a> {
+        Out {
+            flag,
+            path,
+            stdout_ok: true,
+        }
     }
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !parent.is_dir() {
-        return Err(CommandError::Usage(format!(
-            "{flag} {}: directory {} does not exist",
-            path.display(),
-            parent.display()
-        )));
-    }
-    Ok(())
 }
 
 /// The result files asked for, each with its format and flag.
@@ -84,12 +84,65 @@ fn requested(files: &OutputFiles) -> Vec<(&'static str, &Path, Format)> {
     .collect()
 }
 
-/// Checks every output file of a command before it works.
-pub(super) fn check_files(files: &OutputFiles) -> Result<(), CommandError> {
-    for (flag, p, _) in requested(files) {
-        check_path(flag, p)?;
+/// The result files of `files` as outputs to check.
+pub(super) fn result_files(files: &OutputFiles) -> Vec<Out<'_>> {
+    requested(files)
+        .into_iter()
+        .map(|(flag, path, _)| Out::file(flag, path))
+        .collect()
+}
+
+/// Checks every file a command will write before it does any work: each
+/// is `-` where that means stdout, or a path where nothing or a regular
+/// file is (never a device, a directory or a link); no two name the same
+/// file; none is a file the command reads (`inputs`).
+pub(super) fn check_outputs(outs: &[Out<'_>], inputs: &[PathBuf]) -> Result<(), CommandError> {
+    let usage = |m: String| Err(CommandError::Usage(m));
+    for (i, o) in outs.iter().enumerate() {
+        let shown = o.path.display();
+        if o.path.as_os_str() == "-" {
+            if !o.stdout_ok {
+                return usage(format!(
+                    "{} -: stdout carries the --format output; name a file, or use --format",
+                    o.flag
+                ));
+            }
+            continue;
+        }
+        crate::files::check_output(o.path)
+            .map_err(|e| CommandError::Usage(format!("{} {shown}: {}", o.flag, e.reason())))?;
+        for earlier in &outs[..i] {
+            if earlier.path == o.path || crate::files::same_file(earlier.path, o.path) {
+                return usage(format!(
+                    "{} and {} both name {shown}: give each output its own file",
+                    earlier.flag, o.flag
+                ));
+            }
+        }
+        if let Some(input) = inputs
+            .iter()
+            .find(|input| crate::files::same_file(input, o.path))
+        {
+            return usage(format!(
+                "{} {shown}: is {}, which this command reads; name another file",
+                o.flag,
+                input.display()
+            ));
+        }
     }
     Ok(())
+}
+
+/// The results files, and the history database when one is named.
+pub(super) fn measured_outputs<'a>(
+    files: &'a OutputFiles,
+    history: &'a HistoryArg,
+) -> Vec<Out<'a>> {
+    let mut outs = result_files(files);
+    if let Some(h) = &history.history {
+        outs.push(Out::file("--history", h));
+    }
+    outs
 }
 
 /// Writes `result` into every file asked for, then to stdout in `format`.
@@ -99,13 +152,25 @@ pub(super) fn emit(
     files: &OutputFiles,
     out: &mut dyn Write,
 ) -> Result<(), CommandError> {
-    for (_, path, f) in requested(files) {
-        let text = report::render(result, f)?;
-        writer::write(&Destination::from_path(path), text.as_bytes(), out)?;
+    // Every output is tried; one that fails does not cost the others.
+    let mut lost = Vec::new();
+    for (flag, path, f) in requested(files) {
+        let written = report::render(result, f)
+            .map_err(CommandError::from)
+            .and_then(|text| {
+                writer::write(&Destination::from_path(path), text.as_bytes(), out)
+                    .map_err(CommandError::from)
+            });
+        if let Err(e) = written {
+            lost.push(format!("{flag}: {e}"));
+        }
     }
     let text = report::render(result, self::format(format))?;
     writer::write(&Destination::Stdout, text.as_bytes(), out)?;
-    Ok(())
+    match lost.is_empty() {
+        true => Ok(()),
+        false => Err(CommandError::Lost(lost.join("; "))),
+    }
 }
 
 /// The result of this run, made on this host and started at `started`,
@@ -139,14 +204,6 @@ pub(super) fn emit_document(
     })?;
     writer::write(&Destination::Stdout, text.as_bytes(), out)?;
     Ok(())
-}
-
-/// Checks where the history database goes, before the measurement.
-pub(super) fn check_history(history: &HistoryArg) -> Result<(), CommandError> {
-    match &history.history {
-        Some(p) => check_path("--history", p),
-        None => Ok(()),
-    }
 }
 
 /// Stores a measured run in the history database, when one is named.

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::output::{check_files, finish, now};
+use super::output::{check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cli::{DtypeArg, PlanArgs, SizeModelArg};
 use crate::datasets::{Catalog, nearest};
@@ -15,7 +15,7 @@ use crate::units::{self, MIB};
 
 pub(super) fn run(a: &PlanArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
-    check_files(&a.output.files)?;
+    check_outputs(&result_files(&a.output.files), &[])?;
     let catalog = Catalog::get()?;
     let params = params(a, catalog)?;
     finish(Kind::Plan(plan(&params, catalog)), started, &a.output, out)?;

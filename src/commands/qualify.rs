@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::output::{check_files, check_history, finish, now, store};
+use super::output::{check_outputs, finish, measured_outputs, now, store};
 use super::{CommandError, Outcome};
 use crate::cli::QualifyArgs;
 use crate::datasets::{Catalog, Profile, nearest};
@@ -34,13 +34,20 @@ pub(super) fn run(a: &QualifyArgs, out: &mut dyn Write) -> Result<Outcome, Comma
         repeats: a.repeats,
         gpus: a.gpus,
     };
-    check_files(&a.output.files)?;
-    check_history(&a.history)?;
+    let profile_file: Vec<PathBuf> = [PathBuf::from(&a.profile)]
+        .into_iter()
+        .filter(|p| p.is_file())
+        .collect();
+    check_outputs(
+        &measured_outputs(&a.output.files, &a.history),
+        &profile_file,
+    )?;
     if !a.output.quiet {
         eprintln!("{}", qualify::expected_duration(&params));
     }
+    crate::interrupt::cooperate();
     let report = qualify::run(&params, catalog, &Progress::new(a.output.quiet));
-    if crate::storage::interrupt::requested() {
+    if crate::interrupt::requested() {
         return Err(CommandError::Interrupted("qualify"));
     }
     let failed = report.failed();

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use super::output::{check_files, check_path, finish, now};
+use super::output::{Out, check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cli::{BackendArg, ReconstructArgs};
 use crate::gpu::Gpu;
@@ -34,8 +34,6 @@ pub(super) fn run(a: &ReconstructArgs, out: &mut dyn Write) -> Result<Outcome, C
             a.star.display()
         )));
     }
-    check_path("-o", &a.output)?;
-    check_files(&a.output_args.files)?;
     // The GPU is opened before any work, so that a node without one says so at once.
     let device = match gpu {
         true => Some(Gpu::open(0).map_err(GpuReconError::Gpu)?),
@@ -44,6 +42,12 @@ pub(super) fn run(a: &ReconstructArgs, out: &mut dyn Write) -> Result<Outcome, C
     let progress = Progress::new(a.output_args.quiet);
     let parts = particles::read(&a.star)?;
     let stacks = Stacks::open(&a.star, &parts)?;
+    // Nothing is written over the STAR file or a stack it names.
+    let mut inputs = vec![a.star.clone()];
+    inputs.extend(stacks.files.iter().map(|f| f.path.clone()));
+    let mut outs = vec![Out::file("-o", &a.output)];
+    outs.extend(result_files(&a.output_args.files));
+    check_outputs(&outs, &inputs)?;
     let bar = progress.bar(parts.len() as u64, Unit::Particles, "inserting");
     let t0 = Instant::now();
     let grid = match &device {

@@ -3,21 +3,20 @@
 
 use std::io::Write;
 
-use super::output::{check_path, format};
+use super::output::{Out, check_outputs, format};
 use super::{CommandError, Outcome};
 use crate::cli::ReportArgs;
 use crate::report::writer::{self, Destination};
-use crate::results::read;
 
 pub(super) fn run(a: &ReportArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let destination = match &a.output {
         Some(p) => {
-            check_path("-o", p)?;
+            check_outputs(&[Out::or_stdout("-o", p)], std::slice::from_ref(&a.results))?;
             Destination::from_path(p)
         }
         None => Destination::Stdout,
     };
-    let result = read::load(&a.results)?;
+    let result = crate::files::read_result(&a.results)?;
     let text = crate::report::render(&result, format(a.format))?;
     writer::write(&destination, text.as_bytes(), out)?;
     Ok(Outcome::Ok)

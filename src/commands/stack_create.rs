@@ -3,13 +3,13 @@
 use std::io::Write;
 use std::time::Instant;
 
-use super::output::{check_files, finish, now};
+use super::output::{check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cli::{DtypeArg, StackCreateArgs};
+use crate::interrupt;
 use crate::progress::{Progress, Unit};
 use crate::results::Kind;
 use crate::results::stack::StackCreated;
-use crate::storage::interrupt;
 use crate::storage::mrc::Mode;
 use crate::storage::space::Reserve;
 use crate::storage::stack_writer::{self, StackSpec};
@@ -24,7 +24,7 @@ pub(super) fn mode(d: DtypeArg) -> Mode {
 
 pub(super) fn run(a: &StackCreateArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
-    check_files(&a.output.files)?;
+    check_outputs(&result_files(&a.output.files), &[])?;
     let spec = StackSpec {
         particles: a.particles,
         box_size: a.box_size.0,
@@ -34,7 +34,7 @@ pub(super) fn run(a: &StackCreateArgs, out: &mut dyn Write) -> Result<Outcome, C
         nsymbt: a.nsymbt,
         seed: a.seed,
     };
-    interrupt::install();
+    interrupt::cooperate();
     let total = stack_writer::total_bytes(&spec);
     let bar = Progress::new(a.output.quiet).bar(total, Unit::Bytes, "writing stack");
     let t0 = Instant::now();

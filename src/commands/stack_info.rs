@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::output::{check_files, finish, now};
+use super::output::{check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cli::StackInfoArgs;
 use crate::results::Kind;
@@ -11,7 +11,7 @@ use crate::storage::mrc::MrcFile;
 
 pub(super) fn run(a: &StackInfoArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
-    check_files(&a.output.files)?;
+    check_outputs(&result_files(&a.output.files), &a.files)?;
     // The first file that is not a consistent MRC file is the error.
     let files = a
         .files

@@ -18,7 +18,7 @@ pub enum FleetError {
     #[error(transparent)]
     Report(#[from] report::FleetReportError),
     #[error(transparent)]
-    Write(#[from] crate::atomic::WriteError),
+    Write(#[from] crate::files::FileError),
     #[error("{path}: {reason}")]
     Dir {
         path: std::path::PathBuf,

@@ -88,7 +88,7 @@ pub fn read_results(out_dir: &Path) -> Result<DirResults, FleetReportError> {
     names.sort();
     let (mut results, mut skipped) = (Vec::new(), Vec::new());
     for name in names {
-        match crate::results::read::load(&out_dir.join(&name)) {
+        match crate::files::read_result(&out_dir.join(&name)) {
             Ok(r) => match r.kind {
                 Kind::Qualify(report) => results.push(NodeResult {
                     file: name,

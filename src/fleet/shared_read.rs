@@ -41,7 +41,7 @@ pub enum SharedReadError {
         source: std::io::Error,
     },
     #[error(transparent)]
-    Write(#[from] crate::atomic::WriteError),
+    Write(#[from] crate::files::FileError),
 }
 
 /// Where the tasks meet.
@@ -190,7 +190,7 @@ pub fn run_task(spec: &TaskSpec) -> Result<SharedRead, SharedReadError> {
         barrier_wait_seconds: waited,
     };
     let json = serde_json::to_string_pretty(&r).expect("plain struct serialises") + "\n";
-    crate::atomic::write(
+    crate::files::write(
         &result_path(&spec.out_dir, &spec.node, spec.task),
         json.as_bytes(),
     )?;

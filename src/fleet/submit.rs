@@ -40,7 +40,7 @@ pub(crate) struct FleetSubmit {
 
 fn save(out_dir: &Path, s: &Submission) -> Result<(), FleetError> {
     let json = serde_json::to_string_pretty(s).map_err(|e| FleetError::Other(e.to_string()))?;
-    crate::atomic::write(&submission_path(out_dir), (json + "\n").as_bytes())?;
+    crate::files::write(&submission_path(out_dir), (json + "\n").as_bytes())?;
     Ok(())
 }
 
@@ -151,7 +151,7 @@ pub(crate) fn submit(
         reason: format!("cannot create it: {e}"),
     })?;
     check_fresh(&cfg.out_dir, &nodes)?;
-    crate::atomic::write(&script_path, text.as_bytes())?;
+    crate::files::write(&script_path, text.as_bytes())?;
 
     let job = slurm::sbatch(&sbatch_args)?;
     let submitted = Instant::now();

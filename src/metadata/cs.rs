@@ -226,10 +226,11 @@ pub struct CsFile {
 
 impl CsFile {
     pub fn read(path: &Path) -> Result<CsFile, CsError> {
-        let bytes = std::fs::read(path).map_err(|source| CsError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes =
+            crate::files::read_input(path, crate::files::LIST_LIMIT).map_err(|e| CsError::Io {
+                path: path.to_path_buf(),
+                source: e.into(),
+            })?;
         CsFile::parse(path, bytes)
     }
 

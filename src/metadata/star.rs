@@ -80,9 +80,11 @@ impl StarFile {
     }
 
     pub fn read(path: &Path) -> Result<StarFile, StarError> {
-        let bytes = std::fs::read(path).map_err(|source| StarError::Io {
-            path: path.to_path_buf(),
-            source,
+        let bytes = crate::files::read_input(path, crate::files::LIST_LIMIT).map_err(|e| {
+            StarError::Io {
+                path: path.to_path_buf(),
+                source: e.into(),
+            }
         })?;
         let text = String::from_utf8(bytes).map_err(|e| StarError::Syntax {
             path: path.to_path_buf(),

@@ -105,8 +105,6 @@ fn vram_curves(catalog: &Catalog) -> Vec<VramCurve> {
 /// Runs the qualification described by `cfg`.
 pub fn run(cfg: &QualifyParams, catalog: &Catalog, progress: &Progress) -> QualifyReport {
     let started = Instant::now();
-    // Ctrl-C stops the measurements, which then remove their scratch files.
-    crate::storage::interrupt::install();
     progress.step("qualify: reading host facts");
     let facts = host::facts();
     let mut notes = Vec::new();
@@ -138,7 +136,7 @@ pub fn run(cfg: &QualifyParams, catalog: &Catalog, progress: &Progress) -> Quali
     }
 
     progress.step("qualify: measuring the GPUs (when a CUDA driver is present)");
-    let g = if crate::storage::interrupt::requested() {
+    let g = if crate::interrupt::requested() {
         gpu::GpuResults::default()
     } else {
         gpu::measure(&cfg.boxes, cfg.quick)

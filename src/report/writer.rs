@@ -1,5 +1,6 @@
-//! Where output goes: stdout, or a file written atomically (`-` names
-//! stdout wherever a command takes an output file).
+//! Where output goes: stdout, or a file written atomically where nothing
+//! or a regular file is ([`crate::files`]); `-` names stdout wherever a
+//! command takes an output file.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,18 +32,19 @@ impl std::fmt::Display for Destination {
     }
 }
 
+/// Why an output could not be written.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write {destination}: {source}")]
-pub struct WriteError {
-    pub destination: Destination,
-    pub source: std::io::Error,
+pub enum WriteError {
+    #[error("cannot write stdout: {0}")]
+    Stdout(std::io::Error),
+    #[error(transparent)]
+    File(#[from] crate::files::FileError),
 }
 
 impl WriteError {
     /// The reader of stdout went away (`cryocap ... | head`): not a failure.
     pub fn is_broken_pipe(&self) -> bool {
-        self.destination == Destination::Stdout
-            && self.source.kind() == std::io::ErrorKind::BrokenPipe
+        matches!(self, WriteError::Stdout(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
     }
 }
 
@@ -52,13 +54,9 @@ pub fn write(
     bytes: &[u8],
     stdout: &mut dyn Write,
 ) -> Result<(), WriteError> {
-    let fail = |source| WriteError {
-        destination: destination.clone(),
-        source,
-    };
     match destination {
-        Destination::Stdout => stdout.write_all(bytes).map_err(fail),
-        Destination::File(p) => crate::atomic::write(p, bytes).map_err(|e| fail(e.source)),
+        Destination::Stdout => stdout.write_all(bytes).map_err(WriteError::Stdout),
+        Destination::File(p) => Ok(crate::files::write(p, bytes)?),
     }
 }
 

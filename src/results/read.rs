@@ -1,5 +1,6 @@
 //! Reading a result file back, whatever schema version wrote it: version 1
-//! files are upgraded ([`super::upgrade`]) into the current envelope.
+//! files are upgraded ([`super::upgrade`]) into the current envelope. The
+//! file itself is read by [`crate::files::read_result`].
 
 use std::path::{Path, PathBuf};
 
@@ -61,18 +62,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Envelope, ResultsError> {
     })
 }
 
-/// Reads and parses a result file.
-pub fn load(path: &Path) -> Result<Envelope, ResultsError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ResultsError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse(path, &text)
-}
-
-/// Reads a result file that holds metrics (qualify, bench io, copy-bench).
-pub fn load_measured(path: &Path) -> Result<Envelope, ResultsError> {
-    let r = load(path)?;
+/// A result file that holds metrics (qualify, bench io, copy-bench), or
+/// the error naming its kind.
+pub fn measured(path: &Path, r: Envelope) -> Result<Envelope, ResultsError> {
     if r.kind.metrics().is_none() {
         return Err(ResultsError::NoMetrics {
             path: path.to_path_buf(),

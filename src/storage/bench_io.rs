@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use super::direct_io::{self, Alignment};
 use super::fio::{self, FioJobs};
-use super::interrupt;
 use super::patterns::Pattern;
 use super::raw_device::{self, RawDeviceError};
 use super::read_bench::{self, BenchError, RunSpec, StackSet};
@@ -163,7 +162,6 @@ fn check_files(files: &[PathBuf]) -> Result<(), BenchIoError> {
 
 /// Runs the benchmark `cfg` describes.
 pub fn run(cfg: &BenchIoParams, progress: &Progress) -> Result<Measured, BenchIoError> {
-    interrupt::install();
     let mut notes = Vec::new();
     let mut scratch = Scratch(Vec::new());
     let mut raw = None;

@@ -5,7 +5,6 @@
 pub mod bench_io;
 pub mod direct_io;
 pub mod fio;
-pub(crate) mod interrupt;
 pub mod mrc;
 pub mod patterns;
 pub mod probe;

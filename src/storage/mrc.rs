@@ -393,7 +393,7 @@ impl MrcFile {
 
     /// Opens `path`, reads its header and checks the file's size against it.
     pub fn open(path: &Path) -> Result<MrcFile, MrcError> {
-        let mut f = File::open(path).map_err(io_err(path))?;
+        let mut f = crate::files::open_input(path).map_err(|e| io_err(path)(e.into()))?;
         let actual = f.metadata().map_err(io_err(path))?.len();
         if actual < HEADER_BYTES {
             return Err(MrcError::NotMrc {
@@ -517,17 +517,19 @@ pub fn write_volume(path: &Path, data: &[f32], n: u32, pixel_size_a: f32) -> std
         header.dmean = mean as f32;
         header.rms = (sq / data.len() as f64 - mean * mean).max(0.0).sqrt() as f32;
     }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    let mut bytes = Vec::with_capacity(1024 + data.len() * 4);
-    bytes.extend_from_slice(&header.to_bytes());
-    encode_pixels(data, Mode::Float32, &mut bytes);
-    tmp.write_all(&bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    let mut out = crate::files::AtomicFile::create(path)?;
+    let mut w = std::io::BufWriter::new(out.file());
+    w.write_all(&header.to_bytes())?;
+    // In slices, so that a large volume is not copied whole into memory.
+    let mut bytes = Vec::with_capacity(1 << 20);
+    for chunk in data.chunks(1 << 18) {
+        bytes.clear();
+        encode_pixels(chunk, Mode::Float32, &mut bytes);
+        w.write_all(&bytes)?;
+    }
+    w.flush()?;
+    drop(w);
+    out.commit()?;
     Ok(())
 }
 

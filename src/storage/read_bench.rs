@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use super::direct_io::{self, AlignedBuf, Alignment, ReadFile};
-use super::interrupt;
 use super::mrc::{MrcError, MrcFile};
 use super::patterns::{Orders, Pattern};
+use crate::interrupt;
 use crate::results::bench_io::{IoRun, Latency};
 
 /// Largest latency the histogram holds (1 hour); longer reads are clamped.

@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::interrupt;
 use super::mrc::{HEADER_BYTES, Mode, MrcHeader};
 use super::space::{self, Reserve};
+use crate::files::{AtomicFile, FileError};
+use crate::interrupt;
 
 /// What to write.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,7 +192,7 @@ pub fn write_stack(
     let mut done = 0u64;
     for (i, f) in planned.iter().enumerate() {
         let path = dir.join(&f.name);
-        match write_file(dir, &path, spec, f.particles, i as u64, &mut done, progress) {
+        match write_file(&path, spec, f.particles, i as u64, &mut done, progress) {
             Ok(()) => written.push(path),
             Err(e) => {
                 remove_all(&written);
@@ -206,7 +207,6 @@ pub fn write_stack(
 }
 
 fn write_file(
-    dir: &Path,
     path: &Path,
     spec: &StackSpec,
     particles: u64,
@@ -219,10 +219,8 @@ fn write_file(
         source,
     };
     let header = header_for(spec, particles);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".cryocap-")
-        .tempfile_in(dir)
-        .map_err(werr)?;
+    let mut out = AtomicFile::create(path).map_err(|e| werr(e.into()))?;
+    let tmp = out.file();
     let mut head = header.to_bytes().to_vec();
     head.resize((HEADER_BYTES + u64::from(spec.nsymbt)) as usize, 0);
     tmp.write_all(&head).map_err(werr)?;
@@ -245,15 +243,12 @@ fn write_file(
         *done += buf.len() as u64;
         progress(*done);
     }
-    tmp.as_file().sync_all().map_err(werr)?;
-    tmp.persist_noclobber(path).map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+    out.commit_new().map_err(|e| match e {
+        FileError::Write { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
             StackError::Exists(path.to_path_buf())
-        } else {
-            werr(e.error)
         }
-    })?;
-    Ok(())
+        other => werr(other.into()),
+    })
 }
 
 #[cfg(test)]

@@ -159,7 +159,7 @@ fn bad_fleet_input_is_one_line_and_exit_2() {
 }
 
 fn write_node(dir: &Path, name: &str, bandwidth_scale: f64) {
-    let mut r = cryocap::results::read::load(Path::new(FIXTURE)).unwrap();
+    let mut r = cryocap::files::read_result(Path::new(FIXTURE)).unwrap();
     r.node = name.into();
     let Kind::Qualify(q) = &mut r.kind else {
         panic!("a qualify fixture")

@@ -557,63 +557,6 @@ fn bench_io_refuses_bad_inputs() {
 }
 
 #[test]
-fn ctrl_c_deletes_the_created_stack() {
-    use std::time::{Duration, Instant};
-    let dir = tempfile::tempdir().unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("cryocap");
-    let child = Std::new(bin)
-        .args([
-            "bench",
-            "io",
-            "--dir",
-            dir.path().to_str().unwrap(),
-            "--create",
-            "400",
-            "--box",
-            "128",
-        ])
-        .args([
-            "--reserve",
-            "0",
-            "--pattern",
-            "random",
-            "--runtime",
-            "60s",
-            "--ramp-time",
-            "0",
-            "--buffered",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until the stack exists and reading has begun.
-    let t0 = Instant::now();
-    while std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".mrcs"))
-        .count()
-        < 1
-    {
-        assert!(t0.elapsed() < Duration::from_secs(60), "no stack written");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
-    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("interrupted"), "{err}");
-    assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        0,
-        "scratch files deleted"
-    );
-}
-
-#[test]
 fn probe_describes_a_directory() {
     let dir = tempfile::tempdir().unwrap();
     let r: ProbeReport = json(&["probe", dir.path().to_str().unwrap()]);

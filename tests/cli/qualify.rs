@@ -15,7 +15,7 @@ const FIXTURE: &str = concat!(
 
 /// The qualify result in a results file (any schema version).
 fn read_report(p: &Path) -> QualifyReport {
-    let r = cryocap::results::read::load(p).expect("qualify JSON deserialises");
+    let r = cryocap::files::read_result(p).expect("qualify JSON deserialises");
     match r.kind {
         Kind::Qualify(q) => q,
         other => panic!("a {} result, not qualify", other.name()),
@@ -57,7 +57,7 @@ fn quick_qualify_writes_every_format() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("expected under a minute"), "{stderr}");
 
-    let env = cryocap::results::read::load(&f("r.json")).unwrap();
+    let env = cryocap::files::read_result(&f("r.json")).unwrap();
     assert_eq!(env.kind.name(), "qualify");
     let r = read_report(&f("r.json"));
     assert_eq!(out.status.code(), Some(if r.failed() { 1 } else { 0 }));
@@ -160,7 +160,7 @@ fn report_renders_a_stored_run_the_same_way() {
 /// Writes the fixture with its memory-bandwidth samples replaced by
 /// `median·scale` with ±1 % jitter, and without the metric `drop`.
 fn variant(dir: &Path, name: &str, scale: f64, drop: Option<&str>) -> std::path::PathBuf {
-    let mut env = cryocap::results::read::load(Path::new(FIXTURE)).unwrap();
+    let mut env = cryocap::files::read_result(Path::new(FIXTURE)).unwrap();
     let Kind::Qualify(r) = &mut env.kind else {
         panic!("a qualify fixture")
     };

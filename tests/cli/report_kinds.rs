@@ -48,7 +48,7 @@ fn report(kind: &str, format: &str) -> String {
 #[test]
 fn every_kind_is_read_as_the_kind_it_is() {
     for kind in KINDS {
-        let r = cryocap::results::read::load(&fixture(kind)).unwrap();
+        let r = cryocap::files::read_result(&fixture(kind)).unwrap();
         assert_eq!(r.kind.name(), kind);
         assert_eq!(r.schema_version, cryocap::results::SCHEMA_VERSION);
     }

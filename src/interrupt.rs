@@ -1,0 +1,140 @@
+//! SIGINT, SIGTERM and SIGHUP (Ctrl-C, `timeout`, systemd, Slurm at
+//! `--time`): whichever arrives, cryocap leaves no scratch behind and exits
+//! with 128 + the signal's number.
+//!
+//! [`install`] starts one thread that receives the three signals. A command
+//! whose loops poll [`requested`] (writing, reading or copying stacks,
+//! qualifying) calls [`cooperate`]: the first signal is only recorded, the
+//! loop stops, removes what it wrote and returns, and `main` exits with
+//! [`exit_code`]. Otherwise, and on a second signal, the thread removes
+//! every path registered with [`scratch`] (the temporary files of writes in
+//! progress) and exits at once.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+/// The signal received, 0 while none has been.
+static SIGNAL: AtomicUsize = AtomicUsize::new(0);
+/// Whether the running command stops by itself when asked.
+static COOPERATIVE: AtomicBool = AtomicBool::new(false);
+static INSTALLED: OnceLock<bool> = OnceLock::new();
+
+fn registry() -> &'static Mutex<Vec<PathBuf>> {
+    static PATHS: OnceLock<Mutex<Vec<PathBuf>>> = OnceLock::new();
+    PATHS.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+/// Starts the signal thread once; later calls do nothing. Returns whether
+/// the signals are handled.
+pub fn install() -> bool {
+    *INSTALLED.get_or_init(|| {
+        let Ok(mut signals) = Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+            return false;
+        };
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                for sig in signals.forever() {
+                    let first = SIGNAL.swap(sig as usize, Ordering::SeqCst) == 0;
+                    if first && COOPERATIVE.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    remove_scratch();
+                    std::process::exit(128 + sig);
+                }
+            })
+            .is_ok()
+    })
+}
+
+/// Says that the running command polls [`requested`] and cleans up itself.
+pub fn cooperate() {
+    install();
+    COOPERATIVE.store(true, Ordering::SeqCst);
+}
+
+/// True once a signal asked the process to stop.
+pub fn requested() -> bool {
+    SIGNAL.load(Ordering::Relaxed) != 0
+}
+
+/// The exit status for the signal received: 130 for SIGINT, 143 for
+/// SIGTERM, 129 for SIGHUP.
+pub fn exit_code() -> Option<u8> {
+    match SIGNAL.load(Ordering::SeqCst) {
+        0 => None,
+        sig => u8::try_from(128 + sig).ok(),
+    }
+}
+
+/// The signal's name, for the message.
+pub fn signal_name() -> &'static str {
+    match SIGNAL.load(Ordering::SeqCst) as i32 {
+        SIGINT => "SIGINT",
+        SIGTERM => "SIGTERM",
+        SIGHUP => "SIGHUP",
+        _ => "a signal",
+    }
+}
+
+fn remove_scratch() {
+    let paths = match registry().lock() {
+        Ok(p) => p.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    for p in paths {
+        if p.is_dir() {
+            let _ = std::fs::remove_dir_all(&p);
+        } else {
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+}
+
+/// A scratch path removed if the process is stopped by a signal while the
+/// guard lives; dropping the guard forgets the path (the owner has renamed
+/// or removed it).
+#[derive(Debug)]
+pub struct Scratch {
+    path: PathBuf,
+}
+
+/// Registers `path` as scratch until the returned guard is dropped.
+pub fn scratch(path: &Path) -> Scratch {
+    install();
+    if let Ok(mut paths) = registry().lock() {
+        paths.push(path.to_path_buf());
+    }
+    Scratch {
+        path: path.to_path_buf(),
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Ok(mut paths) = registry().lock()
+            && let Some(i) = paths.iter().position(|p| *p == self.path)
+        {
+            paths.swap_remove(i);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scratch_paths_are_forgotten_when_their_guard_goes() {
+        let p = PathBuf::from("/nonexistent/cryocap-scratch-test");
+        let g = scratch(&p);
+        assert!(registry().lock().unwrap().contains(&p));
+        drop(g);
+        assert!(!registry().lock().unwrap().contains(&p));
+        assert!(!requested() && exit_code().is_none());
+    }
+}
