@@ -7,7 +7,7 @@ use cryocap::commands::{self, CommandError, Outcome};
 
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
-    let parsed = match cli::parse_from(&argv) {
+    let parsed = match cli::parse_from(cli::deprecated::rewrite(&argv)) {
         Ok(c) => c,
         // --help and --version go to stdout and exit 0.
         Err(e) if !e.use_stderr() => {

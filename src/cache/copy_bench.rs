@@ -141,6 +141,12 @@ pub(crate) fn recommend(rows: &[CopyBenchRow]) -> (u32, String) {
                     r.threads,
                     units::rate_decimal(r.median_bytes_per_s)
                 )
+            } else if r.median_bytes_per_s >= best {
+                format!(
+                    "{} thread(s) copy fastest ({} median); more threads do not help here",
+                    r.threads,
+                    units::rate_decimal(r.median_bytes_per_s)
+                )
             } else {
                 format!(
                     "{} thread(s) copy at {} (median), within {:.0}% of the best median ({}); more threads add little here",

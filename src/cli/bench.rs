@@ -57,7 +57,7 @@ pub struct BenchIoArgs {
     /// Pixel type for --create [default: f32].
     #[arg(long, value_enum)]
     pub dtype: Option<DtypeArg>,
-    #[arg(long, value_name = "N", alias = "per-file",
+    #[arg(long, value_name = "N", 
           help = format!("Particles per file for --create [default: {DEFAULT_PARTICLES_PER_FILE}]"),
           value_parser = values::count::<u64>(1, i32::MAX as u64))]
     pub particles_per_file: Option<u64>,
@@ -72,7 +72,7 @@ pub struct BenchIoArgs {
     #[arg(long, value_name = "T", default_value_t = 1, value_parser = values::count::<u32>(1, 256))]
     pub threads: u32,
     /// Reads in flight per thread, each one a reader thread doing pread (fio's iodepth).
-    #[arg(long, value_name = "Q", alias = "queue-depth", default_value_t = 1,
+    #[arg(long, value_name = "Q", default_value_t = 1,
           value_parser = values::count::<u32>(1, 256))]
     pub iodepth: u32,
     /// Read with O_DIRECT (the default).
@@ -85,7 +85,7 @@ pub struct BenchIoArgs {
     #[arg(long, value_name = "BYTES", value_parser = alignment)]
     pub align: Option<u64>,
     /// Unrecorded reads before measuring, e.g. 1s or 0 (fio's ramp_time).
-    #[arg(long, value_name = "DURATION", alias = "warmup", default_value = "1s",
+    #[arg(long, value_name = "DURATION", default_value = "1s",
           value_parser = values::duration(Duration::ZERO, WEEK))]
     pub ramp_time: Duration,
     /// Passes over the particles per pattern (epochs:N makes N).
@@ -93,7 +93,7 @@ pub struct BenchIoArgs {
           value_parser = values::count::<u32>(1, 10_000))]
     pub passes: u32,
     /// Read for this long per pattern instead of whole passes, e.g. 30s (fio's runtime).
-    #[arg(long, value_name = "DURATION", alias = "duration",
+    #[arg(long, value_name = "DURATION", 
           value_parser = values::duration(Duration::from_millis(1), WEEK))]
     pub runtime: Option<Duration>,
     /// Seed of the random orders (fio's randseed).

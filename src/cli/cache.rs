@@ -42,10 +42,10 @@ impl CacheCommand {
 #[derive(Debug, Clone, Args)]
 pub struct CacheLimits {
     /// Cache quota (CryoSPARC --ssdquota): MB, or a size such as 900GB.
-    #[arg(long, value_name = "MB", alias = "quota")]
+    #[arg(long, value_name = "MB")]
     pub ssd_quota: Option<CryosparcMb>,
     /// Space the cache keeps free (CryoSPARC --ssdreserve): MB, or a size such as 10GB.
-    #[arg(long, value_name = "MB", alias = "reserve",
+    #[arg(long, value_name = "MB", 
           default_value_t = CryosparcMb(DEFAULT_RESERVE_MB * MIB))]
     pub ssd_reserve: CryosparcMb,
 }
@@ -109,7 +109,7 @@ pub struct CacheWorkloadArgs {
           value_parser = values::count::<u64>(1, 10_000_000))]
     pub particles_per_file: u64,
     /// Write the trace to FILE (atomically); `-` or none is stdout.
-    #[arg(long, short = 'o', value_name = "FILE", alias = "out")]
+    #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
 

@@ -71,7 +71,7 @@ pub struct FleetSubmitArgs {
     #[arg(long, value_name = "NAME")]
     pub partition: Option<String>,
     /// GPUs of each node the task asks for (`--gres=gpu:N`).
-    #[arg(long, value_name = "N", alias = "gpus-per-node",
+    #[arg(long, value_name = "N", 
           value_parser = values::count::<u32>(1, 64))]
     pub gpus: Option<u32>,
     /// Slurm time limit of each task: 30, 00:30:00, 1-00:00:00.

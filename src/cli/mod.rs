@@ -144,7 +144,7 @@ pub struct OutputFiles {
     #[arg(long, value_name = "FILE")]
     pub csv: Option<std::path::PathBuf>,
     /// Also write a self-contained HTML report to FILE.
-    #[arg(long, value_name = "FILE", alias = "report")]
+    #[arg(long, value_name = "FILE")]
     pub html: Option<std::path::PathBuf>,
 }
 
@@ -176,13 +176,16 @@ pub enum CatalogKind {
     Ssd,
 }
 
-/// Formats `catalog` and `history` print: documents, not results files.
+/// Formats `catalog` prints: its tables are documents, not results files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ListFormatArg {
+pub enum CatalogFormatArg {
     Table,
     Markdown,
     Html,
+    /// Refused with a message saying what catalog writes.
+    #[value(hide = true)]
     Json,
+    #[value(hide = true)]
     Csv,
 }
 
@@ -192,8 +195,8 @@ pub struct CatalogArgs {
     #[arg(value_enum)]
     pub kind: CatalogKind,
     /// Output format (table, markdown or html).
-    #[arg(long, value_enum, default_value_t = ListFormatArg::Table)]
-    pub format: ListFormatArg,
+    #[arg(long, value_enum, default_value_t = CatalogFormatArg::Table)]
+    pub format: CatalogFormatArg,
 }
 
 /// Where the Fourier insertion of `reconstruct` runs.

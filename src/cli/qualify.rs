@@ -16,7 +16,7 @@ pub struct QualifyArgs {
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Directory on the SSD cache drive to measure reads from (needs --dir).
-    #[arg(long, value_name = "DIR", alias = "ssd")]
+    #[arg(long, value_name = "DIR")]
     pub ssd_dir: Option<PathBuf>,
     /// Box sizes for the bottleneck analysis, comma-separated.
     #[arg(
@@ -30,7 +30,7 @@ pub struct QualifyArgs {
     #[arg(long)]
     pub quick: bool,
     /// Repeats of each measurement.
-    #[arg(long, value_name = "N", alias = "repeat", default_value_t = 3,
+    #[arg(long, value_name = "N", default_value_t = 3,
           value_parser = values::count::<u32>(1, 100))]
     pub repeats: u32,
     /// GPUs the node holds, when no driver can tell.

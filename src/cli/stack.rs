@@ -41,7 +41,7 @@ pub struct StackCreateArgs {
     #[arg(long, value_enum, default_value_t = DtypeArg::F32)]
     pub dtype: DtypeArg,
     /// Particles per file.
-    #[arg(long, value_name = "N", alias = "per-file", default_value_t = DEFAULT_PARTICLES_PER_FILE,
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PARTICLES_PER_FILE,
           value_parser = values::count::<u64>(1, i32::MAX as u64))]
     pub particles_per_file: u64,
     /// Pixel size in Å, written into the cell.

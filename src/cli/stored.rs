@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::values::{self, Percent};
-use super::{FormatArg, ListFormatArg, OutputFiles};
+use super::{FormatArg, OutputFiles};
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -36,8 +36,8 @@ pub struct HistoryArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = ListFormatArg::Table)]
-    pub format: ListFormatArg,
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
 }
 
 #[derive(Debug, Args)]
@@ -45,9 +45,10 @@ pub struct ReportArgs {
     /// A results JSON file written by cryocap (any command, any schema version).
     #[arg(value_name = "RESULTS.json")]
     pub results: PathBuf,
-    /// Format to render it in.
-    #[arg(long, value_enum, default_value_t = FormatArg::Html)]
-    pub format: FormatArg,
+    /// Format to render it in [default: from -o's extension (.html, .md,
+    /// .csv, .json, .txt), else html].
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
     /// Write to FILE instead of stdout (`-` is stdout).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,

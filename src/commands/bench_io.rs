@@ -23,6 +23,14 @@ pub(super) fn run(a: &BenchIoArgs, out: &mut dyn Write) -> Result<Outcome, Comma
         outs.push(Out::file("--emit-fio", p));
     }
     check_outputs(&outs, &inputs(&params.source))?;
+    if a.emit_fio.is_some() {
+        // Refused before anything is written or read: a name fio would
+        // misread never reaches a job file.
+        for f in fio_names(&params.source) {
+            crate::storage::fio::escape(&f)
+                .map_err(|e| CommandError::Usage(format!("--emit-fio: {e}")))?;
+        }
+    }
     crate::interrupt::cooperate();
     let measured = bench_io::run(&params, &Progress::new(a.output.quiet))?;
     if let (Some(p), Some(job)) = (&a.emit_fio, &measured.fio_job) {
@@ -45,6 +53,17 @@ fn inputs(source: &Source) -> Vec<std::path::PathBuf> {
         Source::Files(f) => f.clone(),
         Source::RawDevice { device, .. } => vec![device.clone()],
         Source::Create { .. } => Vec::new(),
+    }
+}
+
+/// The files a job file would name: those read, or those --create writes.
+fn fio_names(source: &Source) -> Vec<std::path::PathBuf> {
+    match source {
+        Source::Create { dir, spec, .. } => crate::storage::stack_writer::plan_files(spec)
+            .into_iter()
+            .map(|f| dir.join(f.name))
+            .collect(),
+        other => inputs(other),
     }
 }
 
@@ -74,7 +93,7 @@ fn params(a: &BenchIoArgs) -> Result<BenchIoParams, CommandError> {
         source,
         patterns: a.pattern.clone(),
         threads: a.threads,
-        queue_depth: a.iodepth,
+        iodepth: a.iodepth,
         direct: !a.buffered,
         align: a.align,
         warmup: a.ramp_time,

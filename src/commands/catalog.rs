@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::output::{emit_document, list_format};
+use super::output::{catalog_format, emit_document};
 use super::{CommandError, Outcome};
 use crate::cli::{CatalogArgs, CatalogKind};
 use crate::datasets::Catalog;
@@ -17,6 +17,6 @@ pub(super) fn run(a: &CatalogArgs, out: &mut dyn Write) -> Result<Outcome, Comma
         CatalogKind::Jobs => catalog::jobs(c),
         CatalogKind::Ssd => catalog::ssd(c),
     };
-    emit_document(&doc, list_format(a.format), "catalog", out)?;
+    emit_document(&doc, catalog_format(a.format), "catalog", out)?;
     Ok(Outcome::Ok)
 }

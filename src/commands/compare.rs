@@ -20,7 +20,13 @@ pub(super) fn run(a: &CompareArgs, out: &mut dyn Write) -> Result<Outcome, Comma
         (Some(h), [current]) => {
             let last = a.last;
             let cur = crate::files::read_measured(current)?;
-            let runs = History::open_existing(h)?.last(&cur.node, cur.kind.name(), last)?;
+            // The current run may be stored already: it is not part of its
+            // own baseline while other runs are there.
+            let mut runs = History::open_existing(h)?.last(&cur.node, cur.kind.name(), last + 1)?;
+            if runs.iter().any(|r| *r != cur) {
+                runs.retain(|r| *r != cur);
+            }
+            runs.truncate(last);
             if runs.is_empty() {
                 return Err(usage(format!(
                     "{}: no stored {} runs of node {} to compare with; store some with --history",
@@ -44,11 +50,22 @@ pub(super) fn run(a: &CompareArgs, out: &mut dyn Write) -> Result<Outcome, Comma
                 "with --history give only the current results file".into(),
             ));
         }
-        (None, [base, current]) => (
-            metrics(&crate::files::read_measured(base)?),
-            crate::files::read_measured(current)?,
-            base.display().to_string(),
-        ),
+        (None, [base, current]) => {
+            let (b, c) = (
+                crate::files::read_measured(base)?,
+                crate::files::read_measured(current)?,
+            );
+            if b.kind.name() != c.kind.name() {
+                return Err(usage(format!(
+                    "{} is a {} result and {} a {} result: compare runs of one kind",
+                    base.display(),
+                    b.kind.name(),
+                    current.display(),
+                    c.kind.name()
+                )));
+            }
+            (metrics(&b), c, base.display().to_string())
+        }
         (None, _) => {
             return Err(usage(
                 "give BASELINE.json CURRENT.json, or CURRENT.json with --history FILE".into(),
@@ -65,6 +82,13 @@ pub(super) fn run(a: &CompareArgs, out: &mut dyn Write) -> Result<Outcome, Comma
         a.threshold.fraction(),
         (baseline_label, current_label),
     );
+    if c.rows.is_empty() {
+        // A gate that compares nothing must not pass.
+        return Err(usage(format!(
+            "{} and {} have no metric in common, so nothing was compared",
+            c.baseline, c.current
+        )));
+    }
     let regressions = c.regressions();
     emit(
         &envelope(Kind::Compare(c), started),

@@ -93,11 +93,13 @@ fn check_qualify_args(args: &[String]) -> Result<(), CommandError> {
             )));
         }
     }
-    let argv = ["cryocap", "qualify"]
+    let argv: Vec<std::ffi::OsString> = ["cryocap", "qualify"]
         .into_iter()
         .map(String::from)
-        .chain(args.iter().cloned());
-    match crate::cli::parse_from(argv) {
+        .chain(args.iter().cloned())
+        .map(Into::into)
+        .collect();
+    match crate::cli::parse_from(crate::cli::deprecated::rewrite(&argv)) {
         Ok(Cli {
             command: Command::Qualify(_),
         }) => Ok(()),

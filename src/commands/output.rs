@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::CommandError;
-use crate::cli::{FormatArg, HistoryArg, ListFormatArg, OutputArgs, OutputFiles};
+use crate::cli::{CatalogFormatArg, FormatArg, HistoryArg, OutputArgs, OutputFiles};
 use crate::history::History;
 use crate::report::writer::{self, Destination};
 use crate::report::{self, Document, Format};
@@ -22,13 +22,13 @@ pub(super) fn format(f: FormatArg) -> Format {
     }
 }
 
-pub(super) fn list_format(f: ListFormatArg) -> Format {
+pub(super) fn catalog_format(f: CatalogFormatArg) -> Format {
     match f {
-        ListFormatArg::Table => Format::Table,
-        ListFormatArg::Json => Format::Json,
-        ListFormatArg::Markdown => Format::Markdown,
-        ListFormatArg::Csv => Format::Csv,
-        ListFormatArg::Html => Format::Html,
+        CatalogFormatArg::Table => Format::Table,
+        CatalogFormatArg::Json => Format::Json,
+        CatalogFormatArg::Markdown => Format::Markdown,
+        CatalogFormatArg::Csv => Format::Csv,
+        CatalogFormatArg::Html => Format::Html,
     }
 }
 

@@ -80,8 +80,10 @@ pub fn expected_duration(cfg: &QualifyParams) -> String {
         ),
     };
     format!(
-        "cryocap qualify: {kind} run against {}, {} repeats; expected {estimate}",
-        cfg.profile.id, cfg.repeats
+        "cryocap qualify: {kind} run against {}, {} repeat{}; expected {estimate}",
+        cfg.profile.id,
+        cfg.repeats,
+        if cfg.repeats == 1 { "" } else { "s" }
     )
 }
 
@@ -181,7 +183,7 @@ pub fn run(cfg: &QualifyParams, catalog: &Catalog, progress: &Progress) -> Quali
         },
         gpus,
         quick: cfg.quick,
-        repeat: cfg.repeats,
+        repeats: cfg.repeats,
         host: facts,
         metrics,
         checks,

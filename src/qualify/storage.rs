@@ -44,9 +44,7 @@ impl StorageIo {
                         Better::Higher,
                         rates,
                     )
-                    .counting(
-                        "particle bytes delivered per second, O_DIRECT, 1 thread, queue depth 1",
-                    ),
+                    .counting("particle bytes delivered per second, O_DIRECT, 1 thread, iodepth 1"),
                 );
             }
         }
@@ -89,7 +87,7 @@ fn bench_params(dir: &Path) -> BenchIoParams {
         source: Source::Dir(dir.to_path_buf()),
         patterns: vec![Pattern::Sequential, Pattern::Random],
         threads: 1,
-        queue_depth: 1,
+        iodepth: 1,
         direct: true,
         align: None,
         warmup: Duration::ZERO,

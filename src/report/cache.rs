@@ -191,7 +191,7 @@ fn sweep(r: &SweepReport) -> Document {
             "failed",
             "peak",
         ],
-        "l",
+        "lrrrrrrrr",
         rows,
     );
     let mut rec = Section::new("Recommendation");
@@ -405,7 +405,7 @@ fn copy_bench(r: &CopyBenchReport) -> Document {
             r.repeats
         ),
         sections: vec![
-            Section::new("Copy rate (bytes copied per second of wall time, source evicted from the page cache first, fsync per file)").with(Block::table(&["threads", "median", "min", "max"], "l", rows)),
+            Section::new("Copy rate (bytes copied per second of wall time, source evicted from the page cache first, fsync per file)").with(Block::table(&["threads", "median", "min", "max"], "lrrr", rows)),
             Section::new("Recommendation")
                 .with(Block::Command(format!("export CRYOSPARC_CACHE_NUM_THREADS={}", r.recommended_threads)))
                 .with(Block::Text(r.reason.clone())),

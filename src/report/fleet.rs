@@ -32,9 +32,24 @@ impl Render for FleetReport {
             w.add("outlier", &o.node, &o.metric, o.value, &o.unit);
         }
         for t in &self.tasks {
-            w.add("task", &t.node, "outcome", outcome_label(t.outcome), "");
+            let item = format!("task {}", t.task);
+            w.add("task", &item, "node", &t.node, "");
+            w.add("task", &item, "state", &t.state.state, "");
+            w.add("task", &item, "outcome", outcome_label(t.outcome), "");
         }
         if let Some(s) = &self.shared_read {
+            for t in &s.tasks {
+                let item = format!("task {} {}", t.task, t.node);
+                w.add("shared_read_task", &item, "bytes", t.bytes, "bytes");
+                w.add("shared_read_task", &item, "seconds", t.seconds, "s");
+                w.add(
+                    "shared_read_task",
+                    &item,
+                    "bytes_per_second",
+                    t.bytes_per_second,
+                    "bytes/s",
+                );
+            }
             w.add(
                 "shared_read",
                 "",

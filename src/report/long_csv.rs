@@ -24,7 +24,7 @@ impl LongCsv {
             item.to_string(),
             metric.to_string(),
             value.to_string(),
-            unit.to_string(),
+            short_unit(unit).to_string(),
         ]);
     }
 
@@ -50,9 +50,32 @@ impl LongCsv {
     }
 }
 
+/// One spelling of each unit in every CSV: metrics name their units as
+/// identifiers (`bytes_per_second`), the CSV in short form (`bytes/s`).
+fn short_unit(unit: &str) -> &str {
+    match unit {
+        "bytes_per_second" => "bytes/s",
+        "bits_per_second" => "bits/s",
+        "particles_per_second" => "particles/s",
+        "seconds" => "s",
+        "nanoseconds" => "ns",
+        "hertz" => "Hz",
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn units_have_one_spelling() {
+        let mut c = LongCsv::default();
+        c.add("metric", "bw", "median", 1, "bytes_per_second");
+        c.add("run", "x", "seconds", 2, "s");
+        let text = c.finish().unwrap();
+        assert!(text.contains("bw,median,1,bytes/s") && text.contains("seconds,2,s"));
+    }
 
     #[test]
     fn rows_come_out_under_one_header_and_quoted() {

@@ -301,7 +301,7 @@ fn bench_io(r: &BenchIoReport) -> Document {
             vec![
                 x.pattern.clone(),
                 if x.direct { "yes".into() } else { "no".into() },
-                format!("{}×{}", x.threads, x.queue_depth),
+                format!("{}×{}", x.threads, x.iodepth),
                 format!("{:.2}", x.passes),
                 rate_decimal(x.bytes_per_second),
                 group_digits(x.particles_per_second.round() as u64),
@@ -380,7 +380,7 @@ impl Render for BenchIoReport {
         for x in &self.runs {
             let p = x.pattern.as_str();
             w.add("run", p, "threads", x.threads, "threads");
-            w.add("run", p, "queue_depth", x.queue_depth, "reads");
+            w.add("run", p, "iodepth", x.iodepth, "reads");
             w.add("run", p, "direct", x.direct, "");
             let figures: [(&str, f64, &str); 11] = [
                 ("bytes_read", x.bytes_read as f64, "bytes"),

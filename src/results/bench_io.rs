@@ -1,5 +1,5 @@
 //! What `cryocap bench io` measured. The JSON contract: `runs`, each with
-//! pattern, threads, queue_depth, direct, bytes_read, bytes_per_second,
+//! pattern, threads, iodepth, direct, bytes_read, bytes_per_second,
 //! particles_per_second and latency_ns; the rest adds context.
 
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ pub struct BenchIoReport {
     pub metrics: Vec<super::metrics::Metric>,
     /// The stack that was read.
     pub stack: StackRead,
-    /// How the reads were issued: what "queue depth" means here.
+    /// How the reads were issued: what iodepth means here.
     pub engine: String,
     pub runs: Vec<IoRun>,
     /// What the storage can feed, when a GPU consumption rate was given.
@@ -39,7 +39,7 @@ pub struct StackRead {
 pub struct IoRun {
     pub pattern: String,
     pub threads: u32,
-    pub queue_depth: u32,
+    pub iodepth: u32,
     /// Whether reads bypassed the page cache with O_DIRECT.
     pub direct: bool,
     /// Why O_DIRECT was not used although asked for.

@@ -11,7 +11,7 @@ pub struct QualifyReport {
     pub profile: ProfileRef,
     pub gpus: u32,
     pub quick: bool,
-    pub repeat: u32,
+    pub repeats: u32,
     pub host: HostFacts,
     pub metrics: Vec<Metric>,
     pub checks: Vec<Check>,

@@ -60,6 +60,30 @@ pub(super) fn from_v1(v: Value) -> Result<Value, String> {
             o.insert("requirements".into(), req);
         }
     }
+    // The flags' words: --repeats, --iodepth (fio's).
+    if kind == "qualify"
+        && let Some(r) = o.remove("repeat")
+    {
+        o.insert("repeats".into(), r);
+    }
+    let runs: Vec<&mut Value> = match kind {
+        "bench-io" => o.get_mut("runs").into_iter().collect(),
+        "qualify" => o
+            .get_mut("io")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+            .filter_map(|io| io.get_mut("runs"))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for run in runs.into_iter().filter_map(Value::as_array_mut).flatten() {
+        if let Some(run) = run.as_object_mut()
+            && let Some(q) = run.remove("queue_depth")
+        {
+            run.insert("iodepth".into(), q);
+        }
+    }
     let text = |o: &mut Map<String, Value>, key: &str| match o.remove(key) {
         Some(Value::String(s)) if !s.is_empty() => s,
         _ => "unknown".to_string(),
@@ -94,6 +118,21 @@ mod tests {
         assert_eq!(v2["kind"], "bench-io");
         assert_eq!(v2["cryocap_version"], "unknown");
         assert!(v2.get("started_at").is_none());
+    }
+
+    #[test]
+    fn old_field_names_take_the_flags_words() {
+        let v1 = serde_json::json!({
+            "schema_version": 1, "kind": "qualify", "repeat": 3,
+            "io": [{"runs": [{"queue_depth": 1}]}]
+        });
+        let v2 = from_v1(v1).unwrap();
+        assert_eq!(v2["repeats"], 3);
+        assert_eq!(v2["io"][0]["runs"][0]["iodepth"], 1);
+        let io = serde_json::json!({
+            "schema_version": 1, "kind": "bench-io", "runs": [{"queue_depth": 4}]
+        });
+        assert_eq!(from_v1(io).unwrap()["runs"][0]["iodepth"], 4);
     }
 
     #[test]

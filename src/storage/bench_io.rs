@@ -45,7 +45,7 @@ pub struct BenchIoParams {
     pub source: Source,
     pub patterns: Vec<Pattern>,
     pub threads: u32,
-    pub queue_depth: u32,
+    pub iodepth: u32,
     pub direct: bool,
     /// O_DIRECT alignment overriding what the kernel reports.
     pub align: Option<u64>,
@@ -93,6 +93,8 @@ pub enum BenchIoError {
     RawDevice(#[from] RawDeviceError),
     #[error(transparent)]
     Bench(#[from] BenchError),
+    #[error("--emit-fio: {0}")]
+    Fio(String),
 }
 
 /// Deletes the files it holds when dropped: on success, error or Ctrl-C.
@@ -215,7 +217,9 @@ pub fn run(cfg: &BenchIoParams, progress: &Progress) -> Result<Measured, BenchIo
             source: "--align".to_string(),
         };
     }
-    let fio_job = cfg.fio_job.then(|| {
+    let fio_job = if !cfg.fio_job {
+        None
+    } else {
         let fio_offset = set
             .files
             .iter()
@@ -234,12 +238,28 @@ pub fn run(cfg: &BenchIoParams, progress: &Progress) -> Result<Measured, BenchIo
                 .unwrap_or(0),
             patterns: cfg.patterns.clone(),
             threads: cfg.threads,
-            queue_depth: cfg.queue_depth,
+            iodepth: cfg.iodepth,
             direct: cfg.direct,
             passes: cfg.passes,
             duration_s: cfg.duration.map(|d| d.as_secs_f64()),
         })
-    });
+        .map(|job| match &cfg.source {
+            Source::Create { dir, spec, .. } => format!(
+                "; The stack was written for one `cryocap bench io --create` run and deleted\n\
+                 ; after it; write it again first with:\n\
+                 ;   cryocap stack create --dir {} --particles {} --box {} --particles-per-file {} --seed {}{}\n{job}",
+                dir.display(),
+                spec.particles,
+                spec.box_size,
+                spec.per_file,
+                spec.seed,
+                if spec.mode == super::mrc::Mode::Float16 { " --dtype f16" } else { "" }
+            ),
+            _ => job,
+        })
+        .map(Some)
+        .map_err(BenchIoError::Fio)?
+    };
     let mut runs = Vec::new();
     for pattern in &cfg.patterns {
         let passes = pattern.passes(cfg.passes);
@@ -252,7 +272,7 @@ pub fn run(cfg: &BenchIoParams, progress: &Progress) -> Result<Measured, BenchIo
         let spec = RunSpec {
             pattern: *pattern,
             threads: cfg.threads,
-            queue_depth: cfg.queue_depth,
+            iodepth: cfg.iodepth,
             direct: cfg.direct,
             passes: cfg.passes,
             duration: cfg.duration,
@@ -283,7 +303,7 @@ pub fn run(cfg: &BenchIoParams, progress: &Progress) -> Result<Measured, BenchIo
         .fold(0.0, f64::max);
     if per_pass_s < 1.0 && cfg.duration.is_none() {
         notes.push(format!(
-            "a pass took under a second ({:.2} s at most): figures this short are noisy; use a larger stack, more --passes or --duration",
+            "a pass took under a second ({:.2} s at most): figures this short are noisy; use a larger stack, more --passes or --runtime",
             per_pass_s
         ));
     }
@@ -315,8 +335,8 @@ pub fn run(cfg: &BenchIoParams, progress: &Progress) -> Result<Measured, BenchIo
             alignment_source: align.source.clone(),
         },
         engine: format!(
-            "{} reader thread(s) (threads × queue depth), each one synchronous pread per particle",
-            cfg.threads * cfg.queue_depth
+            "{} reader thread(s) (threads × iodepth), each one synchronous pread per particle",
+            cfg.threads * cfg.iodepth
         ),
         runs,
         feed,

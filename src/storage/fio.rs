@@ -19,18 +19,46 @@ pub struct FioJobs {
     pub size_bytes: u64,
     pub patterns: Vec<Pattern>,
     pub threads: u32,
-    pub queue_depth: u32,
+    pub iodepth: u32,
     pub direct: bool,
     pub passes: u32,
     pub duration_s: Option<f64>,
 }
 
-fn escape(p: &Path) -> String {
-    p.display().to_string().replace(':', "\\:")
+/// A path as fio's `filename=` takes it (`:` separates files, so it is
+/// escaped), or why fio cannot be given it: a line break or other control
+/// character would end the option and start another (a `exec_prerun=` in a
+/// file name runs a command), `${` is expanded by fio from the environment,
+/// a backslash could escape the separator, blanks at either end are
+/// trimmed, and a name that is not UTF-8 cannot be written exactly.
+pub fn escape(p: &Path) -> Result<String, String> {
+    let text = p
+        .to_str()
+        .ok_or_else(|| format!("{}: the name is not UTF-8", p.display()))?;
+    let bad = |why: &str| Err(format!("{text:?}: {why}; fio cannot be given this file"));
+    if text.chars().any(char::is_control) {
+        return bad("its name holds a control character (a line break ends a fio option)");
+    }
+    if text.contains("${") {
+        return bad("fio would read ${...} in its name as an environment variable");
+    }
+    if text.contains('\\') {
+        return bad("its name holds a backslash, fio's escape character");
+    }
+    if text.trim() != text {
+        return bad("its name starts or ends with a blank, which fio strips");
+    }
+    Ok(text.replace(':', "\\:"))
 }
 
-/// The job file text: one stonewalled job per pattern.
-pub fn job_file(j: &FioJobs) -> String {
+/// The job file text: one stonewalled job per pattern; an error naming the
+/// first file fio cannot be given (see [`escape`]).
+pub fn job_file(j: &FioJobs) -> Result<String, String> {
+    let names = j
+        .files
+        .iter()
+        .map(|p| escape(p))
+        .collect::<Result<Vec<String>, String>>()?;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -40,16 +68,15 @@ pub fn job_file(j: &FioJobs) -> String {
          ; epochs:N and subset:F map to randread. Run it with `fio --readonly`."
     );
     let _ = writeln!(s, "[global]");
-    let engine = if j.queue_depth > 1 { "libaio" } else { "psync" };
+    let engine = if j.iodepth > 1 { "libaio" } else { "psync" };
     let _ = writeln!(s, "ioengine={engine}");
-    let _ = writeln!(s, "iodepth={}", j.queue_depth.max(1));
+    let _ = writeln!(s, "iodepth={}", j.iodepth.max(1));
     let _ = writeln!(s, "numjobs={}", j.threads.max(1));
     let _ = writeln!(s, "direct={}", u8::from(j.direct));
     if !j.direct {
         let _ = writeln!(s, "invalidate=1");
     }
     let _ = writeln!(s, "bs={}", j.block_bytes);
-    let names: Vec<String> = j.files.iter().map(|p| escape(p)).collect();
     let _ = writeln!(s, "filename={}", names.join(":"));
     let _ = writeln!(s, "offset={}", j.offset_bytes);
     let _ = writeln!(s, "size={}", j.size_bytes);
@@ -74,7 +101,7 @@ pub fn job_file(j: &FioJobs) -> String {
             let _ = writeln!(s, "loops={n}");
         }
     }
-    s
+    Ok(s)
 }
 
 /// One job's read figures from fio's `--output-format=json`.
@@ -120,15 +147,35 @@ mod tests {
             size_bytes: 1 << 30,
             patterns: vec![Pattern::Sequential, Pattern::Epochs(3)],
             threads: 1,
-            queue_depth: 4,
+            iodepth: 4,
             direct: true,
             passes: 1,
             duration_s: None,
-        });
+        })
+        .unwrap();
         assert!(t.contains("ioengine=libaio\niodepth=4\nnumjobs=1\ndirect=1\nbs=262144\n"));
         assert!(t.contains("filename=a\\:b.mrcs:c.mrcs\n"));
         assert!(t.contains("[sequential]\nstonewall\nrw=read\n"));
         assert!(t.contains("[epochs_3]\nstonewall\nrw=randread\nloops=3\n"));
+    }
+
+    #[test]
+    fn names_fio_would_misread_are_refused() {
+        for bad in [
+            "a\nexec_prerun=touch X\n;.mrcs",
+            "a\r.mrcs",
+            "${HOME}.mrcs",
+            "a\\",
+            " lead.mrcs",
+            "trail.mrcs ",
+        ] {
+            let e = escape(Path::new(bad)).unwrap_err();
+            assert!(e.contains("fio cannot be given"), "{bad:?}: {e}");
+        }
+        assert_eq!(
+            escape(Path::new("dir/a b:c.mrcs")).unwrap(),
+            "dir/a b\\:c.mrcs"
+        );
     }
 
     #[test]

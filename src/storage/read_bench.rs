@@ -1,5 +1,5 @@
 //! The read harness: whole particles read at their real offsets in a given
-//! order by `threads × queue_depth` synchronous readers (pread), timed one by
+//! order by `threads × iodepth` synchronous readers (pread), timed one by
 //! one into an HDR histogram.
 
 use std::path::PathBuf;
@@ -137,7 +137,7 @@ impl StackSet {
 pub(crate) struct RunSpec {
     pub pattern: Pattern,
     pub threads: u32,
-    pub queue_depth: u32,
+    pub iodepth: u32,
     pub direct: bool,
     pub passes: u32,
     /// Stop after this long instead of after the passes (then passes are a cap).
@@ -348,7 +348,7 @@ pub(crate) fn run(
         align: align.offset,
         mem_align: align.memory as usize,
     };
-    let workers = spec.threads.max(1) * spec.queue_depth.max(1);
+    let workers = spec.threads.max(1) * spec.iodepth.max(1);
     let orders = Orders::new(spec.pattern, n, spec.seed);
     let mut order = Vec::with_capacity(orders.per_pass());
 
@@ -413,7 +413,7 @@ pub(crate) fn run(
     Ok(IoRun {
         pattern: spec.pattern.label(),
         threads: spec.threads,
-        queue_depth: spec.queue_depth,
+        iodepth: spec.iodepth,
         direct: handles.iter().all(|h| h.direct),
         direct_fallback: fallback,
         bytes_read: bytes,
@@ -463,7 +463,7 @@ mod tests {
         RunSpec {
             pattern,
             threads: 2,
-            queue_depth: 2,
+            iodepth: 2,
             direct,
             passes: 2,
             duration: None,

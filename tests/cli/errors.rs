@@ -170,5 +170,5 @@ fn old_flag_spellings_still_work_and_say_so() {
     let cryocap::results::Kind::BenchIo(io) = r.kind else {
         panic!("a bench io result")
     };
-    assert!(io.runs.iter().all(|x| x.queue_depth == 2));
+    assert!(io.runs.iter().all(|x| x.iodepth == 2));
 }

@@ -331,7 +331,7 @@ fn fleet_runs_on_a_real_slurm_cluster() {
     assert!(r.completed_after_seconds.unwrap() > 0.0);
     let q: QualifyReport =
         serde_json::from_slice(&std::fs::read(good.join(format!("{node}.json"))).unwrap()).unwrap();
-    assert!(q.quick && q.repeat == 1);
+    assert!(q.quick && q.repeats == 1);
     assert!(
         stdout.contains("Slurm tasks") && stdout.contains("COMPLETED"),
         "{stdout}"

@@ -419,7 +419,7 @@ fn bench_io_reads_every_pattern_and_cleans_up() {
     );
     for x in &r.runs {
         assert_eq!(x.bytes_read, x.particles_read * 64 * 64 * 4);
-        assert_eq!((x.threads, x.queue_depth), (2, 2));
+        assert_eq!((x.threads, x.iodepth), (2, 2));
         assert!(x.direct || x.direct_fallback.is_some());
         let l = x.latency_ns;
         assert!(

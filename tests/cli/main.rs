@@ -7,6 +7,7 @@ mod errors;
 mod exact_files;
 mod fio_compare;
 mod fleet;
+mod hostile;
 mod io;
 mod json_contract;
 mod layers;
