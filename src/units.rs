@@ -26,13 +26,46 @@ pub enum UnitError {
     UnknownUnit(String, String),
     #[error("'{0}' needs a unit, e.g. 2TB or 1920GB")]
     MissingUnit(String),
+    #[error("'{0}' has a comma that is not a thousands separator; write e.g. 2,000,000 or 2000000")]
+    BadComma(String),
+}
+
+/// `text` without its thousands separators and underscores, or an error
+/// when a comma stands anywhere but between groups of three digits of the
+/// whole part (`2,000,00`, `1,5M` and `1,92TB` are refused, not read as
+/// 200,000, 15 M and 192 TB).
+fn without_separators(text: &str) -> Result<String, UnitError> {
+    let t = text.trim();
+    let body = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let whole_len = body
+        .find(|c: char| !(c.is_ascii_digit() || c == ',' || c == '_'))
+        .unwrap_or(body.len());
+    let (whole, rest) = body.split_at(whole_len);
+    if rest.contains(',') {
+        return Err(UnitError::BadComma(t.to_string()));
+    }
+    if whole.contains(',') {
+        let groups: Vec<String> = whole.split(',').map(|g| g.replace('_', "")).collect();
+        let ok = groups.iter().enumerate().all(|(i, g)| {
+            g.chars().all(|c| c.is_ascii_digit())
+                && if i == 0 {
+                    (1..=3).contains(&g.len())
+                } else {
+                    g.len() == 3
+                }
+        });
+        if !ok {
+            return Err(UnitError::BadComma(t.to_string()));
+        }
+    }
+    Ok(t.chars().filter(|c| *c != ',' && *c != '_').collect())
 }
 
 /// Reads a count such as `2e6`, `2000000`, `2,000,000`, `2_000_000`, `2M`,
 /// `1.5k` or `3G`. The result must be a whole number.
 pub fn parse_count(text: &str) -> Result<u64, UnitError> {
     let t = text.trim();
-    let cleaned: String = t.chars().filter(|c| *c != ',' && *c != '_').collect();
+    let cleaned = without_separators(t)?;
     if cleaned.starts_with('-') {
         return Err(UnitError::Negative(t.to_string()));
     }
@@ -85,9 +118,9 @@ pub fn parse_size(text: &str) -> Result<u64, UnitError> {
 /// one is given (e.g. `--vram 12` meaning 12 GiB).
 pub fn parse_size_with_default(text: &str, bare_unit: Option<u64>) -> Result<u64, UnitError> {
     let t = text.trim();
-    let cleaned: String = t
+    let cleaned: String = without_separators(t)?
         .chars()
-        .filter(|c| *c != ',' && *c != '_' && !c.is_whitespace())
+        .filter(|c| !c.is_whitespace())
         .collect();
     if cleaned.starts_with('-') {
         return Err(UnitError::Negative(t.to_string()));
@@ -247,6 +280,23 @@ mod tests {
         assert_eq!(parse_count("1.5k"), Ok(1500));
         assert_eq!(parse_count("3G"), Ok(3_000_000_000));
         assert_eq!(parse_count("0"), Ok(0));
+    }
+
+    #[test]
+    fn commas_only_as_thousands_separators() {
+        assert_eq!(parse_count("2,000,000"), Ok(2_000_000));
+        assert_eq!(parse_count("12,345"), Ok(12_345));
+        assert_eq!(parse_size("1,920GB"), Ok(1_920_000_000_000));
+        for bad in [
+            "2,000,00", "1,5M", "20,00", ",100", "100,", "1,,000", "1.5,000",
+        ] {
+            assert!(
+                matches!(parse_count(bad), Err(UnitError::BadComma(_))),
+                "{bad}"
+            );
+        }
+        assert!(matches!(parse_size("1,92TB"), Err(UnitError::BadComma(_))));
+        assert!(matches!(parse_size("1,5 MiB"), Err(UnitError::BadComma(_))));
     }
 
     #[test]

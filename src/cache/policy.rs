@@ -25,6 +25,37 @@ pub(crate) fn capacity(drive: u64, quota: Option<u64>, reserve: u64, foreign: u6
     }
 }
 
+/// The capacity of a cache that can hold something, or why it cannot: the
+/// one rule `plan`, `cache simulate` and `cache subset` apply to an SSD
+/// with its quota, reserve and other files.
+pub(crate) fn usable_capacity(
+    drive: u64,
+    quota: Option<u64>,
+    reserve: u64,
+    foreign: u64,
+) -> Result<u64, String> {
+    use crate::units::bytes_decimal as b;
+    if quota == Some(0) {
+        return Err("--ssd-quota 0 leaves the cache no space".into());
+    }
+    if reserve >= drive {
+        return Err(format!(
+            "--ssd-reserve {} leaves nothing of the {} SSD",
+            b(reserve),
+            b(drive)
+        ));
+    }
+    if reserve.saturating_add(foreign) >= drive {
+        return Err(format!(
+            "--foreign {} with --ssd-reserve {} leaves nothing of the {} SSD",
+            b(foreign),
+            b(reserve),
+            b(drive)
+        ));
+    }
+    Ok(capacity(drive, quota, reserve, foreign))
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct Entry {
     bytes: u64,
@@ -222,6 +253,19 @@ impl CachePolicy {
                 self.unlocked_bytes += e.bytes;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod capacity_tests {
+    use super::*;
+
+    #[test]
+    fn a_cache_of_nothing_is_refused() {
+        assert!(usable_capacity(100, Some(0), 10, 0).is_err());
+        assert!(usable_capacity(100, None, 100, 0).is_err());
+        assert!(usable_capacity(100, None, 10, 90).is_err());
+        assert_eq!(usable_capacity(100, Some(50), 10, 0), Ok(50));
     }
 }
 

@@ -16,7 +16,11 @@ use crate::storage::mrc::MrcFile;
 /// What the list says about one stack file.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct StackUse {
+    /// Rows of the list that name this file.
     pub particles: u64,
+    /// The distinct images those rows name (symmetry expansion lists one
+    /// image in several rows).
+    pub images: std::collections::BTreeSet<u64>,
     /// Highest 0-based image index used.
     pub max_index: u64,
     /// Image side in pixels from the metadata (ny, nx), when known.
@@ -35,6 +39,7 @@ fn add(list: &mut ParticleList, stack: &str, index: u64, shape: Option<[u64; 2]>
     list.particles += 1;
     let e = list.stacks.entry(stack.to_string()).or_default();
     e.particles += 1;
+    e.images.insert(index);
     e.max_index = e.max_index.max(index);
     if e.shape.is_none() {
         e.shape = shape;
@@ -112,6 +117,9 @@ pub(crate) fn read_list(path: &Path) -> Result<ParticleList, CacheError> {
 /// FILE's directory and up to four parents: the first that holds the list's
 /// first stack; else FILE's directory.
 fn guess_data_dir(file: &Path, first: &str) -> (PathBuf, bool) {
+    // From the absolute path, so that a list given by its bare name is
+    // searched for up the same directories as one given in full.
+    let file = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
     let start = file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -175,7 +183,7 @@ pub(crate) fn analyse(
             estimated += 1;
         }
         stack_bytes += bytes;
-        subset_pixels += u.particles * px;
+        subset_pixels += u.images.len() as u64 * px;
         stacks.push(SubsetStack {
             path: name.clone(),
             particles: u.particles,
@@ -183,8 +191,10 @@ pub(crate) fn analyse(
             bytes_from: from.into(),
         });
     }
+    let distinct: u64 = list.stacks.values().map(|u| u.images.len() as u64).sum();
+    let repeated_rows = list.particles - distinct;
     let subset_bytes =
-        subset_pixels + list.particles.div_ceil(particles_per_file.max(1)) * MRC_HEADER_BYTES;
+        subset_pixels + distinct.div_ceil(particles_per_file.max(1)) * MRC_HEADER_BYTES;
     let mut notes = Vec::new();
     if estimated > 0 {
         notes.push(format!(
@@ -201,6 +211,11 @@ pub(crate) fn analyse(
     for b in bad_files.iter().take(3) {
         notes.push(format!("not a readable MRC stack, estimated instead: {b}"));
     }
+    if repeated_rows > 0 {
+        notes.push(format!(
+            "{repeated_rows} row(s) name an image another row names too (symmetry expansion): the subset counts each image once"
+        ));
+    }
     notes.push(format!(
         "subset alone = the listed images' pixels plus one 1024-byte MRC header per {particles_per_file} particles (--particles-per-file)"
     ));
@@ -214,6 +229,7 @@ pub(crate) fn analyse(
         saving_bytes: stack_bytes.saturating_sub(subset_bytes),
         files_measured: measured,
         files_estimated: estimated,
+        repeated_rows,
         stacks,
         ssd: None,
         notes,

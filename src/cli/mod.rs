@@ -208,6 +208,15 @@ pub enum BackendArg {
     Gpu,
 }
 
+/// What reconstruct does with an image holding NaN or infinite pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NonFiniteArg {
+    /// Stop, naming the stack and the image.
+    Refuse,
+    /// Leave the image out; the result says how many.
+    Skip,
+}
+
 /// Padding factor of the Fourier grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PadArg {
@@ -249,6 +258,16 @@ pub struct ReconstructArgs {
     /// Insertion threads [default: the cores, at most 8].
     #[arg(long, value_name = "N", value_parser = values::count::<usize>(1, 256))]
     pub threads: Option<usize>,
+    /// Directory the STAR file's stack names are relative to [default: the
+    /// working directory, else the STAR file's].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Å per pixel, overriding the STAR file and the stack headers.
+    #[arg(long, value_name = "Å", value_parser = values::pixel_size)]
+    pub angpix: Option<f64>,
+    /// An image holding NaN or infinite pixels: refuse (naming it) or skip it.
+    #[arg(long, value_enum, default_value_t = NonFiniteArg::Refuse)]
+    pub non_finite: NonFiniteArg,
     #[command(flatten)]
     pub output_args: OutputArgs,
 }

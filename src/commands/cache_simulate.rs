@@ -45,6 +45,23 @@ pub(super) fn run(a: &CacheSimulateArgs, out: &mut dyn Write) -> Result<Outcome,
             "assumed (default); measure with `cryocap cache copy-bench`".to_string(),
         ),
     };
+    let smallest = a.ssd.or(a.sweep.map(|r| r.lo)).unwrap_or(0);
+    if smallest > 0 {
+        policy::usable_capacity(
+            smallest,
+            a.limits.ssd_quota.map(|q| q.0),
+            a.limits.ssd_reserve.0,
+            a.foreign,
+        )
+        .map_err(|e| {
+            let flag = if a.ssd.is_some() {
+                "--ssd"
+            } else {
+                "the smallest --sweep size"
+            };
+            CommandError::Usage(format!("{e} ({flag})"))
+        })?;
+    }
     let trace = trace::read(trace_path).map_err(crate::cache::CacheError::from)?;
     let name = trace_path.display().to_string();
     let quota = a.limits.ssd_quota.map(|q| q.0);

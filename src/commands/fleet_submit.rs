@@ -23,6 +23,23 @@ pub(super) fn run(a: &FleetSubmitArgs, out: &mut dyn Write) -> Result<Outcome, C
             if nodes.len() > 10_000 {
                 return Err(usage("--nodes: more than 10,000 nodes".into()));
             }
+            let twice: Vec<&String> = nodes
+                .iter()
+                .enumerate()
+                .filter(|(i, n)| nodes[..*i].contains(n))
+                .map(|(_, n)| n)
+                .collect();
+            if !twice.is_empty() && a.shared_read.is_none() {
+                // Two tasks would write one <node>.json.
+                return Err(usage(format!(
+                    "--nodes names {} more than once; give each node once (with --shared-read a node may repeat, for more readers)",
+                    twice
+                        .iter()
+                        .map(|n| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
             Targets::Nodes(nodes)
         }
         (None, Some(p)) => {

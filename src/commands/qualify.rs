@@ -64,14 +64,19 @@ fn profile(text: &str, catalog: &Catalog) -> Result<Profile, CommandError> {
     }
     let path = PathBuf::from(text);
     if text.ends_with(".toml") || path.exists() {
-        let body =
-            std::fs::read_to_string(&path).map_err(|e| bad(format!("cannot read {text}: {e}")))?;
-        return Profile::from_toml(&body).map_err(|e| {
+        let body = crate::files::read_text(&path, crate::files::PROFILE_LIMIT)
+            .map_err(|e| bad(format!("cannot read {text}: {}", e.reason())))?;
+        let form = "see datasets/profiles/ for the form";
+        let profile = Profile::from_toml(&body).map_err(|e| {
             let first = e.to_string().lines().next().unwrap_or_default().to_string();
             bad(format!(
-                "{text} is not a requirement profile: {first} (see datasets/profiles/ for the form)"
+                "{text} is not a requirement profile: {first} ({form})"
             ))
-        });
+        })?;
+        profile
+            .validate()
+            .map_err(|e| bad(format!("{text}: {e} ({form})")))?;
+        return Ok(profile);
     }
     let near = nearest(text, catalog.profiles.iter().map(|p| p.id.as_str()), 2);
     Err(bad(format!(

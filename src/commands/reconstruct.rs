@@ -6,12 +6,15 @@ use std::time::Instant;
 
 use super::output::{Out, check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
+use crate::cli::NonFiniteArg;
 use crate::cli::{BackendArg, ReconstructArgs};
 use crate::gpu::Gpu;
 use crate::gpu::reconstruct::GpuReconError;
 use crate::progress::{Progress, Unit};
 use crate::recon::particles;
-use crate::recon::stacks::{Stacks, insert_stacks};
+use crate::recon::stacks::{
+    NonFinite, StackOptions, Stacks, insert_stacks, insertion_threads, memory_needed,
+};
 use crate::results::{Kind, ReconstructReport};
 use crate::storage::mrc::write_volume;
 
@@ -28,10 +31,14 @@ pub(super) fn run(a: &ReconstructArgs, out: &mut dyn Write) -> Result<Outcome, C
             .map_or(1, |n| n.get())
             .min(DEFAULT_MAX_THREADS)
     });
-    if !a.star.is_file() {
+    crate::files::check_input(&a.star)
+        .map_err(|e| CommandError::Usage(format!("--star {}: {}", a.star.display(), e.reason())))?;
+    if let Some(d) = &a.data_dir
+        && !d.is_dir()
+    {
         return Err(CommandError::Usage(format!(
-            "--star {} is not a readable file",
-            a.star.display()
+            "--data-dir {}: not a directory",
+            d.display()
         )));
     }
     // The GPU is opened before any work, so that a node without one says so at once.
@@ -41,19 +48,50 @@ pub(super) fn run(a: &ReconstructArgs, out: &mut dyn Write) -> Result<Outcome, C
     };
     let progress = Progress::new(a.output_args.quiet);
     let parts = particles::read(&a.star)?;
-    let stacks = Stacks::open(&a.star, &parts)?;
+    let opts = StackOptions {
+        data_dir: a.data_dir.clone(),
+        angpix: a.angpix,
+    };
+    let stacks = Stacks::open(&a.star, &parts, &opts)?;
     // Nothing is written over the STAR file or a stack it names.
     let mut inputs = vec![a.star.clone()];
     inputs.extend(stacks.files.iter().map(|f| f.path.clone()));
     let mut outs = vec![Out::file("-o", &a.output)];
     outs.extend(result_files(&a.output_args.files));
     check_outputs(&outs, &inputs)?;
+    // The memory is counted before any is taken: a box too large for the
+    // node is a message, not an aborted allocation.
+    let threads = insertion_threads(threads, parts.len(), stacks.box_size, pad);
+    let needed = memory_needed(stacks.box_size, pad, if gpu { 0 } else { threads });
+    let available = crate::host::available_memory();
+    if available > 0 && needed > available {
+        return Err(CommandError::Usage(format!(
+            "reconstruct at box {} with padding {pad} needs about {} of memory ({} insertion thread{}), but this node has {} available; use --pad 1, fewer --threads, or a smaller box",
+            stacks.box_size,
+            crate::units::bytes_binary(needed),
+            if gpu { 0 } else { threads },
+            if threads == 1 && !gpu { "" } else { "s" },
+            crate::units::bytes_binary(available)
+        )));
+    }
+    let policy = match a.non_finite {
+        NonFiniteArg::Refuse => NonFinite::Refuse,
+        NonFiniteArg::Skip => NonFinite::Skip,
+    };
     let bar = progress.bar(parts.len() as u64, Unit::Particles, "inserting");
     let t0 = Instant::now();
-    let grid = match &device {
-        Some(g) => g.insert_particles(&parts, &stacks, pad, &|k| bar.inc(k))?,
-        None => insert_stacks(&parts, &stacks, pad, threads, &|k| bar.inc(k))?,
+    let (grid, skipped) = match &device {
+        Some(g) => g.insert_particles(&a.star, &parts, &stacks, pad, policy, &|k| bar.inc(k))?,
+        None => insert_stacks(&a.star, &parts, &stacks, pad, threads, policy, &|k| {
+            bar.inc(k)
+        })?,
     };
+    if skipped == parts.len() as u64 {
+        return Err(CommandError::Usage(format!(
+            "every image holds non-finite pixels; nothing was reconstructed from {}",
+            a.star.display()
+        )));
+    }
     let seconds_insert = t0.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let t1 = Instant::now();
@@ -85,6 +123,8 @@ pub(super) fn run(a: &ReconstructArgs, out: &mut dyn Write) -> Result<Outcome, C
         seconds_total: start.elapsed().as_secs_f64(),
         particles_per_second: parts.len() as f64 / seconds_insert.max(1e-9),
         output_bytes,
+        skipped_non_finite: skipped,
+        notes: stacks.notes.clone(),
     };
     finish(Kind::Reconstruct(report), started, &a.output_args, out)?;
     Ok(Outcome::Ok)

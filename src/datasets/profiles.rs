@@ -56,10 +56,63 @@ impl Profile {
         toml::from_str(text)
     }
 
+    /// Checks what TOML cannot: known units, one line per id, thresholds
+    /// that are numbers at or above 0, and a minimum no higher than the
+    /// recommendation. The first problem, naming the requirement.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.requirements.is_empty() {
+            return Err("it has no [[requirement]]".into());
+        }
+        for (i, r) in self.requirements.iter().enumerate() {
+            let at = format!("requirement '{}'", r.id);
+            if !UNITS.contains(&r.unit.as_str()) {
+                return Err(format!(
+                    "{at}: unknown unit '{}'; use one of {}",
+                    r.unit,
+                    UNITS.join(", ")
+                ));
+            }
+            if self.requirements[..i].iter().any(|o| o.id == r.id) {
+                return Err(format!("{at} is given twice"));
+            }
+            for (name, v) in [("minimum", r.minimum), ("recommended", r.recommended)] {
+                if let Some(v) = v
+                    && !(v.is_finite() && v >= 0.0)
+                {
+                    return Err(format!("{at}: {name} {v} is not a number at or above 0"));
+                }
+            }
+            if r.minimum.is_none() && r.recommended.is_none() {
+                return Err(format!(
+                    "{at} has neither a minimum nor a recommended value"
+                ));
+            }
+            if let (Some(m), Some(rec)) = (r.minimum, r.recommended)
+                && m > rec
+            {
+                return Err(format!("{at}: minimum {m} is above recommended {rec}"));
+            }
+        }
+        Ok(())
+    }
+
     pub fn requirement(&self, id: &str) -> Option<&Requirement> {
         self.requirements.iter().find(|r| r.id == id)
     }
 }
+
+/// The units a requirement may be given in (what the checks measure).
+const UNITS: [&str; 9] = [
+    "cores",
+    "bytes",
+    "bytes_per_second",
+    "bits_per_second",
+    "hertz",
+    "compute_capability",
+    "seconds",
+    "nanoseconds",
+    "particles_per_second",
+];
 
 const SHIPPED: [(&str, &str); 2] = [
     (
@@ -76,10 +129,12 @@ pub(super) fn parse_all() -> Result<Vec<Profile>, DataError> {
     SHIPPED
         .iter()
         .map(|(file, text)| {
-            Profile::from_toml(text).map_err(|e| DataError {
+            let p = Profile::from_toml(text).map_err(|e| DataError {
                 file,
                 reason: e.to_string(),
-            })
+            })?;
+            p.validate().map_err(|reason| DataError { file, reason })?;
+            Ok(p)
         })
         .collect()
 }

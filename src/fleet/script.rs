@@ -109,6 +109,21 @@ pub(crate) fn job_script(spec: &JobSpec) -> String {
     s.push_str("# Task i qualifies nodes[i]; cryocap pins each task there before release.\n");
     let nodes: Vec<String> = spec.nodes.iter().map(|n| shell_quote(n)).collect();
     let _ = writeln!(s, "nodes=({})", nodes.join(" "));
+    // A node named again (only with --shared-read, for more readers) is
+    // qualified by its first task only: one task writes each <node>.json.
+    let first: Vec<&str> = spec
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            if spec.nodes[..i].contains(n) {
+                "0"
+            } else {
+                "1"
+            }
+        })
+        .collect();
+    let _ = writeln!(s, "first=({})", first.join(" "));
     let _ = writeln!(s, "out_dir={}", quote_path(&spec.out_dir));
     let _ = writeln!(s, "cryocap={}", quote_path(&spec.cryocap));
     let args: Vec<String> = spec.qualify_args.iter().map(|a| shell_quote(a)).collect();
@@ -126,11 +141,14 @@ fi
 # exit (2: bad options, a crash) fails the task.
 "#,
     );
-    let qualify = r#""$cryocap" qualify --quiet --json "$out_dir/$node.json" "${qualify_args[@]}"
-status=$?
-if [ "$status" -eq 1 ] && [ -s "$out_dir/$node.json" ]; then
-  echo "cryocap fleet: $node failed some checks; see $out_dir/$node.json" >&2
-  status=0
+    let qualify = r#"status=0
+if [ "${first[$SLURM_ARRAY_TASK_ID]}" = 1 ]; then
+  "$cryocap" qualify --quiet --json "$out_dir/$node.json" "${qualify_args[@]}"
+  status=$?
+  if [ "$status" -eq 1 ] && [ -s "$out_dir/$node.json" ]; then
+    echo "cryocap fleet: $node failed some checks; see $out_dir/$node.json" >&2
+    status=0
+  fi
 fi
 "#;
     s.push_str(qualify);

@@ -96,6 +96,11 @@ pub fn parse_job_id(output: &str) -> Option<u64> {
     output.trim().split(';').next()?.trim().parse().ok()
 }
 
+/// Checks that Slurm's client commands answer (`sbatch --version`).
+pub fn check_client() -> Result<(), SlurmError> {
+    run("sbatch", &strings(&["--version"])).map(|_| ())
+}
+
 /// Submits the held array; returns its job id.
 pub fn sbatch(args: &[String]) -> Result<u64, SlurmError> {
     let out = run("sbatch", args)?;

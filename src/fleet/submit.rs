@@ -126,11 +126,13 @@ pub(crate) fn dry_run(cfg: &FleetSubmit, nodes: &[String]) -> String {
                 .map(|a| shell_quote(a)),
         )
         .collect();
+    // A line break in a path would end the comment and start a command.
+    let one_line = |t: String| t.escape_debug().to_string();
     format!(
         "{}\n# fleet submit would write this to {} and run:\n#   {}\n# then pin task i to nodes[i] (scontrol update JobId=ID_i ReqNodeList=NODE) and release it.\n",
         script::job_script(&spec),
-        script_path.display(),
-        cmd.join(" ")
+        one_line(script_path.display().to_string()),
+        one_line(cmd.join(" "))
     )
 }
 
@@ -145,6 +147,8 @@ pub(crate) fn submit(
     let text = script::job_script(&spec);
     let sbatch_args = script::sbatch_args(&spec, &script_path);
 
+    // Nothing is created before the scheduler is known to be there.
+    slurm::check_client()?;
     let logs = fleet_dir(&cfg.out_dir).join("logs");
     std::fs::create_dir_all(&logs).map_err(|e| FleetError::Dir {
         path: cfg.out_dir.clone(),

@@ -6,6 +6,7 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
+use std::path::Path;
 
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use super::insert::{Layout, kernel_for};
 use super::pipeline::{self, HostChunk, Pipeline, Precision, STREAMS, chunk_images};
 use super::{Gpu, GpuError};
 use crate::recon::particles::Particle;
-use crate::recon::stacks::{Stacks, StacksError};
+use crate::recon::stacks::{NonFinite, Stacks, StacksError, check_finite};
 use crate::recon::{Backprojector, Rotation};
 use crate::storage::mrc::{Mode, MrcError};
 
@@ -37,26 +38,31 @@ pub enum GpuReconError {
 }
 
 impl Gpu {
-    /// Inserts every particle on this GPU and returns the accumulated grid;
-    /// the pipeline is first checked against the CPU reference.
+    /// Inserts every particle on this GPU and returns the accumulated grid
+    /// and the images left out as non-finite (`policy`); the pipeline is
+    /// first checked against the CPU reference.
     pub fn insert_particles(
         &self,
+        star: &Path,
         parts: &[Particle],
         stacks: &Stacks,
         pad: usize,
+        policy: NonFinite,
         progress: &(dyn Fn(u64) + Sync),
-    ) -> Result<Backprojector, GpuReconError> {
-        insert(self.context(), parts, stacks, pad, progress)
+    ) -> Result<(Backprojector, u64), GpuReconError> {
+        insert(self.context(), star, parts, stacks, pad, policy, progress)
     }
 }
 
 fn insert(
     ctx: &Arc<CudaContext>,
+    star: &Path,
     parts: &[Particle],
     stacks: &Stacks,
     pad: usize,
+    policy: NonFinite,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<Backprojector, GpuReconError> {
+) -> Result<(Backprojector, u64), GpuReconError> {
     let n = stacks.box_size;
     // float16 stacks travel as float16 (their values are exact in it)
     let precision = if stacks.files.iter().all(|f| f.header.mode == Mode::Float16) {
@@ -83,6 +89,7 @@ fn insert(
     let mut files: Vec<Option<File>> = (0..stacks.files.len()).map(|_| None).collect();
     // chunks whose copies may still be queued: dropping one waits for its copy
     let mut in_flight: VecDeque<HostChunk> = VecDeque::with_capacity(STREAMS + 1);
+    let mut skipped = 0u64;
     for (slot, group) in parts.chunks(chunk).enumerate() {
         let mut images = Vec::with_capacity(group.len() * n * n);
         let mut rots: Vec<Rotation> = Vec::with_capacity(group.len());
@@ -100,10 +107,19 @@ fn insert(
                     })
                 })?),
             };
-            images.extend(mrc.read_image(file, p.index).map_err(StacksError::Mrc)?);
+            let img = mrc.read_image(file, p.index).map_err(StacksError::Mrc)?;
+            if !check_finite(&img, star, p, &mrc.path, policy)? {
+                skipped += 1;
+                continue;
+            }
+            images.extend(img);
             rots.push(p.angles.matrix());
             let [x, y] = stacks.origins[i];
             shifts.push([x as f32, y as f32]);
+        }
+        if rots.is_empty() {
+            progress(group.len() as u64);
+            continue;
         }
         let host = HostChunk::new(ctx, &images, &rots, &shifts, precision)?;
         pipe.enqueue(slot, &host, &mut grid)?;
@@ -113,6 +129,6 @@ fn insert(
         in_flight.push_back(host);
         progress(group.len() as u64);
     }
-    let grid = pipe.download(&grid, parts.len() as u64)?;
-    Ok(grid)
+    let grid = pipe.download(&grid, parts.len() as u64 - skipped)?;
+    Ok((grid, skipped))
 }

@@ -6,6 +6,13 @@ pub(crate) mod membw;
 use crate::results::qualify::{DiskFact, HostFacts};
 use sysinfo::{Disks, System};
 
+/// Memory a new allocation can have now, bytes (the kernel's MemAvailable).
+pub fn available_memory() -> u64 {
+    let mut sys = System::new();
+    sys.refresh_memory();
+    sys.available_memory()
+}
+
 /// This host's name, as results files record it.
 pub fn node_name() -> String {
     System::host_name().unwrap_or_else(|| "unknown".into())

@@ -65,14 +65,15 @@ impl LitParser<'_> {
             ))
         }
     }
-    fn seq(&mut self, close: u8) -> Result<Vec<Lit>, String> {
+    fn seq(&mut self, close: u8, depth: usize) -> Result<Vec<Lit>, String> {
         let mut items = Vec::new();
         loop {
             if self.peek() == Some(close) {
                 self.i += 1;
                 return Ok(items);
             }
-            items.push(self.value(0)?);
+            // The depth goes on inside lists: 30,000 '[' must not recurse 30,000 times.
+            items.push(self.value(depth + 1)?);
             match self.peek() {
                 Some(b',') => self.i += 1,
                 Some(c) if c == close => {}
@@ -111,11 +112,11 @@ impl LitParser<'_> {
             }
             Some(b'(') => {
                 self.i += 1;
-                Ok(Lit::Seq(self.seq(b')')?))
+                Ok(Lit::Seq(self.seq(b')', depth)?))
             }
             Some(b'[') => {
                 self.i += 1;
-                Ok(Lit::Seq(self.seq(b']')?))
+                Ok(Lit::Seq(self.seq(b']', depth)?))
             }
             Some(b'{') => {
                 self.i += 1;
@@ -559,6 +560,15 @@ pub fn looks_like_cs(bytes: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        for open in ["[", "(", "{'a': "] {
+            let text = open.repeat(30_000);
+            assert!(parse_literal(text.as_bytes()).is_err(), "{open}");
+        }
+        assert!(parse_literal(b"[[[1]]]").is_ok());
+    }
+
     use super::*;
 
     /// A .npy v1.0 file the way NumPy writes one (header padded to 64 bytes).

@@ -271,12 +271,25 @@ pub struct ImageRef {
     /// 0-based image index within the stack.
     pub index: u64,
     pub stack: String,
+    /// Whether the name gave an image number (`index@stack`); without one
+    /// the file holds one image (RELION 5 and WarpTools 2D images,
+    /// subtomogram lists) and `index` is 0.
+    pub numbered: bool,
 }
 
+/// Reads `_rlnImageName`: `index@stack` (index from 1), or a file alone.
 pub fn parse_image_name(text: &str) -> Result<ImageRef, String> {
-    let (index, stack) = text
-        .split_once('@')
-        .ok_or_else(|| format!("'{text}' is not index@stack"))?;
+    let text = text.trim();
+    let Some((index, stack)) = text.split_once('@') else {
+        if text.is_empty() {
+            return Err("an empty image name".into());
+        }
+        return Ok(ImageRef {
+            index: 0,
+            stack: text.to_string(),
+            numbered: false,
+        });
+    };
     let index: u64 = index
         .trim()
         .parse()
@@ -290,6 +303,7 @@ pub fn parse_image_name(text: &str) -> Result<ImageRef, String> {
     Ok(ImageRef {
         index: index - 1,
         stack: stack.to_string(),
+        numbered: true,
     })
 }
 
@@ -366,11 +380,14 @@ _rlnOpticsGroup #3
             parse_image_name("000012@Extract/job1/a.mrcs").unwrap(),
             ImageRef {
                 index: 11,
-                stack: "Extract/job1/a.mrcs".into()
+                stack: "Extract/job1/a.mrcs".into(),
+                numbered: true,
             }
         );
         assert!(parse_image_name("0@a.mrcs").is_err());
-        assert!(parse_image_name("a.mrcs").is_err());
+        let single = parse_image_name("Tomograms/ts_01.mrc").unwrap();
+        assert_eq!((single.index, single.numbered), (0, false));
+        assert!(parse_image_name("").is_err());
         assert!(parse_image_name("x@a.mrcs").is_err());
         assert!(parse_image_name("3@").is_err());
     }

@@ -28,6 +28,27 @@ pub struct Backprojector {
 }
 
 impl Backprojector {
+    /// An empty grid, or None when its memory cannot be had (the caller
+    /// says how much that was, instead of the process aborting).
+    pub fn try_new(n: usize, pad: usize) -> Option<Backprojector> {
+        let p = n * pad;
+        let len = p.checked_mul(p)?.checked_mul(p / 2 + 1)?;
+        let mut data = Vec::new();
+        data.try_reserve_exact(len).ok()?;
+        data.resize(len, Complex32::default());
+        let mut weight = Vec::new();
+        weight.try_reserve_exact(len).ok()?;
+        weight.resize(len, 0.0);
+        Some(Backprojector {
+            n,
+            pad,
+            p,
+            data,
+            weight,
+            count: 0,
+        })
+    }
+
     pub fn new(n: usize, pad: usize) -> Backprojector {
         let p = n * pad;
         let len = p * p * (p / 2 + 1);

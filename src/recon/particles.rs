@@ -5,7 +5,10 @@
 //! `_rlnImagePixelSize`, or the stack's header) or `_rlnOriginX/_rlnOriginY`
 //! (older files, pixels). Missing origins mean 0. Following RELION, the
 //! origin is the translation that centres the particle: images are shifted
-//! by +origin before insertion.
+//! by +origin before insertion. The pixel size comes from the particle's
+//! `_rlnImagePixelSize`, its optics group, or (RELION 3.0, no optics block)
+//! `10000 · _rlnDetectorPixelSize / _rlnMagnification`. An image name without
+//! `index@` is a file of one image.
 
 use std::path::{Path, PathBuf};
 
@@ -27,8 +30,15 @@ pub struct Particle {
     pub stack: String,
     /// 0-based image index in the stack.
     pub index: u64,
+    /// Whether the name gave an image number; without one the file must
+    /// hold one image.
+    pub numbered: bool,
     pub angles: EulerAngles,
     pub origin: Origin,
+    /// Å per pixel, as the STAR file gives it for this particle.
+    pub pixel_size: Option<f64>,
+    /// The box the optics block gives for this particle (`_rlnImageSize`).
+    pub image_size: Option<u32>,
     /// Line of the STAR file the row is on.
     pub line: usize,
 }
@@ -57,7 +67,7 @@ pub enum ParticlesError {
 pub fn read(path: &Path) -> Result<Vec<Particle>, ParticlesError> {
     let file = StarFile::read(path)?;
     let (_, table) = file.table_with("rlnImageName")?;
-    let optics = optics_pixel_sizes(&file);
+    let optics = optics_groups(&file);
     let col = |name: &'static str| table.column(name);
     let need = |name: &'static str| {
         col(name).ok_or(ParticlesError::MissingColumn {
@@ -76,6 +86,8 @@ pub fn read(path: &Path) -> Result<Vec<Particle>, ParticlesError> {
     let pixels = col("rlnOriginX").zip(col("rlnOriginY"));
     let group = col("rlnOpticsGroup");
     let own_pixel = col("rlnImagePixelSize");
+    let detector = col("rlnDetectorPixelSize").zip(col("rlnMagnification"));
+    let own_size = col("rlnImageSize");
     if table.rows.is_empty() {
         return Err(ParticlesError::Empty {
             path: path.to_path_buf(),
@@ -96,11 +108,22 @@ pub fn read(path: &Path) -> Result<Vec<Particle>, ParticlesError> {
                 .ok_or_else(|| bad(format!("{what} '{}' is not a number", row[i])))
         };
         let r = star::parse_image_name(&row[image]).map_err(bad)?;
+        let optic = group.and_then(|g| optics.iter().find(|o| o.group == row[g]));
+        let psize = match (own_pixel, optic.and_then(|o| o.pixel_size), detector) {
+            (Some(c), _, _) => Some(num(c, "rlnImagePixelSize")?),
+            (None, Some(p), _) => Some(p),
+            (None, None, Some((d, m))) => {
+                let (d, m) = (num(d, "rlnDetectorPixelSize")?, num(m, "rlnMagnification")?);
+                (m > 0.0).then(|| 1e4 * d / m)
+            }
+            (None, None, None) => None,
+        }
+        .filter(|p| *p > 0.0);
+        let image_size = match own_size {
+            Some(c) => row[c].parse().ok(),
+            None => optic.and_then(|o| o.image_size),
+        };
         let origin = if let Some((x, y)) = angst {
-            let psize = match own_pixel {
-                Some(c) => Some(num(c, "rlnImagePixelSize")?),
-                None => group.and_then(|g| optics_lookup(&optics, &row[g])),
-            };
             Origin::Angstrom(
                 [num(x, "rlnOriginXAngst")?, num(y, "rlnOriginYAngst")?],
                 psize,
@@ -113,6 +136,9 @@ pub fn read(path: &Path) -> Result<Vec<Particle>, ParticlesError> {
         out.push(Particle {
             stack: r.stack,
             index: r.index,
+            numbered: r.numbered,
+            pixel_size: psize,
+            image_size,
             angles: EulerAngles {
                 rot: num(angles[0], "rlnAngleRot")?,
                 tilt: num(angles[1], "rlnAngleTilt")?,
@@ -125,8 +151,14 @@ pub fn read(path: &Path) -> Result<Vec<Particle>, ParticlesError> {
     Ok(out)
 }
 
-/// (optics group, pixel size in Å) from a RELION 3.1+ optics table.
-fn optics_pixel_sizes(file: &StarFile) -> Vec<(String, f64)> {
+/// One optics group of a RELION 3.1+ optics table.
+struct Optics {
+    group: String,
+    pixel_size: Option<f64>,
+    image_size: Option<u32>,
+}
+
+fn optics_groups(file: &StarFile) -> Vec<Optics> {
     let Some(t): Option<&Table> = file
         .blocks
         .iter()
@@ -135,17 +167,18 @@ fn optics_pixel_sizes(file: &StarFile) -> Vec<(String, f64)> {
     else {
         return Vec::new();
     };
-    let (Some(g), Some(p)) = (t.column("rlnOpticsGroup"), t.column("rlnImagePixelSize")) else {
+    let Some(g) = t.column("rlnOpticsGroup") else {
         return Vec::new();
     };
+    let (p, n) = (t.column("rlnImagePixelSize"), t.column("rlnImageSize"));
     t.rows
         .iter()
-        .filter_map(|r| Some((r[g].clone(), r[p].parse().ok()?)))
+        .map(|r| Optics {
+            group: r[g].clone(),
+            pixel_size: p.and_then(|p| r[p].parse().ok()),
+            image_size: n.and_then(|n| r[n].parse().ok()),
+        })
         .collect()
-}
-
-fn optics_lookup(optics: &[(String, f64)], group: &str) -> Option<f64> {
-    optics.iter().find(|(g, _)| g == group).map(|(_, p)| *p)
 }
 
 impl Particle {
@@ -162,11 +195,16 @@ impl Particle {
     }
 }
 
-/// Where a stack named in a STAR file is: as given when absolute or present
-/// relative to the working directory (RELION's project directory), else next
-/// to the STAR file.
-pub fn resolve_stack(star: &Path, name: &str) -> PathBuf {
+/// Where a stack named in a STAR file is: under `data_dir` when one is
+/// given; else as given when absolute or present relative to the working
+/// directory (RELION's project directory), else next to the STAR file.
+pub fn resolve_stack(star: &Path, name: &str, data_dir: Option<&Path>) -> PathBuf {
     let given = PathBuf::from(name);
+    if let Some(d) = data_dir
+        && !given.is_absolute()
+    {
+        return d.join(name);
+    }
     if given.is_absolute() || given.exists() {
         return given;
     }

@@ -40,9 +40,51 @@ pub enum StacksError {
         count: u64,
     },
     #[error(
-        "{star}:{line}: the origin is in Å but neither the STAR file (rlnImagePixelSize) nor the stack header gives a pixel size"
+        "{star}:{line}: the origin is in Å but neither the STAR file (rlnImagePixelSize) nor the stack header gives a pixel size; give one with --angpix"
     )]
     NoPixelSize { star: PathBuf, line: usize },
+    #[error(
+        "{star}:{line}: {stack} is named without an image number (index@file), but it holds {count} images"
+    )]
+    Unnumbered {
+        star: PathBuf,
+        line: usize,
+        stack: PathBuf,
+        count: u64,
+    },
+    #[error(
+        "{star}:{line}: image {index} of {stack} holds {bad} non-finite pixel(s) (NaN or infinity); mend the stack, or leave such images out with --non-finite skip"
+    )]
+    NonFinite {
+        star: PathBuf,
+        line: usize,
+        index: u64,
+        stack: PathBuf,
+        bad: usize,
+    },
+    #[error(
+        "a Fourier grid of box {n} at padding {pad} takes {bytes} bytes, which could not be allocated; use --pad 1 or a smaller box"
+    )]
+    Memory { n: usize, pad: usize, bytes: u64 },
+}
+
+/// What to do with an image holding NaN or infinite pixels (one such pixel
+/// turns the whole volume NaN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonFinite {
+    /// Stop, naming the stack and image.
+    Refuse,
+    /// Leave the image out and count it.
+    Skip,
+}
+
+/// Where the stacks are and what the STAR file may be overruled on.
+#[derive(Debug, Clone, Default)]
+pub struct StackOptions {
+    /// Directory the STAR file's stack names are relative to.
+    pub data_dir: Option<PathBuf>,
+    /// Å per pixel, overriding the STAR file and the headers.
+    pub angpix: Option<f64>,
 }
 
 /// The stacks a particle list names, opened and checked once.
@@ -57,22 +99,33 @@ pub struct Stacks {
     pub pixel_size_a: Option<f64>,
     /// Per particle, the origin in pixels.
     pub origins: Vec<[f64; 2]>,
+    /// What disagrees between the STAR file and the stacks (not fatal).
+    pub notes: Vec<String>,
 }
 
 impl Stacks {
     /// Opens every stack named in `parts` and checks that every image exists
     /// and that all share one even, square box.
-    pub fn open(star: &Path, parts: &[Particle]) -> Result<Stacks, StacksError> {
+    pub fn open(
+        star: &Path,
+        parts: &[Particle],
+        opts: &StackOptions,
+    ) -> Result<Stacks, StacksError> {
         let mut by_name: HashMap<&str, usize> = HashMap::new();
         let mut files: Vec<MrcFile> = Vec::new();
         let mut of_particle = Vec::with_capacity(parts.len());
         let mut origins = Vec::with_capacity(parts.len());
         let mut star_pixel = None;
+        let mut notes = Vec::new();
         for p in parts {
             let i = match by_name.get(p.stack.as_str()) {
                 Some(i) => *i,
                 None => {
-                    let f = MrcFile::open(&particles::resolve_stack(star, &p.stack))?;
+                    let f = MrcFile::open(&particles::resolve_stack(
+                        star,
+                        &p.stack,
+                        opts.data_dir.as_deref(),
+                    ))?;
                     let h = &f.header;
                     if h.nx != h.ny {
                         return Err(StacksError::NotSquare {
@@ -112,10 +165,35 @@ impl Stacks {
                     count: u64::from(f.header.nz),
                 });
             }
-            if let particles::Origin::Angstrom(_, Some(ps)) = p.origin {
+            if !p.numbered && f.header.nz != 1 {
+                return Err(StacksError::Unnumbered {
+                    star: star.to_path_buf(),
+                    line: p.line,
+                    stack: f.path.clone(),
+                    count: u64::from(f.header.nz),
+                });
+            }
+            if let Some(ps) = p.pixel_size {
                 star_pixel.get_or_insert(ps);
             }
+            if let Some(size) = p.image_size
+                && size != f.header.nx
+                && notes.len() < 3
+            {
+                let note = format!(
+                    "the STAR file gives box {size} (rlnImageSize) but {} holds {}-pixel images; the images were used as they are",
+                    f.path.display(),
+                    f.header.nx
+                );
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+            }
             let header_pixel = f.header.pixel_size_a().map(f64::from);
+            let mut p = p.clone();
+            if let (Some(a), particles::Origin::Angstrom(o, _)) = (opts.angpix, p.origin) {
+                p.origin = particles::Origin::Angstrom(o, Some(a));
+            }
             origins.push(p.origin_pixels(header_pixel).ok_or_else(|| {
                 StacksError::NoPixelSize {
                     star: star.to_path_buf(),
@@ -125,14 +203,26 @@ impl Stacks {
             of_particle.push(i);
         }
         let box_size = files.first().map_or(0, |f| f.header.nx as usize);
-        let pixel_size_a =
-            star_pixel.or_else(|| files.first()?.header.pixel_size_a().map(f64::from));
+        let header_pixel = files
+            .first()
+            .and_then(|f| f.header.pixel_size_a())
+            .map(f64::from);
+        if let (Some(s), Some(h)) = (star_pixel, header_pixel)
+            && opts.angpix.is_none()
+            && (s - h).abs() > 0.01 * s
+        {
+            notes.push(format!(
+                "the STAR file gives {s} Å per pixel but the first stack's header {h:.4} Å; the STAR file's was used (override with --angpix)"
+            ));
+        }
+        let pixel_size_a = opts.angpix.or(star_pixel).or(header_pixel);
         Ok(Stacks {
             files,
             of_particle,
             box_size,
             pixel_size_a,
             origins,
+            notes,
         })
     }
 }
@@ -154,23 +244,68 @@ pub fn insertion_threads(asked: usize, particles: usize, n: usize, pad: usize) -
     asked.min(particles).min(by_memory).max(1)
 }
 
-/// Inserts every particle on `threads` threads (one grid each, summed).
+/// Bytes the CPU reconstruction of box `n` at `pad` holds at its peak with
+/// `threads` insertion threads: a grid per thread and the sum while
+/// inserting; the grid, its inverse-transform copy, the padded real volume
+/// and the output while finishing.
+pub fn memory_needed(n: usize, pad: usize, threads: usize) -> u64 {
+    let (p, n) = ((n * pad) as u64, n as u64);
+    let grid = grid_bytes(n as usize, pad);
+    let insertion = grid * (threads as u64 + 1);
+    let finish = grid + p * p * (p / 2 + 1) * 8 + p * p * p * 4 + n * n * n * 4;
+    insertion.max(finish)
+}
+
+fn grid(n: usize, pad: usize) -> Result<Backprojector, StacksError> {
+    Backprojector::try_new(n, pad).ok_or(StacksError::Memory {
+        n,
+        pad,
+        bytes: grid_bytes(n, pad),
+    })
+}
+
+/// Whether image `i` may be inserted: false to skip it, an error to refuse.
+pub fn check_finite(
+    img: &[f32],
+    star: &Path,
+    p: &Particle,
+    stack: &Path,
+    policy: NonFinite,
+) -> Result<bool, StacksError> {
+    let bad = img.iter().filter(|v| !v.is_finite()).count();
+    match (bad, policy) {
+        (0, _) => Ok(true),
+        (_, NonFinite::Skip) => Ok(false),
+        (bad, NonFinite::Refuse) => Err(StacksError::NonFinite {
+            star: star.to_path_buf(),
+            line: p.line,
+            index: p.index + 1,
+            stack: stack.to_path_buf(),
+            bad,
+        }),
+    }
+}
+
+/// Inserts every particle on `threads` threads (one grid each, summed);
+/// returns the grid and how many images were left out as non-finite.
 /// `progress` is called with the number of particles just inserted.
 pub fn insert_stacks(
+    star: &Path,
     parts: &[Particle],
     stacks: &Stacks,
     pad: usize,
     threads: usize,
+    policy: NonFinite,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<Backprojector, StacksError> {
+) -> Result<(Backprojector, u64), StacksError> {
     let n = stacks.box_size;
     let threads = insertion_threads(threads, parts.len(), n, pad);
     let chunk = parts.len().div_ceil(threads);
-    let partial: Vec<Result<Backprojector, StacksError>> = std::thread::scope(|s| {
+    let partial: Vec<Result<(Backprojector, u64), StacksError>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let range = (t * chunk).min(parts.len())..((t + 1) * chunk).min(parts.len());
-                s.spawn(move || insert_range(parts, stacks, range, pad, progress))
+                s.spawn(move || insert_range(star, parts, stacks, range, pad, policy, progress))
             })
             .collect();
         handles
@@ -178,22 +313,28 @@ pub fn insert_stacks(
             .map(|h| h.join().expect("an insertion thread panicked"))
             .collect()
     });
-    let mut total = Backprojector::new(n, pad);
-    for bp in partial {
-        total.merge(&bp?);
+    let mut total = grid(n, pad)?;
+    let mut skipped = 0;
+    for r in partial {
+        let (bp, s) = r?;
+        total.merge(&bp);
+        skipped += s;
     }
-    Ok(total)
+    Ok((total, skipped))
 }
 
 fn insert_range(
+    star: &Path,
     parts: &[Particle],
     stacks: &Stacks,
     range: std::ops::Range<usize>,
     pad: usize,
+    policy: NonFinite,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<Backprojector, StacksError> {
+) -> Result<(Backprojector, u64), StacksError> {
     let n = stacks.box_size;
-    let mut bp = Backprojector::new(n, pad);
+    let mut bp = grid(n, pad)?;
+    let mut skipped = 0;
     let mut fft = ImageFft::new(n);
     let mut open: HashMap<usize, File> = HashMap::new();
     let mut done = 0u64;
@@ -210,15 +351,19 @@ fn insert_range(
             }
         };
         let img = mrc.read_image(file, parts[i].index)?;
-        let f = fft.forward(&img, stacks.origins[i]);
-        bp.insert(&f, &parts[i].angles.matrix());
+        if check_finite(&img, star, &parts[i], &mrc.path, policy)? {
+            let f = fft.forward(&img, stacks.origins[i]);
+            bp.insert(&f, &parts[i].angles.matrix());
+        } else {
+            skipped += 1;
+        }
         done += 1;
         if done.is_multiple_of(64) {
             progress(64);
         }
     }
     progress(done % 64);
-    Ok(bp)
+    Ok((bp, skipped))
 }
 
 #[cfg(test)]

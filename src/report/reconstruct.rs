@@ -57,13 +57,27 @@ fn document(r: &ReconstructReport) -> Document {
             ),
         ),
     ];
+    let mut pairs = pairs;
+    if r.skipped_non_finite > 0 {
+        pairs.push((
+            "left out".to_string(),
+            format!(
+                "{} image(s) holding NaN or infinite pixels (--non-finite skip)",
+                group_digits(r.skipped_non_finite)
+            ),
+        ));
+    }
+    let mut sections = vec![Section::new("Reconstruction").with(Block::Pairs(pairs))];
+    if !r.notes.is_empty() {
+        sections.push(Section::new("Notes").with(Block::Bullets(r.notes.clone())));
+    }
     Document {
         title: format!(
             "cryocap reconstruct: {} particles, box {}",
             group_digits(r.particles),
             r.box_size
         ),
-        sections: vec![Section::new("Reconstruction").with(Block::Pairs(pairs))],
+        sections,
     }
 }
 
@@ -93,5 +107,10 @@ impl Render for ReconstructReport {
             "particles/s",
         );
         add("output_bytes", r.output_bytes.to_string(), "bytes");
+        add(
+            "skipped_non_finite",
+            r.skipped_non_finite.to_string(),
+            "images",
+        );
     }
 }

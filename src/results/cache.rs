@@ -189,8 +189,16 @@ pub struct SubsetReport {
     /// Stack files measured on disk versus estimated from metadata.
     pub files_measured: u64,
     pub files_estimated: u64,
+    /// Rows naming an image another row names too (symmetry expansion);
+    /// the subset counts each image once.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub repeated_rows: u64,
     pub stacks: Vec<SubsetStack>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ssd: Option<SubsetFit>,
     pub notes: Vec<String>,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }

@@ -31,4 +31,14 @@ pub struct ReconstructReport {
     pub particles_per_second: f64,
     /// Bytes of the volume file.
     pub output_bytes: u64,
+    /// Images left out for NaN or infinite pixels (`--non-finite skip`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped_non_finite: u64,
+    /// Where the STAR file and the stacks disagree (not fatal).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }

@@ -89,6 +89,14 @@ pub enum MrcError {
     #[error("{path}: not an MRC file ({reason})")]
     NotMrc { path: PathBuf, reason: String },
     #[error(
+        "{path}: a {format}-compressed file; decompress it first ({tool}), then read the MRC file"
+    )]
+    Compressed {
+        path: PathBuf,
+        format: &'static str,
+        tool: &'static str,
+    },
+    #[error(
         "{path}: big-endian MRC files are not supported; convert with e.g. `mrcfile` or `e2proc2d.py`"
     )]
     BigEndian { path: PathBuf },
@@ -216,6 +224,7 @@ impl MrcHeader {
             path: path.to_path_buf(),
             reason: reason.to_string(),
         };
+        compressed(path, b)?;
         let map = &b[208..212];
         let machst = [b[212], b[213], b[214], b[215]];
         if map != b"MAP " {
@@ -352,9 +361,32 @@ impl MrcHeader {
     }
 
     /// Pixel size in Å along x, from the cell and the sampling.
+    /// Å per pixel: the cell over the sampling. Some writers store the cell
+    /// negative; its size is what is meant.
     pub fn pixel_size_a(&self) -> Option<f32> {
-        (self.mx > 0 && self.cella[0] > 0.0).then(|| self.cella[0] / self.mx as f32)
+        let cell = self.cella[0].abs();
+        (self.mx > 0 && cell.is_finite() && cell > 0.0).then(|| cell / self.mx as f32)
     }
+}
+
+/// A compressed map (.map.gz, .mrc.bz2, which mrcfile opens) is said to be
+/// one, rather than "not an MRC file".
+fn compressed(path: &Path, start: &[u8]) -> Result<(), MrcError> {
+    for (magic, format, tool) in [
+        (&b"\x1f\x8b"[..], "gzip", "gunzip"),
+        (&b"BZh"[..], "bzip2", "bunzip2"),
+        (&b"\xfd7zXZ\x00"[..], "xz", "unxz"),
+        (&b"\x28\xb5\x2f\xfd"[..], "zstd", "unzstd"),
+    ] {
+        if start.starts_with(magic) {
+            return Err(MrcError::Compressed {
+                path: path.to_path_buf(),
+                format,
+                tool,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// An MRC file whose header was read and whose size was checked.
@@ -396,6 +428,12 @@ impl MrcFile {
         let mut f = crate::files::open_input(path).map_err(|e| io_err(path)(e.into()))?;
         let actual = f.metadata().map_err(io_err(path))?.len();
         if actual < HEADER_BYTES {
+            let mut start = Vec::new();
+            (&mut f)
+                .take(8)
+                .read_to_end(&mut start)
+                .map_err(io_err(path))?;
+            compressed(path, &start)?;
             return Err(MrcError::NotMrc {
                 path: path.to_path_buf(),
                 reason: format!("{actual} bytes is shorter than the 1024-byte header"),

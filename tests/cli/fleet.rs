@@ -305,13 +305,15 @@ fn fleet_runs_on_a_real_slurm_cluster() {
     };
     let root = tempfile::tempdir().unwrap();
 
-    // 1. A two-task array on the local node twice, in a hostile directory.
+    // 1. A node named twice would have two tasks write one <node>.json:
+    // refused (with --shared-read, below, a node may repeat).
     let good: PathBuf = root.path().join(HOSTILE);
-    let (code, stdout, stderr) = submit(
-        &good,
-        &format!("{node},{node}"),
-        &["--quick", "--repeats", "1"],
-    );
+    let (code, _, stderr) = submit(&good, &format!("{node},{node}"), &["--quick"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("more than once"), "{stderr}");
+    assert!(!good.exists(), "nothing is created for a refused run");
+    // An array on the local node, in a hostile directory.
+    let (code, stdout, stderr) = submit(&good, &node, &["--quick", "--repeats", "1"]);
     assert!(!stderr.contains("panicked"), "{stderr}");
     let (report_code, r) = fleet_json(&good);
     assert_eq!(code, report_code, "{stdout}{stderr}");
@@ -320,7 +322,7 @@ fn fleet_runs_on_a_real_slurm_cluster() {
         Some(if r.failed() { 1 } else { 0 }),
         "{stdout}{stderr}"
     );
-    assert_eq!(r.tasks.len(), 2, "{stdout}{stderr}");
+    assert_eq!(r.tasks.len(), 1, "{stdout}{stderr}");
     for t in &r.tasks {
         assert_eq!(t.state.state, "COMPLETED", "{t:?}");
         assert_eq!(t.outcome, TaskOutcome::Ran);
