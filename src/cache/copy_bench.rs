@@ -113,7 +113,7 @@ fn copy_all(files: &[(PathBuf, u64)], dest: &Path, threads: u32) -> Result<f64, 
     });
     let secs = start.elapsed().as_secs_f64();
     if interrupt::requested() {
-        return Err(err("interrupted (Ctrl-C); the copies were removed".into()));
+        return Err(err("interrupted; the copies were removed".into()));
     }
     for r in results {
         r.map_err(err)?;

@@ -76,10 +76,10 @@ pub struct BenchIoArgs {
           value_parser = values::count::<u32>(1, 256))]
     pub iodepth: u32,
     /// Read with O_DIRECT (the default).
-    #[arg(long, overrides_with = "buffered")]
+    #[arg(long, conflicts_with = "buffered")]
     pub direct: bool,
     /// Read through the page cache, dropping the files' pages (posix_fadvise DONTNEED) before each pass.
-    #[arg(long, overrides_with = "direct")]
+    #[arg(long)]
     pub buffered: bool,
     /// O_DIRECT alignment in bytes, overriding what the kernel reports (a power of two, 512 to 1 MiB).
     #[arg(long, value_name = "BYTES", value_parser = alignment)]

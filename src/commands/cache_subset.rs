@@ -15,6 +15,15 @@ pub(super) fn run(a: &CacheSubsetArgs, out: &mut dyn Write) -> Result<Outcome, C
         &result_files(&a.output.files),
         std::slice::from_ref(&a.file),
     )?;
+    if let Some(ssd) = a.ssd {
+        crate::cache::policy::usable_capacity(
+            ssd,
+            a.limits.ssd_quota.map(|q| q.0),
+            a.limits.ssd_reserve.0,
+            0,
+        )
+        .map_err(CommandError::Usage)?;
+    }
     let list = subset::read_list(&a.file)?;
     let data_dir = subset::data_dir(&a.file, &list, a.data_dir.as_deref())?;
     let mut r = subset::analyse(

@@ -22,7 +22,9 @@ pub(super) fn run(a: &CompareArgs, out: &mut dyn Write) -> Result<Outcome, Comma
             let cur = crate::files::read_measured(current)?;
             // The current run may be stored already: it is not part of its
             // own baseline while other runs are there.
-            let mut runs = History::open_existing(h)?.last(&cur.node, cur.kind.name(), last + 1)?;
+            let stored = History::open_existing(h)?.last(&cur.node, cur.kind.name(), last + 1)?;
+            super::output::notice_unreadable(h, &stored.unreadable);
+            let mut runs = stored.runs;
             if runs.iter().any(|r| *r != cur) {
                 runs.retain(|r| *r != cur);
             }

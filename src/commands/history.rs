@@ -11,7 +11,9 @@ use crate::report::{Block, Document, Format, LongCsv, ReportError, Section};
 use crate::units;
 
 pub(super) fn run(a: &HistoryArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
-    let runs = History::open_existing(&a.file)?.list()?;
+    let listed = History::open_existing(&a.file)?.list()?;
+    super::output::notice_unreadable(&a.file, &listed.unreadable);
+    let runs = listed.runs;
     let text = match format(a.format) {
         Format::Json => serde_json::to_string_pretty(&runs).map_err(ReportError::from)? + "\n",
         Format::Csv => {

@@ -94,7 +94,7 @@ pub enum CommandError {
     },
     #[error("some outputs could not be written (the others were): {0}")]
     Lost(String),
-    #[error("{0}: interrupted (Ctrl-C); its scratch files were removed and no results written")]
+    #[error("{0}: interrupted; its scratch files were removed and no results written")]
     Interrupted(&'static str),
 }
 

@@ -206,6 +206,19 @@ pub(super) fn emit_document(
     Ok(())
 }
 
+/// Says on stderr which stored runs of a history could not be read (they
+/// are left out; the rest is used).
+pub(super) fn notice_unreadable(history: &Path, unreadable: &[String]) {
+    if !unreadable.is_empty() {
+        eprintln!(
+            "cryocap: {}: {} stored run(s) could not be read and were left out: {}",
+            history.display(),
+            unreadable.len(),
+            crate::cli::printable(&unreadable.join("; "))
+        );
+    }
+}
+
 /// Stores a measured run in the history database, when one is named.
 pub(super) fn store(history: &HistoryArg, result: &Envelope) -> Result<(), CommandError> {
     if let Some(path) = &history.history {

@@ -138,3 +138,27 @@ pub(super) fn parse_all() -> Result<Vec<Profile>, DataError> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A user's profile of any text or nesting is a profile or a reason.
+        #[test]
+        fn profiles_never_panic(
+            text in prop_oneof![
+                "[ -~\n]{0,400}",
+                (0usize..30_000).prop_map(|n| format!("a = {}{}", "[".repeat(n), "]".repeat(n))),
+                (-1e300f64..1e300, -1e300f64..1e300).prop_map(|(m, r)| format!(
+                    "id = \"p\"\ntitle = \"t\"\nsource = \"s\"\n[[requirement]]\nid = \"ram\"\nlabel = \"l\"\nunit = \"bytes\"\nscale = \"per_node\"\nminimum = {m}\nrecommended = {r}\nsource = \"s\"\n"
+                )),
+            ]
+        ) {
+            if let Ok(p) = Profile::from_toml(&text) {
+                let _ = p.validate();
+            }
+        }
+    }
+}

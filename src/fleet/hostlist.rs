@@ -145,3 +145,24 @@ mod tests {
         assert!(e("$(id)").contains("'$'"));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Host lists of any text, deep brackets and huge ranges included:
+        /// nodes or a reason, never a panic or an endless expansion.
+        #[test]
+        fn host_lists_never_panic(
+            text in prop_oneof![
+                "[a-z0-9\\[\\],\\-$;/ ]{0,60}",
+                (0usize..20_000).prop_map(|n| format!("n{}1-2{}", "[".repeat(n), "]".repeat(n))),
+                (0u64..u64::MAX).prop_map(|hi| format!("n[0-{hi}]")),
+            ]
+        ) {
+            let _ = expand(&text);
+        }
+    }
+}

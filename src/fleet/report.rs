@@ -37,13 +37,13 @@ pub fn submission_path(out_dir: &Path) -> PathBuf {
 
 pub fn read_submission(out_dir: &Path) -> Result<Option<Submission>, FleetReportError> {
     let path = submission_path(out_dir);
-    let text = match std::fs::read_to_string(&path) {
+    let text = match crate::files::read_text(&path, crate::files::RESULT_LIMIT) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(crate::files::FileError::Missing { .. }) => return Ok(None),
         Err(e) => {
             return Err(FleetReportError::Submission {
                 path,
-                reason: e.to_string(),
+                reason: e.reason(),
             });
         }
     };

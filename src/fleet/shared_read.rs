@@ -249,7 +249,7 @@ pub fn read_results(out_dir: &Path) -> (Vec<SharedRead>, Vec<String>) {
     names.sort();
     let (mut reads, mut skipped) = (Vec::new(), Vec::new());
     for name in names {
-        let parsed = std::fs::read_to_string(out_dir.join(&name))
+        let parsed = crate::files::read_text(&out_dir.join(&name), crate::files::RESULT_LIMIT)
             .map_err(|e| e.to_string())
             .and_then(|t| serde_json::from_str::<SharedRead>(&t).map_err(|e| e.to_string()));
         match parsed {

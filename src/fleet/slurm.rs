@@ -320,7 +320,11 @@ pub fn reachable() -> bool {
 
 /// The last non-empty line of a task's log, if it has one.
 pub fn log_tail(logs: &Path, job: u64, task: u32) -> Option<String> {
-    let text = std::fs::read_to_string(logs.join(format!("{job}_{task}.out"))).ok()?;
+    let text = crate::files::read_text(
+        &logs.join(format!("{job}_{task}.out")),
+        crate::files::RESULT_LIMIT,
+    )
+    .ok()?;
     text.lines()
         .rev()
         .find(|l| !l.trim().is_empty())
@@ -391,5 +395,23 @@ JobId=2 ArrayJobId=2 ArrayTaskId=0 JobName=cryocap-fleet JobState=COMPLETED Reas
     fn final_states() {
         assert!(is_final("CANCELLED") && is_final("COMPLETED") && is_final("TIMEOUT"));
         assert!(!is_final("PENDING") && !is_final("RUNNING") && !is_final("COMPLETING"));
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever scontrol, sacct or sbatch print, the readers answer.
+        #[test]
+        fn scheduler_output_never_panics(text in "[ -~\n|=;_]{0,400}") {
+            let _ = parse_scontrol_jobs(&text);
+            let _ = parse_sacct(&text);
+            let _ = parse_job_id(&text);
+            let _ = parse_task_ids(&text);
+            let _ = time_limit(&text);
+        }
     }
 }

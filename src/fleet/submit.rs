@@ -126,8 +126,19 @@ pub(crate) fn dry_run(cfg: &FleetSubmit, nodes: &[String]) -> String {
                 .map(|a| shell_quote(a)),
         )
         .collect();
-    // A line break in a path would end the comment and start a command.
-    let one_line = |t: String| t.escape_debug().to_string();
+    // A line break in a path would end the comment and start a command:
+    // control characters are written escaped, everything else as it is.
+    let one_line = |t: String| -> String {
+        t.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    };
     format!(
         "{}\n# fleet submit would write this to {} and run:\n#   {}\n# then pin task i to nodes[i] (scontrol update JobId=ID_i ReqNodeList=NODE) and release it.\n",
         script::job_script(&spec),

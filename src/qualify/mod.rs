@@ -164,6 +164,12 @@ pub fn run(cfg: &QualifyParams, catalog: &Catalog, progress: &Progress) -> Quali
         .iter()
         .map(|req| {
             let (id, why) = metric_for(&req.id);
+            // --dir was given but its storage could not be measured: the
+            // notes say why; "give --dir" would be wrong.
+            let why = match (id.starts_with("io.project"), &cfg.project_dir) {
+                (true, Some(_)) => "the project storage could not be measured; see the notes",
+                _ => why,
+            };
             judge(req, metrics.iter().find(|m| m.id == id), why)
         })
         .collect();

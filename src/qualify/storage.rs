@@ -149,7 +149,7 @@ pub(crate) fn measure(
     progress: &Progress,
 ) -> StorageResults {
     let mut out = StorageResults::default();
-    // Ctrl-C stops the loops below, which then remove their scratch files.
+    // A signal stops the loops below, which then remove their scratch files.
     let scratch = match tempfile::Builder::new()
         .prefix(".cryocap-qualify-")
         .tempdir_in(project)
@@ -178,7 +178,21 @@ pub(crate) fn measure(
         project.display()
     ));
     if let Err(e) = stack_writer::write_stack(scratch.path(), &spec, Reserve::Default, &|_| {}) {
-        out.notes.push(format!("storage not measured: {e}"));
+        let why = match e {
+            // qualify has no --reserve: say what it leaves free, and what helps.
+            stack_writer::StackError::NoSpace { path, .. } => format!(
+                "{} has too little free space for the {} scratch stack (qualify leaves the larger of 10 GB and 5 % free); free some space{}",
+                path.display(),
+                crate::units::bytes_decimal(stack_writer::total_bytes(&spec)),
+                if quick {
+                    ""
+                } else {
+                    ", or measure with --quick"
+                }
+            ),
+            other => other.to_string(),
+        };
+        out.notes.push(format!("storage not measured: {why}"));
         return out;
     }
     progress.step("qualify: reading the project storage");

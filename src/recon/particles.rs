@@ -65,9 +65,13 @@ pub enum ParticlesError {
 
 /// Reads the particles of the STAR file at `path`.
 pub fn read(path: &Path) -> Result<Vec<Particle>, ParticlesError> {
-    let file = StarFile::read(path)?;
+    from_star(path, &StarFile::read(path)?)
+}
+
+/// The particles of a parsed STAR `file`, read from `path`.
+pub fn from_star(path: &Path, file: &StarFile) -> Result<Vec<Particle>, ParticlesError> {
     let (_, table) = file.table_with("rlnImageName")?;
-    let optics = optics_groups(&file);
+    let optics = optics_groups(file);
     let col = |name: &'static str| table.column(name);
     let need = |name: &'static str| {
         col(name).ok_or(ParticlesError::MissingColumn {

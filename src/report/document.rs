@@ -99,8 +99,10 @@ fn text_row(cells: &[String], w: &[usize], align: &[Align]) -> String {
     format!("  {}", parts.join("  ")).trim_end().to_string()
 }
 
+/// Text for Markdown: HTML in it (a node named `<img onerror=...>`) is
+/// escaped as the HTML page escapes it, and `|` cannot break a table.
 fn md_escape(cell: &str) -> String {
-    cell.replace('|', "\\|")
+    html_escape(cell).replace('|', "\\|")
 }
 
 impl Document {
@@ -163,13 +165,13 @@ impl Document {
     /// GitHub-flavoured Markdown: headings, pipe tables, code blocks.
     pub fn to_markdown(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "# {}", self.title);
+        let _ = writeln!(out, "# {}", md_escape(&self.title));
         for section in &self.sections {
             if !out.ends_with("\n\n") {
                 out.push('\n');
             }
             if !section.title.is_empty() {
-                let _ = writeln!(out, "## {}\n", section.title);
+                let _ = writeln!(out, "## {}\n", md_escape(&section.title));
             }
             for block in &section.blocks {
                 match block {
@@ -199,14 +201,14 @@ impl Document {
                         }
                     }
                     Block::Text(t) => {
-                        let _ = writeln!(out, "{t}");
+                        let _ = writeln!(out, "{}", md_escape(t));
                     }
                     Block::Command(c) => {
                         let _ = writeln!(out, "```sh\n{c}\n```");
                     }
                     Block::Bullets(items) => {
                         for i in items {
-                            let _ = writeln!(out, "- {i}");
+                            let _ = writeln!(out, "- {}", md_escape(i));
                         }
                     }
                     Block::Chart { caption, .. } => {
@@ -379,6 +381,19 @@ mod tests {
         assert!(h.starts_with("<!DOCTYPE html>"));
         assert!(h.contains("<td>x|y</td>"));
         assert!(h.contains("<figure><svg></svg><figcaption>a &lt;chart&gt;</figcaption></figure>"));
+    }
+
+    #[test]
+    fn markdown_escapes_html_as_the_page_does() {
+        let d = Document {
+            title: "node <img src=x onerror=alert(1)>".into(),
+            sections: vec![Section::new("a & b").with(Block::Text("<script>".into()))],
+        };
+        let m = d.to_markdown();
+        assert!(
+            !m.contains('<') && m.contains("&lt;img") && m.contains("a &amp; b"),
+            "{m}"
+        );
     }
 
     #[test]

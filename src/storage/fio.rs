@@ -189,3 +189,22 @@ mod tests {
         assert_eq!(r[0].clat_p50_ns, Some(1200.0));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// fio's output, cut and nested anywhere, is read or refused.
+        #[test]
+        fn fio_output_never_panics(
+            text in prop_oneof![
+                "[ -~\n]{0,300}",
+                (0usize..20_000).prop_map(|n| format!("{{\"jobs\":{}", "[".repeat(n))),
+            ]
+        ) {
+            let _ = parse_json(&text);
+        }
+    }
+}

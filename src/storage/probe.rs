@@ -56,7 +56,13 @@ fn unescape(s: &str) -> String {
             && i + 3 < b.len()
             && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
         {
-            let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
+            let digit = |k: usize| u32::from(b[i + k] - b'0');
+            // \400 and above are no byte: kept as written.
+            let Ok(v) = u8::try_from(digit(1) * 64 + digit(2) * 8 + digit(3)) else {
+                out.push(b[i]);
+                i += 1;
+                continue;
+            };
             out.push(v);
             i += 4;
         } else {
@@ -268,6 +274,20 @@ pub fn probe(path: &Path) -> Result<ProbeReport, ProbeError> {
         path: path.to_path_buf(),
         source,
     })?;
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() || t.is_socket() || t.is_char_device() {
+            // Opening a FIFO to test O_DIRECT would wait for a writer forever.
+            return Err(ProbeError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "a FIFO, socket or character device, not a regular file; give a file or directory on the storage",
+                ),
+            });
+        }
+    }
     let mut unknown = Vec::new();
     let mut notes = Vec::new();
     let mounts = match std::fs::read_to_string("/proc/self/mountinfo") {
@@ -397,5 +417,29 @@ mod tests {
             0,
             "test file removed"
         );
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any mountinfo text, octal escapes included, gives mounts or none.
+        #[test]
+        fn mountinfo_never_panics(text in "([0-9 /a-z\\\\-]{0,60}\n?){0,8}") {
+            for m in parse_mountinfo(&text) {
+                prop_assert!(!m.fs_type.contains(' '));
+            }
+        }
+    }
+
+    #[test]
+    fn escapes_beyond_a_byte_are_kept() {
+        let m = parse_mountinfo("1 2 3:4 / /a\\777b rw - ext4 /dev/x rw");
+        assert_eq!(m[0].mount_point, "/a\\777b");
+        let m = parse_mountinfo("1 2 3:4 / /a\\040b rw - ext4 /dev/x rw");
+        assert_eq!(m[0].mount_point, "/a b");
     }
 }

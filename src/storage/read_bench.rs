@@ -45,7 +45,7 @@ pub enum BenchError {
     Empty,
     #[error("cannot allocate a {0}-byte aligned read buffer")]
     Alloc(usize),
-    #[error("interrupted by Ctrl-C")]
+    #[error("interrupted by a signal")]
     Interrupted,
 }
 

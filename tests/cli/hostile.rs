@@ -311,3 +311,404 @@ fn negative_cells_and_compressed_maps() {
         assert!(line.contains("compressed"), "{name}: {line}");
     }
 }
+
+/// Runs cryocap with a time limit; a hang is a failure, not a stuck suite.
+fn bounded(args: &[&str], limit: std::time::Duration) -> std::process::Output {
+    let mut child = crate::common::process()
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            panic!("{args:?} hung for {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn fifo(path: &Path) {
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+}
+
+#[test]
+fn fifos_and_devices_are_refused_where_a_file_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("x.json");
+    fifo(&f);
+    let p = f.to_str().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let fleet_dir = tempfile::tempdir().unwrap();
+    fifo(&fleet_dir.path().join("gpu01.json"));
+    let fd = fleet_dir.path().to_str().unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["stack", "info", p],
+        vec!["report", p],
+        vec!["history", p],
+        vec!["compare", p, p],
+        vec!["probe", p],
+        vec!["cache", "simulate", "--trace", p, "--ssd", "1TB"],
+        vec!["cache", "subset", p],
+        vec!["qualify", "--quick", "--profile", p],
+        vec!["reconstruct", "--star", p, "-o", "v.mrc"],
+        vec!["report", "/dev/zero"],
+        vec!["cache", "simulate", "--trace", "/dev/zero", "--ssd", "1TB"],
+        vec!["cache", "subset", "/dev/zero"],
+        vec!["qualify", "--quick", "--profile", "/dev/zero"],
+        vec!["stack", "info", "/dev/zero"],
+    ];
+    for args in cases {
+        let out = bounded(&args, std::time::Duration::from_secs(20));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.contains("FIFO")
+                || err.contains("character device")
+                || err.contains("regular file"),
+            "{args:?}: {err}"
+        );
+    }
+    // fleet report skips the FIFO and says so; it does not hang on it
+    let out = bounded(
+        &["fleet", "report", fd, "--format", "json"],
+        std::time::Duration::from_secs(20),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let _ = d;
+}
+
+#[test]
+fn commas_stand_only_between_thousands() {
+    for bad in ["2,000,00", "1,5M"] {
+        let line = bad_input(&["plan", "--particles", bad, "--box", "256"]);
+        assert!(line.contains("thousands separator"), "{bad}: {line}");
+    }
+    let line = bad_input(&[
+        "plan",
+        "--particles",
+        "1e6",
+        "--box",
+        "256",
+        "--ssd",
+        "1,92TB",
+    ]);
+    assert!(line.contains("thousands separator"), "{line}");
+    cryocap()
+        .args([
+            "plan",
+            "--particles",
+            "2,000,000",
+            "--box",
+            "432",
+            "--ssd",
+            "1,920GB",
+        ])
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_cs_header_nested_thirty_thousand_deep_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut header = "[".repeat(30_000);
+    while !(10 + header.len() + 1).is_multiple_of(64) {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    let p = dir.path().join("deep.cs");
+    std::fs::write(&p, bytes).unwrap();
+    let line = bad_input(&["cache", "subset", p.to_str().unwrap()]);
+    assert!(line.contains("nests too deeply"), "{line}");
+}
+
+#[test]
+fn compare_refuses_gates_that_compare_nothing() {
+    let q = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/results/qualify.json"
+    );
+    let io = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/results/bench-io.json"
+    );
+    let plan = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/results/plan.json"
+    );
+    let line = bad_input(&["compare", q, io]);
+    assert!(line.contains("compare runs of one kind"), "{line}");
+    let line = bad_input(&["compare", plan, plan]);
+    assert!(line.contains("holds no measured metrics"), "{line}");
+    // one kind, but no metric in common
+    let dir = tempfile::tempdir().unwrap();
+    let mut other: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(io).unwrap()).unwrap();
+    for m in other["metrics"].as_array_mut().unwrap() {
+        m["id"] = format!("renamed.{}", m["id"].as_str().unwrap()).into();
+    }
+    let o = dir.path().join("o.json");
+    std::fs::write(&o, other.to_string()).unwrap();
+    let line = bad_input(&["compare", io, o.to_str().unwrap()]);
+    assert!(line.contains("no metric in common"), "{line}");
+}
+
+#[test]
+fn a_cache_of_nothing_is_refused_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("jobs.csv");
+    cryocap()
+        .args(["cache", "workload", "--projects", "1", "-o"])
+        .arg(&t)
+        .assert()
+        .success();
+    let t = t.to_str().unwrap();
+    let sim = ["cache", "simulate", "--trace", t];
+    for extra in [
+        vec!["--ssd", "0B"],
+        vec!["--ssd", "5GB", "--ssd-reserve", "10GB"],
+        vec!["--ssd", "1TB", "--foreign", "2TB"],
+        vec!["--ssd", "1TB", "--ssd-quota", "0"],
+        vec!["--sweep", "5GB..1TB"],
+    ] {
+        let line = bad_input(&[&sim[..], &extra[..]].concat());
+        assert!(
+            line.contains("leaves") || line.contains("too small"),
+            "{extra:?}: {line}"
+        );
+    }
+    let star = dir.path().join("p.star");
+    std::fs::write(&star, format!("{PARTICLES}1@a.mrcs 0 0 0\n")).unwrap();
+    let line = bad_input(&["cache", "subset", star.to_str().unwrap(), "--ssd", "5GB"]);
+    assert!(line.contains("leaves nothing"), "{line}");
+}
+
+#[test]
+fn custom_profiles_are_checked_before_any_measurement() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |body: &str| {
+        let p = dir.path().join("p.toml");
+        std::fs::write(
+            &p,
+            format!("id = \"mine\"\ntitle = \"t\"\nsource = \"s\"\n{body}"),
+        )
+        .unwrap();
+        let t0 = std::time::Instant::now();
+        let l = bad_input(&["qualify", "--profile", p.to_str().unwrap()]);
+        assert!(t0.elapsed().as_secs() < 5, "validated after measuring");
+        l
+    };
+    let req = |id: &str, unit: &str, min: &str, rec: &str| {
+        format!(
+            "[[requirement]]\nid = \"{id}\"\nlabel = \"x\"\nunit = \"{unit}\"\nscale = \"per_node\"\nminimum = {min}\nrecommended = {rec}\nsource = \"s\"\n"
+        )
+    };
+    assert!(line(&req("ram", "furlongs", "1", "2")).contains("unknown unit"));
+    assert!(
+        line(&(req("ram", "bytes", "1", "2") + &req("ram", "bytes", "1", "2"))).contains("twice")
+    );
+    assert!(line(&req("ram", "bytes", "nan", "2")).contains("not a number at or above 0"));
+    assert!(line(&req("ram", "bytes", "-1", "2")).contains("not a number at or above 0"));
+    assert!(line(&req("ram", "bytes", "3", "2")).contains("above recommended"));
+}
+
+#[test]
+fn fleet_checks_the_scheduler_before_it_creates_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("fleet");
+    let out = crate::common::process()
+        .env("PATH", "/nonexistent")
+        .args(["fleet", "submit", "--nodes", "gpu01", "--out-dir"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("sbatch"), "{err}");
+    assert!(!out_dir.exists(), "created before sbatch was found");
+    // a line break in --out-dir stays inside the dry run's comments
+    let odd = dir.path().join("a\nrm -rf x");
+    let out = cryocap()
+        .args([
+            "fleet",
+            "submit",
+            "--nodes",
+            "gpu01",
+            "--dry-run",
+            "--out-dir",
+        ])
+        .arg(&odd)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let script = String::from_utf8_lossy(&out.stdout);
+    let comment = script
+        .split_once("# fleet submit would write")
+        .map(|x| x.1)
+        .unwrap();
+    assert!(
+        comment.lines().skip(1).all(|l| l.starts_with('#')),
+        "a path broke the comment:\n{comment}"
+    );
+    let check = std::process::Command::new("bash")
+        .args(["-n", "-c", &script])
+        .output()
+        .unwrap();
+    assert!(check.status.success());
+}
+
+#[test]
+fn messages_stay_one_line_and_conflicts_are_refused() {
+    let line = bad_input(&["plan", "--dataset", "EMPIAR\nrm -rf x"]);
+    assert!(line.contains("EMPIAR\\nrm"), "{line}");
+    let dir = tempfile::tempdir().unwrap();
+    stack(dir.path());
+    let line = bad_input(&[
+        "bench",
+        "io",
+        "--dir",
+        dir.path().to_str().unwrap(),
+        "--direct",
+        "--buffered",
+    ]);
+    assert!(line.contains("cannot be used with"), "{line}");
+    // HTML in a node name is escaped in Markdown as in HTML
+    let fleet = tempfile::tempdir().unwrap();
+    let mut q: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/results/qualify.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    q["node"] = "<img src=x onerror=alert(1)>".into();
+    std::fs::write(fleet.path().join("n1.json"), q.to_string()).unwrap();
+    let out = cryocap()
+        .args([
+            "fleet",
+            "report",
+            fleet.path().to_str().unwrap(),
+            "--format",
+            "markdown",
+        ])
+        .output()
+        .unwrap();
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.contains("&lt;img") && !md.contains("<img"), "{md}");
+}
+
+#[test]
+fn a_history_with_a_bad_row_is_still_read() {
+    if !crate::common::python_has("sqlite3") {
+        eprintln!("skipped: no python3 sqlite3");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let h = dir.path().join("h.sqlite");
+    // store two runs through bench io, then a row no reader can parse
+    let stacks = tempfile::tempdir().unwrap();
+    stack(stacks.path());
+    for _ in 0..2 {
+        cryocap()
+            .args([
+                "bench",
+                "io",
+                "--dir",
+                stacks.path().to_str().unwrap(),
+                "--ramp-time",
+                "0",
+                "-q",
+            ])
+            .arg("--history")
+            .arg(&h)
+            .assert()
+            .success();
+    }
+    let script = format!(
+        "import sqlite3; c = sqlite3.connect({:?}); c.execute(\"INSERT INTO cryocap_runs (recorded_at, node, kind, schema_version, json) VALUES (1, 'n', 'bench-io', 2, '{{broken')\"); c.commit()",
+        h.to_str().unwrap()
+    );
+    assert!(
+        std::process::Command::new("python3")
+            .args(["-c", &script])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = cryocap().arg("history").arg(&h).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 runs"));
+    assert!(err.contains("1 stored run(s) could not be read"), "{err}");
+}
+
+#[test]
+fn a_locked_history_is_waited_on() {
+    if !crate::common::python_has("sqlite3") {
+        eprintln!("skipped: no python3 sqlite3");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let h = dir.path().join("h.sqlite");
+    let stacks = tempfile::tempdir().unwrap();
+    stack(stacks.path());
+    let bench = |h: &Path| {
+        cryocap()
+            .args([
+                "bench",
+                "io",
+                "--dir",
+                stacks.path().to_str().unwrap(),
+                "--ramp-time",
+                "0",
+                "-q",
+            ])
+            .arg("--history")
+            .arg(h)
+            .output()
+            .unwrap()
+    };
+    assert!(bench(&h).status.success());
+    // another writer holds the database for two seconds
+    let script = format!(
+        "import sqlite3, sys, time\nc = sqlite3.connect({:?}, isolation_level=None)\nc.execute('BEGIN EXCLUSIVE')\nprint('locked', flush=True)\ntime.sleep(2)\nc.execute('COMMIT')",
+        h.to_str().unwrap()
+    );
+    let mut holder = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "locked");
+    let out = bench(&h);
+    assert!(holder.wait().unwrap().success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let out = cryocap().arg("history").arg(&h).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 runs"));
+}
