@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::output::{Out, check_outputs, finish, measured_outputs, now, store};
+use super::output::{Out, check_outputs, finish_measured, measured_outputs, now};
 use super::stack_create::mode;
 use super::{CommandError, Outcome};
 use crate::cli::{BenchIoArgs, DtypeArg};
@@ -33,16 +33,19 @@ pub(super) fn run(a: &BenchIoArgs, out: &mut dyn Write) -> Result<Outcome, Comma
     }
     crate::interrupt::cooperate();
     let measured = bench_io::run(&params, &Progress::new(a.output.quiet))?;
-    if let (Some(p), Some(job)) = (&a.emit_fio, &measured.fio_job) {
-        writer::write(&Destination::from_path(p), job.as_bytes(), out)?;
+    let mut lost = Vec::new();
+    if let (Some(p), Some(job)) = (&a.emit_fio, &measured.fio_job)
+        && let Err(e) = writer::write(&Destination::from_path(p), job.as_bytes(), out)
+    {
+        lost.push(format!("--emit-fio: {e}"));
     }
     let short = measured
         .report
         .feed
         .as_ref()
         .is_some_and(|f| f.per_run.iter().any(|x| x.enough == Some(false)));
-    let result = finish(Kind::BenchIo(measured.report), started, &a.output, out)?;
-    store(&a.history, &result)?;
+    let report = Kind::BenchIo(measured.report);
+    finish_measured(report, started, &a.output, &a.history, lost, out)?;
     Ok(Outcome::failed_if(short))
 }
 

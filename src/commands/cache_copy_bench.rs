@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::output::{check_outputs, finish, measured_outputs, now, store};
+use super::output::{check_outputs, finish_measured, measured_outputs, now};
 use super::{CommandError, Outcome};
 use crate::cache::copy_bench::{self, CopyBenchParams};
 use crate::cli::CopyBenchArgs;
@@ -34,7 +34,13 @@ pub(super) fn run(a: &CopyBenchArgs, out: &mut dyn Write) -> Result<Outcome, Com
     };
     crate::interrupt::cooperate();
     let r = copy_bench::measure(&params, &Progress::new(a.output.quiet))?;
-    let result = finish(Kind::CacheCopyBench(r), started, &a.output, out)?;
-    store(&a.history, &result)?;
+    finish_measured(
+        Kind::CacheCopyBench(r),
+        started,
+        &a.output,
+        &a.history,
+        Vec::new(),
+        out,
+    )?;
     Ok(Outcome::Ok)
 }

@@ -186,6 +186,36 @@ pub(super) fn finish(
     Ok(result)
 }
 
+/// [`finish`] for a run that measured: every output is tried whatever became
+/// of the others (the files, stdout, then the history row), so minutes of
+/// measuring are not lost to one file that could not be written. `lost`
+/// holds outputs the command already failed to write (`--emit-fio`).
+pub(super) fn finish_measured(
+    kind: Kind,
+    started: u64,
+    output: &OutputArgs,
+    history: &HistoryArg,
+    mut lost: Vec<String>,
+    out: &mut dyn Write,
+) -> Result<Envelope, CommandError> {
+    let result = envelope(kind, started);
+    let emitted = emit(&result, output.format, &output.files, out);
+    if let Err(e) = store(history, &result) {
+        lost.push(format!("--history: {e}"));
+    }
+    match emitted {
+        Ok(()) => {}
+        Err(CommandError::Lost(m)) => lost.insert(0, m),
+        // stdout failed (a broken pipe is no failure): said as it is
+        Err(e) if lost.is_empty() => return Err(e),
+        Err(e) => lost.push(format!("stdout: {e}")),
+    }
+    match lost.is_empty() {
+        true => Ok(result),
+        false => Err(CommandError::Lost(lost.join("; "))),
+    }
+}
+
 /// A document that is not a result (catalog, history) in `format`.
 pub(super) fn emit_document(
     doc: &Document,
@@ -225,4 +255,48 @@ pub(super) fn store(history: &HistoryArg, result: &Envelope) -> Result<(), Comma
         History::open_or_create(path)?.record(result, now())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::FormatArg;
+
+    #[test]
+    fn one_unwritable_output_costs_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = HistoryArg {
+            history: Some(dir.path().join("h.sqlite")),
+        };
+        let output = OutputArgs {
+            format: FormatArg::Json,
+            files: OutputFiles {
+                json: Some(dir.path().join("gone").join("r.json")),
+                csv: Some(dir.path().join("r.csv")),
+                ..Default::default()
+            },
+            quiet: true,
+        };
+        let mut stdout = Vec::new();
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/results/plan.json"
+        );
+        let text = std::fs::read_to_string(fixture).unwrap();
+        let kind = crate::results::read::parse(Path::new(fixture), &text)
+            .unwrap()
+            .kind;
+        let earlier = vec!["--emit-fio: x".to_string()];
+        let e = finish_measured(kind, 0, &output, &history, earlier, &mut stdout).unwrap_err();
+        let e = e.to_string();
+        assert!(e.contains("--json") && e.contains("--emit-fio"), "{e}");
+        assert!(!e.contains("--csv") && !e.contains("--history"), "{e}");
+        assert!(dir.path().join("r.csv").is_file());
+        assert!(!stdout.is_empty());
+        let stored = crate::history::History::open_existing(&dir.path().join("h.sqlite"))
+            .unwrap()
+            .list()
+            .unwrap();
+        assert_eq!(stored.runs.len(), 1);
+    }
 }

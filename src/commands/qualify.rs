@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::output::{check_outputs, finish, measured_outputs, now, store};
+use super::output::{check_outputs, finish_measured, measured_outputs, now};
 use super::{CommandError, Outcome};
 use crate::cli::QualifyArgs;
 use crate::datasets::{Catalog, Profile, nearest};
@@ -51,8 +51,14 @@ pub(super) fn run(a: &QualifyArgs, out: &mut dyn Write) -> Result<Outcome, Comma
         return Err(CommandError::Interrupted("qualify"));
     }
     let failed = report.failed();
-    let result = finish(Kind::Qualify(report), started, &a.output, out)?;
-    store(&a.history, &result)?;
+    finish_measured(
+        Kind::Qualify(report),
+        started,
+        &a.output,
+        &a.history,
+        Vec::new(),
+        out,
+    )?;
     Ok(Outcome::failed_if(failed))
 }
 

@@ -712,3 +712,84 @@ fn a_locked_history_is_waited_on() {
     let out = cryocap().arg("history").arg(&h).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("2 runs"));
 }
+
+#[test]
+fn a_node_named_twice_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("fleet");
+    let line = bad_input(&[
+        "fleet",
+        "submit",
+        "--dry-run",
+        "--nodes",
+        "gpu[01-03],gpu02",
+        "--out-dir",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(line.contains("gpu02 more than once"), "{line}");
+    assert!(!out_dir.exists());
+}
+
+#[test]
+fn values_at_the_ends_of_their_ranges_are_accepted() {
+    // --margin 100% and a reserve in percent parse; what is refused is the
+    // missing input, named
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let line = bad_input(&["fleet", "report", d, "--margin", "100%"]);
+    assert!(!line.contains("--margin"), "{line}");
+    let line = bad_input(&["cache", "copy-bench", "--reserve", "5%"]);
+    assert!(
+        line.contains("--from") && !line.contains("--reserve"),
+        "{line}"
+    );
+}
+
+#[test]
+fn qualify_says_why_the_project_storage_was_not_measured() {
+    // /proc/self takes no scratch directory, not even from root
+    let out = cryocap()
+        .args([
+            "qualify",
+            "--quick",
+            "--repeats",
+            "1",
+            "--dir",
+            "/proc/self",
+            "--format",
+            "markdown",
+        ])
+        .output()
+        .unwrap();
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.contains("project storage could not be measured"), "{md}");
+    assert!(md.contains("cannot write into /proc/self"), "{md}");
+    assert!(
+        !md.contains("give --dir") && !md.contains("--reserve"),
+        "{md}"
+    );
+}
+
+#[test]
+fn a_list_in_a_job_directory_finds_stacks_in_the_project_above() {
+    // cryoSPARC and RELION name stacks from the project directory; the list
+    // lives in a job directory below it, and is named from there
+    let project = tempfile::tempdir().unwrap();
+    stack(project.path());
+    let job = project.path().join("J12");
+    std::fs::create_dir(&job).unwrap();
+    star(&job, PARTICLES, &rows(10, "stack_00001.mrcs"));
+    let out = cryocap()
+        .current_dir(&job)
+        .args(["cache", "subset", "particles.star", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["files_measured"], 1);
+    assert_eq!(r["subset_bytes"], 10 * 16 * 16 * 4 + 1024);
+}
