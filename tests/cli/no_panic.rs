@@ -105,6 +105,12 @@ fn no_flag_of_any_command_makes_it_panic() {
             assert!(errors <= 1, "{path:?} {flag} {value:?}: {err}");
         }
     }
+    eprintln!(
+        "{} runs: {} flags × {} values",
+        slow.len(),
+        all.len(),
+        GARBAGE.len()
+    );
     slow.sort();
     for (t, what) in slow.iter().rev().take(5) {
         eprintln!("{t:?} {what}");

@@ -56,8 +56,22 @@ fn devices_and_directories_are_never_written_over() {
     let d = dir.path().to_str().unwrap();
     let plan = ["plan", "--particles", "1e6", "--box", "256"];
     let stored = fixture("plan");
+    // a FIFO would block the writer's reader; a link would redirect root's write
+    let fifo = dir.path().join("out.fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let link = dir.path().join("out.json");
+    std::os::unix::fs::symlink(&stored, &link).unwrap();
+    let (fifo, link) = (fifo.to_str().unwrap(), link.to_str().unwrap());
     let cases: Vec<Vec<&str>> = vec![
         [&plan[..], &["--json", "/dev/null"]].concat(),
+        [&plan[..], &["--json", fifo]].concat(),
+        [&plan[..], &["--csv", link]].concat(),
         vec!["cache", "workload", "-o", "/dev/null"],
         vec!["report", &stored, "-o", "/dev/null"],
         vec!["reconstruct", "--star", s, "-o", "/dev/null"],
