@@ -30,4 +30,5 @@ pub mod report;
 pub mod results;
 pub mod sizing;
 pub mod storage;
+pub mod text;
 pub mod units;

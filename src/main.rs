@@ -15,12 +15,16 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            let _ = writeln!(io::stderr(), "{}", cli::printable(&cli::one_line(&e)));
+            let _ = writeln!(
+                io::stderr(),
+                "{}",
+                cryocap::text::printable(&cli::one_line(&e))
+            );
             return ExitCode::from(2);
         }
     };
     for notice in cli::deprecated::notices(&parsed.command.path(), &argv) {
-        let _ = writeln!(io::stderr(), "{}", cli::printable(&notice));
+        let _ = writeln!(io::stderr(), "{}", cryocap::text::printable(&notice));
     }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -40,7 +44,7 @@ fn main() -> ExitCode {
             io::stderr(),
             "error: stopped by {}: {}",
             cryocap::interrupt::signal_name(),
-            cli::printable(&why)
+            cryocap::text::printable(&why)
         );
         return ExitCode::from(code);
     }
@@ -50,7 +54,11 @@ fn main() -> ExitCode {
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             // Every error message already names its cause; the chain would repeat it.
-            let _ = writeln!(io::stderr(), "error: {}", cli::printable(&e.to_string()));
+            let _ = writeln!(
+                io::stderr(),
+                "error: {}",
+                cryocap::text::printable(&e.to_string())
+            );
             ExitCode::from(2)
         }
     }

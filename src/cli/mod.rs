@@ -298,21 +298,6 @@ where
     <Cli as clap::FromArgMatches>::from_arg_matches(&matches)
 }
 
-/// `text` with control characters written as escapes (`\\n`), so that a
-/// message quoting a name or value a user typed stays one line and prints
-/// nothing the terminal would act on.
-pub fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
 /// A clap error as one line: its message, the required arguments it lists,
 /// and its tips; without the usage block and the pointer to `--help`.
 pub fn one_line(e: &clap::Error) -> String {
@@ -341,12 +326,6 @@ mod tests {
     fn error_line(args: &[&str]) -> String {
         let argv = std::iter::once("cryocap").chain(args.iter().copied());
         one_line(&parse_from(argv).expect_err("a usage error"))
-    }
-
-    #[test]
-    fn printable_text_is_one_line() {
-        assert_eq!(printable("a\nb\tc\u{1b}[31m"), "a\\nb\\tc\\u{1b}[31m");
-        assert_eq!(printable("été 'x'"), "été 'x'");
     }
 
     #[test]

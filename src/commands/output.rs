@@ -244,7 +244,7 @@ pub(super) fn notice_unreadable(history: &Path, unreadable: &[String]) {
             "cryocap: {}: {} stored run(s) could not be read and were left out: {}",
             history.display(),
             unreadable.len(),
-            crate::cli::printable(&unreadable.join("; "))
+            crate::text::printable(&unreadable.join("; "))
         );
     }
 }

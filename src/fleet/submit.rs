@@ -128,17 +128,7 @@ pub(crate) fn dry_run(cfg: &FleetSubmit, nodes: &[String]) -> String {
         .collect();
     // A line break in a path would end the comment and start a command:
     // control characters are written escaped, everything else as it is.
-    let one_line = |t: String| -> String {
-        t.chars()
-            .map(|c| {
-                if c.is_control() {
-                    c.escape_default().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect()
-    };
+    let one_line = |t: String| crate::text::printable(&t);
     format!(
         "{}\n# fleet submit would write this to {} and run:\n#   {}\n# then pin task i to nodes[i] (scontrol update JobId=ID_i ReqNodeList=NODE) and release it.\n",
         script::job_script(&spec),

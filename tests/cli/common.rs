@@ -62,3 +62,14 @@ pub fn bad_input(args: &[&str]) -> String {
     assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
     first
 }
+
+/// A seeded one-project job trace written to `dir/jobs.csv` by `cache workload`.
+pub fn small_trace(dir: &std::path::Path) -> std::path::PathBuf {
+    let t = dir.join("jobs.csv");
+    cryocap()
+        .args(["cache", "workload", "--projects", "1", "-o"])
+        .arg(&t)
+        .assert()
+        .success();
+    t
+}

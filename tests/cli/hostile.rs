@@ -474,12 +474,7 @@ fn compare_refuses_gates_that_compare_nothing() {
 #[test]
 fn a_cache_of_nothing_is_refused_everywhere() {
     let dir = tempfile::tempdir().unwrap();
-    let t = dir.path().join("jobs.csv");
-    cryocap()
-        .args(["cache", "workload", "--projects", "1", "-o"])
-        .arg(&t)
-        .assert()
-        .success();
+    let t = crate::common::small_trace(dir.path());
     let t = t.to_str().unwrap();
     let sim = ["cache", "simulate", "--trace", t];
     for extra in [
@@ -616,6 +611,25 @@ fn messages_stay_one_line_and_conflicts_are_refused() {
     assert!(md.contains("&lt;img") && !md.contains("<img"), "{md}");
 }
 
+/// Reads the stacks in `stacks` once with bench io, storing the run in the
+/// history `h`.
+fn bench_into(stacks: &Path, h: &Path) -> std::process::Output {
+    cryocap()
+        .args([
+            "bench",
+            "io",
+            "--dir",
+            stacks.to_str().unwrap(),
+            "--ramp-time",
+            "0",
+            "-q",
+        ])
+        .arg("--history")
+        .arg(h)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_history_with_a_bad_row_is_still_read() {
     if !crate::common::python_has("sqlite3") {
@@ -628,20 +642,7 @@ fn a_history_with_a_bad_row_is_still_read() {
     let stacks = tempfile::tempdir().unwrap();
     stack(stacks.path());
     for _ in 0..2 {
-        cryocap()
-            .args([
-                "bench",
-                "io",
-                "--dir",
-                stacks.path().to_str().unwrap(),
-                "--ramp-time",
-                "0",
-                "-q",
-            ])
-            .arg("--history")
-            .arg(&h)
-            .assert()
-            .success();
+        assert!(bench_into(stacks.path(), &h).status.success());
     }
     let script = format!(
         "import sqlite3; c = sqlite3.connect({:?}); c.execute(\"INSERT INTO cryocap_runs (recorded_at, node, kind, schema_version, json) VALUES (1, 'n', 'bench-io', 2, '{{broken')\"); c.commit()",
@@ -671,23 +672,7 @@ fn a_locked_history_is_waited_on() {
     let h = dir.path().join("h.sqlite");
     let stacks = tempfile::tempdir().unwrap();
     stack(stacks.path());
-    let bench = |h: &Path| {
-        cryocap()
-            .args([
-                "bench",
-                "io",
-                "--dir",
-                stacks.path().to_str().unwrap(),
-                "--ramp-time",
-                "0",
-                "-q",
-            ])
-            .arg("--history")
-            .arg(h)
-            .output()
-            .unwrap()
-    };
-    assert!(bench(&h).status.success());
+    assert!(bench_into(stacks.path(), &h).status.success());
     // another writer holds the database for two seconds
     let script = format!(
         "import sqlite3, sys, time\nc = sqlite3.connect({:?}, isolation_level=None)\nc.execute('BEGIN EXCLUSIVE')\nprint('locked', flush=True)\ntime.sleep(2)\nc.execute('COMMIT')",
@@ -705,7 +690,7 @@ fn a_locked_history_is_waited_on() {
     )
     .unwrap();
     assert_eq!(line.trim(), "locked");
-    let out = bench(&h);
+    let out = bench_into(stacks.path(), &h);
     assert!(holder.wait().unwrap().success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");

@@ -102,12 +102,7 @@ fn no_command_writes_over_its_own_input() {
     std::fs::copy(fixture("plan"), &copy).unwrap();
     let c = copy.to_str().unwrap();
     let q = fixture("qualify");
-    let trace = dir.path().join("jobs.csv");
-    cryocap()
-        .args(["cache", "workload", "--projects", "1", "-o"])
-        .arg(&trace)
-        .assert()
-        .success();
+    let trace = crate::common::small_trace(dir.path());
     let t = trace.to_str().unwrap();
     for args in [
         vec!["reconstruct", "--star", s, "-o", s],
