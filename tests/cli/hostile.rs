@@ -264,7 +264,7 @@ fn symmetry_expanded_rows_count_each_image_once() {
             expanded.push(r.clone());
         }
     }
-    let s = star(dir.path(), PARTICLES, &expanded);
+    star(dir.path(), PARTICLES, &expanded);
     // run from the list's own directory, named by its bare file name
     let out = cryocap()
         .current_dir(dir.path())
@@ -281,7 +281,6 @@ fn symmetry_expanded_rows_count_each_image_once() {
     assert_eq!(r["repeated_rows"], 20);
     assert_eq!(r["subset_bytes"], 10 * 16 * 16 * 4 + 1024);
     assert_eq!(r["files_measured"], 1);
-    let _ = s;
 }
 
 #[test]
@@ -351,7 +350,6 @@ fn fifos_and_devices_are_refused_where_a_file_is_read() {
     let f = dir.path().join("x.json");
     fifo(&f);
     let p = f.to_str().unwrap();
-    let d = dir.path().to_str().unwrap();
     let fleet_dir = tempfile::tempdir().unwrap();
     fifo(&fleet_dir.path().join("gpu01.json"));
     let fd = fleet_dir.path().to_str().unwrap();
@@ -390,7 +388,6 @@ fn fifos_and_devices_are_refused_where_a_file_is_read() {
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    let _ = d;
 }
 
 #[test]
