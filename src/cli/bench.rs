@@ -132,7 +132,7 @@ pub struct BenchGpuArgs {
     /// Box sizes to time insertion at, comma-separated (even, 16 to 1024).
     #[arg(
         long = "box",
-        value_name = "N,N,...",
+        value_name = "LIST",
         value_delimiter = ',',
         default_value = "128,256,432"
     )]

@@ -146,7 +146,7 @@ pub struct CopyBenchArgs {
     #[arg(long, value_name = "DIR")]
     pub to: Option<PathBuf>,
     /// Thread counts to try, comma-separated.
-    #[arg(long, value_name = "N,N,...", value_delimiter = ',', default_value = "1,2,4,8",
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "1,2,4,8",
           value_parser = values::count::<u32>(1, 256))]
     pub threads: Vec<u32>,
     /// Repeats per thread count.
