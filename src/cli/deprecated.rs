@@ -83,6 +83,27 @@ pub const RENAMES: &[Rename] = &[
     },
 ];
 
+impl Rename {
+    /// Whether the old spelling means the new one in `command` (its words,
+    /// e.g. `cache simulate`): a command it names, or when it names none,
+    /// one that has the new flag.
+    fn applies_to(&self, command: &str) -> bool {
+        if !self.commands.is_empty() {
+            return self.commands.contains(&command);
+        }
+        let root = crate::cli::command();
+        let mut cmd = &root;
+        for word in command.split_whitespace() {
+            match cmd.find_subcommand(word) {
+                Some(sub) => cmd = sub,
+                None => return false,
+            }
+        }
+        let long = self.new.trim_start_matches("--");
+        cmd.get_arguments().any(|a| a.get_long() == Some(long))
+    }
+}
+
 /// The words of the command `argv` names (`["cache", "simulate"]`): its
 /// leading words that are subcommands.
 fn command_path(argv: &[OsString]) -> Vec<String> {
@@ -118,11 +139,9 @@ pub fn rewrite(argv: &[OsString]) -> Vec<OsString> {
             Some((f, v)) => (f, Some(v)),
             None => (text.as_ref(), None),
         };
-        let rename = RENAMES.iter().find(|r| {
-            r.old == flag
-                && !r.new.contains(' ')
-                && (r.commands.is_empty() || r.commands.contains(&command.as_str()))
-        });
+        let rename = RENAMES
+            .iter()
+            .find(|r| r.old == flag && !r.new.contains(' ') && r.applies_to(&command));
         match (rename, value) {
             (Some(r), Some(v)) => out.push(format!("{}={v}", r.new).into()),
             (Some(r), None) => out.push(r.new.into()),
@@ -144,7 +163,7 @@ pub fn notices(path: &[&str], argv: &[OsString]) -> Vec<String> {
         }
         let flag = arg.split('=').next().unwrap_or_default();
         for r in RENAMES {
-            if r.old == flag && (r.commands.is_empty() || r.commands.contains(&command.as_str())) {
+            if r.old == flag && r.applies_to(&command) {
                 let line = format!(
                     "cryocap: {} is deprecated in `cryocap {command}`; use {} (the old spelling goes in a later release)",
                     r.old, r.new
@@ -234,6 +253,10 @@ mod tests {
         // reconstruct's switches are hidden flags, not rewritten
         let g = argv(&["cryocap", "reconstruct", "--gpu"]);
         assert_eq!(rewrite(&g), g);
+        // --report is --html only where there is an --html
+        let w = argv(&["cryocap", "cache", "workload", "--report", "x"]);
+        assert_eq!(rewrite(&w), w);
+        assert!(notices(&["cache", "workload"], &w).is_empty());
     }
 
     /// Every rename names commands that exist, and a new flag each of them has.

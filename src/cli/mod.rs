@@ -294,8 +294,61 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let matches = command().try_get_matches_from(argv)?;
+    let root = command();
+    let argv = negative_values_attached(&root, argv.into_iter().map(Into::into).collect());
+    let matches = root.try_get_matches_from(argv)?;
     <Cli as clap::FromArgMatches>::from_arg_matches(&matches)
+}
+
+/// `argv` with a negative value that has a unit (`--ssd -1TB`,
+/// `--threshold -5%`) attached to its option as `--ssd=-1TB`, so that the
+/// option's parser refuses it by name; clap would take `-1TB` for an unknown
+/// flag. Only long options of the command that take one value are joined,
+/// and nothing after `--`.
+fn negative_values_attached(
+    root: &clap::Command,
+    argv: Vec<std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let mut cmd = root;
+    let mut out: Vec<std::ffi::OsString> = Vec::with_capacity(argv.len());
+    let mut rest = argv.into_iter();
+    while let Some(arg) = rest.next() {
+        let text = arg.to_string_lossy().into_owned();
+        if text == "--" {
+            out.push(arg);
+            out.extend(rest);
+            break;
+        }
+        if let Some(sub) = cmd.find_subcommand(&text) {
+            cmd = sub;
+            out.push(arg);
+            continue;
+        }
+        let takes_one = text.strip_prefix("--").is_some_and(|long| {
+            cmd.get_arguments().any(|a| {
+                a.get_long() == Some(long)
+                    && a.get_action().takes_values()
+                    && a.get_num_args().is_none_or(|r| r.max_values() == 1)
+            })
+        });
+        let next_is_negative = rest.as_slice().first().is_some_and(|v| {
+            let v = v.to_string_lossy();
+            v.len() > 1
+                && v.starts_with('-')
+                && v[1..].starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        });
+        match (takes_one, next_is_negative) {
+            (true, true) => {
+                let value = rest.next().unwrap_or_default();
+                let mut joined = arg;
+                joined.push("=");
+                joined.push(value);
+                out.push(joined);
+            }
+            _ => out.push(arg),
+        }
+    }
+    out
 }
 
 /// A clap error as one line: its message, the required arguments it lists,
@@ -350,6 +403,34 @@ mod tests {
             !l.contains('\n') && l.contains("--dir") && l.contains("--particles"),
             "{l}"
         );
+    }
+
+    #[test]
+    fn negative_values_with_units_reach_their_parser() {
+        for (flag, value) in [
+            ("--ssd", "-1TB"),
+            ("--particles", "-1M"),
+            ("--ssd", "-.5TB"),
+        ] {
+            let mut args = vec!["plan", "--box", "256", flag, value];
+            if flag == "--ssd" {
+                args.extend(["--particles", "1e6"]);
+            }
+            let l = error_line(&args);
+            assert!(l.contains(flag) && l.contains("negative"), "{l}");
+        }
+        let l = error_line(&["compare", "a.json", "--threshold", "-5%"]);
+        assert!(l.contains("--threshold"), "{l}");
+        // a flag name is never taken for a value, and nothing after `--` is joined
+        let l = error_line(&["plan", "--box", "--particles", "5"]);
+        assert!(l.contains("a value is required for '--box"), "{l}");
+        let joined = negative_values_attached(
+            &command(),
+            ["cryocap", "fleet", "submit", "--", "--gpus", "-1"]
+                .map(std::ffi::OsString::from)
+                .to_vec(),
+        );
+        assert_eq!(joined.len(), 6);
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! A small, format-neutral document: titled sections of key/value lines,
-//! aligned tables and text. Rendered as terminal text or Markdown.
+//! aligned tables and text. Rendered as terminal text, Markdown or HTML.
+//! Results hold text other programs wrote (node names, paths, commands):
+//! each renderer escapes it for its format.
 
 use std::fmt::Write as _;
+
+use crate::text::printable;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
@@ -100,14 +104,77 @@ fn text_row(cells: &[String], w: &[usize], align: &[Align]) -> String {
 }
 
 /// Text for Markdown: HTML in it (a node named `<img onerror=...>`) is
-/// escaped as the HTML page escapes it, and `|` cannot break a table.
+/// escaped as the HTML page escapes it; a line break cannot start a heading
+/// or end a table row, and `|`, brackets and backticks cannot make a cell,
+/// a link or code of what a result stores.
 fn md_escape(cell: &str) -> String {
-    html_escape(cell).replace('|', "\\|")
+    let text = printable(&html_escape(cell))
+        .replace('|', "\\|")
+        .replace('[', "\\[")
+        .replace(']', "\\]")
+        .replace('`', "\\`");
+    match text.starts_with(['#', '>']) {
+        true => format!("\\{text}"),
+        false => text,
+    }
+}
+
+/// A fenced code block holding `code`: the fence is longer than any run of
+/// backticks inside, so the code cannot close it.
+fn md_code(code: &str) -> String {
+    let longest = code.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    format!("{fence}sh\n{}\n{fence}", printable(code))
 }
 
 impl Document {
+    /// The same document with control characters in every text written as
+    /// escapes, so that a stored name cannot move a terminal's cursor, colour
+    /// it, or add lines that look like the report's own.
+    fn printable(&self) -> Document {
+        let all = |v: &[String]| v.iter().map(|t| printable(t)).collect::<Vec<_>>();
+        let block = |b: &Block| match b {
+            Block::Pairs(p) => Block::Pairs(
+                p.iter()
+                    .map(|(k, v)| (printable(k), printable(v)))
+                    .collect(),
+            ),
+            Block::Table {
+                headers,
+                align,
+                rows,
+            } => Block::Table {
+                headers: all(headers),
+                align: align.clone(),
+                rows: rows.iter().map(|r| all(r)).collect(),
+            },
+            Block::Text(t) => Block::Text(printable(t)),
+            Block::Command(c) => Block::Command(printable(c)),
+            Block::Bullets(b) => Block::Bullets(all(b)),
+            Block::Chart { caption, svg } => Block::Chart {
+                caption: printable(caption),
+                svg: svg.clone(),
+            },
+        };
+        Document {
+            title: printable(&self.title),
+            sections: self
+                .sections
+                .iter()
+                .map(|s| Section {
+                    title: printable(&s.title),
+                    blocks: s.blocks.iter().map(block).collect(),
+                })
+                .collect(),
+        }
+    }
+
     /// Plain text for a terminal: aligned columns, upper-case headings.
     pub fn to_text(&self) -> String {
+        self.printable().text()
+    }
+
+    fn text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{}", self.title);
         for section in &self.sections {
@@ -204,7 +271,7 @@ impl Document {
                         let _ = writeln!(out, "{}", md_escape(t));
                     }
                     Block::Command(c) => {
-                        let _ = writeln!(out, "```sh\n{c}\n```");
+                        let _ = writeln!(out, "{}", md_code(c));
                     }
                     Block::Bullets(items) => {
                         for i in items {
