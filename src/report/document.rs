@@ -105,14 +105,14 @@ fn text_row(cells: &[String], w: &[usize], align: &[Align]) -> String {
 
 /// Text for Markdown: HTML in it (a node named `<img onerror=...>`) is
 /// escaped as the HTML page escapes it; a line break cannot start a heading
-/// or end a table row, and `|`, brackets and backticks cannot make a cell,
-/// a link or code of what a result stores.
+/// or end a table row, and `|` and brackets cannot make a cell or a link of
+/// what a result stores. (Backticks stay: cryocap's notes quote commands in
+/// them, and code spans carry no links.)
 fn md_escape(cell: &str) -> String {
     let text = printable(&html_escape(cell))
         .replace('|', "\\|")
         .replace('[', "\\[")
-        .replace(']', "\\]")
-        .replace('`', "\\`");
+        .replace(']', "\\]");
     match text.starts_with(['#', '>']) {
         true => format!("\\{text}"),
         false => text,
@@ -435,6 +435,33 @@ mod tests {
             t.contains("  name   n\n  ----  --\n  x|y   10\n  zz     2\n"),
             "{t}"
         );
+    }
+
+    #[test]
+    fn stored_text_cannot_add_lines_links_or_close_a_code_block() {
+        let doc = Document {
+            title: "node\n# injected\u{1b}[31m".into(),
+            sections: vec![
+                Section::new("s")
+                    .with(Block::Pairs(vec![(
+                        "node".into(),
+                        "[x](javascript:alert(1))".into(),
+                    )]))
+                    .with(Block::Text("# not a heading".into()))
+                    .with(Block::Command("echo ```\n<b>".into())),
+            ],
+        };
+        let md = doc.to_markdown();
+        assert!(md.starts_with("# node\\n# injected\\u{1b}\\[31m\n"), "{md}");
+        assert!(md.contains("\\[x\\](javascript:alert(1))"), "{md}");
+        assert!(md.contains("\n\\# not a heading"), "{md}");
+        assert!(md.contains("````sh\necho ```\\n<b>\n````"), "{md}");
+        let text = doc.to_text();
+        assert!(
+            !text.contains('\u{1b}') && text.starts_with("node\\n# injected"),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), doc.printable().text().lines().count());
     }
 
     #[test]
