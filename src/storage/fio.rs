@@ -28,9 +28,11 @@ pub struct FioJobs {
 /// A path as fio's `filename=` takes it (`:` separates files, so it is
 /// escaped), or why fio cannot be given it: a line break or other control
 /// character would end the option and start another (a `exec_prerun=` in a
-/// file name runs a command), `${` is expanded by fio from the environment,
-/// a backslash could escape the separator, blanks at either end are
-/// trimmed, and a name that is not UTF-8 cannot be written exactly.
+/// file name runs a command), `#` and `;` start a comment that cuts the
+/// name short (fio 3.33 opens `run` for `run#1.mrcs`), `$` is expanded
+/// (`${HOME}`, `$ncpus`, `$mb_memory`), a backslash could escape the
+/// separator, blanks at either end are trimmed, and a name that is not
+/// UTF-8 cannot be written exactly.
 pub fn escape(p: &Path) -> Result<String, String> {
     let text = p
         .to_str()
@@ -39,8 +41,13 @@ pub fn escape(p: &Path) -> Result<String, String> {
     if text.chars().any(char::is_control) {
         return bad("its name holds a control character (a line break ends a fio option)");
     }
-    if text.contains("${") {
-        return bad("fio would read ${...} in its name as an environment variable");
+    if text.contains('$') {
+        return bad(
+            "fio would expand the $ in its name (as an environment variable, or one of its own such as $ncpus)",
+        );
+    }
+    if text.contains(['#', ';']) {
+        return bad("fio would take the # or ; in its name for the start of a comment");
     }
     if text.contains('\\') {
         return bad("its name holds a backslash, fio's escape character");
@@ -168,6 +175,9 @@ mod tests {
             "a\\",
             " lead.mrcs",
             "trail.mrcs ",
+            "run#1.mrcs",
+            "a;b.mrcs",
+            "x$ncpus.mrcs",
         ] {
             let e = escape(Path::new(bad)).unwrap_err();
             assert!(e.contains("fio cannot be given"), "{bad:?}: {e}");
