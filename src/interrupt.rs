@@ -44,6 +44,10 @@ pub fn install() -> bool {
                         continue;
                     }
                     remove_scratch();
+                    eprintln!(
+                        "error: stopped by {}: its scratch files were removed",
+                        signal_name()
+                    );
                     std::process::exit(128 + sig);
                 }
             })
@@ -87,10 +91,15 @@ fn remove_scratch() {
         Err(poisoned) => poisoned.into_inner().clone(),
     };
     for p in paths {
-        if p.is_dir() {
-            let _ = std::fs::remove_dir_all(&p);
-        } else {
-            let _ = std::fs::remove_file(&p);
+        // a link is removed, never followed
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => {
+                let _ = std::fs::remove_dir_all(&p);
+            }
+            Ok(_) => {
+                let _ = std::fs::remove_file(&p);
+            }
+            Err(_) => {}
         }
     }
 }
@@ -124,6 +133,33 @@ impl Drop for Scratch {
     }
 }
 
+/// A temporary directory named `prefix…` inside `parent`, removed when
+/// dropped and, if a signal stops the process first, by the signal thread.
+#[derive(Debug)]
+pub struct ScratchDir {
+    // the directory goes before its registration does
+    dir: tempfile::TempDir,
+    _guard: Scratch,
+}
+
+impl ScratchDir {
+    pub fn new(parent: &Path, prefix: &str) -> std::io::Result<ScratchDir> {
+        let dir = tempfile::Builder::new().prefix(prefix).tempdir_in(parent)?;
+        let _guard = scratch(dir.path());
+        Ok(ScratchDir { dir, _guard })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Removes the directory now, saying whether that worked.
+    pub fn close(self) -> std::io::Result<()> {
+        let ScratchDir { dir, _guard } = self;
+        dir.close()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +172,15 @@ mod tests {
         drop(g);
         assert!(!registry().lock().unwrap().contains(&p));
         assert!(!requested() && exit_code().is_none());
+    }
+
+    #[test]
+    fn a_scratch_dir_is_registered_while_it_lives() {
+        let parent = tempfile::tempdir().unwrap();
+        let d = ScratchDir::new(parent.path(), ".t-").unwrap();
+        let path = d.path().to_path_buf();
+        assert!(path.is_dir() && registry().lock().unwrap().contains(&path));
+        drop(d);
+        assert!(!path.exists() && !registry().lock().unwrap().contains(&path));
     }
 }

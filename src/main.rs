@@ -6,6 +6,9 @@ use cryocap::cli;
 use cryocap::commands::{self, CommandError, Outcome};
 
 fn main() -> ExitCode {
+    // Before any file is made: a signal then removes whatever scratch is
+    // registered at that moment.
+    cryocap::interrupt::install();
     let argv: Vec<OsString> = std::env::args_os().collect();
     let parsed = match cli::parse_from(cli::deprecated::rewrite(&argv)) {
         Ok(c) => c,

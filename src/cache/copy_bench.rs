@@ -3,7 +3,7 @@
 //! fsync'd), with the sources dropped from the page cache first
 //! (posix_fadvise DONTNEED, which a regular user may do), for each thread
 //! count, repeated. Copies go to a temporary directory inside --to, removed
-//! after each repeat, on error and on Ctrl-C.
+//! after each repeat, on error and on SIGINT, SIGTERM or SIGHUP.
 
 use crate::interrupt;
 use crate::results::metrics::{Better, Metric, median};
@@ -203,15 +203,12 @@ pub(crate) fn measure(
             units::bytes_decimal(reserve)
         )));
     }
-    let scratch = tempfile::Builder::new()
-        .prefix(".cryocap-copy-bench-")
-        .tempdir_in(&c.to)
-        .map_err(|e| {
-            err(format!(
-                "--to {}: cannot create a scratch directory: {e}",
-                c.to.display()
-            ))
-        })?;
+    let scratch = interrupt::ScratchDir::new(&c.to, ".cryocap-copy-bench-").map_err(|e| {
+        err(format!(
+            "--to {}: cannot create a scratch directory: {e}",
+            c.to.display()
+        ))
+    })?;
     let runs = u64::from(c.repeats) * c.threads.len() as u64 + 1;
     let bar = progress.bar(runs, Unit::Steps, "copying");
     let mut evicted_all = true;

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::cache::copy_bench::{self, CopyBenchParams};
+use crate::interrupt::ScratchDir;
 use crate::progress::Progress;
 use crate::results::metrics::{Better, Metric};
 use crate::results::qualify::StorageIo;
@@ -150,10 +151,7 @@ pub(crate) fn measure(
 ) -> StorageResults {
     let mut out = StorageResults::default();
     // A signal stops the loops below, which then remove their scratch files.
-    let scratch = match tempfile::Builder::new()
-        .prefix(".cryocap-qualify-")
-        .tempdir_in(project)
-    {
+    let scratch = match ScratchDir::new(project, ".cryocap-qualify-") {
         Ok(d) => d,
         Err(e) => {
             out.notes.push(format!(
@@ -237,10 +235,7 @@ pub(crate) fn measure(
             }
             Err(e) => out.notes.push(format!("cache copy not measured: {e}")),
         }
-        match tempfile::Builder::new()
-            .prefix(".cryocap-qualify-")
-            .tempdir_in(ssd)
-        {
+        match ScratchDir::new(ssd, ".cryocap-qualify-") {
             Ok(ssd_scratch) => {
                 let copied = std::fs::read_dir(scratch.path())
                     .map(|entries| {

@@ -1,5 +1,5 @@
 //! `cryocap bench io` from end to end: find or write the stack, run each
-//! pattern, delete what was written (also on error and Ctrl-C), and gather
+//! pattern, delete what was written (also on error and on a signal), and gather
 //! one report.
 
 use crate::results::metrics::{Better, Metric};
@@ -97,12 +97,26 @@ pub enum BenchIoError {
     Fio(String),
 }
 
-/// Deletes the files it holds when dropped: on success, error or Ctrl-C.
-struct Scratch(Vec<PathBuf>);
+/// The stack written for this run: deleted when dropped (on success, error
+/// or a first signal), and by the signal thread on a second signal.
+#[derive(Default)]
+struct Scratch {
+    paths: Vec<PathBuf>,
+    _registered: Vec<crate::interrupt::Scratch>,
+}
+
+impl Scratch {
+    fn hold(&mut self, paths: &[PathBuf]) {
+        for p in paths {
+            self._registered.push(crate::interrupt::scratch(p));
+            self.paths.push(p.clone());
+        }
+    }
+}
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        for p in &self.0 {
+        for p in &self.paths {
             let _ = std::fs::remove_file(p);
         }
     }
@@ -165,7 +179,7 @@ fn check_files(files: &[PathBuf]) -> Result<(), BenchIoError> {
 /// Runs the benchmark `cfg` describes.
 pub fn run(cfg: &BenchIoParams, progress: &Progress) -> Result<Measured, BenchIoError> {
     let mut notes = Vec::new();
-    let mut scratch = Scratch(Vec::new());
+    let mut scratch = Scratch::default();
     let mut raw = None;
     let (files, created) = match &cfg.source {
         Source::Dir(d) => (stack_files(d)?, false),
@@ -198,7 +212,7 @@ pub fn run(cfg: &BenchIoParams, progress: &Progress) -> Result<Measured, BenchIo
             let pb = progress.bar(total, Unit::Bytes, "writing stack");
             let written = stack_writer::write_stack(dir, spec, *reserve, &|b| pb.set_position(b))?;
             pb.finish_and_clear();
-            scratch.0 = written.clone();
+            scratch.hold(&written);
             notes.push(format!(
                 "the stack was written for this run ({} files) and deleted afterwards",
                 written.len()

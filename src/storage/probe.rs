@@ -242,6 +242,7 @@ fn direct_io_check(path: &Path, is_dir: bool, unknown: &mut Vec<String>) -> Dire
     {
         Ok(mut tmp) => {
             use std::io::Write;
+            let _registered = crate::interrupt::scratch(tmp.path());
             let _ = tmp
                 .write_all(&vec![0x5a; 4096])
                 .and_then(|_| tmp.as_file().sync_all());

@@ -204,7 +204,7 @@ impl Shared<'_> {
 }
 
 /// Reads `order` with `workers` readers until it is done, `deadline` passes
-/// or Ctrl-C; records latencies when `record`.
+/// or a signal; records latencies when `record`.
 /// One stretch of reads: an order, how many readers, when to stop.
 struct Stretch<'a> {
     order: &'a [u32],

@@ -172,8 +172,9 @@ fn remove_all(paths: &[PathBuf]) {
 
 /// Writes the stack into `dir` (checked first with [`check_target`]); each
 /// file appears atomically (temporary file, then rename). `progress` is told
-/// the bytes written so far. On error or Ctrl-C every file written by this
-/// call is deleted.
+/// the bytes written so far. On error or a signal every file written by
+/// this call is deleted (by the signal thread on a second signal, while the
+/// stack is being written).
 pub fn write_stack(
     dir: &Path,
     spec: &StackSpec,
@@ -189,11 +190,15 @@ pub fn write_stack(
         }
     }
     let mut written = Vec::new();
+    let mut registered = Vec::new();
     let mut done = 0u64;
     for (i, f) in planned.iter().enumerate() {
         let path = dir.join(&f.name);
         match write_file(&path, spec, f.particles, i as u64, &mut done, progress) {
-            Ok(()) => written.push(path),
+            Ok(()) => {
+                registered.push(interrupt::scratch(&path));
+                written.push(path);
+            }
             Err(e) => {
                 remove_all(&written);
                 return Err(match e {

@@ -18,9 +18,9 @@ fn entries(dir: &Path) -> usize {
 }
 
 /// Starts `args`, waits until `started` holds (the scratch exists), sends
-/// `sig`, and returns the exit status and stderr.
-fn stop(args: &[&str], started: &dyn Fn() -> bool, sig: Signal) -> (Option<i32>, String) {
-    let child: Child = process()
+/// `sigs` one right after the other, and returns the exit status and stderr.
+fn stop(args: &[&str], started: &dyn Fn() -> bool, sigs: &[Signal]) -> (Option<i32>, String) {
+    let mut child: Child = process()
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -28,6 +28,10 @@ fn stop(args: &[&str], started: &dyn Fn() -> bool, sig: Signal) -> (Option<i32>,
         .unwrap();
     let t0 = Instant::now();
     while !started() {
+        if let Some(status) = child.try_wait().unwrap() {
+            let err = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
+            panic!("{args:?} ended ({status}) before it made scratch: {err}");
+        }
         assert!(
             t0.elapsed() < Duration::from_secs(120),
             "{args:?} never started"
@@ -35,7 +39,9 @@ fn stop(args: &[&str], started: &dyn Fn() -> bool, sig: Signal) -> (Option<i32>,
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(200));
-    kill_process(Pid::from_raw(child.id() as i32).unwrap(), sig).unwrap();
+    for sig in sigs {
+        kill_process(Pid::from_raw(child.id() as i32).unwrap(), *sig).unwrap();
+    }
     let out = child.wait_with_output().unwrap();
     (
         out.status.code(),
@@ -44,7 +50,7 @@ fn stop(args: &[&str], started: &dyn Fn() -> bool, sig: Signal) -> (Option<i32>,
 }
 
 fn check(args: &[&str], scratch: &Path, sig: (Signal, i32)) {
-    let (code, err) = stop(args, &|| entries(scratch) > 0, sig.0);
+    let (code, err) = stop(args, &|| entries(scratch) > 0, &[sig.0]);
     assert_eq!(code, Some(128 + sig.1), "{args:?} {sig:?}: {err}");
     assert!(err.contains("stopped by SIG"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -161,5 +167,59 @@ fn qualify_removes_its_scratch_stacks() {
             "--quiet",
         ];
         check(&args, project.path(), sig);
+    }
+}
+
+/// A second signal does not wait for the command to clean up: the signal
+/// thread removes the registered scratch itself and exits at once.
+#[test]
+fn a_second_signal_still_removes_everything() {
+    for command in ["bench io", "qualify"] {
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        let d = dir.path().to_str().unwrap();
+        let args: Vec<&str> = match command {
+            "bench io" => vec![
+                "bench",
+                "io",
+                "--dir",
+                d,
+                "--create",
+                "400",
+                "--box",
+                "128",
+                "--reserve",
+                "0",
+                "--pattern",
+                "random",
+                "--runtime",
+                "60s",
+                "--ramp-time",
+                "0",
+                "--buffered",
+            ],
+            _ => vec![
+                "qualify",
+                "--quick",
+                "--dir",
+                d,
+                "--repeats",
+                "4",
+                "--gpus",
+                "1",
+                "--quiet",
+            ],
+        };
+        let (code, err) = stop(
+            &args,
+            &|| entries(dir.path()) > 0,
+            &[Signal::INT, Signal::TERM],
+        );
+        assert!(matches!(code, Some(130 | 143)), "{command}: {code:?} {err}");
+        assert!(err.contains("stopped by SIG"), "{command}: {err}");
+        assert_eq!(
+            entries(dir.path()),
+            0,
+            "{command} left scratch after two signals"
+        );
     }
 }
