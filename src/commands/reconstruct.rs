@@ -65,13 +65,22 @@ pub(super) fn run(a: &ReconstructArgs, out: &mut dyn Write) -> Result<Outcome, C
     let needed = memory_needed(stacks.box_size, pad, if gpu { 0 } else { threads });
     let available = crate::host::available_memory();
     if available > 0 && needed > available {
+        let cpu_threads = if gpu { 0 } else { threads };
+        let mut help = Vec::new();
+        if pad > 1 {
+            help.push("--pad 1");
+        }
+        if cpu_threads > 1 {
+            help.push("fewer --threads");
+        }
+        help.push("a smaller box");
         return Err(CommandError::Usage(format!(
-            "reconstruct at box {} with padding {pad} needs about {} of memory ({} insertion thread{}), but this node has {} available; use --pad 1, fewer --threads, or a smaller box",
+            "reconstruct at box {} with padding {pad} needs about {} of memory ({cpu_threads} insertion thread{}), but this process has {} available; use {}",
             stacks.box_size,
             crate::units::bytes_binary(needed),
-            if gpu { 0 } else { threads },
-            if threads == 1 && !gpu { "" } else { "s" },
-            crate::units::bytes_binary(available)
+            if cpu_threads == 1 { "" } else { "s" },
+            crate::units::bytes_binary(available),
+            help.join(", or ")
         )));
     }
     let policy = match a.non_finite {

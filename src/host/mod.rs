@@ -6,11 +6,58 @@ pub(crate) mod membw;
 use crate::results::qualify::{DiskFact, HostFacts};
 use sysinfo::{Disks, System};
 
-/// Memory a new allocation can have now, bytes (the kernel's MemAvailable).
+/// Memory a new allocation can have now, bytes: the kernel's MemAvailable,
+/// or less where this process's cgroup (a Slurm job's memory limit, a
+/// container) leaves less; 0 when unknown.
 pub fn available_memory() -> u64 {
     let mut sys = System::new();
     sys.refresh_memory();
-    sys.available_memory()
+    let host = sys.available_memory();
+    match cgroup_headroom() {
+        Some(left) if host == 0 => left,
+        Some(left) => host.min(left),
+        None => host,
+    }
+}
+
+/// What this process's cgroup memory limit leaves: the limit less the
+/// usage, from cgroup v2 (`memory.max`, `memory.current`) or v1
+/// (`memory.limit_in_bytes`, `memory.usage_in_bytes`); None without a limit.
+/// In a container the cgroup's own directory is mounted at the root, so
+/// the root is tried when the listed path is not there.
+fn cgroup_headroom() -> Option<u64> {
+    let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let root = std::path::Path::new("/sys/fs/cgroup");
+    let (mount, rel, max, current) = match own.lines().find_map(|l| {
+        let (_, rest) = l.split_once(':')?;
+        rest.strip_prefix("memory:")
+    }) {
+        Some(rel) => (
+            root.join("memory"),
+            rel,
+            "memory.limit_in_bytes",
+            "memory.usage_in_bytes",
+        ),
+        None => {
+            let rel = own.lines().find_map(|l| l.strip_prefix("0::"))?;
+            (root.to_path_buf(), rel, "memory.max", "memory.current")
+        }
+    };
+    let listed = mount.join(rel.trim_start_matches('/'));
+    [listed, mount].iter().find_map(|dir| {
+        headroom(
+            &std::fs::read_to_string(dir.join(max)).ok()?,
+            &std::fs::read_to_string(dir.join(current)).ok()?,
+        )
+    })
+}
+
+/// `max - current` from the two files' text; None for `max` (v2's "no
+/// limit"; v1 writes a huge number, which no host reaches).
+fn headroom(max: &str, current: &str) -> Option<u64> {
+    let max: u64 = max.trim().parse().ok()?;
+    let current: u64 = current.trim().parse().ok()?;
+    Some(max.saturating_sub(current))
 }
 
 /// This host's name, as results files record it.
@@ -85,6 +132,13 @@ pub fn disk_for<'a>(facts: &'a HostFacts, path: &std::path::Path) -> Option<&'a 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cgroup_limit_leaves_its_headroom() {
+        assert_eq!(headroom("8589934592\n", "1073741824\n"), Some(7 << 30));
+        assert_eq!(headroom("max\n", "1073741824\n"), None);
+        assert_eq!(headroom("100", "200"), Some(0));
+    }
 
     #[test]
     fn this_machine_has_cpus_memory_and_a_root_disk() {
