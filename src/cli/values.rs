@@ -251,13 +251,13 @@ pub fn reserve(text: &str) -> Result<Reserve, String> {
         .map_err(|e| format!("{e}; write e.g. 10GB, 500MiB or 5%"))
 }
 
-/// A pixel size in Å, above 0 and below 100.
+/// A pixel size in Å, from 0.01 to below 100.
 pub fn pixel_size(text: &str) -> Result<f64, String> {
     text.trim()
         .parse::<f64>()
         .ok()
-        .filter(|v| v.is_finite() && *v > 0.0 && *v < 100.0)
-        .ok_or_else(|| format!("'{text}' is not a pixel size; give Å above 0 and below 100"))
+        .filter(|v| (0.01..100.0).contains(v))
+        .ok_or_else(|| format!("'{text}' is not a pixel size; give Å from 0.01 to below 100"))
 }
 
 /// A number above 0 (days, particles per second), written `30`, `2.5`
@@ -429,6 +429,7 @@ mod tests {
         assert_eq!(pixel_size("1.25"), Ok(1.25));
         assert!(pixel_size("-1").is_err());
         assert!(pixel_size("100").is_err());
+        assert!(pixel_size("1e-30").is_err());
         assert_eq!(positive("2e3"), Ok(2000.0));
         assert_eq!(positive("2.5"), Ok(2.5));
         assert!(positive("0").is_err());

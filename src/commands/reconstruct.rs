@@ -107,7 +107,14 @@ pub(super) fn run(a: &ReconstructArgs, out: &mut dyn Write) -> Result<Outcome, C
     let volume = crate::recon::reconstruct(grid);
     let seconds_finish = t1.elapsed().as_secs_f64();
     let n = stacks.box_size as u32;
-    let pixel = stacks.pixel_size_a.unwrap_or(1.0) as f32;
+    let mut notes = stacks.notes.clone();
+    let pixel = match stacks.pixel_size_a {
+        Some(p) => p as f32,
+        None => {
+            notes.push("no pixel size in the STAR file or the stack headers: the volume's header says 1 Å per voxel; give the real one with --angpix".into());
+            1.0
+        }
+    };
     write_volume(&a.output, &volume.data, n, pixel).map_err(|source| CommandError::Volume {
         path: a.output.clone(),
         source,
@@ -133,7 +140,7 @@ pub(super) fn run(a: &ReconstructArgs, out: &mut dyn Write) -> Result<Outcome, C
         particles_per_second: parts.len() as f64 / seconds_insert.max(1e-9),
         output_bytes,
         skipped_non_finite: skipped,
-        notes: stacks.notes.clone(),
+        notes,
     };
     finish(Kind::Reconstruct(report), started, &a.output_args, out)?;
     Ok(Outcome::Ok)

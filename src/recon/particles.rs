@@ -112,7 +112,19 @@ pub fn from_star(path: &Path, file: &StarFile) -> Result<Vec<Particle>, Particle
                 .ok_or_else(|| bad(format!("{what} '{}' is not a number", row[i])))
         };
         let r = star::parse_image_name(&row[image]).map_err(bad)?;
-        let optic = group.and_then(|g| optics.iter().find(|o| o.group == row[g]));
+        // a group the optics block does not list would silently lose its
+        // pixel size and image size
+        let optic = match group {
+            Some(g) if !optics.is_empty() => {
+                Some(optics.iter().find(|o| o.group == row[g]).ok_or_else(|| {
+                    bad(format!(
+                        "optics group '{}' is not in the optics block (data_optics)",
+                        row[g]
+                    ))
+                })?)
+            }
+            _ => None,
+        };
         let psize = match (own_pixel, optic.and_then(|o| o.pixel_size), detector) {
             (Some(c), _, _) => Some(num(c, "rlnImagePixelSize")?),
             (None, Some(p), _) => Some(p),
@@ -243,6 +255,18 @@ mod tests {
         assert_eq!(ps[0].angles.tilt, 20.0);
         assert_eq!(ps[0].origin_pixels(None), Some([2.0, -1.0]));
         assert_eq!(ps[1].origin_pixels(Some(9.0)), Some([2.0, 2.0]));
+    }
+
+    #[test]
+    fn a_group_the_optics_block_lacks_is_named() {
+        let e = read_text(
+            "data_optics\nloop_\n_rlnOpticsGroup\n_rlnImagePixelSize\n1 2.0\n\n\
+             data_particles\nloop_\n_rlnImageName\n_rlnAngleRot\n_rlnAngleTilt\n_rlnAnglePsi\n\
+             _rlnOpticsGroup\n1@a.mrcs 0 0 0 1\n2@a.mrcs 0 0 0 3\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(":15:") && e.contains("optics group '3'"), "{e}");
     }
 
     #[test]
