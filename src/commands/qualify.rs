@@ -74,9 +74,20 @@ fn profile(text: &str, catalog: &Catalog) -> Result<Profile, CommandError> {
             .map_err(|e| bad(format!("cannot read {text}: {}", e.reason())))?;
         let form = "see datasets/profiles/ for the form";
         let profile = Profile::from_toml(&body).map_err(|e| {
-            let first = e.to_string().lines().next().unwrap_or_default().to_string();
+            // toml's own text spans lines (a caret under the spot): the
+            // line number and the reason say the same in one
+            let line = e
+                .span()
+                .map(|at| {
+                    format!(
+                        "line {}: ",
+                        body[..at.start.min(body.len())].matches('\n').count() + 1
+                    )
+                })
+                .unwrap_or_default();
             bad(format!(
-                "{text} is not a requirement profile: {first} ({form})"
+                "{text} is not a requirement profile: {line}{} ({form})",
+                e.message().trim()
             ))
         })?;
         profile

@@ -72,6 +72,11 @@ impl Profile {
                     UNITS.join(", ")
                 ));
             }
+            if let Some((_, unit)) = MEASURED_IN.iter().find(|(id, _)| *id == r.id)
+                && r.unit != *unit
+            {
+                return Err(format!("{at} is measured in {unit}, not '{}'", r.unit));
+            }
             if self.requirements[..i].iter().any(|o| o.id == r.id) {
                 return Err(format!("{at} is given twice"));
             }
@@ -112,6 +117,19 @@ const UNITS: [&str; 9] = [
     "seconds",
     "nanoseconds",
     "particles_per_second",
+];
+
+/// The requirements cryocap measures, and the unit each is measured in.
+const MEASURED_IN: [(&str, &str); 9] = [
+    ("cpu_cores", "cores"),
+    ("ram", "bytes"),
+    ("memory_bandwidth", "bytes_per_second"),
+    ("cpu_frequency", "hertz"),
+    ("system_storage", "bytes"),
+    ("storage_link", "bits_per_second"),
+    ("gpu_vram", "bytes"),
+    ("gpu_compute_capability", "compute_capability"),
+    ("sequential_read", "bytes_per_second"),
 ];
 
 const SHIPPED: [(&str, &str); 2] = [

@@ -521,6 +521,13 @@ fn custom_profiles_are_checked_before_any_measurement() {
     assert!(line(&req("ram", "bytes", "nan", "2")).contains("not a number at or above 0"));
     assert!(line(&req("ram", "bytes", "-1", "2")).contains("not a number at or above 0"));
     assert!(line(&req("ram", "bytes", "3", "2")).contains("above recommended"));
+    assert!(line(&req("ram", "cores", "1", "2")).contains("measured in bytes"));
+    let bad_scale = req("ram", "bytes", "1", "2").replace("per_node", "sideways");
+    let l = line(&bad_scale);
+    assert!(
+        l.contains("line 8") && l.contains("unknown variant `sideways`"),
+        "{l}"
+    );
 }
 
 #[test]
