@@ -21,7 +21,7 @@ fn main() -> ExitCode {
             let _ = writeln!(
                 io::stderr(),
                 "{}",
-                cryocap::text::printable(&cli::one_line(&e))
+                cryocap::text::printable(&cli::one_line_of(&e, &argv))
             );
             return ExitCode::from(2);
         }

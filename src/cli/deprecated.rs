@@ -92,40 +92,19 @@ impl Rename {
             return self.commands.contains(&command);
         }
         let root = crate::cli::command();
-        let mut cmd = &root;
-        for word in command.split_whitespace() {
-            match cmd.find_subcommand(word) {
-                Some(sub) => cmd = sub,
-                None => return false,
-            }
-        }
+        let words: Vec<&str> = command.split_whitespace().collect();
+        let Some(cmd) = crate::cli::find_command(&root, &words) else {
+            return false;
+        };
         let long = self.new.trim_start_matches("--");
         cmd.get_arguments().any(|a| a.get_long() == Some(long))
     }
 }
 
-/// The words of the command `argv` names (`["cache", "simulate"]`): its
-/// leading words that are subcommands.
-fn command_path(argv: &[OsString]) -> Vec<String> {
-    let root = crate::cli::command();
-    let mut cmd = &root;
-    let mut path = Vec::new();
-    for word in argv.iter().skip(1).map(|a| a.to_string_lossy()) {
-        match cmd.find_subcommand(word.as_ref()) {
-            Some(sub) => {
-                path.push(sub.get_name().to_string());
-                cmd = sub;
-            }
-            None => break,
-        }
-    }
-    path
-}
-
 /// `argv` with each old spelling of its command (before any `--`)
 /// replaced by the new one, `--old=value` included.
 pub fn rewrite(argv: &[OsString]) -> Vec<OsString> {
-    let command = command_path(argv).join(" ");
+    let command = crate::cli::command_words(argv).join(" ");
     let mut out = Vec::with_capacity(argv.len());
     let mut done = false;
     for arg in argv {

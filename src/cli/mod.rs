@@ -351,9 +351,64 @@ fn negative_values_attached(
     out
 }
 
+/// The leading words of `argv` (after the program name) that name
+/// subcommands: `["cache", "simulate"]`.
+pub(crate) fn command_words(argv: &[std::ffi::OsString]) -> Vec<String> {
+    let root = command();
+    let mut cmd = &root;
+    let mut words = Vec::new();
+    for word in argv.iter().skip(1).map(|a| a.to_string_lossy()) {
+        match cmd.find_subcommand(word.as_ref()) {
+            Some(sub) => {
+                words.push(sub.get_name().to_string());
+                cmd = sub;
+            }
+            None => break,
+        }
+    }
+    words
+}
+
+/// The command `words` name below `root`, if they do.
+pub(crate) fn find_command<'a, S: AsRef<str>>(
+    root: &'a clap::Command,
+    words: &[S],
+) -> Option<&'a clap::Command> {
+    words
+        .iter()
+        .try_fold(root, |cmd, w| cmd.find_subcommand(w.as_ref()))
+}
+
 /// A clap error as one line: its message, the required arguments it lists,
 /// and its tips; without the usage block and the pointer to `--help`.
 pub fn one_line(e: &clap::Error) -> String {
+    one_line_of(e, &[])
+}
+
+/// [`one_line`] for the command line `argv`: a command given without its
+/// subcommand is named with the subcommands it takes, instead of its whole
+/// help squeezed into one line.
+pub fn one_line_of(e: &clap::Error, argv: &[std::ffi::OsString]) -> String {
+    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let root = command();
+        let words = command_words(argv);
+        let subs: Vec<&str> = find_command(&root, &words)
+            .into_iter()
+            .flat_map(|cmd| cmd.get_subcommands())
+            .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+            .map(|s| s.get_name())
+            .collect();
+        if !subs.is_empty() {
+            let name = std::iter::once("cryocap")
+                .chain(words.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" ");
+            return format!(
+                "error: `{name}` needs a command: {}; see {name} --help",
+                subs.join(", ")
+            );
+        }
+    }
     let text = e.render().to_string();
     let mut parts: Vec<String> = Vec::new();
     for paragraph in text.split("\n\n") {

@@ -172,3 +172,13 @@ fn old_flag_spellings_still_work_and_say_so() {
     };
     assert!(io.runs.iter().all(|x| x.iodepth == 2));
 }
+
+#[test]
+fn a_command_without_its_subcommand_names_them() {
+    let line = bad_input(&["cache"]);
+    assert_eq!(
+        line,
+        "error: `cryocap cache` needs a command: simulate, workload, subset, copy-bench; see cryocap cache --help"
+    );
+    assert!(bad_input(&[]).contains("plan, catalog"));
+}
