@@ -100,7 +100,7 @@ pub struct BenchIoArgs {
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = values::count::<u64>(0, u64::MAX))]
     pub seed: u64,
     /// Particles per second one GPU consumes: reports how many GPUs the storage keeps fed.
-    #[arg(long, value_name = "RATE", value_parser = values::positive)]
+    #[arg(long, value_name = "RATE", value_parser = values::positive(1e9))]
     pub gpu_rate: Option<f64>,
     /// GPUs in the node, checked against --gpu-rate.
     #[arg(long, value_name = "N", value_parser = values::count::<u32>(1, 1024))]

@@ -70,8 +70,8 @@ pub struct CacheSimulateArgs {
     /// Bytes on the SSD held by files the cache does not own, e.g. 200GB.
     #[arg(long, value_name = "SIZE", default_value = "0B", value_parser = values::size(0))]
     pub foreign: u64,
-    /// Days an unused cached file is kept.
-    #[arg(long, value_name = "D", default_value_t = 30.0, value_parser = values::positive)]
+    /// Days an unused cached file is kept (at most ten years).
+    #[arg(long, value_name = "D", default_value_t = 30.0, value_parser = values::positive(3650.0))]
     pub lifetime_days: f64,
     #[arg(long, value_name = "RATE", conflicts_with = "copy_rate_from",
           help = format!("Cache fill rate per job, e.g. 500MB/s [default: {}, assumed]", Rate(ASSUMED_COPY_RATE)))]
@@ -98,8 +98,8 @@ pub struct CacheWorkloadArgs {
     /// Projects in the lab.
     #[arg(long, value_name = "N", default_value_t = 6, value_parser = values::count::<u32>(1, 10_000))]
     pub projects: u32,
-    /// Days the projects start over.
-    #[arg(long, value_name = "D", default_value_t = 60.0, value_parser = values::positive)]
+    /// Days the projects start over (at most ten years).
+    #[arg(long, value_name = "D", default_value_t = 60.0, value_parser = values::positive(3650.0))]
     pub days: f64,
     /// Random seed; the same seed gives the same trace.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = values::count::<u64>(0, u64::MAX))]

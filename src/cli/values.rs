@@ -260,16 +260,18 @@ pub fn pixel_size(text: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("'{text}' is not a pixel size; give Å from 0.01 to below 100"))
 }
 
-/// A number above 0 (days, particles per second), written `30`, `2.5`
-/// or `2e3`.
-pub fn positive(text: &str) -> Result<f64, String> {
-    let t = text.trim();
-    units::parse_count(t)
-        .ok()
-        .map(|v| v as f64)
-        .or_else(|| t.parse::<f64>().ok())
-        .filter(|v| v.is_finite() && *v > 0.0)
-        .ok_or_else(|| format!("'{t}' is not a number above 0"))
+/// A parser of numbers above 0 and at most `max` (days, particles per
+/// second), written `30`, `2.5` or `2e3`.
+pub fn positive(max: f64) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync {
+    move |text: &str| {
+        let t = text.trim();
+        units::parse_count(t)
+            .ok()
+            .map(|v| v as f64)
+            .or_else(|| t.parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v > 0.0 && *v <= max)
+            .ok_or_else(|| format!("'{t}' is not a number above 0 and at most {max}"))
+    }
 }
 
 /// A read pattern of `bench io`: sequential, random, epochs:N, subset:F.
@@ -430,9 +432,10 @@ mod tests {
         assert!(pixel_size("-1").is_err());
         assert!(pixel_size("100").is_err());
         assert!(pixel_size("1e-30").is_err());
-        assert_eq!(positive("2e3"), Ok(2000.0));
-        assert_eq!(positive("2.5"), Ok(2.5));
-        assert!(positive("0").is_err());
+        assert_eq!(positive(1e9)("2e3"), Ok(2000.0));
+        assert_eq!(positive(1e9)("2.5"), Ok(2.5));
+        assert!(positive(1e9)("0").is_err());
+        assert!(positive(3650.0)("1e308").is_err());
         assert_eq!(
             "250GB..8TB".parse::<SizeRange>(),
             Ok(SizeRange {

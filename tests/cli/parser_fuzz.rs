@@ -144,7 +144,7 @@ proptest! {
         let _ = duration(std::time::Duration::ZERO, std::time::Duration::from_secs(86_400))(&text);
         let _ = reserve(&text);
         let _ = pixel_size(&text);
-        let _ = positive(&text);
+        let _ = positive(1e9)(&text);
         let _ = pattern(&text);
     }
 
