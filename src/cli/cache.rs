@@ -79,15 +79,20 @@ pub struct CacheSimulateArgs {
     /// Take the copy rate from the JSON of `cryocap cache copy-bench`.
     #[arg(long, value_name = "FILE")]
     pub copy_rate_from: Option<PathBuf>,
-    /// How much worse than the best size a recommended size may be.
+    /// How much worse than the best size a recommended size may be (with --sweep).
     #[arg(long, value_name = "PCT", default_value_t = Percent(5.0),
-          value_parser = values::percent(0.0, 100.0))]
+          value_parser = values::percent(0.0, 100.0), requires = "sweep")]
     pub margin: Percent,
-    /// Where to write the sweep's SVG chart.
-    #[arg(long, value_name = "FILE", default_value = "cache-sweep.svg")]
+    /// Where to write the sweep's SVG chart (with --sweep).
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "cache-sweep.svg",
+        requires = "sweep"
+    )]
     pub chart: PathBuf,
     /// Threads for a sweep [default: all cores].
-    #[arg(long, value_name = "N", value_parser = values::count::<usize>(1, 1024))]
+    #[arg(long, value_name = "N", value_parser = values::count::<usize>(1, 1024), requires = "sweep")]
     pub threads: Option<usize>,
     #[command(flatten)]
     pub output: OutputArgs,

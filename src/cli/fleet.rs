@@ -80,8 +80,9 @@ pub struct FleetSubmitArgs {
     /// How long to wait for all tasks to end.
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = wait_limit)]
     pub timeout: Duration,
-    /// Print the job script and the sbatch command instead of submitting.
-    #[arg(long)]
+    /// Print the job script and the sbatch command instead of submitting
+    /// (nothing is measured, so no results files are written).
+    #[arg(long, conflicts_with_all = ["json", "markdown", "csv", "html"])]
     pub dry_run: bool,
     /// After qualify, every task reads the same .mrc/.mrcs stacks in this
     /// shared directory at the same moment (through a barrier); the report

@@ -16,7 +16,7 @@ pub struct QualifyArgs {
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Directory on the SSD cache drive to measure reads from (needs --dir).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", requires = "dir")]
     pub ssd_dir: Option<PathBuf>,
     /// Box sizes for the bottleneck analysis, comma-separated.
     #[arg(

@@ -140,7 +140,12 @@ fn file_source(a: &BenchIoArgs) -> Result<Source, CommandError> {
                 "--create writes into --dir; give --dir instead of --files",
             ));
         }
-        (None, false, None) => Source::Files(a.files.clone()),
+        (None, false, None) => {
+            if a.box_size.is_some() {
+                return Err(usage("--box only applies with --create or --raw-device"));
+            }
+            Source::Files(a.files.clone())
+        }
         (Some(d), true, None) => {
             if a.box_size.is_some() {
                 return Err(usage("--box only applies with --create or --raw-device"));

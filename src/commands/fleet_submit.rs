@@ -109,6 +109,11 @@ fn check_qualify_args(args: &[String]) -> Result<(), CommandError> {
                 "{name} is set by `fleet submit` itself (each node writes OUT_DIR/<node>.json)"
             )));
         }
+        if ["--markdown", "--csv", "--html", "--report"].contains(&name) {
+            return Err(bad(format!(
+                "{name} would make every node write one file; give it to `fleet submit` (or `fleet report`), which renders all nodes"
+            )));
+        }
     }
     let argv: Vec<std::ffi::OsString> = ["cryocap", "qualify"]
         .into_iter()

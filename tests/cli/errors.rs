@@ -182,3 +182,58 @@ fn a_command_without_its_subcommand_names_them() {
     );
     assert!(bad_input(&[]).contains("plan, catalog"));
 }
+
+#[test]
+fn flags_that_would_do_nothing_are_refused() {
+    for (args, says) in [
+        (vec!["qualify", "--ssd-dir", "/tmp"], "--dir"),
+        (
+            vec![
+                "cache", "simulate", "--trace", "t.csv", "--ssd", "1TB", "--chart", "c.svg",
+            ],
+            "--sweep",
+        ),
+        (
+            vec![
+                "cache", "simulate", "--trace", "t.csv", "--ssd", "1TB", "--margin", "10%",
+            ],
+            "--sweep",
+        ),
+        (
+            vec!["bench", "io", "--files", "a.mrcs", "--box", "256"],
+            "--box only applies",
+        ),
+        (
+            vec![
+                "fleet",
+                "submit",
+                "--nodes",
+                "n1",
+                "--out-dir",
+                "o",
+                "--dry-run",
+                "--json",
+                "f.json",
+            ],
+            "cannot be used with",
+        ),
+        (
+            vec![
+                "fleet",
+                "submit",
+                "--nodes",
+                "n1",
+                "--out-dir",
+                "o",
+                "--dry-run",
+                "--",
+                "--html",
+                "r.html",
+            ],
+            "every node write one file",
+        ),
+    ] {
+        let line = bad_input(&args);
+        assert!(line.contains(says), "{args:?}: {line}");
+    }
+}
