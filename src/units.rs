@@ -26,7 +26,9 @@ pub enum UnitError {
     UnknownUnit(String, String),
     #[error("'{0}' needs a unit, e.g. 2TB or 1920GB")]
     MissingUnit(String),
-    #[error("'{0}' has a comma that is not a thousands separator; write e.g. 2,000,000 or 2000000")]
+    #[error(
+        "'{0}' has a comma that is not a thousands separator; decimals take a point (1.5), commas stand only between thousands (2,000,000)"
+    )]
     BadComma(String),
 }
 

@@ -260,6 +260,18 @@ pub fn pixel_size(text: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("'{text}' is not a pixel size; give Å from 0.01 to below 100"))
 }
 
+/// A list's values each once, in the order first given (`--box
+/// 256,432,256` is 256, 432).
+pub fn distinct<T: PartialEq + Copy>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for v in items {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
 /// A parser of numbers above 0 and at most `max` (days, particles per
 /// second), written `30`, `2.5` or `2e3`.
 pub fn positive(max: f64) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync {
@@ -436,6 +448,7 @@ mod tests {
         assert_eq!(positive(1e9)("2.5"), Ok(2.5));
         assert!(positive(1e9)("0").is_err());
         assert!(positive(3650.0)("1e308").is_err());
+        assert_eq!(distinct([256, 432, 256, 432, 128]), [256, 432, 128]);
         assert_eq!(
             "250GB..8TB".parse::<SizeRange>(),
             Ok(SizeRange {

@@ -102,8 +102,13 @@ pub(super) fn check_outputs(outs: &[Out<'_>], inputs: &[PathBuf]) -> Result<(), 
         let shown = o.path.display();
         if o.path.as_os_str() == "-" {
             if !o.stdout_ok {
+                let or_format = match ["--json", "--markdown", "--csv", "--html"].contains(&o.flag)
+                {
+                    true => ", or use --format",
+                    false => "",
+                };
                 return usage(format!(
-                    "{} -: stdout carries the --format output; name a file, or use --format",
+                    "{} -: stdout carries the --format output; name a file{or_format}",
                     o.flag
                 ));
             }
@@ -166,10 +171,15 @@ pub(super) fn emit(
         }
     }
     let text = report::render(result, self::format(format))?;
-    writer::write(&Destination::Stdout, text.as_bytes(), out)?;
-    match lost.is_empty() {
-        true => Ok(()),
-        false => Err(CommandError::Lost(lost.join("; "))),
+    match writer::write(&Destination::Stdout, text.as_bytes(), out) {
+        Ok(()) if lost.is_empty() => Ok(()),
+        // a broken pipe alone is no failure; with lost files it is named too
+        Err(e) if lost.is_empty() => Err(e.into()),
+        Err(e) => {
+            lost.push(format!("stdout: {e}"));
+            Err(CommandError::Lost(lost.join("; ")))
+        }
+        Ok(()) => Err(CommandError::Lost(lost.join("; "))),
     }
 }
 

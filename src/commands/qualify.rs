@@ -15,8 +15,7 @@ use crate::results::Kind;
 pub(super) fn run(a: &QualifyArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
     let catalog = Catalog::get()?;
-    let mut boxes: Vec<u32> = a.boxes.iter().map(|b| b.0).collect();
-    boxes.dedup();
+    let boxes = crate::cli::values::distinct(a.boxes.iter().map(|b| b.0));
     let params = QualifyParams {
         profile: profile(&a.profile, catalog)?,
         project_dir: a

@@ -26,6 +26,11 @@ use crate::results::gpu::{
 pub(crate) const CHECK_LIMIT: f64 = 1e-4;
 /// Box sizes the benchmark times (even ones only).
 pub(crate) const BOXES: std::ops::RangeInclusive<u32> = 16..=1024;
+
+/// Whether the bench times box `n`: even, within [`BOXES`].
+pub(crate) fn times_box(n: u32) -> bool {
+    BOXES.contains(&n) && n % 2 == 0
+}
 /// Timed runs after the warm-up.
 pub(crate) const REPEATS: u32 = 7;
 /// Kernels, boxes and paddings checked (the CPU reference is slow and

@@ -166,18 +166,27 @@ pub(crate) fn measure(boxes: &[u32], quick: bool) -> GpuResults {
     if !probe::driver_present() {
         return GpuResults::default();
     }
+    let (timed, untimed): (Vec<u32>, Vec<u32>) = boxes.iter().partition(|&&n| bench::times_box(n));
     let cfg = BenchGpuParams {
-        boxes: boxes.to_vec(),
+        boxes: timed,
         pads: vec![2],
         particles: if quick { 2_000 } else { 10_000 },
     };
-    match bench::run(&cfg) {
+    let mut results = match bench::run(&cfg) {
         Ok(r) => from_report(&r),
         Err(e) => GpuResults {
             notes: vec![format!("GPU not measured: {e}")],
             ..Default::default()
         },
+    };
+    for n in untimed {
+        results.notes.push(format!(
+            "box {n}: not timed on the GPU (the bench times even boxes from {} to {})",
+            bench::BOXES.start(),
+            bench::BOXES.end()
+        ));
     }
+    results
 }
 
 #[cfg(test)]
