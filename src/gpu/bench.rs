@@ -29,7 +29,7 @@ pub(crate) const BOXES: std::ops::RangeInclusive<u32> = 16..=1024;
 
 /// Whether the bench times box `n`: even, within [`BOXES`].
 pub(crate) fn times_box(n: u32) -> bool {
-    BOXES.contains(&n) && n % 2 == 0
+    BOXES.contains(&n) && n.is_multiple_of(2)
 }
 /// Timed runs after the warm-up.
 pub(crate) const REPEATS: u32 = 7;
