@@ -137,9 +137,19 @@ fn check_qualify_args(args: &[String]) -> Result<(), CommandError> {
 fn shared_stacks_dir(dir: &Path) -> Result<PathBuf, CommandError> {
     let bad = |m: String| CommandError::Usage(format!("--shared-read: {m}"));
     let abs = std::path::absolute(dir).map_err(|e| bad(format!("{}: {e}", dir.display())))?;
-    crate::storage::bench_io::stack_files(&abs)
-        .map_err(|e| bad(e.to_string().trim_start_matches("--dir ").to_string()))?;
-    Ok(abs)
+    use crate::storage::bench_io::{BenchIoError, stack_files};
+    let shown = abs.display();
+    match stack_files(&abs) {
+        Ok(_) => Ok(abs.clone()),
+        Err(BenchIoError::NoDir(_)) => Err(bad(format!("{shown}: the directory does not exist"))),
+        Err(BenchIoError::NoFiles(_)) => Err(bad(format!(
+            "{shown}: no .mrc or .mrcs stacks there for the tasks to read; write some with `cryocap stack create --dir {shown}`"
+        ))),
+        Err(BenchIoError::ListDir { source, .. }) => {
+            Err(bad(format!("{shown}: cannot list it: {source}")))
+        }
+        Err(other) => Err(bad(other.to_string())),
+    }
 }
 
 #[cfg(test)]
