@@ -22,15 +22,30 @@ pub struct Metric {
     /// Unit of `value` and `samples`: bytes_per_second, seconds, ...
     pub unit: String,
     pub better: Better,
-    /// The median of the samples.
+    /// The median of the samples (NaN, written `null`, without any).
+    #[serde(deserialize_with = "null_is_nan")]
     pub value: f64,
+    #[serde(deserialize_with = "null_is_nan")]
     pub min: f64,
+    #[serde(deserialize_with = "null_is_nan")]
     pub max: f64,
     /// Every repeated measurement (one element for a single reading).
+    #[serde(deserialize_with = "nulls_are_nan")]
     pub samples: Vec<f64>,
     /// What the figure counts, e.g. "bytes read + written".
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub counts: String,
+}
+
+/// JSON has no NaN or infinity: serde_json writes them as `null`, which is
+/// read back as NaN (a figure that could not be had) rather than refused.
+fn null_is_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+fn nulls_are_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+    let v = Vec::<Option<f64>>::deserialize(d)?;
+    Ok(v.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
 }
 
 /// The median of `samples` (mean of the middle two for an even count).
@@ -81,6 +96,15 @@ impl Metric {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_metric_without_samples_reads_back() {
+        let m = Metric::from_samples("x", "x", "seconds", Better::Lower, vec![]);
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(json.contains("\"value\":null"), "{json}");
+        let back: Metric = serde_json::from_str(&json).unwrap();
+        assert!(back.value.is_nan() && back.min.is_nan() && back.max.is_nan());
+    }
 
     #[test]
     fn medians() {

@@ -40,19 +40,24 @@ pub fn parse(path: &Path, text: &str) -> Result<Envelope, ResultsError> {
         path: path.to_path_buf(),
         reason,
     };
-    let json = match json.get("schema_version").and_then(|v| v.as_u64()) {
+    let json = match json.get("schema_version").map(|v| (v, v.as_u64())) {
         None => {
             return Err(ResultsError::NotResults {
                 path: path.to_path_buf(),
             });
         }
-        Some(1) => upgrade::from_v1(json).map_err(shape)?,
-        Some(v) if v == u64::from(SCHEMA_VERSION) => json,
-        Some(found) => {
+        Some((_, Some(1))) => upgrade::from_v1(json).map_err(shape)?,
+        Some((_, Some(v))) if v == u64::from(SCHEMA_VERSION) => json,
+        Some((_, Some(found))) if found > u64::from(SCHEMA_VERSION) => {
             return Err(ResultsError::Version {
                 path: path.to_path_buf(),
                 found,
             });
+        }
+        Some((v, _)) => {
+            return Err(shape(format!(
+                "schema_version {v} is none this cryocap knows (it reads 1 and {SCHEMA_VERSION})"
+            )));
         }
     };
     serde_json::from_value(json).map_err(|e| {
@@ -98,5 +103,11 @@ mod tests {
             parse(p, r#"{"schema_version": 2, "kind": "plan"}"#),
             Err(ResultsError::Shape { .. })
         ));
+        for odd in ["0", "\"2\"", "2.5", "-1"] {
+            let e = parse(p, &format!(r#"{{"schema_version": {odd}}}"#))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("none this cryocap knows"), "{odd}: {e}");
+        }
     }
 }
