@@ -143,7 +143,7 @@ fn shared_stacks_dir(dir: &Path) -> Result<PathBuf, CommandError> {
         Ok(_) => Ok(abs.clone()),
         Err(BenchIoError::NoDir(_)) => Err(bad(format!("{shown}: the directory does not exist"))),
         Err(BenchIoError::NoFiles(_)) => Err(bad(format!(
-            "{shown}: no .mrc or .mrcs stacks there for the tasks to read; write some with `cryocap stack create --dir {shown}`"
+            "{shown}: no .mrc or .mrcs files there for the tasks to read; write some with `cryocap stack create --dir {shown}`"
         ))),
         Err(BenchIoError::ListDir { source, .. }) => {
             Err(bad(format!("{shown}: cannot list it: {source}")))

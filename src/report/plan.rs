@@ -156,7 +156,7 @@ fn fits_on(v: &VramRow, catalog_gpus: Option<u32>) -> String {
     let of = catalog_gpus.map(|n| format!(" of {n}")).unwrap_or_default();
     match &v.smallest_fit {
         Some(g) if !names.is_empty() => format!(
-            "{}{of} (smallest: {}, {} GB)",
+            "{}{of} (smallest: {}, {} GiB)",
             names.len(),
             g.id,
             g.vram_gib
@@ -288,7 +288,9 @@ fn storage_section(r: &PlanReport) -> Section {
 /// (filling it included) than straight from the tier.
 fn cache_gain(s: &StorageRow) -> String {
     let gain = s.seconds_all_passes_random / s.seconds_all_passes_cached;
-    if gain >= 1.05 {
+    if !gain.is_finite() {
+        "-".to_string()
+    } else if gain >= 1.05 {
         format!("{gain:.1}x")
     } else {
         "none".to_string()

@@ -128,7 +128,7 @@ pub struct VramRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GpuRef {
     pub id: String,
-    /// GB as marketed (GiB).
+    /// VRAM in GiB (the figure vendors market as "GB").
     pub vram_gib: f64,
 }
 
