@@ -91,7 +91,7 @@ fn document(r: &GpuBenchReport) -> Document {
         return Document {
             title: format!(
                 "cryocap bench gpu: skipped: {}",
-                r.reason.as_deref().unwrap_or("no GPU")
+                r.reason.as_deref().unwrap_or("the result stores no reason")
             ),
             sections: Vec::new(),
         };
@@ -237,12 +237,13 @@ fn document(r: &GpuBenchReport) -> Document {
                     "pad",
                     "input",
                     "kernel",
+                    "chunk",
                     "host link bound",
                     "median particles/s",
                     "min",
                     "max",
                 ],
-                "lrllrrrr",
+                "lrllrrrrr",
                 d.end_to_end
                     .iter()
                     .map(|x| {
@@ -252,6 +253,7 @@ fn document(r: &GpuBenchReport) -> Document {
                                 x.pad.to_string(),
                                 x.input.clone(),
                                 x.kernel.clone(),
+                                group_digits(x.chunk),
                                 x.host_link_bound.map_or("-".into(), per_second),
                             ],
                             &x.error,
@@ -265,18 +267,14 @@ fn document(r: &GpuBenchReport) -> Document {
     }
     let mut notes = Vec::new();
     if r.status == BenchStatus::CheckFailed {
-        notes.push(r.reason.clone().unwrap_or_default());
+        notes.push(r.reason.clone().unwrap_or_else(|| {
+            "a kernel disagreed with the CPU reference (the result stores no reason)".into()
+        }));
     }
-    if r.devices.iter().any(|d| !d.end_to_end.is_empty()) {
-        let e = r.devices.iter().flat_map(|d| &d.end_to_end).next();
+    if let Some(e) = r.devices.iter().flat_map(|d| &d.end_to_end).next() {
         notes.push(format!(
-            "end to end: particles in pinned host memory, copied to the GPU in chunks{} over {} streams, float16 converted on the GPU, cuFFT R2C, insertion with random orientations and shifts; wall time from the first copy queued to the last stream drained",
-            e.map_or(String::new(), |e| format!(
-                " ({} particles at box {})",
-                group_digits(e.chunk),
-                e.box_size
-            )),
-            e.map_or(0, |e| e.streams),
+            "end to end: particles in pinned host memory, copied to the GPU in chunks (particles per chunk in the table) over {} streams, float16 converted on the GPU, cuFFT R2C, insertion with random orientations and shifts; wall time from the first copy queued to the last stream drained",
+            e.streams,
         ));
         notes.push("host link bound: measured pinned host-to-device bandwidth over the bytes of one particle".into());
     }
