@@ -224,31 +224,30 @@ fn vram_chart(r: &QualifyReport) -> Option<Block> {
         })
         .collect::<Vec<_>>();
     let vram = r.checks.iter().find(|c| c.id == "gpu_vram");
-    let level = match vram.and_then(|c| c.value) {
-        Some(v) => Level {
+    // the GPU's VRAM, else the profile's minimum, else no line
+    let level = match (vram.and_then(|c| c.value), vram.and_then(|c| c.minimum)) {
+        (Some(v), _) => Some(Level {
             name: format!("this GPU: {:.0} GiB", v / gib),
             y: v / gib,
-        },
-        None => Level {
-            name: format!(
-                "profile minimum: {:.0} GiB",
-                vram.and_then(|c| c.minimum).unwrap_or(11.0 * gib) / gib
-            ),
-            y: vram.and_then(|c| c.minimum).unwrap_or(11.0 * gib) / gib,
-        },
+        }),
+        (None, Some(m)) => Some(Level {
+            name: format!("profile minimum: {:.0} GiB", m / gib),
+            y: m / gib,
+        }),
+        (None, None) => None,
     };
     let svg = lines(
         "VRAM needed per job type (modelled)",
         "box size (pixels)",
         "GiB",
         &series,
-        &[level],
+        level.as_slice(),
         &|v| format!("{v:.0}"),
     )
     .ok()?;
     Some(Block::Chart {
         caption:
-            "VRAM need against box size from datasets/vram.csv; the black line is the GPU's VRAM"
+            "VRAM need against box size, as the run's datasets/vram.csv modelled it; the black line is the GPU's VRAM (or the profile's minimum)"
                 .into(),
         svg,
     })
@@ -284,8 +283,19 @@ fn throughput_chart(r: &QualifyReport) -> Option<Block> {
         &|v| format!("{v:.0}"),
     )
     .ok()?;
+    let mut sizes: Vec<String> =
+        r.io.iter()
+            .map(|io| match io.particle_bytes {
+                b if b % 1024 == 0 => format!("{} KiB", b / 1024),
+                b => crate::units::bytes_binary(b),
+            })
+            .collect();
+    sizes.dedup();
     Some(Block::Chart {
-        caption: "Particle bytes per second, 256 KiB particles, O_DIRECT, one reader".into(),
+        caption: format!(
+            "Particle bytes per second, {} particles, O_DIRECT, one reader",
+            sizes.join(" and ")
+        ),
         svg,
     })
 }
