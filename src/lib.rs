@@ -23,6 +23,7 @@ pub mod history;
 pub mod host;
 pub mod interrupt;
 pub mod metadata;
+pub mod movies;
 pub(crate) mod progress;
 pub mod qualify;
 pub mod recon;

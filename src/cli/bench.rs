@@ -20,6 +20,8 @@ pub enum BenchCommand {
     /// bandwidth and Fourier insertion throughput. Without a CUDA driver it
     /// says so and exits 0.
     Gpu(BenchGpuArgs),
+    /// Movies: read, decode every frame, apply the gain and sum, on 1, 2, … threads.
+    Movies(Box<super::BenchMoviesArgs>),
 }
 
 impl BenchCommand {
@@ -27,6 +29,7 @@ impl BenchCommand {
         match self {
             BenchCommand::Io(_) => "io",
             BenchCommand::Gpu(_) => "gpu",
+            BenchCommand::Movies(_) => "movies",
         }
     }
 }

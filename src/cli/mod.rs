@@ -17,6 +17,7 @@ mod bench;
 mod cache;
 pub mod deprecated;
 mod fleet;
+mod movies;
 mod plan;
 mod qualify;
 mod stack;
@@ -30,6 +31,9 @@ pub use cache::{
     CacheCommand, CacheSimulateArgs, CacheSubsetArgs, CacheWorkloadArgs, CopyBenchArgs,
 };
 pub use fleet::{FleetCommand, FleetReportArgs, FleetSharedReadArgs, FleetSubmitArgs};
+pub use movies::{
+    BenchMoviesArgs, MovieFormatArg, MovieShapeArgs, MoviesCommand, MoviesCreateArgs,
+};
 pub use plan::{PlanArgs, SizeModelArg};
 pub use qualify::QualifyArgs;
 pub use stack::{ProbeArgs, StackCommand, StackCreateArgs, StackInfoArgs};
@@ -82,6 +86,9 @@ pub enum Command {
     /// Measure what this node delivers.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Movies for pre-processing: write synthetic ones in the detectors' formats.
+    #[command(subcommand)]
+    Movies(MoviesCommand),
 }
 
 impl Command {
@@ -100,6 +107,7 @@ impl Command {
             Command::Stack(c) => vec!["stack", c.name()],
             Command::Probe(_) => vec!["probe"],
             Command::Bench(c) => vec!["bench", c.name()],
+            Command::Movies(c) => vec!["movies", c.name()],
         }
     }
 }

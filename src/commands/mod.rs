@@ -5,6 +5,7 @@
 
 mod bench_gpu;
 mod bench_io;
+mod bench_movies;
 mod cache_copy_bench;
 mod cache_simulate;
 mod cache_subset;
@@ -15,6 +16,7 @@ mod fleet_report;
 mod fleet_shared_read;
 mod fleet_submit;
 mod history;
+mod movies_create;
 mod output;
 mod plan;
 mod probe;
@@ -27,7 +29,9 @@ mod stack_info;
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::cli::{BenchCommand, CacheCommand, Cli, Command, FleetCommand, StackCommand};
+use crate::cli::{
+    BenchCommand, CacheCommand, Cli, Command, FleetCommand, MoviesCommand, StackCommand,
+};
 
 /// How a command ended when nothing went wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,8 +128,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, CommandError> {
         Command::Fleet(FleetCommand::SharedRead(a)) => fleet_shared_read::run(&a, out),
         Command::Stack(StackCommand::Create(a)) => stack_create::run(&a, out),
         Command::Stack(StackCommand::Info(a)) => stack_info::run(&a, out),
+        Command::Movies(MoviesCommand::Create(a)) => movies_create::run(&a, out),
         Command::Probe(a) => probe::run(&a, out),
         Command::Bench(BenchCommand::Io(a)) => bench_io::run(&a, out),
         Command::Bench(BenchCommand::Gpu(a)) => bench_gpu::run(&a, out),
+        Command::Bench(BenchCommand::Movies(a)) => bench_movies::run(&a, out),
     }
 }

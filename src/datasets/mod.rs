@@ -1,6 +1,7 @@
 //! The curated data cryocap ships in `datasets/`, embedded into the binary at
 //! build time and parsed once. Every row carries its source.
 
+mod detectors;
 mod empiar;
 mod gpus;
 mod profiles;
@@ -8,6 +9,7 @@ mod ssd_sizes;
 mod storage_tiers;
 mod vram_jobs;
 
+pub use detectors::Detector;
 pub use empiar::EmpiarDataset;
 pub use gpus::GpuModel;
 pub use profiles::{ExampleSystem, Profile, Requirement, Scale};
@@ -34,6 +36,7 @@ pub struct Catalog {
     pub ssd_classes: Vec<SsdClass>,
     pub vram_jobs: Vec<VramJob>,
     pub empiar: Vec<EmpiarDataset>,
+    pub detectors: Vec<Detector>,
     pub profiles: Vec<Profile>,
 }
 
@@ -61,6 +64,10 @@ impl Catalog {
             )?,
             vram_jobs: read_csv("vram.csv", include_str!("../../datasets/vram.csv"))?,
             empiar: read_csv("empiar.csv", include_str!("../../datasets/empiar.csv"))?,
+            detectors: read_csv(
+                "detectors.csv",
+                include_str!("../../datasets/detectors.csv"),
+            )?,
             profiles: profiles::parse_all()?,
         })
     }
@@ -75,6 +82,13 @@ impl Catalog {
                 reason: reason.clone(),
             }),
         }
+    }
+
+    /// A detector by id or name, ignoring case.
+    pub fn detector(&self, name: &str) -> Option<&Detector> {
+        self.detectors
+            .iter()
+            .find(|d| d.id.eq_ignore_ascii_case(name) || d.name.eq_ignore_ascii_case(name))
     }
 
     pub fn gpu(&self, name: &str) -> Option<&GpuModel> {

@@ -13,6 +13,7 @@ mod compare;
 mod document;
 mod fleet;
 mod long_csv;
+mod movies;
 mod plan;
 mod qualify;
 mod reconstruct;
@@ -76,6 +77,8 @@ pub fn render_of(kind: &Kind) -> &dyn Render {
         Kind::Fleet(r) => r,
         Kind::Compare(r) => r,
         Kind::StackCreate(r) => r,
+        Kind::MoviesCreate(r) => r,
+        Kind::BenchMovies(r) => r,
         Kind::StackInfo(r) => r,
         Kind::Probe(r) => r,
     }

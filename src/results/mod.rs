@@ -11,6 +11,7 @@ pub mod compare;
 pub mod fleet;
 pub mod gpu;
 pub mod metrics;
+pub mod movies;
 pub mod plan;
 pub mod probe;
 pub mod qualify;
@@ -65,6 +66,8 @@ pub enum Kind {
     Fleet(fleet::FleetReport),
     Compare(compare::Comparison),
     StackCreate(stack::StackCreated),
+    MoviesCreate(movies::MoviesCreated),
+    BenchMovies(movies::MoviesBenchReport),
     StackInfo(stack::StackInfo),
     Probe(probe::ProbeReport),
 }
@@ -85,6 +88,8 @@ impl Kind {
             Kind::Fleet(_) => "fleet",
             Kind::Compare(_) => "compare",
             Kind::StackCreate(_) => "stack-create",
+            Kind::MoviesCreate(_) => "movies-create",
+            Kind::BenchMovies(_) => "bench-movies",
             Kind::StackInfo(_) => "stack-info",
             Kind::Probe(_) => "probe",
         }
@@ -97,6 +102,7 @@ impl Kind {
             Kind::Qualify(r) => Some(&r.metrics),
             Kind::BenchIo(r) => Some(&r.metrics),
             Kind::CacheCopyBench(r) => Some(&r.metrics),
+            Kind::BenchMovies(r) => Some(&r.metrics),
             _ => None,
         }
     }

@@ -1,0 +1,187 @@
+//! `cryocap movies create` and `cryocap bench movies` flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::values;
+use super::{HistoryArg, OutputArgs};
+use crate::storage::space::Reserve;
+
+#[derive(Debug, Subcommand)]
+pub enum MoviesCommand {
+    /// Write synthetic counting-mode movies (LZW TIFF, EER, MRC or bzip2 MRC) and a gain reference.
+    Create(Box<MoviesCreateArgs>),
+}
+
+impl MoviesCommand {
+    pub fn name(&self) -> &'static str {
+        match self {
+            MoviesCommand::Create(_) => "create",
+        }
+    }
+}
+
+/// Movie file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MovieFormatArg {
+    /// Multi-page TIFF of 8-bit counts, LZW-compressed (K2/K3 as SerialEM and EPU write them).
+    TiffLzw,
+    /// Electron Event Representation (Falcon 4/4i): one TIFF directory per detector frame.
+    Eer,
+    /// MRC, one section per frame (--mode).
+    Mrc,
+    /// MRC compressed whole with bzip2, as CryoSPARC reads it.
+    MrcBz2,
+}
+
+/// The shape and dose of synthetic movies.
+#[derive(Debug, Clone, Args)]
+pub struct MovieShapeArgs {
+    /// Movie file format (`--format` stays the output format, as in every command).
+    #[arg(long = "movie-format", value_name = "FORMAT", value_enum, default_value_t = MovieFormatArg::TiffLzw)]
+    pub movie_format: MovieFormatArg,
+    /// MRC mode for --movie-format mrc and mrc-bz2: 0 (int8), 1 (int16), 2 (float32), 6 (uint16), 12 (float16).
+    #[arg(long, value_name = "MODE", default_value_t = 1, value_parser = movie_mode)]
+    pub mode: i32,
+    /// Detector whose counting size to use (see `cryocap catalog --detectors`).
+    #[arg(long, value_name = "NAME", default_value = "k3")]
+    pub detector: String,
+    /// Use the detector's super-resolution size.
+    #[arg(long)]
+    pub super_resolution: bool,
+    /// Frame size instead of the detector's, WIDTHxHEIGHT (e.g. 1024x1024).
+    #[arg(long, value_name = "WxH", value_parser = frame_size)]
+    pub size: Option<(u32, u32)>,
+    /// Frames per movie (EER: detector frames) [default: 40; EER: 400].
+    #[arg(long, value_name = "N", value_parser = values::count::<u64>(1, 100_000))]
+    pub frames: Option<u64>,
+    /// Total dose in e⁻/Å².
+    #[arg(long, value_name = "E/Å²", default_value_t = 40.0, value_parser = values::positive(10_000.0))]
+    pub dose: f64,
+    /// Pixel size in Å.
+    #[arg(long, value_name = "Å", default_value_t = 0.83, value_parser = values::pixel_size)]
+    pub pixel_size: f64,
+    /// Relative contrast of a faint synthetic specimen (0: a flat field).
+    #[arg(long, value_name = "C", default_value_t = 0.1, value_parser = contrast)]
+    pub contrast: f64,
+    /// Seed of the counts.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = values::count::<u64>(0, u64::MAX))]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct MoviesCreateArgs {
+    /// Directory to write into (must exist).
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Number of movies.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = values::count::<u64>(1, 1_000_000))]
+    pub movies: u64,
+    #[command(flatten)]
+    pub shape: MovieShapeArgs,
+    /// Free space to leave: a size (10GB) or a percentage (5%) [default: the larger of 10 GB and 5 %].
+    #[arg(long, value_name = "SIZE|PCT%", value_parser = values::reserve)]
+    pub reserve: Option<Reserve>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchMoviesArgs {
+    /// Read every movie (.tif, .tiff, .eer, .mrc, .mrc.bz2) in this directory (and create them here with --create).
+    #[arg(long, value_name = "DIR", conflicts_with = "files")]
+    pub dir: Option<PathBuf>,
+    /// Read these movie files.
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Write N movies into --dir first (deleted afterwards), shaped by --movie-format, --detector, --frames...
+    #[arg(long, value_name = "N", requires = "dir", value_parser = values::count::<u64>(1, 100_000))]
+    pub create: Option<u64>,
+    #[command(flatten)]
+    pub shape: MovieShapeArgs,
+    /// Thread counts to run, comma-separated; each thread decodes whole movies from one queue.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "1,2",
+          value_parser = values::count::<usize>(1, 1024))]
+    pub threads: Vec<usize>,
+    /// Gain reference (MRC, one section, the rendered size) [default: the one --create writes, else all ones].
+    #[arg(long, value_name = "FILE")]
+    pub gain: Option<PathBuf>,
+    /// EER detector frames summed into one fraction.
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = values::count::<u32>(1, 100_000))]
+    pub eer_grouping: u32,
+    /// EER rendering: 1 (the sensor's 4K) or 2 (8K).
+    #[arg(long, value_name = "1|2", default_value_t = 1, value_parser = values::count::<u32>(1, 2))]
+    pub eer_upsample: u32,
+    /// Read through the page cache (dropped first) instead of O_DIRECT.
+    #[arg(long)]
+    pub buffered: bool,
+    /// Movies per hour the microscope collects: exit 1 when the node decodes fewer.
+    #[arg(long, value_name = "R", value_parser = values::positive(1e7))]
+    pub movies_per_hour: Option<f64>,
+    /// GPUs the node feeds, checked against --gpu-rate.
+    #[arg(long, value_name = "N", requires = "gpu_rate", value_parser = values::count::<u32>(1, 1024))]
+    pub gpus: Option<u32>,
+    /// Movies per hour one GPU processes (e.g. from motion correction timings).
+    #[arg(long, value_name = "M", requires = "gpus", value_parser = values::positive(1e7))]
+    pub gpu_rate: Option<f64>,
+    /// Free space --create must leave [default: the larger of 10 GB and 5 %].
+    #[arg(long, value_name = "SIZE|PCT%", requires = "create", value_parser = values::reserve)]
+    pub reserve: Option<Reserve>,
+    #[command(flatten)]
+    pub history: HistoryArg,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+fn movie_mode(text: &str) -> Result<i32, String> {
+    let m: i32 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not an MRC mode; give 0, 1, 2, 6 or 12"))?;
+    crate::movies::movie_mode(m)
+        .map(|_| m)
+        .ok_or_else(|| format!("mode {m} is not one movies are stored in; give 0, 1, 2, 6 or 12"))
+}
+
+fn frame_size(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("{text:?} is not a frame size; give WIDTHxHEIGHT, e.g. 4096x4096");
+    let (w, h) = text.trim().split_once(['x', 'X', '×']).ok_or_else(bad)?;
+    let w: u32 = w.trim().parse().map_err(|_| bad())?;
+    let h: u32 = h.trim().parse().map_err(|_| bad())?;
+    if !(1..=65_536).contains(&w) || !(1..=65_536).contains(&h) {
+        return Err(format!("{w}×{h}: each side must be 1 to 65536 pixels"));
+    }
+    Ok((w, h))
+}
+
+fn contrast(text: &str) -> Result<f64, String> {
+    let v: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number; give a contrast from 0 to 0.9"))?;
+    if !(0.0..=0.9).contains(&v) {
+        return Err(format!("{v} is outside 0 to 0.9"));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_parsers_accept_and_refuse() {
+        assert_eq!(frame_size("4096x4096"), Ok((4096, 4096)));
+        assert_eq!(frame_size(" 512 × 256 "), Ok((512, 256)));
+        assert!(frame_size("0x5").is_err());
+        assert!(frame_size("4096").is_err());
+        assert!(frame_size("70000x2").is_err());
+        assert_eq!(movie_mode("12"), Ok(12));
+        assert!(movie_mode("3").is_err());
+        assert!(movie_mode("x").is_err());
+        assert!(contrast("0.95").is_err());
+        assert!(contrast("NaN").is_err());
+        assert_eq!(contrast("0"), Ok(0.0));
+    }
+}

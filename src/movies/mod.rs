@@ -1,0 +1,75 @@
+//! Movies: the formats detectors write (LZW TIFF, EER, MRC, bzip2 MRC),
+//! synthetic counting exposures to fill them, and the decoding that
+//! pre-processing does before motion correction (decode, gain, sum).
+
+pub mod bench;
+pub mod create;
+pub mod decode;
+pub mod eer;
+pub mod mrc_io;
+pub mod synth;
+pub mod tiff_io;
+
+use crate::storage::mrc::Mode;
+
+/// A movie file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// Multi-page TIFF of 8-bit counts, LZW per strip.
+    TiffLzw,
+    /// Electron Event Representation (BigTIFF, one directory per detector frame).
+    Eer,
+    /// MRC, one section per frame.
+    Mrc,
+    /// MRC compressed whole with bzip2.
+    MrcBz2,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::TiffLzw, Format::Eer, Format::Mrc, Format::MrcBz2];
+
+    /// The file name ending.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::TiffLzw => "tif",
+            Format::Eer => "eer",
+            Format::Mrc => "mrc",
+            Format::MrcBz2 => "mrc.bz2",
+        }
+    }
+
+    /// The name used on the command line and in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::TiffLzw => "tiff-lzw",
+            Format::Eer => "eer",
+            Format::Mrc => "mrc",
+            Format::MrcBz2 => "mrc-bz2",
+        }
+    }
+
+    /// Which format bytes hold, from their first bytes (and for TIFF, the
+    /// compression of the first page).
+    pub fn sniff(bytes: &[u8]) -> Option<Format> {
+        if bytes.starts_with(b"BZh") {
+            return Some(Format::MrcBz2);
+        }
+        if bytes.starts_with(b"II*\0") || bytes.starts_with(b"II+\0") || bytes.starts_with(b"MM\0")
+        {
+            return match tiff_io::layout(bytes).ok()?.compression {
+                tiff_io::EER_7BIT | tiff_io::EER_VARIABLE => Some(Format::Eer),
+                _ => Some(Format::TiffLzw),
+            };
+        }
+        if bytes.len() >= 1024 && &bytes[208..211] == b"MAP" {
+            return Some(Format::Mrc);
+        }
+        None
+    }
+}
+
+/// The MRC modes a movie may be written in, by their MRC2014 codes.
+pub fn movie_mode(code: i32) -> Option<Mode> {
+    Mode::from_code(code).filter(|m| mrc_io::MOVIE_MODES.contains(m))
+}

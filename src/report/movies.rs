@@ -1,0 +1,259 @@
+//! `movies create` and `bench movies` results as documents and CSV rows.
+
+use super::{Block, Document, LongCsv, Render, Section};
+use crate::results::Envelope;
+use crate::results::movies::{MoviesBenchReport, MoviesCreated};
+use crate::units::{bytes_decimal, group_digits, rate_decimal};
+
+fn pairs(v: Vec<(&str, String)>) -> Block {
+    Block::Pairs(v.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+impl Render for MoviesCreated {
+    fn document(&self, _: &Envelope) -> Document {
+        let mode = self.mode.map(|m| format!(" mode {m}")).unwrap_or_default();
+        let per_movie = self.bytes / self.movies.max(1);
+        let raw_per_movie = self.raw_bytes / self.movies.max(1);
+        Document {
+            title: format!(
+                "cryocap movies create: {} {}{mode} movies of {}×{}, {} frames, in {}",
+                self.movies, self.format, self.width, self.height, self.frames, self.dir
+            ),
+            sections: vec![Section::new("").with(pairs(vec![
+                (
+                    "files",
+                    format!(
+                        "{} ({} … {}) and the gain reference {}",
+                        self.files.len(),
+                        self.files.first().cloned().unwrap_or_default(),
+                        self.files.last().cloned().unwrap_or_default(),
+                        self.gain_reference
+                    ),
+                ),
+                (
+                    "dose",
+                    format!(
+                        "{} e⁻/Å² at {} Å/pixel: {:.4} e⁻/pixel/frame{}",
+                        self.dose_e_per_a2,
+                        self.pixel_size_a,
+                        self.electrons_per_pixel_per_frame,
+                        if self.specimen_contrast > 0.0 {
+                            format!(", specimen contrast {}", self.specimen_contrast)
+                        } else {
+                            ", flat field".into()
+                        }
+                    ),
+                ),
+                (
+                    "per movie",
+                    format!(
+                        "{} ({} at one byte per count: {:.1} % of it)",
+                        bytes_decimal(per_movie),
+                        bytes_decimal(raw_per_movie),
+                        100.0 * per_movie as f64 / raw_per_movie.max(1) as f64
+                    ),
+                ),
+                ("electrons", group_digits(self.electrons)),
+                (
+                    "took",
+                    format!("{:.2} s (seed {})", self.seconds, self.seed),
+                ),
+            ]))],
+        }
+    }
+    fn csv(&self, w: &mut LongCsv) {
+        let s = "movies";
+        w.add(s, &self.format, "movies", self.movies, "movies");
+        w.add(s, &self.format, "width", self.width, "pixels");
+        w.add(s, &self.format, "height", self.height, "pixels");
+        w.add(s, &self.format, "frames", self.frames, "frames");
+        w.add(
+            s,
+            &self.format,
+            "electrons_per_pixel_per_frame",
+            self.electrons_per_pixel_per_frame,
+            "e/pixel/frame",
+        );
+        w.add(s, &self.format, "bytes", self.bytes, "bytes");
+        w.add(s, &self.format, "raw_bytes", self.raw_bytes, "bytes");
+        w.add(s, &self.format, "electrons", self.electrons, "electrons");
+        w.add(s, &self.format, "seconds", self.seconds, "s");
+    }
+}
+
+impl Render for MoviesBenchReport {
+    fn document(&self, _: &Envelope) -> Document {
+        let set = &self.set;
+        let rows = self
+            .runs
+            .iter()
+            .map(|r| {
+                vec![
+                    r.format.clone(),
+                    r.threads.to_string(),
+                    r.movies.to_string(),
+                    format!("{:.0}", r.movies_per_hour),
+                    format!("{:.0}", r.frames_per_second),
+                    rate_decimal(r.read_bytes_per_second),
+                    rate_decimal(r.decode_bytes_per_second_per_thread),
+                    r.scaling
+                        .map(|s| format!("{s:.2}×"))
+                        .unwrap_or_else(|| "-".into()),
+                    format!(
+                        "{} ({:.0} % reading)",
+                        r.bound,
+                        100.0 * r.read_seconds / (r.read_seconds + r.decode_seconds).max(1e-12)
+                    ),
+                ]
+            })
+            .collect();
+        let mut sections = vec![
+            Section::new("").with(pairs(vec![
+                (
+                    "movies",
+                    format!(
+                        "{} ({}), {}×{}, {} in {}{}",
+                        set.movies,
+                        set.formats.join(", "),
+                        set.width,
+                        set.height,
+                        bytes_decimal(set.bytes),
+                        set.dir,
+                        if set.created {
+                            " (written for this run, deleted after)"
+                        } else {
+                            ""
+                        }
+                    ),
+                ),
+                (
+                    "reads",
+                    if set.direct {
+                        "O_DIRECT, whole file, sequential".into()
+                    } else {
+                        "buffered, page cache dropped first (O_DIRECT refused)".to_string()
+                    },
+                ),
+                (
+                    "work per movie",
+                    format!(
+                        "decode every frame, multiply by the gain reference{}, sum{}",
+                        set.gain_reference
+                            .as_ref()
+                            .map(|g| format!(" ({g})"))
+                            .unwrap_or_else(|| " (none given: all ones)".into()),
+                        if set.formats.iter().any(|f| f == "eer") {
+                            format!(
+                                "; EER grouped by {} and rendered at {}×",
+                                set.eer_grouping, set.eer_upsample
+                            )
+                        } else {
+                            String::new()
+                        }
+                    ),
+                ),
+            ])),
+            Section::new("Runs").with(Block::table(
+                &[
+                    "format",
+                    "threads",
+                    "movies",
+                    "movies/h",
+                    "frames/s",
+                    "read rate",
+                    "decode/thread",
+                    "scaling",
+                    "bound",
+                ],
+                "lrrrrrrrl",
+                rows,
+            )),
+        ];
+        if let Some(k) = &self.keep_up {
+            let mut v = vec![(
+                "microscope",
+                format!(
+                    "{:.0} movies/h needed, {:.0} movies/h decoded: {}",
+                    k.movies_per_hour_needed,
+                    k.movies_per_hour,
+                    if k.keeps_up {
+                        "keeps up"
+                    } else {
+                        "FALLS BEHIND"
+                    }
+                ),
+            )];
+            if let (Some(g), Some(rate), Some(f)) = (k.gpus, k.gpu_movies_per_hour, k.feeds_gpus) {
+                v.push((
+                    "GPUs",
+                    format!(
+                        "{g} × {rate:.0} movies/h = {:.0} movies/h: {}",
+                        f64::from(g) * rate,
+                        if f { "fed" } else { "NOT FED" }
+                    ),
+                ));
+            }
+            sections.push(Section::new("Keeping up").with(pairs(v)));
+        }
+        if !self.notes.is_empty() {
+            sections.push(Section::new("Notes").with(Block::Bullets(self.notes.clone())));
+        }
+        Document {
+            title: format!("cryocap bench movies: {} movies", set.movies),
+            sections,
+        }
+    }
+    fn csv(&self, w: &mut LongCsv) {
+        for r in &self.runs {
+            let item = format!("{} t{}", r.format, r.threads);
+            w.add("run", &item, "movies", r.movies, "movies");
+            w.add("run", &item, "seconds", r.seconds, "s");
+            w.add(
+                "run",
+                &item,
+                "movies_per_hour",
+                r.movies_per_hour,
+                "movies/h",
+            );
+            w.add(
+                "run",
+                &item,
+                "frames_per_second",
+                r.frames_per_second,
+                "frames/s",
+            );
+            w.add(
+                "run",
+                &item,
+                "read_bytes_per_second",
+                r.read_bytes_per_second,
+                "bytes/s",
+            );
+            w.add(
+                "run",
+                &item,
+                "decode_bytes_per_second_per_thread",
+                r.decode_bytes_per_second_per_thread,
+                "bytes/s",
+            );
+            if let Some(s) = r.scaling {
+                w.add("run", &item, "scaling", s, "x");
+            }
+            w.add("run", &item, "read_seconds", r.read_seconds, "s");
+            w.add("run", &item, "decode_seconds", r.decode_seconds, "s");
+        }
+        if let Some(k) = &self.keep_up {
+            w.add(
+                "keep_up",
+                "",
+                "movies_per_hour_needed",
+                k.movies_per_hour_needed,
+                "movies/h",
+            );
+            w.add("keep_up", "", "keeps_up", k.keeps_up, "");
+            if let Some(f) = k.feeds_gpus {
+                w.add("keep_up", "", "feeds_gpus", f, "");
+            }
+        }
+    }
+}
