@@ -285,6 +285,7 @@ fn movie_run(format: Format, r: &RunTotals, mph: f64, one: Option<f64>) -> Movie
         file_bytes: r.file_bytes,
         decoded_bytes: r.decoded_bytes,
         frames: r.frames,
+        electrons: r.electrons,
         movies_per_hour: mph,
         read_bytes_per_second: r.file_bytes as f64 / r.seconds.max(1e-9),
         decode_bytes_per_second_per_thread: r.file_bytes as f64 / r.decode_seconds.max(1e-9),

@@ -31,6 +31,8 @@ pub struct RunTotals {
     pub file_bytes: u64,
     pub decoded_bytes: u64,
     pub frames: u64,
+    /// Electrons counted in the decoded frames.
+    pub electrons: u64,
     /// Whether every read used O_DIRECT.
     pub direct: bool,
 }
@@ -81,14 +83,14 @@ pub fn run(
     limit: u64,
 ) -> Result<RunTotals, BenchError> {
     let next = AtomicUsize::new(0);
-    let totals = Mutex::new((0f64, 0f64, 0u64, 0u64, true));
+    let totals = Mutex::new((0f64, 0f64, 0u64, 0u64, 0u64, true));
     let failure: Mutex<Option<BenchError>> = Mutex::new(None);
     let t0 = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..threads.max(1) {
             s.spawn(|| {
-                let (mut read_s, mut dec_s, mut decoded, mut frames, mut all_direct) =
-                    (0f64, 0f64, 0u64, 0u64, true);
+                let (mut read_s, mut dec_s, mut decoded, mut frames, mut electrons, mut all_direct) =
+                    (0f64, 0f64, 0u64, 0u64, 0u64, true);
                 loop {
                     if interrupt::requested() {
                         if let Ok(mut f) = failure.lock() {
@@ -123,6 +125,7 @@ pub fn run(
                             std::hint::black_box(&d.sum);
                             decoded += d.decoded_bytes;
                             frames += d.frames;
+                            electrons += d.counts;
                         }
                         Err(source) => {
                             if let Ok(mut f) = failure.lock() {
@@ -141,7 +144,8 @@ pub fn run(
                     t.1 += dec_s;
                     t.2 += decoded;
                     t.3 += frames;
-                    t.4 &= all_direct;
+                    t.4 += electrons;
+                    t.5 &= all_direct;
                 }
             });
         }
@@ -150,8 +154,8 @@ pub fn run(
     if let Some(e) = failure.into_inner().ok().flatten() {
         return Err(e);
     }
-    let (read_seconds, decode_seconds, decoded_bytes, frames, all_direct) =
-        totals.into_inner().unwrap_or((0.0, 0.0, 0, 0, false));
+    let (read_seconds, decode_seconds, decoded_bytes, frames, electrons, all_direct) =
+        totals.into_inner().unwrap_or((0.0, 0.0, 0, 0, 0, false));
     Ok(RunTotals {
         threads: threads.max(1),
         movies: files.len(),
@@ -161,6 +165,7 @@ pub fn run(
         file_bytes: files.iter().map(|f| f.bytes).sum(),
         decoded_bytes,
         frames,
+        electrons,
         direct: all_direct,
     })
 }

@@ -57,8 +57,9 @@ impl Format {
         }
         if bytes.starts_with(b"II*\0") || bytes.starts_with(b"II+\0") || bytes.starts_with(b"MM\0")
         {
-            return match tiff_io::layout(bytes).ok()?.compression {
-                tiff_io::EER_7BIT | tiff_io::EER_VARIABLE => Some(Format::Eer),
+            // the first page's compression: EER variants are 65000..65002
+            return match tiff_io::first_compression(bytes) {
+                Some(65000..=65002) => Some(Format::Eer),
                 _ => Some(Format::TiffLzw),
             };
         }

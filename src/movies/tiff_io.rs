@@ -28,14 +28,38 @@ pub enum TiffMovieError {
     Container(String),
     #[error("page {page}: {reason}")]
     Page { page: usize, reason: String },
-    #[error("compression {0} is not LZW (5) or EER (65001, 65002)")]
+    #[error("{}", compression_text(*.0))]
     Compression(u16),
     #[error("{0}")]
     Write(String),
 }
 
+fn compression_text(c: u16) -> String {
+    match c {
+        65000 => "EER compression 65000 (the 8-bit prototype) is not read by cryocap; it reads 65001 and 65002".into(),
+        1 => "an uncompressed TIFF: counting movies are LZW (5) or EER (65001, 65002)".into(),
+        c => format!("compression {c} is not LZW (5) or EER (65001, 65002)"),
+    }
+}
+
+/// The compression code of a TIFF's first page, if it can be read.
+pub fn first_compression(bytes: &[u8]) -> Option<u16> {
+    let mut d = Decoder::new(Cursor::new(bytes)).ok()?.with_limits(limits());
+    d.find_tag_unsigned(Tag::Compression).ok().flatten()
+}
+
 fn container(e: tiff::TiffError) -> TiffMovieError {
-    TiffMovieError::Container(e.to_string())
+    TiffMovieError::Container(reason(e))
+}
+
+/// A tiff crate error in words; the file ending early is called truncated.
+fn reason(e: tiff::TiffError) -> String {
+    match e {
+        tiff::TiffError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "the file ends inside it: truncated".into()
+        }
+        other => other.to_string(),
+    }
 }
 
 fn write_err(e: impl std::fmt::Display) -> TiffMovieError {
@@ -241,7 +265,7 @@ pub fn layout(bytes: &[u8]) -> Result<TiffLayout, TiffMovieError> {
     loop {
         let page = pages;
         let bad = |reason: String| TiffMovieError::Page { page, reason };
-        let (w, h) = d.dimensions().map_err(|e| bad(e.to_string()))?;
+        let (w, h) = d.dimensions().map_err(|e| bad(reason(e)))?;
         if (w, h) != (width, height) {
             return Err(bad(format!(
                 "{w}×{h} pixels where page 0 has {width}×{height}"
@@ -249,7 +273,7 @@ pub fn layout(bytes: &[u8]) -> Result<TiffLayout, TiffMovieError> {
         }
         let c: u16 = d
             .find_tag_unsigned(Tag::Compression)
-            .map_err(|e| bad(e.to_string()))?
+            .map_err(|e| bad(reason(e)))?
             .unwrap_or(1);
         if c != compression {
             return Err(bad(format!(
@@ -265,9 +289,9 @@ pub fn layout(bytes: &[u8]) -> Result<TiffLayout, TiffMovieError> {
                         .map(|v| v.unwrap_or(default))
                 };
                 Widths {
-                    run_bits: get(&mut d, TAG_RUN_BITS, 7).map_err(|e| bad(e.to_string()))?,
-                    horz_bits: get(&mut d, TAG_HORZ_BITS, 2).map_err(|e| bad(e.to_string()))?,
-                    vert_bits: get(&mut d, TAG_VERT_BITS, 2).map_err(|e| bad(e.to_string()))?,
+                    run_bits: get(&mut d, TAG_RUN_BITS, 7).map_err(|e| bad(reason(e)))?,
+                    horz_bits: get(&mut d, TAG_HORZ_BITS, 2).map_err(|e| bad(reason(e)))?,
+                    vert_bits: get(&mut d, TAG_VERT_BITS, 2).map_err(|e| bad(reason(e)))?,
                 }
             };
             if !wd.valid() {
@@ -282,11 +306,11 @@ pub fn layout(bytes: &[u8]) -> Result<TiffLayout, TiffMovieError> {
             widths = Some(wd);
             let offsets: Vec<u64> = d
                 .find_tag_unsigned_vec(Tag::StripOffsets)
-                .map_err(|e| bad(e.to_string()))?
+                .map_err(|e| bad(reason(e)))?
                 .unwrap_or_default();
             let counts: Vec<u64> = d
                 .find_tag_unsigned_vec(Tag::StripByteCounts)
-                .map_err(|e| bad(e.to_string()))?
+                .map_err(|e| bad(reason(e)))?
                 .unwrap_or_default();
             if offsets.len() != 1 || counts.len() != 1 {
                 return Err(bad(format!(
@@ -310,7 +334,7 @@ pub fn layout(bytes: &[u8]) -> Result<TiffLayout, TiffMovieError> {
         }
         d.next_image().map_err(|e| TiffMovieError::Page {
             page: pages,
-            reason: e.to_string(),
+            reason: reason(e),
         })?;
     }
     Ok(TiffLayout {
@@ -348,23 +372,22 @@ pub fn lzw_frames(
     for page in pages {
         let bad = |reason: String| TiffMovieError::Page { page, reason };
         if page != current {
-            d.seek_to_image(page).map_err(|e| bad(e.to_string()))?;
+            d.seek_to_image(page).map_err(|e| bad(reason(e)))?;
         }
-        let (w, h) = d.dimensions().map_err(|e| bad(e.to_string()))?;
-        let ct = d.colortype().map_err(|e| bad(e.to_string()))?;
+        let (w, h) = d.dimensions().map_err(|e| bad(reason(e)))?;
+        let ct = d.colortype().map_err(|e| bad(reason(e)))?;
         if ct != tiff::ColorType::Gray(8) {
             return Err(bad(format!(
                 "pixels are {ct:?}; counting movies hold 8-bit counts"
             )));
         }
         buf.resize(w as usize * h as usize, 0);
-        d.read_image_bytes(&mut buf)
-            .map_err(|e| bad(e.to_string()))?;
+        d.read_image_bytes(&mut buf).map_err(|e| bad(reason(e)))?;
         frame(page, &buf);
         if d.more_images() {
             d.next_image().map_err(|e| TiffMovieError::Page {
                 page: page + 1,
-                reason: e.to_string(),
+                reason: reason(e),
             })?;
             current = page + 1;
         } else {

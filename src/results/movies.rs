@@ -77,6 +77,8 @@ pub struct MovieRun {
     /// Bytes the frames decode to, at one byte per count.
     pub decoded_bytes: u64,
     pub frames: u64,
+    /// Electrons counted in the decoded frames (a check that all were read).
+    pub electrons: u64,
     pub movies_per_hour: f64,
     /// File bytes per second over the wall time.
     pub read_bytes_per_second: f64,

@@ -11,6 +11,7 @@ mod hostile;
 mod io;
 mod json_contract;
 mod layers;
+mod movies;
 mod no_panic;
 mod outputs;
 mod parser_fuzz;
