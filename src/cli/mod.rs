@@ -33,6 +33,7 @@ pub use cache::{
 pub use fleet::{FleetCommand, FleetReportArgs, FleetSharedReadArgs, FleetSubmitArgs};
 pub use movies::{
     BenchMoviesArgs, MovieFormatArg, MovieShapeArgs, MoviesCommand, MoviesCreateArgs,
+    MoviesPlanArgs,
 };
 pub use plan::{PlanArgs, SizeModelArg};
 pub use qualify::QualifyArgs;
@@ -86,7 +87,7 @@ pub enum Command {
     /// Measure what this node delivers.
     #[command(subcommand)]
     Bench(BenchCommand),
-    /// Movies for pre-processing: write synthetic ones in the detectors' formats.
+    /// Movies for pre-processing: size a collection, write synthetic movies in the detectors' formats.
     #[command(subcommand)]
     Movies(MoviesCommand),
 }

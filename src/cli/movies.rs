@@ -10,6 +10,8 @@ use crate::storage::space::Reserve;
 
 #[derive(Debug, Subcommand)]
 pub enum MoviesCommand {
+    /// Size a collection: bytes per movie, session, day and year; the read and decode rates and cores pre-processing needs.
+    Plan(Box<MoviesPlanArgs>),
     /// Write synthetic counting-mode movies (LZW TIFF, EER, MRC or bzip2 MRC) and a gain reference.
     Create(Box<MoviesCreateArgs>),
 }
@@ -17,6 +19,7 @@ pub enum MoviesCommand {
 impl MoviesCommand {
     pub fn name(&self) -> &'static str {
         match self {
+            MoviesCommand::Plan(_) => "plan",
             MoviesCommand::Create(_) => "create",
         }
     }
@@ -68,6 +71,35 @@ pub struct MovieShapeArgs {
     /// Seed of the counts.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = values::count::<u64>(0, u64::MAX))]
     pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct MoviesPlanArgs {
+    #[command(flatten)]
+    pub shape: MovieShapeArgs,
+    /// Fractions motion correction sees per movie (EER: detector frames are grouped into these) [default: 40 for EER, else the frames].
+    #[arg(long, value_name = "N", value_parser = values::count::<u64>(1, 100_000))]
+    pub fractions: Option<u64>,
+    /// Movies the microscope collects an hour.
+    #[arg(long, value_name = "R", default_value_t = 300.0, value_parser = values::positive(1e6))]
+    pub movies_per_hour: f64,
+    /// Hours of one session.
+    #[arg(long, value_name = "H", default_value_t = 24.0, value_parser = values::positive(8760.0))]
+    pub hours: f64,
+    /// Share of the day the microscope collects, for the daily and yearly figures (0 to 1, or a percentage).
+    #[arg(long, value_name = "SHARE", default_value = "70%", value_parser = share)]
+    pub duty_cycle: f64,
+    /// GPUs pre-processing feeds: adds seed 003's sustained read for them.
+    #[arg(long, value_name = "N", value_parser = values::count::<u32>(1, 1024))]
+    pub gpus: Option<u32>,
+    /// Storage for the movies: how many days of collection it holds.
+    #[arg(long, value_name = "SIZE", value_parser = values::size(1))]
+    pub storage: Option<u64>,
+    /// A `bench movies` JSON: its one-thread decode rate for this format replaces the default per core.
+    #[arg(long, value_name = "FILE")]
+    pub measured: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -155,6 +187,24 @@ fn frame_size(text: &str) -> Result<(u32, u32), String> {
     Ok((w, h))
 }
 
+/// A share of the day: 0.7 or 70%.
+fn share(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let (num, scale) = match t.strip_suffix('%') {
+        Some(n) => (n, 100.0),
+        None => (t, 1.0),
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a share of the day; give e.g. 0.7 or 70%"))?;
+    let v = v / scale;
+    if !(v > 0.0 && v <= 1.0) {
+        return Err(format!("{text:?} is not above 0 and at most 1 (100%)"));
+    }
+    Ok(v)
+}
+
 fn contrast(text: &str) -> Result<f64, String> {
     let v: f64 = text
         .trim()
@@ -183,5 +233,10 @@ mod tests {
         assert!(contrast("0.95").is_err());
         assert!(contrast("NaN").is_err());
         assert_eq!(contrast("0"), Ok(0.0));
+        assert_eq!(share("70%"), Ok(0.7));
+        assert_eq!(share("1"), Ok(1.0));
+        assert!(share("0").is_err());
+        assert!(share("150%").is_err());
+        assert!(share("NaN").is_err());
     }
 }

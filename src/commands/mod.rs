@@ -17,6 +17,7 @@ mod fleet_shared_read;
 mod fleet_submit;
 mod history;
 mod movies_create;
+mod movies_plan;
 mod output;
 mod plan;
 mod probe;
@@ -129,6 +130,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, CommandError> {
         Command::Stack(StackCommand::Create(a)) => stack_create::run(&a, out),
         Command::Stack(StackCommand::Info(a)) => stack_info::run(&a, out),
         Command::Movies(MoviesCommand::Create(a)) => movies_create::run(&a, out),
+        Command::Movies(MoviesCommand::Plan(a)) => movies_plan::run(&a, out),
         Command::Probe(a) => probe::run(&a, out),
         Command::Bench(BenchCommand::Io(a)) => bench_io::run(&a, out),
         Command::Bench(BenchCommand::Gpu(a)) => bench_gpu::run(&a, out),

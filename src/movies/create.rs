@@ -144,6 +144,42 @@ pub fn write_movie<W: Write + Seek>(spec: &MovieSpec, index: u64, out: W) -> Res
     Ok(electrons)
 }
 
+/// File bytes per pixel-frame of `format` at this dose, measured by writing
+/// a synthetic movie of the same per-frame dose into memory (a 512×512
+/// crop; 1024×1024 and up to 128 detector frames for EER, whose size
+/// follows the events). Uncompressed MRC is exact. Also returns the
+/// pixel-frames the sample held.
+pub fn sample_bytes_per_pixel_frame(spec: &MovieSpec) -> Result<(f64, u64), String> {
+    let (side, frames) = match spec.format {
+        Format::Eer => (
+            1024u32.min(spec.width.max(spec.height)),
+            spec.frames.min(128),
+        ),
+        _ => (512u32, spec.frames.min(8)),
+    };
+    let sample = MovieSpec {
+        width: side.min(spec.width),
+        height: side.min(spec.height),
+        frames,
+        movies: 1,
+        ..spec.clone()
+    };
+    let pixel_frames = sample.pixels() * sample.frames;
+    if spec.format == Format::Mrc {
+        return Ok((spec.mode.bytes_for(1) as f64, pixel_frames));
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    write_movie(&sample, 1, &mut out)?;
+    let header = match spec.format {
+        Format::MrcBz2 => 0.0,
+        _ => 16.0,
+    };
+    Ok((
+        (out.get_ref().len() as f64 - header) / pixel_frames as f64,
+        pixel_frames,
+    ))
+}
+
 fn stop_if_asked() -> Result<(), String> {
     if interrupt::requested() {
         Err(INTERRUPTED.into())

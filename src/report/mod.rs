@@ -77,6 +77,7 @@ pub fn render_of(kind: &Kind) -> &dyn Render {
         Kind::Fleet(r) => r,
         Kind::Compare(r) => r,
         Kind::StackCreate(r) => r,
+        Kind::MoviesPlan(r) => r,
         Kind::MoviesCreate(r) => r,
         Kind::BenchMovies(r) => r,
         Kind::StackInfo(r) => r,

@@ -2,7 +2,7 @@
 
 use super::{Block, Document, LongCsv, Render, Section};
 use crate::results::Envelope;
-use crate::results::movies::{MoviesBenchReport, MoviesCreated};
+use crate::results::movies::{MoviesBenchReport, MoviesCreated, MoviesPlanReport};
 use crate::units::{bytes_decimal, group_digits, rate_decimal};
 
 fn pairs(v: Vec<(&str, String)>) -> Block {
@@ -254,6 +254,168 @@ impl Render for MoviesBenchReport {
             if let Some(f) = k.feeds_gpus {
                 w.add("keep_up", "", "feeds_gpus", f, "");
             }
+        }
+    }
+}
+
+impl Render for MoviesPlanReport {
+    fn document(&self, _: &Envelope) -> Document {
+        let mode = self.mode.map(|m| format!(" mode {m}")).unwrap_or_default();
+        let frames = if self.format == "eer" {
+            format!(
+                "{} detector frames, {} fractions",
+                self.frames, self.fractions
+            )
+        } else {
+            format!("{} frames", self.frames)
+        };
+        let size = vec![
+            (
+                "per movie",
+                format!(
+                    "{} ({} as 8-bit counts: {:.1} %)",
+                    bytes_decimal(self.bytes_per_movie as u64),
+                    bytes_decimal(self.raw_bytes_per_movie as u64),
+                    100.0 * self.bytes_per_movie / self.raw_bytes_per_movie.max(1.0)
+                ),
+            ),
+            ("size basis", self.size_basis.clone()),
+            (
+                "per session",
+                format!(
+                    "{} ({} movies in {} h)",
+                    bytes_decimal(self.bytes_per_session as u64),
+                    group_digits((self.movies_per_hour * self.session_hours).round() as u64),
+                    self.session_hours
+                ),
+            ),
+            (
+                "per day",
+                format!(
+                    "{} (collecting {:.0} % of the day)",
+                    bytes_decimal(self.bytes_per_day as u64),
+                    100.0 * self.duty_cycle
+                ),
+            ),
+            ("per year", bytes_decimal(self.bytes_per_year as u64)),
+        ];
+        let mut keep = vec![
+            (
+                "write / read",
+                format!(
+                    "{} sustained: the microscope writes it, pre-processing reads it",
+                    rate_decimal(self.write_bytes_per_second)
+                ),
+            ),
+            (
+                "decode",
+                format!(
+                    "{} of 8-bit frames decoded, {:.1} frames (fractions) a second to motion correction",
+                    rate_decimal(self.decoded_bytes_per_second),
+                    self.fractions_per_second
+                ),
+            ),
+            (
+                "cores",
+                format!(
+                    "{} at {} of file per core ({})",
+                    self.cores,
+                    rate_decimal(self.decode_bytes_per_second_per_core),
+                    self.decode_basis
+                ),
+            ),
+        ];
+        if let (Some(g), Some(r)) = (self.gpus, self.seed_read_bytes_per_second) {
+            keep.push((
+                "GPUs",
+                format!(
+                    "{g}: seed 003 asks {} sustained sequential read to saturate them",
+                    rate_decimal(r)
+                ),
+            ));
+        }
+        if let (Some(s), Some(d)) = (self.storage_bytes, self.storage_days) {
+            keep.push((
+                "storage",
+                format!("{} holds {d:.1} days of collection", bytes_decimal(s)),
+            ));
+        }
+        let mut sections = vec![
+            Section::new("Data").with(pairs(size)),
+            Section::new("Keeping up").with(pairs(keep)),
+        ];
+        if !self.notes.is_empty() {
+            sections.push(Section::new("Notes").with(Block::Bullets(self.notes.clone())));
+        }
+        Document {
+            title: format!(
+                "cryocap movies plan: {} {}{mode}, {}×{}, {frames}, {} e⁻/Å² at {} Å, {} movies/h",
+                self.detector,
+                self.format,
+                self.width,
+                self.height,
+                self.dose_e_per_a2,
+                self.pixel_size_a,
+                self.movies_per_hour
+            ),
+            sections,
+        }
+    }
+    fn csv(&self, w: &mut LongCsv) {
+        let s = "movies";
+        let i = self.format.as_str();
+        w.add(
+            s,
+            i,
+            "bytes_per_pixel_frame",
+            self.bytes_per_pixel_frame,
+            "bytes",
+        );
+        w.add(
+            s,
+            i,
+            "raw_bytes_per_movie",
+            self.raw_bytes_per_movie,
+            "bytes",
+        );
+        w.add(s, i, "bytes_per_movie", self.bytes_per_movie, "bytes");
+        w.add(s, i, "bytes_per_session", self.bytes_per_session, "bytes");
+        w.add(s, i, "bytes_per_day", self.bytes_per_day, "bytes");
+        w.add(s, i, "bytes_per_year", self.bytes_per_year, "bytes");
+        w.add(
+            s,
+            i,
+            "write_bytes_per_second",
+            self.write_bytes_per_second,
+            "bytes/s",
+        );
+        w.add(
+            s,
+            i,
+            "decoded_bytes_per_second",
+            self.decoded_bytes_per_second,
+            "bytes/s",
+        );
+        w.add(
+            s,
+            i,
+            "fractions_per_second",
+            self.fractions_per_second,
+            "frames/s",
+        );
+        w.add(
+            s,
+            i,
+            "decode_bytes_per_second_per_core",
+            self.decode_bytes_per_second_per_core,
+            "bytes/s",
+        );
+        w.add(s, i, "cores", self.cores, "cores");
+        if let Some(r) = self.seed_read_bytes_per_second {
+            w.add(s, i, "seed_read_bytes_per_second", r, "bytes/s");
+        }
+        if let Some(d) = self.storage_days {
+            w.add(s, i, "storage_days", d, "days");
         }
     }
 }

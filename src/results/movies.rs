@@ -107,3 +107,46 @@ pub struct KeepUp {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feeds_gpus: Option<bool>,
 }
+
+/// `cryocap movies plan`: what a collection writes and what keeping up takes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MoviesPlanReport {
+    pub detector: String,
+    pub format: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<i32>,
+    pub width: u32,
+    pub height: u32,
+    pub frames: u64,
+    pub fractions: u64,
+    pub dose_e_per_a2: f64,
+    pub pixel_size_a: f64,
+    pub electrons_per_pixel_per_frame: f64,
+    pub movies_per_hour: f64,
+    pub session_hours: f64,
+    pub duty_cycle: f64,
+    /// How bytes per pixel-frame was had: measured on a synthetic movie, or exact.
+    pub size_basis: String,
+    pub bytes_per_pixel_frame: f64,
+    pub raw_bytes_per_movie: f64,
+    pub bytes_per_movie: f64,
+    pub bytes_per_session: f64,
+    pub bytes_per_day: f64,
+    pub bytes_per_year: f64,
+    pub write_bytes_per_second: f64,
+    pub fractions_per_second: f64,
+    pub decoded_bytes_per_second: f64,
+    /// File bytes one core decodes a second, and where that figure came from.
+    pub decode_bytes_per_second_per_core: f64,
+    pub decode_basis: String,
+    pub cores: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpus: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed_read_bytes_per_second: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_days: Option<f64>,
+    pub notes: Vec<String>,
+}

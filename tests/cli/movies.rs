@@ -424,3 +424,119 @@ fn movies_create_refuses_what_it_cannot_write() {
     assert!(e.contains("--reserve"), "{e}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn movies_plan_sizes_a_k3_session_and_a_falcon_eer_one() {
+    use cryocap::results::movies::MoviesPlanReport;
+    let k3: MoviesPlanReport = json(&[
+        "movies",
+        "plan",
+        "--detector",
+        "k3",
+        "--frames",
+        "50",
+        "--movies-per-hour",
+        "300",
+        "--hours",
+        "24",
+        "--gpus",
+        "4",
+        "--storage",
+        "500TB",
+    ]);
+    assert_eq!((k3.width, k3.height, k3.frames), (5760, 4092, 50));
+    assert_eq!(k3.raw_bytes_per_movie, 5760.0 * 4092.0 * 50.0);
+    // LZW of sparse counts: well under the 8-bit frames, not a guessed ratio
+    assert!(k3.bytes_per_movie < 0.5 * k3.raw_bytes_per_movie);
+    assert!(k3.size_basis.starts_with("measured"));
+    assert!((k3.bytes_per_session - 7200.0 * k3.bytes_per_movie).abs() < 1.0);
+    assert!((k3.write_bytes_per_second - 300.0 * k3.bytes_per_movie / 3600.0).abs() < 1e-3);
+    assert_eq!(k3.seed_read_bytes_per_second, Some(1e9));
+    assert!(k3.storage_days.unwrap() > 0.0);
+    // more dose, more events: EER grows with the electrons, not the frames
+    let eer = |dose: &str, frames: &str| -> MoviesPlanReport {
+        json(&[
+            "movies",
+            "plan",
+            "--detector",
+            "falcon-4i",
+            "--movie-format",
+            "eer",
+            "--frames",
+            frames,
+            "--dose",
+            dose,
+            "--pixel-size",
+            "0.73",
+        ])
+    };
+    let a = eer("40", "1000");
+    let b = eer("80", "1000");
+    let c = eer("40", "2000");
+    assert!(b.bytes_per_movie > 1.8 * a.bytes_per_movie);
+    assert!(c.bytes_per_movie < 1.2 * a.bytes_per_movie);
+    assert_eq!(a.fractions, 40);
+    // uncompressed MRC is exact
+    let m: MoviesPlanReport = json(&[
+        "movies",
+        "plan",
+        "--movie-format",
+        "mrc",
+        "--mode",
+        "1",
+        "--size",
+        "100x50",
+        "--frames",
+        "10",
+    ]);
+    assert_eq!(m.bytes_per_movie, 1024.0 + 100.0 * 50.0 * 10.0 * 2.0);
+    // a measured bench movies JSON replaces the default per-core rate
+    let dir = tempfile::tempdir().unwrap();
+    let bench = dir.path().join("bench.json");
+    cryocap()
+        .args(["bench", "movies", "--dir"])
+        .arg(dir.path())
+        .args([
+            "--create",
+            "1",
+            "--size",
+            "256x256",
+            "--frames",
+            "8",
+            "--threads",
+            "1",
+            "--reserve",
+            "0",
+            "--quiet",
+            "--json",
+        ])
+        .arg(&bench)
+        .assert()
+        .success();
+    let measured: MoviesPlanReport = json(&[
+        "movies",
+        "plan",
+        "--detector",
+        "k3",
+        "--measured",
+        bench.to_str().unwrap(),
+    ]);
+    assert!(
+        measured
+            .decode_basis
+            .starts_with("measured by bench movies")
+    );
+    let e = bad_input(&[
+        "movies",
+        "plan",
+        "--movie-format",
+        "eer",
+        "--detector",
+        "falcon-4",
+        "--measured",
+        bench.to_str().unwrap(),
+    ]);
+    assert!(e.contains("no one-thread run of eer"), "{e}");
+    let e = bad_input(&["movies", "plan", "--frames", "10", "--fractions", "20"]);
+    assert!(e.contains("--fractions 20"), "{e}");
+}
