@@ -9,7 +9,7 @@ use super::{HistoryArg, OutputArgs};
 
 #[derive(Debug, Args)]
 pub struct QualifyArgs {
-    /// Requirement profile: cryosparc-worker, cryosparc-master, or a .toml file.
+    /// Requirement profile: cryosparc-worker, cryosparc-master, preprocessing, or a .toml file.
     #[arg(long, value_name = "NAME|FILE", default_value = "cryosparc-worker")]
     pub profile: String,
     /// Project directory on the shared storage to measure reads from.

@@ -120,7 +120,7 @@ const UNITS: [&str; 9] = [
 ];
 
 /// The requirements cryocap measures, and the unit each is measured in.
-const MEASURED_IN: [(&str, &str); 9] = [
+const MEASURED_IN: [(&str, &str); 10] = [
     ("cpu_cores", "cores"),
     ("ram", "bytes"),
     ("memory_bandwidth", "bytes_per_second"),
@@ -130,9 +130,10 @@ const MEASURED_IN: [(&str, &str); 9] = [
     ("gpu_vram", "bytes"),
     ("gpu_compute_capability", "compute_capability"),
     ("sequential_read", "bytes_per_second"),
+    ("movie_decode", "bytes_per_second"),
 ];
 
-const SHIPPED: [(&str, &str); 2] = [
+const SHIPPED: [(&str, &str); 3] = [
     (
         "profiles/cryosparc-worker.toml",
         include_str!("../../datasets/profiles/cryosparc-worker.toml"),
@@ -140,6 +141,10 @@ const SHIPPED: [(&str, &str); 2] = [
     (
         "profiles/cryosparc-master.toml",
         include_str!("../../datasets/profiles/cryosparc-master.toml"),
+    ),
+    (
+        "profiles/preprocessing.toml",
+        include_str!("../../datasets/profiles/preprocessing.toml"),
     ),
 ];
 

@@ -5,6 +5,7 @@ pub(crate) mod bottleneck;
 pub(crate) mod check;
 pub(crate) mod gpu;
 pub(crate) mod measure;
+pub(crate) mod movies;
 pub(crate) mod storage;
 
 use std::path::PathBuf;
@@ -59,6 +60,7 @@ fn metric_for(requirement: &str) -> (&'static str, &'static str) {
             "io.project.sequential.bytes_per_second",
             "give --dir PROJECT_DIR to measure the project storage",
         ),
+        "movie_decode" => ("movie_decode", "see the notes"),
         _ => ("", "nothing in cryocap measures this yet"),
     }
 }
@@ -135,6 +137,21 @@ pub fn run(cfg: &QualifyParams, catalog: &Catalog, progress: &Progress) -> Quali
             "--ssd-dir is measured with a scratch stack copied from --dir: give --dir too".into(),
         ),
         None => {}
+    }
+
+    if cfg
+        .profile
+        .requirements
+        .iter()
+        .any(|r| r.id == "movie_decode")
+        && !crate::interrupt::requested()
+    {
+        progress.step("qualify: decoding synthetic LZW TIFF movies on every core");
+        let tmp = std::env::temp_dir();
+        let dir = cfg.project_dir.as_deref().unwrap_or(&tmp);
+        let (m, n) = movies::decode_rate(dir, cfg.quick);
+        metrics.extend(m);
+        notes.extend(n);
     }
 
     progress.step("qualify: measuring the GPUs (when a CUDA driver is present)");
