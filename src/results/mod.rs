@@ -8,6 +8,7 @@
 pub mod bench_io;
 pub mod cache;
 pub mod compare;
+pub mod fit;
 pub mod fleet;
 pub mod gpu;
 pub mod metrics;
@@ -67,6 +68,7 @@ pub enum Kind {
     StackCreate(stack::StackCreated),
     StackInfo(stack::StackInfo),
     Probe(probe::ProbeReport),
+    Fit(fit::FitReport),
 }
 
 impl Kind {
@@ -87,6 +89,7 @@ impl Kind {
             Kind::StackCreate(_) => "stack-create",
             Kind::StackInfo(_) => "stack-info",
             Kind::Probe(_) => "probe",
+            Kind::Fit(_) => "fit",
         }
     }
 
