@@ -16,6 +16,7 @@
 mod bench;
 mod cache;
 pub mod deprecated;
+mod fit;
 mod fleet;
 mod plan;
 mod qualify;
@@ -29,6 +30,7 @@ pub use bench::{BenchCommand, BenchGpuArgs, BenchIoArgs};
 pub use cache::{
     CacheCommand, CacheSimulateArgs, CacheSubsetArgs, CacheWorkloadArgs, CopyBenchArgs,
 };
+pub use fit::FitArgs;
 pub use fleet::{FleetCommand, FleetReportArgs, FleetSharedReadArgs, FleetSubmitArgs};
 pub use plan::{PlanArgs, SizeModelArg};
 pub use qualify::QualifyArgs;
@@ -53,6 +55,10 @@ pub enum Command {
     /// Size a particle dataset: stack bytes, SSD cache, VRAM per job type,
     /// hours per pass on each storage tier, and the node it needs.
     Plan(Box<PlanArgs>),
+    /// Fit one job to a node and its scheduler: VRAM per rank and GPU, MIG
+    /// slice, RAM, threads, scratch, and the #SBATCH, RELION and CryoSPARC
+    /// lines to ask for it; exit 1 when it does not fit.
+    Fit(Box<FitArgs>),
     /// List the data cryocap ships: GPUs, storage tiers, datasets, VRAM job models, SSD sizes.
     Catalog(CatalogArgs),
     /// Reconstruct a 3D volume from a RELION particles STAR file and the MRC
@@ -89,6 +95,7 @@ impl Command {
     pub fn path(&self) -> Vec<&'static str> {
         match self {
             Command::Plan(_) => vec!["plan"],
+            Command::Fit(_) => vec!["fit"],
             Command::Catalog(_) => vec!["catalog"],
             Command::Reconstruct(_) => vec!["reconstruct"],
             Command::Cache(c) => vec!["cache", c.name()],

@@ -84,7 +84,7 @@ fn vram_section(r: &FitReport) -> Section {
             })
             .collect();
         sec = sec.with(Block::table(
-            &["MIG profile", "memory", "per GPU", "largest box", "holds it"],
+            &["MIG profile", "memory", "instances", "largest box", "holds it"],
             "lrrrl",
             rows,
         ));
@@ -172,7 +172,11 @@ fn scratch_section(r: &FitReport) -> Option<Section> {
                 "{} particles, {} ({})",
                 group_digits(s.particles_on_scratch),
                 bytes_decimal(s.bytes_on_scratch),
-                if s.fits_whole { "all of it" } else { "part of it" }
+                match (s.fits_whole, s.particles_on_scratch) {
+                    (true, _) => "all of it",
+                    (false, 0) => "none of it",
+                    (false, _) => "part of it",
+                }
             ),
         ),
         (
@@ -185,7 +189,10 @@ fn scratch_section(r: &FitReport) -> Option<Section> {
         ),
         (
             "copying".to_string(),
-            format!("{} onto {}", duration(s.seconds_fill), s.scratch_tier),
+            match s.bytes_on_scratch {
+                0 => "nothing is copied".to_string(),
+                _ => format!("{} onto {}", duration(s.seconds_fill), s.scratch_tier),
+            },
         ),
     ];
     Some(Section::new("Scratch and cache").with(Block::Pairs(pairs)))
@@ -202,10 +209,11 @@ fn time_section(r: &FitReport) -> Section {
         (
             "--time".to_string(),
             format!(
-                "{} = ({} + {} passes) × {} margin, at least an hour",
+                "{} = ({} + {} passes × {}) × {} margin, at least an hour",
                 t.time_limit,
                 duration(t.seconds_first),
                 r.input.passes,
+                duration(t.seconds_per_pass),
                 t.margin
             ),
         ),
@@ -213,20 +221,26 @@ fn time_section(r: &FitReport) -> Section {
 }
 
 fn lines_section(r: &FitReport) -> Section {
-    let mut sec =
-        Section::new("Lines to use").with(Block::Command(r.lines.sbatch.join("\n")));
+    let mut sec = Section::new("Lines to use").with(Block::table(
+        &["Slurm job script header"],
+        "l",
+        r.lines.sbatch.iter().map(|l| vec![l.clone()]).collect(),
+    ));
     if let Some(f) = &r.lines.relion {
         sec = sec.with(Block::Text("RELION flags:".into()));
         sec = sec.with(Block::Command(f.clone()));
     }
-    sec = sec.with(Block::Text("CryoSPARC cluster-lane variables:".into()));
-    sec.with(Block::Pairs(
-        r.lines
-            .lane
-            .iter()
-            .map(|(k, v)| (k.clone(), v.to_string()))
-            .collect(),
-    ))
+    if !r.lines.lane.is_empty() {
+        sec = sec.with(Block::Text("CryoSPARC cluster-lane variables:".into()));
+        sec = sec.with(Block::Pairs(
+            r.lines
+                .lane
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect(),
+        ));
+    }
+    sec
 }
 
 impl Render for FitReport {

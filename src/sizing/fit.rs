@@ -19,17 +19,15 @@ use crate::results::fit::*;
 use crate::results::plan::{BoxLimit, Dtype};
 use crate::units::{self, GIB};
 
-/// RELION's `--keep_free_scratch` default, in its GB (10^9 bytes).
-pub const DEFAULT_KEEP_FREE: u64 = 10_000_000_000;
 /// The job `fit` adds to `plan`'s eight: RELION 3D classification,
 /// modelled from relion-refine's coefficients, one backprojector per class.
-pub const RELION_CLASS3D: &str = "relion-class3d";
+pub(crate) const RELION_CLASS3D: &str = "relion-class3d";
 /// Classes RELION 3D classification runs with unless told.
-pub const RELION_CLASS3D_DEFAULT_K: u32 = 4;
+pub(crate) const RELION_CLASS3D_DEFAULT_K: u32 = 4;
 /// REFERENCE §4: a worker needs at least 2 cores per GPU.
-pub const CORES_PER_GPU_MIN: u32 = 2;
+pub(crate) const CORES_PER_GPU_MIN: u32 = 2;
 /// REFERENCE §4: a worker needs at least 32 GB of RAM per GPU.
-pub const RAM_PER_GPU_MIN: u64 = 32 * GIB;
+pub(crate) const RAM_PER_GPU_MIN: u64 = 32 * GIB;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Software {
@@ -103,7 +101,7 @@ pub(crate) struct Target {
 
 impl Target {
     /// Memory the ranks on one GPU share: the slice, or the whole GPU.
-    pub fn budget(&self) -> u64 {
+    pub(crate) fn budget(&self) -> u64 {
         match &self.mig {
             Some(m) => m.memory_bytes(self.gpu_vram_bytes),
             None => self.gpu_vram_bytes,
@@ -685,11 +683,14 @@ pub(crate) fn fit(p: &FitParams, catalog: &Catalog) -> FitReport {
     } else {
         remedies(p, &v, &ram, sc.as_ref())
     };
-    let lane = vec![
-        ("num_gpu".to_string(), u64::from(p.gpus)),
-        ("num_cpu".to_string(), u64::from(cpu.threads)),
-        ("ram_gb".to_string(), ram.request_gib),
-    ];
+    let lane = match p.job.software {
+        Software::Cryosparc => vec![
+            ("num_gpu".to_string(), u64::from(p.gpus)),
+            ("num_cpu".to_string(), u64::from(cpu.threads)),
+            ("ram_gb".to_string(), ram.request_gib),
+        ],
+        Software::Relion => Vec::new(),
+    };
     let mut lines = FitLines {
         sbatch: sbatch_lines(p, &ram, &time),
         relion: None,
@@ -745,6 +746,10 @@ pub(crate) fn fit(p: &FitParams, catalog: &Catalog) -> FitReport {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// RELION's `--keep_free_scratch` default, in its GB (10^9 bytes); the
+    /// `--keep-free` flag's default.
+    const DEFAULT_KEEP_FREE: u64 = 10_000_000_000;
 
     fn job(id: &str) -> FitJob {
         jobs(Catalog::get().unwrap())
