@@ -110,9 +110,12 @@ fn host_section(r: &FitReport) -> Section {
         (
             "RAM per node".to_string(),
             format!(
-                "{} for {} process(es){}",
+                "{} for {}{}",
                 bytes_binary(m.per_node_bytes),
-                m.ranks,
+                match r.input.software.as_str() {
+                    "relion" => format!("{} rank(s) and the leader", m.ranks),
+                    _ => "the job".to_string(),
+                },
                 match (m.fits, r.target.ram_bytes) {
                     (Some(f), Some(have)) => format!(" of {} ({})", bytes_binary(have), yes(f)),
                     _ => String::new(),
