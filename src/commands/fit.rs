@@ -43,7 +43,7 @@ pub(super) fn run(a: &FitArgs, out: &mut dyn Write) -> Result<Outcome, CommandEr
         }
     }
     let fits = report.fits;
-    finish(Kind::Fit(report), started, &a.output, out)?;
+    finish(Kind::Fit(Box::new(report)), started, &a.output, out)?;
     if !lost.is_empty() {
         return Err(CommandError::Lost(lost.join("; ")));
     }
@@ -108,7 +108,7 @@ fn read_list(path: &Path) -> Result<FromList, CommandError> {
     if let Some(name) = list.stacks.keys().next()
         && let Ok(m) = MrcFile::open(&data_dir.join(name))
     {
-        box_size = box_size.or(Some(m.header.nx as u32));
+        box_size = box_size.or(Some(m.header.nx));
         dtype = Some(match m.header.mode {
             Mode::Float16 => Dtype::F16,
             _ => Dtype::F32,
@@ -157,11 +157,7 @@ fn read_node(path: &Path) -> Result<Node, CommandError> {
     })
 }
 
-fn target(
-    a: &FitArgs,
-    catalog: &Catalog,
-    node: Option<&Node>,
-) -> Result<Target, CommandError> {
+fn target(a: &FitArgs, catalog: &Catalog, node: Option<&Node>) -> Result<Target, CommandError> {
     let gpu = match &a.gpu {
         Some(name) => Some(catalog.gpu(name).ok_or_else(|| {
             let names = catalog.gpus.iter().map(|g| g.id.as_str()).collect();
@@ -181,7 +177,13 @@ fn target(
         }
     };
     let mig_profiles: Vec<MigProfile> = gpu
-        .map(|g| catalog.mig_profiles_of(&g.id).into_iter().cloned().collect())
+        .map(|g| {
+            catalog
+                .mig_profiles_of(&g.id)
+                .into_iter()
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default();
     let mig = match (&a.mig, gpu) {
         (None, _) => None,
@@ -235,7 +237,11 @@ fn tier(
     id: &str,
 ) -> Result<crate::datasets::StorageTier, CommandError> {
     catalog.storage_tier(id).cloned().ok_or_else(|| {
-        let names = catalog.storage_tiers.iter().map(|t| t.id.as_str()).collect();
+        let names = catalog
+            .storage_tiers
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect();
         unknown(flag, "storage tier", id, names, "storage")
     })
 }

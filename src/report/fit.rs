@@ -23,7 +23,10 @@ fn title(r: &FitReport) -> String {
     if let Some(m) = &r.target.mig {
         t.push_str(&format!(" as MIG {m}"));
     }
-    t.push_str(&format!(": {}", if r.fits { "fits" } else { "does not fit" }));
+    t.push_str(&format!(
+        ": {}",
+        if r.fits { "fits" } else { "does not fit" }
+    ));
     t
 }
 
@@ -84,7 +87,13 @@ fn vram_section(r: &FitReport) -> Section {
             })
             .collect();
         sec = sec.with(Block::table(
-            &["MIG profile", "memory", "instances", "largest box", "holds it"],
+            &[
+                "MIG profile",
+                "memory",
+                "instances",
+                "largest box",
+                "holds it",
+            ],
             "lrrrl",
             rows,
         ));
@@ -117,7 +126,7 @@ fn host_section(r: &FitReport) -> Section {
                     _ => "the job".to_string(),
                 },
                 match (m.fits, r.target.ram_bytes) {
-                    (Some(f), Some(have)) => format!(" of {} ({})", bytes_binary(have), yes(f)),
+                    (Some(f), Some(have)) => format!(", of {} ({})", bytes_binary(have), yes(f)),
                     _ => String::new(),
                 }
             ),
@@ -152,8 +161,12 @@ fn host_section(r: &FitReport) -> Section {
 fn scratch_section(r: &FitReport) -> Option<Section> {
     let s = r.scratch.as_ref()?;
     let rule = match s.rule.as_str() {
-        "relion-scratch" => "RELION copies particles in STAR order, as float32, until only --keep_free_scratch is left, and reads the rest from the project",
-        _ => "CryoSPARC copies whole stack files, as stored; a set larger than the cache waits for space",
+        "relion-scratch" => {
+            "RELION copies particles in STAR order, as float32, until only --keep_free_scratch is left, and reads the rest from the project"
+        }
+        _ => {
+            "CryoSPARC copies whole stack files, as stored; a set larger than the cache waits for space"
+        }
     };
     let pairs = vec![
         ("rule".to_string(), rule.to_string()),
@@ -165,10 +178,7 @@ fn scratch_section(r: &FitReport) -> Option<Section> {
                 bytes_decimal(s.keep_free_bytes)
             ),
         ),
-        (
-            "whole set there".to_string(),
-            bytes_decimal(s.set_bytes),
-        ),
+        ("whole set there".to_string(), bytes_decimal(s.set_bytes)),
         (
             "on scratch".to_string(),
             format!(
@@ -206,7 +216,11 @@ fn time_section(r: &FitReport) -> Section {
     Section::new("Time").with(Block::Pairs(vec![
         (
             "reading per pass".to_string(),
-            format!("{} (project tier {})", duration(t.seconds_per_pass), t.project_tier),
+            format!(
+                "{} (project tier {})",
+                duration(t.seconds_per_pass),
+                t.project_tier
+            ),
         ),
         ("first read or copy".to_string(), duration(t.seconds_first)),
         (
@@ -253,11 +267,9 @@ impl Render for FitReport {
         sections.push(time_section(self));
         sections.push(lines_section(self));
         if !self.remedies.is_empty() {
-            sections.push(
-                Section::new("What would make it fit").with(Block::Bullets(
-                    self.remedies.iter().map(|m| m.text.clone()).collect(),
-                )),
-            );
+            sections.push(Section::new("What would make it fit").with(Block::Bullets(
+                self.remedies.iter().map(|m| m.text.clone()).collect(),
+            )));
         }
         sections.push(Section::new("Notes").with(Block::Bullets(self.notes.clone())));
         Document {
@@ -289,11 +301,23 @@ impl Render for FitReport {
         }
         let m = &self.ram;
         w.add("ram", "", "per_rank", m.working_bytes_per_rank, "bytes");
-        w.add("ram", "", "preread_per_rank", m.preread_bytes_per_rank, "bytes");
+        w.add(
+            "ram",
+            "",
+            "preread_per_rank",
+            m.preread_bytes_per_rank,
+            "bytes",
+        );
         w.add("ram", "", "per_node", m.per_node_bytes, "bytes");
         w.add("cpu", "", "threads", self.cpu.threads, "");
         if let Some(s) = &self.scratch {
-            w.add("scratch", &s.rule, "bytes_on_scratch", s.bytes_on_scratch, "bytes");
+            w.add(
+                "scratch",
+                &s.rule,
+                "bytes_on_scratch",
+                s.bytes_on_scratch,
+                "bytes",
+            );
             w.add(
                 "scratch",
                 &s.rule,
@@ -303,7 +327,13 @@ impl Render for FitReport {
             );
             w.add("scratch", &s.rule, "seconds_fill", s.seconds_fill, "s");
         }
-        w.add("time", "", "seconds_per_pass", self.time.seconds_per_pass, "s");
+        w.add(
+            "time",
+            "",
+            "seconds_per_pass",
+            self.time.seconds_per_pass,
+            "s",
+        );
         w.add("time", "", "seconds_total", self.time.seconds_total, "s");
         for (k, v) in &self.lines.lane {
             w.add("lane", k, "value", v, "");

@@ -79,7 +79,7 @@ pub fn render_of(kind: &Kind) -> &dyn Render {
         Kind::StackCreate(r) => r,
         Kind::StackInfo(r) => r,
         Kind::Probe(r) => r,
-        Kind::Fit(r) => r,
+        Kind::Fit(r) => r.as_ref(),
     }
 }
 

@@ -68,7 +68,7 @@ pub enum Kind {
     StackCreate(stack::StackCreated),
     StackInfo(stack::StackInfo),
     Probe(probe::ProbeReport),
-    Fit(fit::FitReport),
+    Fit(Box<fit::FitReport>),
 }
 
 impl Kind {

@@ -510,9 +510,9 @@ fn remedies(p: &FitParams, v: &VramFit, ram: &RamFit, sc: Option<&ScratchFit>) -
             }
         }
         if p.ranks_per_gpu > 1 {
-            let fewer = (1..p.ranks_per_gpu).rev().find(|&r| {
-                vram_per_gpu(&p.job, p.box_size, p.pad, p.classes, r) <= budget
-            });
+            let fewer = (1..p.ranks_per_gpu)
+                .rev()
+                .find(|&r| vram_per_gpu(&p.job, p.box_size, p.pad, p.classes, r) <= budget);
             if let Some(r) = fewer {
                 out.push(FitRemedy {
                     kind: "ranks_per_gpu".into(),
@@ -654,9 +654,11 @@ pub(crate) fn fit(p: &FitParams, catalog: &Catalog) -> FitReport {
             "datasets/vram.csv {}: {} + {} B·{}³ + {} B·{}²",
             p.job.id,
             units::bytes_decimal(p.job.vram.base_bytes as u64),
-            p.job.vram.bytes_per_voxel + f64::from(p.classes) * p.job.vram.bytes_per_voxel_per_class,
+            p.job.vram.bytes_per_voxel
+                + f64::from(p.classes) * p.job.vram.bytes_per_voxel_per_class,
             p.box_size,
-            p.job.vram.bytes_per_pixel + f64::from(p.classes) * p.job.vram.bytes_per_pixel_per_class,
+            p.job.vram.bytes_per_pixel
+                + f64::from(p.classes) * p.job.vram.bytes_per_pixel_per_class,
             p.box_size
         ),
     };
@@ -831,7 +833,10 @@ mod tests {
     #[test]
     fn ranks_share_the_gpu_and_mig_slices_are_fractions() {
         let r = job("relion-refine");
-        assert_eq!(vram_per_gpu(&r, 432, 2, 1, 3), 3 * vram_per_rank(&r, 432, 2, 1));
+        assert_eq!(
+            vram_per_gpu(&r, 432, 2, 1, 3),
+            3 * vram_per_rank(&r, 432, 2, 1)
+        );
         let c = Catalog::get().unwrap();
         let a100 = c.gpu("a100-80gb").unwrap();
         let slices = c.mig_profiles_of("a100-80gb");
@@ -848,18 +853,41 @@ mod tests {
         p.gpus = 1;
         p.ranks_per_gpu = 2;
         p.target.gpu = Some(a100.id.clone());
-        p.target.mig_profiles = c.mig_profiles_of("a100-80gb").into_iter().cloned().collect();
-        p.target.mig = p.target.mig_profiles.iter().find(|m| m.profile == "3g.40gb").cloned();
+        p.target.mig_profiles = c
+            .mig_profiles_of("a100-80gb")
+            .into_iter()
+            .cloned()
+            .collect();
+        p.target.mig = p
+            .target
+            .mig_profiles
+            .iter()
+            .find(|m| m.profile == "3g.40gb")
+            .cloned();
         let r = fit(&p, c);
         assert!(r.vram.fits);
         assert_eq!(r.vram.smallest_mig.as_deref(), Some("1g.20gb"));
-        assert!(r.lines.sbatch.contains(&"#SBATCH --gres=gpu:3g.40gb:1".to_string()));
-        assert!(r.lines.relion.as_deref().unwrap().starts_with("--gpu 0:0 --j 4 --pad 2"));
+        assert!(
+            r.lines
+                .sbatch
+                .contains(&"#SBATCH --gres=gpu:3g.40gb:1".to_string())
+        );
+        assert!(
+            r.lines
+                .relion
+                .as_deref()
+                .unwrap()
+                .starts_with("--gpu 0:0 --j 4 --pad 2")
+        );
         // 1g.10gb is too small for two ranks: a remedy names a larger slice
         p.target.mig = p.target.mig_profiles.first().cloned();
         let r = fit(&p, c);
         assert!(!r.fits);
-        assert!(r.remedies.iter().any(|m| m.kind == "mig" && m.text.contains("1g.20gb")));
+        assert!(
+            r.remedies
+                .iter()
+                .any(|m| m.kind == "mig" && m.text.contains("1g.20gb"))
+        );
         assert!(r.remedies.iter().any(|m| m.kind == "ranks_per_gpu"));
         assert!(r.remedies.iter().any(|m| m.kind == "fourier_crop"));
     }
@@ -869,7 +897,11 @@ mod tests {
         let p = params("relion-refine", 700, 11);
         let r = fit(&p, Catalog::get().unwrap());
         assert!(!r.fits);
-        assert!(r.remedies.iter().any(|m| m.kind == "pad"), "{:?}", r.remedies);
+        assert!(
+            r.remedies.iter().any(|m| m.kind == "pad"),
+            "{:?}",
+            r.remedies
+        );
     }
 
     #[test]
@@ -885,9 +917,15 @@ mod tests {
         let per = 256u64 * 256 * 4; // float32 on scratch
         assert_eq!(sc.set_bytes, 1_000_000 * per);
         assert_eq!(sc.particles_on_scratch, 100_000_000_000 / per);
-        assert_eq!(sc.particles_from_project, 1_000_000 - sc.particles_on_scratch);
+        assert_eq!(
+            sc.particles_from_project,
+            1_000_000 - sc.particles_on_scratch
+        );
         // the rest is read as stored (float16) from the project every pass
-        assert_eq!(sc.bytes_per_pass_from_project, sc.particles_from_project * 256 * 256 * 2);
+        assert_eq!(
+            sc.bytes_per_pass_from_project,
+            sc.particles_from_project * 256 * 256 * 2
+        );
         assert!(!sc.fits_whole);
         // symmetry expansion ×4 takes four times the space
         p.sym_expand = 4;

@@ -14,7 +14,7 @@ fn fit(args: &[&str]) -> FitReport {
     let mut all = vec!["fit"];
     all.extend_from_slice(args);
     match envelope(&all).kind {
-        Kind::Fit(r) => r,
+        Kind::Fit(r) => *r,
         k => panic!("a {} result", k.name()),
     }
 }
@@ -35,7 +35,7 @@ fn fit_exit(args: &[&str], code: i32) -> FitReport {
     );
     let e: cryocap::results::Envelope = serde_json::from_slice(&out.stdout).unwrap();
     match e.kind {
-        Kind::Fit(r) => r,
+        Kind::Fit(r) => *r,
         k => panic!("a {} result", k.name()),
     }
 }
@@ -44,7 +44,16 @@ fn fit_exit(args: &[&str], code: i32) -> FitReport {
 fn relion_anchors_through_the_binary() {
     // RELION src/error.h: 1.1e-8·(2N)³ GB per rank at --pad 2; box 450
     // about fits 8 GB.
-    let r = fit(&["--job", "relion-refine", "--particles", "1e5", "--box", "450", "--vram", "8"]);
+    let r = fit(&[
+        "--job",
+        "relion-refine",
+        "--particles",
+        "1e5",
+        "--box",
+        "450",
+        "--vram",
+        "8",
+    ]);
     let want = 1.1e-8 * 900f64.powi(3) * 1e9;
     assert!((r.vram.per_rank_bytes as f64 - want).abs() <= 1.0);
     assert!(r.vram.fits && r.fits);
@@ -52,7 +61,16 @@ fn relion_anchors_through_the_binary() {
     // 3dem/relion #654: --pad 1 reaches about box 1000 in 11 GB, weight
     // array included.
     let r = fit(&[
-        "--job", "relion-refine", "--particles", "1e5", "--box", "1000", "--vram", "11", "--pad", "1",
+        "--job",
+        "relion-refine",
+        "--particles",
+        "1e5",
+        "--box",
+        "1000",
+        "--vram",
+        "11",
+        "--pad",
+        "1",
     ]);
     assert!(r.vram.fits, "{}", r.vram.per_gpu_bytes);
     assert!((1000..=1060).contains(&r.vram.max_box.unwrap()));
@@ -61,9 +79,24 @@ fn relion_anchors_through_the_binary() {
 #[test]
 fn a_refine_on_a_mig_slice_and_the_smallest_slice() {
     let r = fit(&[
-        "--job", "relion-refine", "--particles", "1e6", "--box", "432", "--gpu", "a100-80gb",
-        "--mig", "3g.40gb", "--ranks-per-gpu", "2", "--ram", "256GiB", "--cores", "32",
-        "--scratch", "1.8TB",
+        "--job",
+        "relion-refine",
+        "--particles",
+        "1e6",
+        "--box",
+        "432",
+        "--gpu",
+        "a100-80gb",
+        "--mig",
+        "3g.40gb",
+        "--ranks-per-gpu",
+        "2",
+        "--ram",
+        "256GiB",
+        "--cores",
+        "32",
+        "--scratch",
+        "1.8TB",
     ]);
     assert!(r.fits);
     assert_eq!(r.target.mig.as_deref(), Some("3g.40gb"));
@@ -71,10 +104,18 @@ fn a_refine_on_a_mig_slice_and_the_smallest_slice() {
     assert_eq!(r.vram.per_gpu_bytes, 2 * r.vram.per_rank_bytes);
     assert_eq!(r.vram.smallest_mig.as_deref(), Some("1g.20gb"));
     assert_eq!(r.vram.mig.len(), 6);
-    assert!(r.lines.sbatch.iter().any(|l| l == "#SBATCH --gres=gpu:3g.40gb:1"));
+    assert!(
+        r.lines
+            .sbatch
+            .iter()
+            .any(|l| l == "#SBATCH --gres=gpu:3g.40gb:1")
+    );
     assert!(r.lines.sbatch.iter().any(|l| l == "#SBATCH --ntasks=3"));
     let flags = r.lines.relion.unwrap();
-    assert!(flags.contains("--gpu 0:0") && flags.contains("--pad 2"), "{flags}");
+    assert!(
+        flags.contains("--gpu 0:0") && flags.contains("--pad 2"),
+        "{flags}"
+    );
     assert!(flags.contains("--scratch_dir") && flags.contains("--keep_free_scratch 10"));
     let sc = r.scratch.unwrap();
     assert!(sc.fits_whole);
@@ -85,8 +126,18 @@ fn a_refine_on_a_mig_slice_and_the_smallest_slice() {
 fn not_fitting_exits_1_with_what_would_make_it_fit() {
     let r = fit_exit(
         &[
-            "--job", "relion-refine", "--particles", "1e6", "--box", "432", "--gpu", "a100-80gb",
-            "--mig", "1g.10gb", "--ranks-per-gpu", "2",
+            "--job",
+            "relion-refine",
+            "--particles",
+            "1e6",
+            "--box",
+            "432",
+            "--gpu",
+            "a100-80gb",
+            "--mig",
+            "1g.10gb",
+            "--ranks-per-gpu",
+            "2",
         ],
         1,
     );
@@ -98,8 +149,16 @@ fn not_fitting_exits_1_with_what_would_make_it_fit() {
     // CryoSPARC's cache takes whole files or nothing: float16 halves them
     let r = fit_exit(
         &[
-            "--job", "nu-refine", "--particles", "1e6", "--box", "432", "--gpu", "a100-80gb",
-            "--scratch", "500GB",
+            "--job",
+            "nu-refine",
+            "--particles",
+            "1e6",
+            "--box",
+            "432",
+            "--gpu",
+            "a100-80gb",
+            "--scratch",
+            "500GB",
         ],
         1,
     );
@@ -108,18 +167,37 @@ fn not_fitting_exits_1_with_what_would_make_it_fit() {
     assert_eq!(r.lines.lane.len(), 3);
     // the table says it too
     let out = cryocap()
-        .args(["fit", "--job", "relion-refine", "--particles", "1e6", "--box", "900"])
+        .args([
+            "fit",
+            "--job",
+            "relion-refine",
+            "--particles",
+            "1e6",
+            "--box",
+            "900",
+        ])
         .args(["--gpu", "rtx-3090"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("What would make it fit") && text.contains("--pad 1"), "{text}");
+    assert!(
+        text.contains("What would make it fit") && text.contains("--pad 1"),
+        "{text}"
+    );
 }
 
 #[test]
 fn bad_input_is_one_line() {
-    let base = ["fit", "--job", "relion-refine", "--particles", "1e6", "--box", "432"];
+    let base = [
+        "fit",
+        "--job",
+        "relion-refine",
+        "--particles",
+        "1e6",
+        "--box",
+        "432",
+    ];
     let with = |extra: &[&str]| {
         let mut v: Vec<&str> = base.to_vec();
         v.extend_from_slice(extra);
@@ -129,47 +207,136 @@ fn bad_input_is_one_line() {
     assert!(l.contains("--mig 2g.10gb") && l.contains("3g.40gb"), "{l}");
     let l = with(&["--gpu", "rtx-3090", "--mig", "1g.5gb"]);
     assert!(l.contains("no MIG profiles"), "{l}");
-    let l = with(&["--gpu", "a100-80gb", "--cores", "8", "--threads", "4", "--ranks-per-gpu", "3"]);
+    let l = with(&[
+        "--gpu",
+        "a100-80gb",
+        "--cores",
+        "8",
+        "--threads",
+        "4",
+        "--ranks-per-gpu",
+        "3",
+    ]);
     assert!(l.contains("--threads 4") && l.contains("8 cores"), "{l}");
     let l = with(&["--gpu", "a100-80gb", "--scratch", "5GB"]);
     assert!(l.contains("--scratch") && l.contains("--keep-free"), "{l}");
-    let l = with(&["--gpu", "a100-80gb", "--scratch", "10GB", "--keep-free", "10GB"]);
+    let l = with(&[
+        "--gpu",
+        "a100-80gb",
+        "--scratch",
+        "10GB",
+        "--keep-free",
+        "10GB",
+    ]);
     assert!(l.contains("--keep-free"), "{l}");
     let l = with(&["--vram", "24", "--mig", "3g.40gb"]);
     assert!(l.contains("--gpu"), "{l}");
     let l = with(&[]);
     assert!(l.contains("--gpu") && l.contains("--vram"), "{l}");
-    let l = bad_input(&["fit", "--job", "nu-refine", "--particles", "1", "--box", "64", "--vram", "8", "--pad", "1"]);
+    let l = bad_input(&[
+        "fit",
+        "--job",
+        "nu-refine",
+        "--particles",
+        "1",
+        "--box",
+        "64",
+        "--vram",
+        "8",
+        "--pad",
+        "1",
+    ]);
     assert!(l.contains("--pad") && l.contains("CryoSPARC"), "{l}");
-    let l = bad_input(&["fit", "--job", "relion-refine", "--particles", "1", "--box", "64", "--vram", "8", "--classes", "3"]);
+    let l = bad_input(&[
+        "fit",
+        "--job",
+        "relion-refine",
+        "--particles",
+        "1",
+        "--box",
+        "64",
+        "--vram",
+        "8",
+        "--classes",
+        "3",
+    ]);
     assert!(l.contains("--classes"), "{l}");
-    let l = bad_input(&["fit", "--job", "relion-refin", "--particles", "1", "--box", "64", "--vram", "8"]);
+    let l = bad_input(&[
+        "fit",
+        "--job",
+        "relion-refin",
+        "--particles",
+        "1",
+        "--box",
+        "64",
+        "--vram",
+        "8",
+    ]);
     assert!(l.contains("relion-refine"), "{l}");
 }
 
 #[test]
 fn a_qualify_file_is_the_target() {
-    let q = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/results/qualify.json");
+    let q = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/results/qualify.json"
+    );
     // that VM measured no GPU: the VRAM comes from --gpu, cores and RAM
     // from the file
     let r = fit(&[
-        "--job", "relion-refine", "--particles", "1e5", "--box", "256", "--gpu", "a100-80gb",
-        "--node", q,
+        "--job",
+        "relion-refine",
+        "--particles",
+        "1e5",
+        "--box",
+        "256",
+        "--gpu",
+        "a100-80gb",
+        "--node",
+        q,
     ]);
     assert_eq!(r.target.cores, Some(2));
     assert_eq!(r.target.ram_bytes, Some(25_275_973_632));
     assert_eq!(r.input.threads, 2);
-    let l = bad_input(&["fit", "--job", "relion-refine", "--particles", "1e5", "--box", "256", "--node", q]);
+    let l = bad_input(&[
+        "fit",
+        "--job",
+        "relion-refine",
+        "--particles",
+        "1e5",
+        "--box",
+        "256",
+        "--node",
+        q,
+    ]);
     assert!(l.contains("--gpu"), "{l}");
-    let plan = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/results/plan.json");
-    let l = bad_input(&["fit", "--job", "relion-refine", "--particles", "1", "--box", "64", "--vram", "8", "--node", plan]);
+    let plan = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/results/plan.json"
+    );
+    let l = bad_input(&[
+        "fit",
+        "--job",
+        "relion-refine",
+        "--particles",
+        "1",
+        "--box",
+        "64",
+        "--vram",
+        "8",
+        "--node",
+        plan,
+    ]);
     assert!(l.contains("plan result"), "{l}");
 }
 
 fn write_stack(path: &Path, n: usize, box_size: usize) {
     // an MRC2014 header: NX NY NZ, MODE 2, then zeros; MAP stamp
     let mut h = vec![0u8; 1024];
-    for (i, v) in [box_size as u32, box_size as u32, n as u32, 2].iter().enumerate() {
+    for (i, v) in [box_size as u32, box_size as u32, n as u32, 2]
+        .iter()
+        .enumerate()
+    {
         h[i * 4..i * 4 + 4].copy_from_slice(&v.to_le_bytes());
     }
     h[208..212].copy_from_slice(b"MAP ");
@@ -193,8 +360,14 @@ fn a_star_file_gives_particles_box_and_whole_files() {
     )
     .unwrap();
     let r = fit(&[
-        "--job", "homo-refine", "--particles-file", star.to_str().unwrap(), "--vram", "8",
-        "--scratch", "20GB",
+        "--job",
+        "homo-refine",
+        "--particles-file",
+        star.to_str().unwrap(),
+        "--vram",
+        "8",
+        "--scratch",
+        "20GB",
     ]);
     assert_eq!((r.input.particles, r.input.box_size), (2, 16));
     // the cache copies the whole 100-image file for two particles
@@ -210,26 +383,57 @@ fn the_sbatch_script_parses_and_passes_hostile_paths_through_intact() {
     let job_dir = "Refine3D/a b $(id)";
     let script = dir.path().join("job.sh");
     fit(&[
-        "--job", "relion-refine", "--particles", "1e5", "--box", "256", "--gpu", "a100-80gb",
-        "--ranks-per-gpu", "2", "--gpus", "2", "--scratch", "1TB",
-        "--scratch-dir", hostile.to_str().unwrap(), "--job-dir", job_dir,
-        "--emit-sbatch", script.to_str().unwrap(),
+        "--job",
+        "relion-refine",
+        "--particles",
+        "1e5",
+        "--box",
+        "256",
+        "--gpu",
+        "a100-80gb",
+        "--ranks-per-gpu",
+        "2",
+        "--gpus",
+        "2",
+        "--scratch",
+        "1TB",
+        "--scratch-dir",
+        hostile.to_str().unwrap(),
+        "--job-dir",
+        job_dir,
+        "--emit-sbatch",
+        script.to_str().unwrap(),
     ]);
     let text = std::fs::read_to_string(&script).unwrap();
     assert!(text.starts_with("#!/bin/bash\n"));
     assert!(text.contains("#SBATCH --gres=gpu:2\n"), "{text}");
     assert!(text.contains("#SBATCH --time="), "{text}");
-    let Ok(check) = std::process::Command::new("bash").arg("-n").arg(&script).output() else {
-        assert!(std::env::var_os("CRYOCAP_REQUIRE_BASH").is_none(), "bash is required");
+    let Ok(check) = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+    else {
+        assert!(
+            std::env::var_os("CRYOCAP_REQUIRE_BASH").is_none(),
+            "bash is required"
+        );
         eprintln!("skipped: no bash");
         return;
     };
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
     // run it with a stand-in srun that prints its arguments, one a line
     let bin = dir.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
     let srun = bin.join("srun");
-    std::fs::write(&srun, "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n").unwrap();
+    std::fs::write(
+        &srun,
+        "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n",
+    )
+    .unwrap();
     std::fs::set_permissions(&srun, std::fs::Permissions::from_mode(0o755)).unwrap();
     let run = std::process::Command::new("bash")
         .arg(&script)
@@ -237,7 +441,11 @@ fn the_sbatch_script_parses_and_passes_hostile_paths_through_intact() {
         .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
         .output()
         .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let args: Vec<String> = String::from_utf8(run.stdout)
         .unwrap()
         .lines()
@@ -255,16 +463,37 @@ fn the_sbatch_script_parses_and_passes_hostile_paths_through_intact() {
     let nl = dir.path().join("new\nline");
     let out2 = dir.path().join("job2.sh");
     let l = bad_input(&[
-        "fit", "--job", "relion-refine", "--particles", "1e5", "--box", "256", "--vram", "80",
-        "--scratch", "1TB", "--scratch-dir", nl.to_str().unwrap(),
-        "--emit-sbatch", out2.to_str().unwrap(),
+        "fit",
+        "--job",
+        "relion-refine",
+        "--particles",
+        "1e5",
+        "--box",
+        "256",
+        "--vram",
+        "80",
+        "--scratch",
+        "1TB",
+        "--scratch-dir",
+        nl.to_str().unwrap(),
+        "--emit-sbatch",
+        out2.to_str().unwrap(),
     ]);
     assert!(l.contains("--scratch-dir"), "{l}");
     assert!(!out2.exists());
     // CryoSPARC jobs go through their lane
     let l = bad_input(&[
-        "fit", "--job", "nu-refine", "--particles", "1e5", "--box", "256", "--vram", "80",
-        "--emit-sbatch", out2.to_str().unwrap(),
+        "fit",
+        "--job",
+        "nu-refine",
+        "--particles",
+        "1e5",
+        "--box",
+        "256",
+        "--vram",
+        "80",
+        "--emit-sbatch",
+        out2.to_str().unwrap(),
     ]);
     assert!(l.contains("lane"), "{l}");
     assert!(!out2.exists());
