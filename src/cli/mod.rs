@@ -55,12 +55,12 @@ pub enum Command {
     /// Size a particle dataset: stack bytes, SSD cache, VRAM per job type,
     /// hours per pass on each storage tier, and the node it needs.
     Plan(Box<PlanArgs>),
+    /// List the data cryocap ships: GPUs, storage tiers, datasets, VRAM job models, SSD sizes.
+    Catalog(CatalogArgs),
     /// Fit one job to a node and its scheduler: VRAM per rank and GPU, MIG
     /// slice, RAM, threads, scratch, and the #SBATCH, RELION and CryoSPARC
     /// lines to ask for it; exit 1 when it does not fit.
     Fit(Box<FitArgs>),
-    /// List the data cryocap ships: GPUs, storage tiers, datasets, VRAM job models, SSD sizes.
-    Catalog(CatalogArgs),
     /// Reconstruct a 3D volume from a RELION particles STAR file and the MRC
     /// stacks it names (trilinear Fourier insertion on the CPU or a GPU).
     Reconstruct(Box<ReconstructArgs>),
