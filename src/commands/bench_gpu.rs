@@ -59,13 +59,17 @@ fn job_memory(
     let catalog = crate::datasets::Catalog::get()?;
     let jobs = crate::sizing::fit::jobs(catalog);
     let wanted = a.job.as_deref().unwrap_or("relion-refine").trim();
-    let job = jobs.iter().find(|j| j.id == wanted).cloned().ok_or_else(|| {
-        CommandError::Usage(format!(
-            "--job: unknown job type '{}'; nearest: {} (see `cryocap catalog jobs`)",
-            crate::text::printable(wanted),
-            crate::datasets::nearest(wanted, jobs.iter().map(|j| j.id.as_str()), 3).join(", ")
-        ))
-    })?;
+    let job = jobs
+        .iter()
+        .find(|j| j.id == wanted)
+        .cloned()
+        .ok_or_else(|| {
+            CommandError::Usage(format!(
+                "--job: unknown job type '{}'; nearest: {} (see `cryocap catalog jobs`)",
+                crate::text::printable(wanted),
+                crate::datasets::nearest(wanted, jobs.iter().map(|j| j.id.as_str()), 3).join(", ")
+            ))
+        })?;
     if a.classes.is_some() && !job.takes_classes {
         return Err(CommandError::Usage(format!(
             "--classes: {} runs without classes",

@@ -71,7 +71,8 @@ fn allocates(dev: sys::CUdevice, ranks: u32, bytes: u64) -> Result<bool, GpuErro
         if out_of_memory(r) {
             return Ok(false);
         }
-        r.result().map_err(driver("allocating a rank's working set"))?;
+        r.result()
+            .map_err(driver("allocating a rank's working set"))?;
         rank.ptr = Some(ptr);
         held.push(rank);
     }

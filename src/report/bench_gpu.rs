@@ -20,8 +20,17 @@ impl Render for GpuBenchReport {
 fn csv(r: &GpuBenchReport, w: &mut LongCsv) {
     if let Some(j) = &r.job_memory {
         for row in &j.rows {
-            let item = format!("gpu{} {} box {} pad {}", row.device, j.job, row.box_size, row.pad);
-            w.add("job_memory", &item, "per_rank_bytes", row.per_rank_bytes, "bytes");
+            let item = format!(
+                "gpu{} {} box {} pad {}",
+                row.device, j.job, row.box_size, row.pad
+            );
+            w.add(
+                "job_memory",
+                &item,
+                "per_rank_bytes",
+                row.per_rank_bytes,
+                "bytes",
+            );
             w.add("job_memory", &item, "allocated", row.allocated, "");
         }
         for l in &j.limits {
@@ -331,7 +340,10 @@ fn job_memory_section(j: &JobMemory) -> Section {
             let show = |b: Option<u32>| b.map_or("none".to_string(), |b| b.to_string());
             let diff = match (l.allocated_max_box, l.model_max_box) {
                 (Some(a), Some(m)) if m > 0 => {
-                    format!("{:+.1} %", (f64::from(a) - f64::from(m)) / f64::from(m) * 100.0)
+                    format!(
+                        "{:+.1} %",
+                        (f64::from(a) - f64::from(m)) / f64::from(m) * 100.0
+                    )
                 }
                 _ => "-".to_string(),
             };
@@ -355,7 +367,14 @@ fn job_memory_section(j: &JobMemory) -> Section {
         rows,
     ))
     .with(Block::table(
-        &["GPU", "pad", "memory", "largest box allocated", "largest box modelled", "allocated vs model"],
+        &[
+            "GPU",
+            "pad",
+            "memory",
+            "largest box allocated",
+            "largest box modelled",
+            "allocated vs model",
+        ],
         "lrrrrr",
         limits,
     ))
@@ -456,6 +475,53 @@ mod tests {
             not_measured: vec!["cuFFT".into()],
             job_memory: None,
         }
+    }
+
+    #[test]
+    fn job_memory_sets_the_allocated_box_next_to_the_model() {
+        let r = GpuBenchReport {
+            status: BenchStatus::Measured,
+            reason: None,
+            input: GpuBenchInput {
+                boxes: vec![432],
+                pads: vec![2],
+                particles: 0,
+            },
+            devices: Vec::new(),
+            not_measured: Vec::new(),
+            job_memory: Some(JobMemory {
+                job: "relion-refine".into(),
+                ranks_per_gpu: 2,
+                classes: 1,
+                rows: vec![JobMemoryRow {
+                    device: 0,
+                    pad: 2,
+                    box_size: 432,
+                    per_rank_bytes: 7_094_883_840,
+                    allocated: true,
+                }],
+                limits: vec![JobMemoryLimit {
+                    device: 0,
+                    pad: 2,
+                    vram_bytes: 80 << 30,
+                    allocated_max_box: Some(600),
+                    model_max_box: Some(624),
+                }],
+            }),
+        };
+        let text = document(&r).to_text();
+        assert!(
+            text.contains("Job memory: relion-refine, 2 rank(s) per GPU"),
+            "{text}"
+        );
+        assert!(text.contains("-3.8 %"), "{text}");
+        let mut w = LongCsv::default();
+        csv(&r, &mut w);
+        let out = w.finish().unwrap();
+        assert!(
+            out.contains("job_memory,gpu0 relion-refine pad 2,allocated_max_box,600,"),
+            "{out}"
+        );
     }
 
     #[test]
