@@ -357,7 +357,10 @@ fn params(a: &FitArgs, catalog: &Catalog) -> Result<FitParams, CommandError> {
         Some(p) => Some(script_path("--scratch-dir", p)?),
         None => None,
     };
-    let job_dir = script_path("--job-dir", &a.job_dir)?;
+    let job_dir = match a.emit_sbatch {
+        Some(_) => script_path("--job-dir", &a.job_dir)?,
+        None => a.job_dir.to_string_lossy().into_owned(),
+    };
     let mut from = match &a.particles_file {
         Some(p) => format!("{}", p.display()),
         None => "flags".to_string(),

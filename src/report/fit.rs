@@ -33,9 +33,13 @@ fn title(r: &FitReport) -> String {
 fn vram_section(r: &FitReport) -> Section {
     let v = &r.vram;
     let i = &r.input;
+    let per = match i.software.as_str() {
+        "relion" => "per rank",
+        _ => "per job",
+    };
     let mut pairs = vec![
         (
-            "per rank".to_string(),
+            per.to_string(),
             format!("{} ({})", bytes_binary(v.per_rank_bytes), v.basis),
         ),
         (
