@@ -293,6 +293,15 @@ fn params(a: &FitArgs, catalog: &Catalog) -> Result<FitParams, CommandError> {
         .ok_or_else(|| {
             usage("--box: is required (the particle file names no image size and its stacks were not found)")
         })?;
+    if particles.saturating_mul(u64::from(a.sym_expand)) > crate::sizing::MAX_PARTICLES {
+        return Err(CommandError::Usage(format!(
+            "--sym-expand {}: {} particles × {} rows is more than {} rows; give fewer",
+            a.sym_expand,
+            units::group_digits(particles),
+            a.sym_expand,
+            units::group_digits(crate::sizing::MAX_PARTICLES)
+        )));
+    }
     if !(crate::sizing::MIN_BOX..=crate::sizing::MAX_BOX).contains(&box_size) {
         return Err(CommandError::Usage(format!(
             "--particles-file: image size {box_size} is out of range; give --box"
