@@ -382,13 +382,20 @@ fn the_sbatch_script_parses_and_passes_hostile_paths_through_intact() {
     let hostile = dir.path().join("scr $HOME `id` 'q' \"dq\" ;&|*");
     let job_dir = "Refine3D/a b $(id)";
     let script = dir.path().join("job.sh");
+    // the particles file too: a directory with quotes and a dollar sign
+    let star = dir.path().join("Select/it's $1 \"x\"/particles.star");
+    std::fs::create_dir_all(star.parent().unwrap()).unwrap();
+    std::fs::write(
+        &star,
+        "data_optics\nloop_\n_rlnOpticsGroup\n_rlnImageSize\n1 256\n\n\
+         data_particles\nloop_\n_rlnImageName\n_rlnOpticsGroup\n1@a.mrcs 1\n",
+    )
+    .unwrap();
     fit(&[
         "--job",
         "relion-refine",
-        "--particles",
-        "1e5",
-        "--box",
-        "256",
+        "--particles-file",
+        star.to_str().unwrap(),
         "--gpu",
         "a100-80gb",
         "--ranks-per-gpu",
@@ -456,6 +463,7 @@ fn the_sbatch_script_parses_and_passes_hostile_paths_through_intact() {
         args[i + 1].clone()
     };
     assert_eq!(after("--scratch_dir"), hostile.to_str().unwrap());
+    assert_eq!(after("--i"), star.to_str().unwrap());
     assert_eq!(after("--o"), format!("{job_dir}/run"));
     assert_eq!(after("--gpu"), "0:0:1:1");
     assert!(dir.path().join(job_dir).is_dir());
