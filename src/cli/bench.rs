@@ -153,6 +153,20 @@ pub struct BenchGpuArgs {
         default_value = "1,2"
     )]
     pub pad: Vec<PadArg>,
+    /// Allocate the working set `cryocap fit` predicts per rank (one CUDA
+    /// context each) at each --box and --pad, and find the largest box that
+    /// really allocates next to the model's; no kernels are timed.
+    #[arg(long)]
+    pub job_memory: bool,
+    /// With --job-memory: the job type (as `cryocap fit --job`).
+    #[arg(long, value_name = "JOB")]
+    pub job: Option<String>,
+    /// With --job-memory: ranks sharing each GPU [default: 1].
+    #[arg(long, value_name = "R", value_parser = values::count::<u32>(1, 64))]
+    pub ranks_per_gpu: Option<u32>,
+    /// With --job-memory: classes of a job that takes them.
+    #[arg(long, value_name = "K", value_parser = values::count::<u32>(1, 1000))]
+    pub classes: Option<u32>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -16,6 +16,7 @@
 mod bench;
 mod cache;
 pub mod deprecated;
+mod fit;
 mod fleet;
 mod movies;
 mod plan;
@@ -30,6 +31,7 @@ pub use bench::{BenchCommand, BenchGpuArgs, BenchIoArgs};
 pub use cache::{
     CacheCommand, CacheSimulateArgs, CacheSubsetArgs, CacheWorkloadArgs, CopyBenchArgs,
 };
+pub use fit::FitArgs;
 pub use fleet::{FleetCommand, FleetReportArgs, FleetSharedReadArgs, FleetSubmitArgs};
 pub use movies::{
     BenchMoviesArgs, MovieFormatArg, MovieShapeArgs, MoviesCommand, MoviesCreateArgs,
@@ -60,6 +62,10 @@ pub enum Command {
     Plan(Box<PlanArgs>),
     /// List the data cryocap ships: GPUs, storage tiers, datasets, VRAM job models, SSD sizes.
     Catalog(CatalogArgs),
+    /// Fit one job to a node and its scheduler: VRAM per rank and GPU, MIG
+    /// slice, RAM, threads, scratch, and the #SBATCH, RELION and CryoSPARC
+    /// lines to ask for it; exit 1 when it does not fit.
+    Fit(Box<FitArgs>),
     /// Reconstruct a 3D volume from a RELION particles STAR file and the MRC
     /// stacks it names (trilinear Fourier insertion on the CPU or a GPU).
     Reconstruct(Box<ReconstructArgs>),
@@ -97,6 +103,7 @@ impl Command {
     pub fn path(&self) -> Vec<&'static str> {
         match self {
             Command::Plan(_) => vec!["plan"],
+            Command::Fit(_) => vec!["fit"],
             Command::Catalog(_) => vec!["catalog"],
             Command::Reconstruct(_) => vec!["reconstruct"],
             Command::Cache(c) => vec!["cache", c.name()],

@@ -12,6 +12,7 @@ mod cache_subset;
 mod cache_workload;
 mod catalog;
 mod compare;
+mod fit;
 mod fleet_report;
 mod fleet_shared_read;
 mod fleet_submit;
@@ -114,6 +115,7 @@ impl CommandError {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     match cli.command {
         Command::Plan(a) => plan::run(&a, out),
+        Command::Fit(a) => fit::run(&a, out),
         Command::Catalog(a) => catalog::run(&a, out),
         Command::Reconstruct(a) => reconstruct::run(&a, out),
         Command::Cache(CacheCommand::Simulate(a)) => cache_simulate::run(&a, out),

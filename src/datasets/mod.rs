@@ -4,6 +4,7 @@
 mod detectors;
 mod empiar;
 mod gpus;
+mod mig;
 mod profiles;
 mod ssd_sizes;
 mod storage_tiers;
@@ -12,6 +13,7 @@ mod vram_jobs;
 pub use detectors::Detector;
 pub use empiar::EmpiarDataset;
 pub use gpus::GpuModel;
+pub use mig::MigProfile;
 pub use profiles::{ExampleSystem, Profile, Requirement, Scale};
 pub use ssd_sizes::SsdClass;
 pub use storage_tiers::StorageTier;
@@ -35,6 +37,7 @@ pub struct Catalog {
     pub storage_tiers: Vec<StorageTier>,
     pub ssd_classes: Vec<SsdClass>,
     pub vram_jobs: Vec<VramJob>,
+    pub mig_profiles: Vec<MigProfile>,
     pub empiar: Vec<EmpiarDataset>,
     pub detectors: Vec<Detector>,
     pub profiles: Vec<Profile>,
@@ -63,6 +66,10 @@ impl Catalog {
                 include_str!("../../datasets/ssd_sizes.csv"),
             )?,
             vram_jobs: read_csv("vram.csv", include_str!("../../datasets/vram.csv"))?,
+            mig_profiles: read_csv(
+                "mig-profiles.csv",
+                include_str!("../../datasets/mig-profiles.csv"),
+            )?,
             empiar: read_csv("empiar.csv", include_str!("../../datasets/empiar.csv"))?,
             detectors: read_csv(
                 "detectors.csv",
@@ -107,6 +114,17 @@ impl Catalog {
 
     pub fn profile(&self, id: &str) -> Option<&Profile> {
         self.profiles.iter().find(|p| p.id == id)
+    }
+
+    /// The MIG profiles catalog GPU `gpu_id` offers, smallest memory first.
+    pub fn mig_profiles_of(&self, gpu_id: &str) -> Vec<&MigProfile> {
+        let mut v: Vec<&MigProfile> = self
+            .mig_profiles
+            .iter()
+            .filter(|m| m.offered_by(gpu_id))
+            .collect();
+        v.sort_by_key(|m| (m.memory_eighths, m.compute_slices));
+        v
     }
 
     pub fn storage_tier(&self, id: &str) -> Option<&StorageTier> {
@@ -159,6 +177,17 @@ mod tests {
         assert!(c.storage_tiers.iter().all(|t| !t.source.trim().is_empty()));
         assert!(c.empiar.iter().all(|d| !d.source.trim().is_empty()));
         assert!(c.vram_jobs.iter().all(|j| !j.source.trim().is_empty()));
+        assert!(c.mig_profiles.iter().all(|m| !m.source.trim().is_empty()));
+        // every MIG row names catalog GPUs, and A100 40/80, H100 80/94 and
+        // H200 each have their six profiles
+        for m in &c.mig_profiles {
+            for g in m.gpus.split_whitespace() {
+                assert!(c.gpu(g).is_some(), "{g} of {}", m.profile);
+            }
+        }
+        for g in ["a100-40gb", "a100-80gb", "h100-sxm", "h100-nvl", "h200"] {
+            assert_eq!(c.mig_profiles_of(g).len(), 6, "{g}");
+        }
         assert!(c.profile("cryosparc-worker").is_some());
         assert!(c.profile("cryosparc-master").is_some());
     }

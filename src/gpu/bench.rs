@@ -78,6 +78,7 @@ pub(crate) fn run(cfg: &BenchGpuParams) -> Result<GpuBenchReport, GpuError> {
         input: input.clone(),
         devices: Vec::new(),
         not_measured: not_measured(),
+        job_memory: None,
     };
     if !driver_present() {
         return Ok(skipped(GpuError::NoDriver.to_string()));
@@ -106,6 +107,7 @@ pub(crate) fn run(cfg: &BenchGpuParams) -> Result<GpuBenchReport, GpuError> {
         input,
         devices: results,
         not_measured: not_measured(),
+        job_memory: None,
     })
 }
 

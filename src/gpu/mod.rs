@@ -6,6 +6,7 @@
 pub(crate) mod bench;
 mod device;
 pub(crate) mod insert;
+pub(crate) mod job_memory;
 pub(crate) mod kernels;
 pub(crate) mod max_box;
 pub(crate) mod pipeline;

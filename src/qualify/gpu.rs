@@ -263,6 +263,7 @@ mod tests {
                 device(1, 24 << 30, (8, 6), 1e5),
             ],
             not_measured: Vec::new(),
+            job_memory: None,
         }
     }
 

@@ -4,7 +4,7 @@
 use super::document::{Block, Document, Section};
 use super::{LongCsv, Render};
 use crate::results::Envelope;
-use crate::results::gpu::{BenchStatus, GpuBenchReport};
+use crate::results::gpu::{BenchStatus, GpuBenchReport, JobMemory};
 use crate::units::{bytes_binary, group_digits, rate_decimal};
 
 impl Render for GpuBenchReport {
@@ -18,6 +18,31 @@ impl Render for GpuBenchReport {
 
 /// Every device's checks, bandwidths and rates, one item per device and case.
 fn csv(r: &GpuBenchReport, w: &mut LongCsv) {
+    if let Some(j) = &r.job_memory {
+        for row in &j.rows {
+            let item = format!(
+                "gpu{} {} box {} pad {}",
+                row.device, j.job, row.box_size, row.pad
+            );
+            w.add(
+                "job_memory",
+                &item,
+                "per_rank_bytes",
+                row.per_rank_bytes,
+                "bytes",
+            );
+            w.add("job_memory", &item, "allocated", row.allocated, "");
+        }
+        for l in &j.limits {
+            let item = format!("gpu{} {} pad {}", l.device, j.job, l.pad);
+            if let Some(b) = l.allocated_max_box {
+                w.add("job_memory", &item, "allocated_max_box", b, "pixels");
+            }
+            if let Some(b) = l.model_max_box {
+                w.add("job_memory", &item, "model_max_box", b, "pixels");
+            }
+        }
+    }
     for d in &r.devices {
         let g = format!("gpu{}", d.device.ordinal);
         w.add("device", &g, "vram_bytes", d.device.vram_bytes, "bytes");
@@ -265,6 +290,9 @@ fn document(r: &GpuBenchReport) -> Document {
         }
         sections.push(sec);
     }
+    if let Some(j) = &r.job_memory {
+        sections.push(job_memory_section(j));
+    }
     let mut notes = Vec::new();
     if r.status == BenchStatus::CheckFailed {
         notes.push(r.reason.clone().unwrap_or_else(|| {
@@ -287,6 +315,69 @@ fn document(r: &GpuBenchReport) -> Document {
         title: "cryocap bench gpu".into(),
         sections,
     }
+}
+
+/// `--job-memory`: each box allocated or not, and the largest box that
+/// allocated next to the model's.
+fn job_memory_section(j: &JobMemory) -> Section {
+    let rows = j
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                format!("GPU {}", r.device),
+                r.pad.to_string(),
+                r.box_size.to_string(),
+                bytes_binary(r.per_rank_bytes),
+                if r.allocated { "yes" } else { "no" }.to_string(),
+            ]
+        })
+        .collect();
+    let limits = j
+        .limits
+        .iter()
+        .map(|l| {
+            let show = |b: Option<u32>| b.map_or("none".to_string(), |b| b.to_string());
+            let diff = match (l.allocated_max_box, l.model_max_box) {
+                (Some(a), Some(m)) if m > 0 => {
+                    format!(
+                        "{:+.1} %",
+                        (f64::from(a) - f64::from(m)) / f64::from(m) * 100.0
+                    )
+                }
+                _ => "-".to_string(),
+            };
+            vec![
+                format!("GPU {}", l.device),
+                l.pad.to_string(),
+                bytes_binary(l.vram_bytes),
+                show(l.allocated_max_box),
+                show(l.model_max_box),
+                diff,
+            ]
+        })
+        .collect();
+    Section::new(format!(
+        "Job memory: {}, {} rank(s) per GPU, {} class(es), one CUDA context per rank",
+        j.job, j.ranks_per_gpu, j.classes
+    ))
+    .with(Block::table(
+        &["GPU", "pad", "box", "per rank (model)", "allocated"],
+        "lrrrl",
+        rows,
+    ))
+    .with(Block::table(
+        &[
+            "GPU",
+            "pad",
+            "memory",
+            "largest box allocated",
+            "largest box modelled",
+            "allocated vs model",
+        ],
+        "lrrrrr",
+        limits,
+    ))
 }
 
 #[cfg(test)]
@@ -382,7 +473,55 @@ mod tests {
                 }],
             }],
             not_measured: vec!["cuFFT".into()],
+            job_memory: None,
         }
+    }
+
+    #[test]
+    fn job_memory_sets_the_allocated_box_next_to_the_model() {
+        let r = GpuBenchReport {
+            status: BenchStatus::Measured,
+            reason: None,
+            input: GpuBenchInput {
+                boxes: vec![432],
+                pads: vec![2],
+                particles: 0,
+            },
+            devices: Vec::new(),
+            not_measured: Vec::new(),
+            job_memory: Some(JobMemory {
+                job: "relion-refine".into(),
+                ranks_per_gpu: 2,
+                classes: 1,
+                rows: vec![JobMemoryRow {
+                    device: 0,
+                    pad: 2,
+                    box_size: 432,
+                    per_rank_bytes: 7_094_883_840,
+                    allocated: true,
+                }],
+                limits: vec![JobMemoryLimit {
+                    device: 0,
+                    pad: 2,
+                    vram_bytes: 80 << 30,
+                    allocated_max_box: Some(600),
+                    model_max_box: Some(624),
+                }],
+            }),
+        };
+        let text = document(&r).to_text();
+        assert!(
+            text.contains("Job memory: relion-refine, 2 rank(s) per GPU"),
+            "{text}"
+        );
+        assert!(text.contains("-3.8 %"), "{text}");
+        let mut w = LongCsv::default();
+        csv(&r, &mut w);
+        let out = w.finish().unwrap();
+        assert!(
+            out.contains("job_memory,gpu0 relion-refine pad 2,allocated_max_box,600,"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub(crate) mod catalog;
 mod charts;
 mod compare;
 mod document;
+mod fit;
 mod fleet;
 mod long_csv;
 mod movies;
@@ -82,6 +83,7 @@ pub fn render_of(kind: &Kind) -> &dyn Render {
         Kind::BenchMovies(r) => r,
         Kind::StackInfo(r) => r,
         Kind::Probe(r) => r,
+        Kind::Fit(r) => r.as_ref(),
     }
 }
 

@@ -21,6 +21,46 @@ pub struct GpuBenchReport {
     pub devices: Vec<GpuDeviceResult>,
     /// Figures the issue asks for that this version does not measure yet.
     pub not_measured: Vec<String>,
+    /// `--job-memory`: `fit`'s working set allocated rank by rank.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_memory: Option<JobMemory>,
+}
+
+/// `bench gpu --job-memory`: the per-rank working set `fit` predicts,
+/// allocated in one CUDA context per rank (as RELION's MPI ranks each hold
+/// one), next to the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobMemory {
+    pub job: String,
+    pub ranks_per_gpu: u32,
+    pub classes: u32,
+    /// Each box asked for, per device and padding.
+    pub rows: Vec<JobMemoryRow>,
+    /// The largest box per device and padding: allocated and modelled.
+    pub limits: Vec<JobMemoryLimit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobMemoryRow {
+    pub device: usize,
+    pub pad: u32,
+    #[serde(rename = "box")]
+    pub box_size: u32,
+    /// What `fit` predicts one rank needs.
+    pub per_rank_bytes: u64,
+    /// Whether every rank's context and working set were allocated.
+    pub allocated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobMemoryLimit {
+    pub device: usize,
+    pub pad: u32,
+    pub vram_bytes: u64,
+    /// Largest even box whose ranks all allocated (None: not even box 2).
+    pub allocated_max_box: Option<u32>,
+    /// Largest even box the model allows in `vram_bytes`.
+    pub model_max_box: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

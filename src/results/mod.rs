@@ -8,6 +8,7 @@
 pub mod bench_io;
 pub mod cache;
 pub mod compare;
+pub mod fit;
 pub mod fleet;
 pub mod gpu;
 pub mod metrics;
@@ -71,6 +72,7 @@ pub enum Kind {
     BenchMovies(movies::MoviesBenchReport),
     StackInfo(stack::StackInfo),
     Probe(probe::ProbeReport),
+    Fit(Box<fit::FitReport>),
 }
 
 impl Kind {
@@ -94,6 +96,7 @@ impl Kind {
             Kind::BenchMovies(_) => "bench-movies",
             Kind::StackInfo(_) => "stack-info",
             Kind::Probe(_) => "probe",
+            Kind::Fit(_) => "fit",
         }
     }
 

@@ -42,6 +42,58 @@ fn without_a_driver_it_prints_one_line_and_exits_0() {
 }
 
 #[test]
+fn job_memory_without_a_driver_is_skipped_in_one_line() {
+    if driver_present() {
+        eprintln!("skipped: a CUDA driver is present; this test covers machines without one");
+        return;
+    }
+    let o = cryocap()
+        .args([
+            "bench",
+            "gpu",
+            "--job-memory",
+            "--box",
+            "256,432,600",
+            "--ranks-per-gpu",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stdout.contains("skipped") && stdout.contains("no CUDA driver"),
+        "{stdout}"
+    );
+    let o = cryocap()
+        .args(["bench", "gpu", "--job-memory", "--format", "json"])
+        .output()
+        .unwrap();
+    let r: GpuBenchReport = serde_json::from_slice(&o.stdout).expect("typed JSON");
+    assert_eq!(r.status, BenchStatus::Skipped);
+    assert!(r.job_memory.is_none());
+}
+
+#[test]
+fn job_memory_flags_are_checked_first() {
+    let l = bad_input(&["bench", "gpu", "--job-memory", "--job", "relion-refin"]);
+    assert!(l.contains("relion-refine"), "{l}");
+    let l = bad_input(&["bench", "gpu", "--ranks-per-gpu", "2"]);
+    assert!(l.contains("--job-memory"), "{l}");
+    let l = bad_input(&[
+        "bench",
+        "gpu",
+        "--job-memory",
+        "--job",
+        "nu-refine",
+        "--ranks-per-gpu",
+        "2",
+    ]);
+    assert!(l.contains("CryoSPARC"), "{l}");
+}
+
+#[test]
 fn bad_flags_are_named() {
     assert!(bad_input(&["bench", "gpu", "--box", "127"]).contains("--box"));
     assert!(bad_input(&["bench", "gpu", "--box", "128,x"]).contains("'x'"));
@@ -91,5 +143,46 @@ fn with_a_gpu_every_check_passes_and_every_figure_is_measured() {
             assert!(e.error.is_none(), "{e:?}");
             assert!(e.median_particles_per_second > 0.0 && e.particles >= 3000);
         }
+    }
+}
+
+/// On a machine with a GPU (skipped in CI): `fit`'s per-rank working set is
+/// allocated at each box and padding, and a largest box is found both ways.
+#[test]
+fn with_a_gpu_job_memory_finds_the_largest_box_both_ways() {
+    if !driver_present() {
+        eprintln!("skipped: no CUDA driver");
+        return;
+    }
+    let o = cryocap()
+        .args([
+            "bench",
+            "gpu",
+            "--job-memory",
+            "--box",
+            "256,432,600",
+            "--pad",
+            "1,2",
+        ])
+        .args(["--ranks-per-gpu", "2", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let r: GpuBenchReport = serde_json::from_slice(&o.stdout).expect("typed JSON");
+    assert_eq!(r.status, BenchStatus::Measured);
+    let j = r.job_memory.expect("job memory");
+    assert_eq!(j.rows.len() % 6, 0);
+    assert!(
+        j.rows
+            .iter()
+            .any(|row| row.box_size == 256 && row.allocated)
+    );
+    for l in &j.limits {
+        assert!(l.allocated_max_box.is_some() && l.model_max_box.is_some());
     }
 }

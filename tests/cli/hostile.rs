@@ -369,6 +369,37 @@ fn fifos_and_devices_are_refused_where_a_file_is_read() {
         vec!["cache", "subset", "/dev/zero"],
         vec!["qualify", "--quick", "--profile", "/dev/zero"],
         vec!["stack", "info", "/dev/zero"],
+        vec![
+            "fit",
+            "--job",
+            "relion-refine",
+            "--vram",
+            "8",
+            "--particles-file",
+            p,
+        ],
+        vec![
+            "fit",
+            "--job",
+            "relion-refine",
+            "--particles",
+            "1",
+            "--box",
+            "64",
+            "--node",
+            p,
+        ],
+        vec![
+            "fit",
+            "--job",
+            "relion-refine",
+            "--particles",
+            "1",
+            "--box",
+            "64",
+            "--node",
+            "/dev/zero",
+        ],
     ];
     for args in cases {
         let out = bounded(&args, std::time::Duration::from_secs(20));

@@ -6,6 +6,7 @@ mod common;
 mod errors;
 mod exact_files;
 mod fio_compare;
+mod fit;
 mod fleet;
 mod hostile;
 mod io;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::common::cryocap;
 
 /// Every kind of result file, named as its `kind`.
-const KINDS: [&str; 14] = [
+const KINDS: [&str; 15] = [
     "plan",
     "bench-io",
     "bench-gpu",
@@ -22,6 +22,7 @@ const KINDS: [&str; 14] = [
     "stack-create",
     "stack-info",
     "probe",
+    "fit",
 ];
 
 fn fixture(kind: &str) -> PathBuf {

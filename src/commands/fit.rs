@@ -1,0 +1,410 @@
+//! `cryocap fit`: the flags (a particle list, a qualify file) into one
+//! job's fit, and the Slurm script when asked.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::output::{Out, check_outputs, finish, now, result_files};
+use super::{CommandError, Outcome};
+use crate::cache::subset;
+use crate::cli::FitArgs;
+use crate::datasets::{Catalog, MigProfile, nearest};
+use crate::report::writer::{self, Destination};
+use crate::results::Kind;
+use crate::results::plan::Dtype;
+use crate::sizing::fit::{self, FitParams, Paths, Scratch, Software, Target};
+use crate::sizing::stack::DEFAULT_PARTICLES_PER_FILE;
+use crate::storage::mrc::{Mode, MrcFile};
+use crate::units;
+
+pub(super) fn run(a: &FitArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
+    let started = now();
+    let mut outs = result_files(&a.output.files);
+    if let Some(p) = &a.emit_sbatch {
+        outs.push(Out::file("--emit-sbatch", p));
+    }
+    let mut inputs = Vec::new();
+    inputs.extend(a.particles_file.clone());
+    inputs.extend(a.node.clone());
+    check_outputs(&outs, &inputs)?;
+    let catalog = Catalog::get()?;
+    let params = params(a, catalog)?;
+    if a.emit_sbatch.is_some() && params.job.software != Software::Relion {
+        return Err(usage(
+            "--emit-sbatch writes RELION jobs; CryoSPARC submits through its cluster lane: use the lane variables printed",
+        ));
+    }
+    let report = fit::fit(&params, catalog);
+    let mut lost = Vec::new();
+    if let Some(p) = &a.emit_sbatch {
+        let script = fit::sbatch_script(&report, &params);
+        if let Err(e) = writer::write(&Destination::from_path(p), script.as_bytes(), out) {
+            lost.push(format!("--emit-sbatch: {e}"));
+        }
+    }
+    let fits = report.fits;
+    finish(Kind::Fit(Box::new(report)), started, &a.output, out)?;
+    if !lost.is_empty() {
+        return Err(CommandError::Lost(lost.join("; ")));
+    }
+    Ok(Outcome::failed_if(!fits))
+}
+
+fn usage(m: &str) -> CommandError {
+    CommandError::Usage(m.to_string())
+}
+
+fn unknown(flag: &str, what: &str, wanted: &str, names: Vec<&str>, list: &str) -> CommandError {
+    CommandError::Usage(format!(
+        "{flag}: unknown {what} '{}'; nearest: {} (see `cryocap catalog {list}`)",
+        crate::text::printable(wanted),
+        nearest(wanted, names.into_iter(), 3).join(", ")
+    ))
+}
+
+/// A path written into a script: refused when it holds what no quoting
+/// makes safe to pass on (control characters such as newlines, or bytes
+/// that are not UTF-8).
+fn script_path(flag: &str, p: &Path) -> Result<String, CommandError> {
+    let text = p.to_str().ok_or_else(|| {
+        CommandError::Usage(format!(
+            "{flag} {}: not UTF-8; a script cannot name it faithfully",
+            p.display()
+        ))
+    })?;
+    if text.is_empty() || text.chars().any(char::is_control) {
+        return Err(CommandError::Usage(format!(
+            "{flag} {}: holds a control character (a newline?) or is empty; rename it, a script cannot pass it on safely",
+            crate::text::printable(text)
+        )));
+    }
+    Ok(text.to_string())
+}
+
+/// Particles, box, dtype, whole stack files and a label, from a list.
+struct FromList {
+    particles: u64,
+    box_size: Option<u32>,
+    dtype: Option<Dtype>,
+    stack_bytes: u64,
+    repeated_rows: u64,
+}
+
+fn read_list(path: &Path) -> Result<FromList, CommandError> {
+    let list = subset::read_list(path)?;
+    let data_dir = subset::data_dir(path, &list, None)?;
+    let r = subset::analyse(
+        &path.display().to_string(),
+        &list,
+        &data_dir,
+        DEFAULT_PARTICLES_PER_FILE,
+    );
+    let mut box_size = list
+        .stacks
+        .values()
+        .find_map(|u| u.shape)
+        .map(|[ny, _]| ny as u32);
+    let mut dtype = None;
+    if let Some(name) = list.stacks.keys().next()
+        && let Ok(m) = MrcFile::open(&data_dir.join(name))
+    {
+        box_size = box_size.or(Some(m.header.nx));
+        dtype = Some(match m.header.mode {
+            Mode::Float16 => Dtype::F16,
+            _ => Dtype::F32,
+        });
+    }
+    Ok(FromList {
+        particles: list.particles,
+        box_size,
+        dtype,
+        stack_bytes: r.stack_bytes,
+        repeated_rows: r.repeated_rows,
+    })
+}
+
+/// Cores, RAM, GPUs and VRAM of a qualify result.
+struct Node {
+    label: String,
+    cores: u32,
+    ram: u64,
+    gpus: u32,
+    vram: Option<u64>,
+}
+
+fn read_node(path: &Path) -> Result<Node, CommandError> {
+    let r = crate::files::read_result(path)?;
+    let Kind::Qualify(q) = &r.kind else {
+        return Err(CommandError::Usage(format!(
+            "--node {}: a {} result; give the JSON of `cryocap qualify` on the node",
+            path.display(),
+            r.kind.name()
+        )));
+    };
+    let vram = q
+        .checks
+        .iter()
+        .find(|c| c.id == "gpu_vram")
+        .and_then(|c| c.value)
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .map(|v| v as u64);
+    Ok(Node {
+        label: format!("node {} (qualify {})", r.node, path.display()),
+        cores: q.host.physical_cores.unwrap_or(q.host.logical_cpus),
+        ram: q.host.ram_bytes,
+        gpus: q.gpus,
+        vram,
+    })
+}
+
+fn target(a: &FitArgs, catalog: &Catalog, node: Option<&Node>) -> Result<Target, CommandError> {
+    let gpu = match &a.gpu {
+        Some(name) => Some(catalog.gpu(name).ok_or_else(|| {
+            let names = catalog.gpus.iter().map(|g| g.id.as_str()).collect();
+            unknown("--gpu", "GPU", name, names, "gpus")
+        })?),
+        None => None,
+    };
+    let (label, vram) = match (&a.vram, gpu, node.and_then(|n| n.vram.map(|v| (n, v)))) {
+        (Some(_), Some(_), _) => return Err(usage("--vram and --gpu both set the VRAM: give one")),
+        (Some(v), None, _) => (format!("--vram {}", v.text), v.bytes),
+        (None, Some(g), _) => (g.name.clone(), g.vram_bytes()),
+        (None, None, Some((n, v))) => (n.label.clone(), v),
+        (None, None, None) => {
+            return Err(usage(
+                "fit needs a target: give --gpu NAME, --vram GB, or a --node qualify file that measured a GPU",
+            ));
+        }
+    };
+    let mig_profiles: Vec<MigProfile> = gpu
+        .map(|g| {
+            catalog
+                .mig_profiles_of(&g.id)
+                .into_iter()
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let mig = match (&a.mig, gpu) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(usage(
+                "--mig: name the GPU it splits with --gpu (e.g. --gpu a100-80gb --mig 3g.40gb)",
+            ));
+        }
+        (Some(m), Some(g)) => {
+            let wanted = m.trim().to_ascii_lowercase();
+            let wanted = wanted.strip_prefix("mig-").unwrap_or(&wanted);
+            let found = mig_profiles.iter().find(|p| p.profile == wanted).cloned();
+            match found {
+                Some(p) => Some(p),
+                None if mig_profiles.is_empty() => {
+                    return Err(CommandError::Usage(format!(
+                        "--mig {}: the {} has no MIG profiles (MIG GPUs: A100, H100, H200)",
+                        crate::text::printable(m),
+                        g.name
+                    )));
+                }
+                None => {
+                    return Err(CommandError::Usage(format!(
+                        "--mig {}: the {} has no such profile; it has {}",
+                        crate::text::printable(m),
+                        g.name,
+                        mig_profiles
+                            .iter()
+                            .map(|p| p.profile.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+            }
+        }
+    };
+    Ok(Target {
+        label,
+        gpu: gpu.map(|g| g.id.clone()),
+        gpu_vram_bytes: vram,
+        mig,
+        mig_profiles,
+        ram_bytes: a.ram.or(node.map(|n| n.ram)),
+        cores: a.cores.or(node.map(|n| n.cores)),
+    })
+}
+
+fn tier(
+    catalog: &Catalog,
+    flag: &str,
+    id: &str,
+) -> Result<crate::datasets::StorageTier, CommandError> {
+    catalog.storage_tier(id).cloned().ok_or_else(|| {
+        let names = catalog
+            .storage_tiers
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect();
+        unknown(flag, "storage tier", id, names, "storage")
+    })
+}
+
+fn params(a: &FitArgs, catalog: &Catalog) -> Result<FitParams, CommandError> {
+    let jobs = fit::jobs(catalog);
+    let job = jobs
+        .iter()
+        .find(|j| j.id == a.job.trim())
+        .cloned()
+        .ok_or_else(|| {
+            let names = jobs.iter().map(|j| j.id.as_str()).collect();
+            unknown("--job", "job type", &a.job, names, "jobs")
+        })?;
+    let relion = job.software == Software::Relion;
+    if !relion {
+        for (given, flag) in [
+            (a.pad.is_some(), "--pad"),
+            (a.ranks_per_gpu.is_some(), "--ranks-per-gpu"),
+            (a.preread, "--preread"),
+            (a.scratch_dir.is_some(), "--scratch-dir"),
+        ] {
+            if given {
+                return Err(CommandError::Usage(format!(
+                    "{flag}: is a RELION setting; {} is a CryoSPARC job",
+                    job.id
+                )));
+            }
+        }
+    }
+    if a.classes.is_some() && !job.takes_classes {
+        return Err(CommandError::Usage(format!(
+            "--classes: {} runs without classes; relion-class3d and hetero-refine take them",
+            job.id
+        )));
+    }
+    let list = match &a.particles_file {
+        Some(p) => Some(read_list(p)?),
+        None => None,
+    };
+    let particles = a
+        .particles
+        .or(list.as_ref().map(|l| l.particles))
+        .ok_or_else(|| usage("--particles: is required (or give --particles-file)"))?;
+    let box_size = a
+        .box_size
+        .map(|b| b.0)
+        .or(list.as_ref().and_then(|l| l.box_size))
+        .ok_or_else(|| {
+            usage("--box: is required (the particle file names no image size and its stacks were not found)")
+        })?;
+    if particles.saturating_mul(u64::from(a.sym_expand)) > crate::sizing::MAX_PARTICLES {
+        return Err(CommandError::Usage(format!(
+            "--sym-expand {}: {} particles × {} rows is more than {} rows; give fewer",
+            a.sym_expand,
+            units::group_digits(particles),
+            a.sym_expand,
+            units::group_digits(crate::sizing::MAX_PARTICLES)
+        )));
+    }
+    if !(crate::sizing::MIN_BOX..=crate::sizing::MAX_BOX).contains(&box_size) {
+        return Err(CommandError::Usage(format!(
+            "--particles-file: image size {box_size} is out of range; give --box"
+        )));
+    }
+    let dtype = match a.dtype {
+        Some(crate::cli::DtypeArg::F16) => Dtype::F16,
+        Some(crate::cli::DtypeArg::F32) => Dtype::F32,
+        None => list.as_ref().and_then(|l| l.dtype).unwrap_or(Dtype::F32),
+    };
+    let node = match &a.node {
+        Some(p) => Some(read_node(p)?),
+        None => None,
+    };
+    let target = target(a, catalog, node.as_ref())?;
+    let gpus = a.gpus.or(node.as_ref().map(|n| n.gpus.max(1))).unwrap_or(1);
+    let ranks_per_gpu = a.ranks_per_gpu.unwrap_or(1);
+    let ranks = if relion { gpus * ranks_per_gpu } else { 1 };
+    let threads = match (a.threads, target.cores) {
+        (Some(t), _) => t,
+        (None, Some(c)) => (c / ranks.max(1)).clamp(1, 8),
+        (None, None) => 4,
+    };
+    if let (Some(cores), true) = (target.cores, a.threads.is_some()) {
+        let total = u64::from(ranks) * u64::from(threads);
+        if total > u64::from(cores) {
+            return Err(CommandError::Usage(format!(
+                "--threads {threads}: {ranks} rank(s) × {threads} threads = {total} is more than the node's {cores} cores; give fewer threads or ranks"
+            )));
+        }
+    }
+    let scratch = match a.scratch {
+        Some(free) => {
+            if free <= a.keep_free {
+                return Err(CommandError::Usage(format!(
+                    "--scratch {}: no larger than the {} --keep-free reserve; nothing would be copied",
+                    units::bytes_decimal(free),
+                    units::bytes_decimal(a.keep_free)
+                )));
+            }
+            Some(Scratch {
+                free_bytes: free,
+                keep_free_bytes: a.keep_free,
+                tier: tier(catalog, "--scratch-tier", &a.scratch_tier)?,
+            })
+        }
+        None => None,
+    };
+    if scratch.is_none() && a.scratch_dir.is_some() {
+        return Err(usage(
+            "--scratch-dir: give the drive's free space with --scratch too",
+        ));
+    }
+    let project_tier = tier(catalog, "--project-tier", &a.project_tier)?;
+    // paths that go into a script: checked whatever is written
+    let particles_path = match &a.particles_file {
+        Some(p) if a.emit_sbatch.is_some() => Some(script_path("--particles-file", p)?),
+        Some(p) => Some(p.to_string_lossy().into_owned()),
+        None => None,
+    };
+    let scratch_dir = match &a.scratch_dir {
+        Some(p) => Some(script_path("--scratch-dir", p)?),
+        None => None,
+    };
+    let job_dir = match a.emit_sbatch {
+        Some(_) => script_path("--job-dir", &a.job_dir)?,
+        None => a.job_dir.to_string_lossy().into_owned(),
+    };
+    let mut from = match &a.particles_file {
+        Some(p) => format!("{}", p.display()),
+        None => "flags".to_string(),
+    };
+    if let Some(l) = &list
+        && l.repeated_rows > 0
+    {
+        from.push_str(&format!(
+            " ({} rows name an image another row names: symmetry expansion counted per row)",
+            l.repeated_rows
+        ));
+    }
+    Ok(FitParams {
+        classes: fit::classes_for(&job, a.classes),
+        job,
+        particles,
+        box_size,
+        dtype,
+        sym_expand: a.sym_expand,
+        stack_file_bytes: list.as_ref().map(|l| l.stack_bytes).filter(|&b| b > 0),
+        from,
+        pad: a.pad.unwrap_or(2),
+        ranks_per_gpu,
+        threads,
+        preread: a.preread,
+        gpus,
+        passes: a.passes,
+        target,
+        scratch,
+        project_tier,
+        margin: a.time_margin,
+        paths: Paths {
+            particles: particles_path,
+            scratch_dir,
+            job_dir,
+        },
+    })
+}
