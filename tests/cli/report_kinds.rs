@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::common::cryocap;
 
 /// Every kind of result file, named as its `kind`.
-const KINDS: [&str; 15] = [
+const KINDS: [&str; 18] = [
     "plan",
     "bench-io",
     "bench-gpu",
@@ -23,6 +23,9 @@ const KINDS: [&str; 15] = [
     "stack-info",
     "probe",
     "fit",
+    "movies-plan",
+    "movies-create",
+    "bench-movies",
 ];
 
 fn fixture(kind: &str) -> PathBuf {
