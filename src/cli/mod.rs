@@ -190,6 +190,8 @@ pub enum CatalogKind {
     Datasets,
     Jobs,
     Ssd,
+    /// Direct electron detectors: frame sizes, frame rates, formats.
+    Detectors,
 }
 
 /// Formats `catalog` prints: its tables are documents, not results files.

@@ -47,7 +47,7 @@ pub struct MovieShapeArgs {
     /// MRC mode for --movie-format mrc and mrc-bz2: 0 (int8), 1 (int16), 2 (float32), 6 (uint16), 12 (float16).
     #[arg(long, value_name = "MODE", default_value_t = 1, value_parser = movie_mode)]
     pub mode: i32,
-    /// Detector whose counting size to use (see `cryocap catalog --detectors`).
+    /// Detector whose counting size to use (see `cryocap catalog detectors`).
     #[arg(long, value_name = "NAME", default_value = "k3")]
     pub detector: String,
     /// Use the detector's super-resolution size.

@@ -16,6 +16,7 @@ pub(super) fn run(a: &CatalogArgs, out: &mut dyn Write) -> Result<Outcome, Comma
         CatalogKind::Datasets => catalog::datasets(c),
         CatalogKind::Jobs => catalog::jobs(c),
         CatalogKind::Ssd => catalog::ssd(c),
+        CatalogKind::Detectors => catalog::detectors(c),
     };
     emit_document(&doc, catalog_format(a.format), "catalog", out)?;
     Ok(Outcome::Ok)

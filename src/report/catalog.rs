@@ -136,3 +136,40 @@ pub(crate) fn ssd(c: &Catalog) -> Document {
         rows,
     )
 }
+
+pub(crate) fn detectors(c: &Catalog) -> Document {
+    let rows = c
+        .detectors
+        .iter()
+        .map(|d| {
+            vec![
+                d.id.clone(),
+                d.name.clone(),
+                format!("{}×{}", d.width, d.height),
+                match (d.superres_width, d.superres_height) {
+                    (Some(w), Some(h)) => format!("{w}×{h}"),
+                    _ => "-".into(),
+                },
+                d.frame_rate_hz
+                    .map(|r| format!("{r:.0}"))
+                    .unwrap_or_else(|| "-".into()),
+                d.formats.replace(' ', ", "),
+                d.source.clone(),
+            ]
+        })
+        .collect();
+    table(
+        "Detectors (datasets/detectors.csv)",
+        &[
+            "id",
+            "detector",
+            "counting",
+            "super-resolution",
+            "frames/s",
+            "formats",
+            "source",
+        ],
+        &[4],
+        rows,
+    )
+}
