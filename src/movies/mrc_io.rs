@@ -50,32 +50,32 @@ pub fn encode_counts(counts: &[u8], mode: Mode, out: &mut Vec<u8>) {
     }
 }
 
-/// Adds `gain · frame` into `sum`, the frame's pixels read from `raw` in `mode`.
-pub fn accumulate(raw: &[u8], mode: Mode, gain: &[f32], sum: &mut [f32]) {
+/// Adds one frame's pixels, read from `raw` in `mode`, into `sum`.
+pub fn add_frame(raw: &[u8], mode: Mode, sum: &mut [f32]) {
     match mode {
         Mode::Int8 => {
-            for ((s, g), &v) in sum.iter_mut().zip(gain).zip(raw) {
-                *s += g * f32::from(v as i8);
+            for (s, &v) in sum.iter_mut().zip(raw) {
+                *s += f32::from(v as i8);
             }
         }
         Mode::Int16 => {
-            for ((s, g), c) in sum.iter_mut().zip(gain).zip(raw.chunks_exact(2)) {
-                *s += g * f32::from(i16::from_le_bytes([c[0], c[1]]));
+            for (s, c) in sum.iter_mut().zip(raw.chunks_exact(2)) {
+                *s += f32::from(i16::from_le_bytes([c[0], c[1]]));
             }
         }
         Mode::Uint16 => {
-            for ((s, g), c) in sum.iter_mut().zip(gain).zip(raw.chunks_exact(2)) {
-                *s += g * f32::from(u16::from_le_bytes([c[0], c[1]]));
+            for (s, c) in sum.iter_mut().zip(raw.chunks_exact(2)) {
+                *s += f32::from(u16::from_le_bytes([c[0], c[1]]));
             }
         }
         Mode::Float16 => {
-            for ((s, g), c) in sum.iter_mut().zip(gain).zip(raw.chunks_exact(2)) {
-                *s += g * half::f16::from_le_bytes([c[0], c[1]]).to_f32();
+            for (s, c) in sum.iter_mut().zip(raw.chunks_exact(2)) {
+                *s += half::f16::from_le_bytes([c[0], c[1]]).to_f32();
             }
         }
         _ => {
-            for ((s, g), c) in sum.iter_mut().zip(gain).zip(raw.chunks_exact(4)) {
-                *s += g * f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            for (s, c) in sum.iter_mut().zip(raw.chunks_exact(4)) {
+                *s += f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
             }
         }
     }
@@ -220,8 +220,7 @@ pub fn read_gain(path: &Path, bytes: &[u8], width: u32, height: u32) -> Result<V
         ));
     }
     let mut g = vec![0f32; width as usize * height as usize];
-    let ones = vec![1f32; g.len()];
-    accumulate(movie.frame(bytes, 0), h.mode, &ones, &mut g);
+    add_frame(movie.frame(bytes, 0), h.mode, &mut g);
     if let Some(i) = g.iter().position(|v| !v.is_finite() || *v <= 0.0) {
         return Err(format!(
             "pixel ({}, {}) holds {}; every gain value must be a positive number",
@@ -250,8 +249,8 @@ mod tests {
             }
             let m = MrcMovie::parse(Path::new("m.mrc"), &bytes).unwrap();
             let mut sum = vec![0f32; 64];
-            let gain = vec![2f32; 64];
-            accumulate(m.frame(&bytes, 1), mode, &gain, &mut sum);
+            add_frame(m.frame(&bytes, 1), mode, &mut sum);
+            add_frame(m.frame(&bytes, 0), mode, &mut sum);
             assert!(
                 sum.iter()
                     .zip(&counts)
