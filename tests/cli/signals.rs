@@ -223,3 +223,49 @@ fn a_second_signal_still_removes_everything() {
         );
     }
 }
+
+#[test]
+fn movies_create_and_bench_movies_remove_their_files() {
+    for sig in SIGNALS {
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        let d = dir.path().to_str().unwrap();
+        check(
+            &[
+                "movies",
+                "create",
+                "--dir",
+                d,
+                "--detector",
+                "k3",
+                "--frames",
+                "40",
+                "--movies",
+                "20",
+                "--reserve",
+                "0",
+            ],
+            dir.path(),
+            sig,
+        );
+    }
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let d = dir.path().to_str().unwrap();
+    check(
+        &[
+            "bench",
+            "movies",
+            "--dir",
+            d,
+            "--create",
+            "20",
+            "--detector",
+            "k3",
+            "--frames",
+            "40",
+            "--reserve",
+            "0",
+        ],
+        dir.path(),
+        SIGNALS[1],
+    );
+}
