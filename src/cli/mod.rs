@@ -19,6 +19,7 @@ pub mod deprecated;
 mod fleet;
 mod plan;
 mod qualify;
+mod shell;
 mod stack;
 mod stored;
 pub mod values;
@@ -32,6 +33,7 @@ pub use cache::{
 pub use fleet::{FleetCommand, FleetReportArgs, FleetSharedReadArgs, FleetSubmitArgs};
 pub use plan::{PlanArgs, SizeModelArg};
 pub use qualify::QualifyArgs;
+pub use shell::{CompletionsArgs, ManpagesArgs, ShellArg};
 pub use stack::{ProbeArgs, StackCommand, StackCreateArgs, StackInfoArgs};
 pub use stored::{CompareArgs, HistoryArgs, ReportArgs};
 
@@ -82,6 +84,10 @@ pub enum Command {
     /// Measure what this node delivers.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Print a shell completion script: `source <(cryocap completions bash)`.
+    Completions(CompletionsArgs),
+    /// Write a man page for cryocap and each of its commands into a directory.
+    Manpages(ManpagesArgs),
 }
 
 impl Command {
@@ -100,6 +106,8 @@ impl Command {
             Command::Stack(c) => vec!["stack", c.name()],
             Command::Probe(_) => vec!["probe"],
             Command::Bench(c) => vec!["bench", c.name()],
+            Command::Completions(_) => vec!["completions"],
+            Command::Manpages(_) => vec!["manpages"],
         }
     }
 }

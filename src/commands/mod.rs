@@ -11,10 +11,12 @@ mod cache_subset;
 mod cache_workload;
 mod catalog;
 mod compare;
+mod completions;
 mod fleet_report;
 mod fleet_shared_read;
 mod fleet_submit;
 mod history;
+mod manpages;
 mod output;
 mod plan;
 mod probe;
@@ -127,5 +129,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, CommandError> {
         Command::Probe(a) => probe::run(&a, out),
         Command::Bench(BenchCommand::Io(a)) => bench_io::run(&a, out),
         Command::Bench(BenchCommand::Gpu(a)) => bench_gpu::run(&a, out),
+        Command::Completions(a) => completions::run(&a, out),
+        Command::Manpages(a) => manpages::run(&a, out),
     }
 }

@@ -20,5 +20,6 @@ mod qualify;
 mod raw_device;
 mod reconstruct;
 mod report_kinds;
+mod shell;
 mod signals;
 mod snapshots;
