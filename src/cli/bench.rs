@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 
 use super::values::{self, BoxSize};
-use super::{DtypeArg, HistoryArg, OutputArgs, PadArg};
+use super::{DtypeArg, HistoryArg, OpenMetricsArg, OutputArgs, PadArg};
 use crate::sizing::stack::DEFAULT_PARTICLES_PER_FILE;
 use crate::storage::patterns::Pattern;
 use crate::storage::space::Reserve;
@@ -19,7 +19,7 @@ pub enum BenchCommand {
     /// GPU: kernels checked against the CPU reference, then device copy
     /// bandwidth and Fourier insertion throughput. Without a CUDA driver it
     /// says so and exits 0.
-    Gpu(BenchGpuArgs),
+    Gpu(Box<BenchGpuArgs>),
 }
 
 impl BenchCommand {
@@ -109,6 +109,8 @@ pub struct BenchIoArgs {
     #[arg(long, value_name = "FILE")]
     pub emit_fio: Option<PathBuf>,
     #[command(flatten)]
+    pub openmetrics: OpenMetricsArg,
+    #[command(flatten)]
     pub history: HistoryArg,
     #[command(flatten)]
     pub output: OutputArgs,
@@ -150,6 +152,8 @@ pub struct BenchGpuArgs {
         default_value = "1,2"
     )]
     pub pad: Vec<PadArg>,
+    #[command(flatten)]
+    pub openmetrics: OpenMetricsArg,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -154,6 +154,31 @@ pub struct OutputFiles {
     /// Also write a self-contained HTML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<std::path::PathBuf>,
+    /// `--openmetrics`, set by the commands that take it ([`OpenMetricsArg`]).
+    #[arg(skip)]
+    pub openmetrics: Option<std::path::PathBuf>,
+    /// `--junit`, set by the commands that take it ([`JunitArg`]).
+    #[arg(skip)]
+    pub junit: Option<std::path::PathBuf>,
+}
+
+/// `--openmetrics`: on the commands that measure (qualify, the benches).
+#[derive(Debug, Clone, Default, Args)]
+pub struct OpenMetricsArg {
+    /// Also write the figures as OpenMetrics gauges to FILE, atomically (for
+    /// node_exporter's textfile collector: a `*.prom` file in its directory).
+    #[arg(long, value_name = "FILE")]
+    pub openmetrics: Option<std::path::PathBuf>,
+}
+
+/// `--junit`: on the commands that decide pass or fail (qualify, compare,
+/// fleet report).
+#[derive(Debug, Clone, Default, Args)]
+pub struct JunitArg {
+    /// Also write the checks as JUnit XML to FILE (one test case per check;
+    /// FAIL a failure, NOT MEASURED skipped), for a CI system's test report.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<std::path::PathBuf>,
 }
 
 /// The SQLite history a measurement is stored in.

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::output::{check_outputs, finish, now, result_files};
+use super::output::{check_outputs, finish, now, result_files, with_machine_files};
 use super::{CommandError, Outcome};
 use crate::cli::BenchGpuArgs;
 use crate::cli::values::distinct;
@@ -23,13 +23,14 @@ pub(super) fn run(a: &BenchGpuArgs, out: &mut dyn Write) -> Result<Outcome, Comm
     }
     let boxes = distinct(a.boxes.iter().map(|b| b.0));
     let pads = distinct(a.pad.iter().map(|p| p.factor()));
-    check_outputs(&result_files(&a.output.files), &[])?;
+    let output = with_machine_files(&a.output, a.openmetrics.openmetrics.as_deref(), None);
+    check_outputs(&result_files(&output.files), &[])?;
     let r = bench::run(&BenchGpuParams {
         boxes,
         pads,
         particles: a.particles,
     })?;
     let failed = r.status == BenchStatus::CheckFailed;
-    finish(Kind::BenchGpu(r), started, &a.output, out)?;
+    finish(Kind::BenchGpu(r), started, &output, out)?;
     Ok(Outcome::failed_if(failed))
 }

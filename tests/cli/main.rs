@@ -11,6 +11,7 @@ mod hostile;
 mod io;
 mod json_contract;
 mod layers;
+mod machine_formats;
 mod no_panic;
 mod outputs;
 mod parser_fuzz;
