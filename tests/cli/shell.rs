@@ -72,6 +72,16 @@ fn zsh_and_fish_scripts_name_the_commands() {
                 .status()
                 .unwrap();
             assert!(ok.success(), "{shell} -n refuses the script");
+            if shell == "fish" {
+                // fish completes a command line through the script
+                let program = format!("source '{}'; complete -C 'cryocap ben'", f.display());
+                let out = std::process::Command::new("fish")
+                    .args(["--no-config", "-c", &program])
+                    .output()
+                    .unwrap();
+                let said = String::from_utf8_lossy(&out.stdout);
+                assert!(said.starts_with("bench\t"), "fish: {said}");
+            }
         }
     }
     cryocap()
