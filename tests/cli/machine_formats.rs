@@ -1,4 +1,4 @@
-//! `--openmetrics` and `--junit`: the files other tools read. OpenMetrics
+//! `--openmetrics` (qualify, bench io, bench gpu, cache copy-bench) and `--junit`: the files other tools read. OpenMetrics
 //! text is checked by Prometheus' own `promtool check metrics` (CI installs
 //! Debian's `prometheus` package and sets CRYOCAP_REQUIRE_PROMTOOL=1); JUnit
 //! XML is read by the `junitparser` Python package, an independent reader
@@ -225,6 +225,29 @@ fn bench_io_and_bench_gpu_write_gauges() {
     );
     let text = std::fs::read_to_string(&gpu).unwrap();
     assert!(text.contains("cryocap_gpu_devices{node="), "{text}");
+    assert_promtool_accepts(&text);
+
+    // the cache-fill copy benchmark too
+    let src = dir.path().join("src");
+    let dst = dir.path().join("dst");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::create_dir(&dst).unwrap();
+    for i in 0..2 {
+        std::fs::write(src.join(format!("p{i}.mrcs")), vec![7u8; 1_000_000]).unwrap();
+    }
+    let copy = dir.path().join("copy.prom");
+    cryocap()
+        .args(["cache", "copy-bench", "--threads", "1", "--repeats", "1"])
+        .args(["--reserve", "1MB", "--quiet", "--from"])
+        .arg(&src)
+        .arg("--to")
+        .arg(&dst)
+        .arg("--openmetrics")
+        .arg(&copy)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&copy).unwrap();
+    assert!(text.contains("unit=\"bytes_per_second\"}"), "{text}");
     assert_promtool_accepts(&text);
 }
 
