@@ -7,7 +7,8 @@
 # Needs: rustup (the aarch64 target is added here when missing) and
 # cargo-zigbuild with zig: `python3 -m pip install ziglang cargo-zigbuild`.
 # CUDA is loaded at run time (cudarc's dynamic loading), so one binary serves
-# GPU and CPU nodes. Run from anywhere; writes only target/ and dist/.
+# GPU and CPU nodes. Run from anywhere; writes only cargo's target
+# directory and dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,10 @@ fi
 SOURCE_DATE_EPOCH="$(git log -1 --format=%ct 2>/dev/null || date +%s)"
 export SOURCE_DATE_EPOCH
 
+# where cargo puts the binaries (CARGO_TARGET_DIR or a config may move it)
+TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+[ -n "$TARGET_DIR" ] || fail "cargo metadata names no target directory"
+
 for t in "${TARGETS[@]}"; do
   echo "cryocap $VERSION: building $t against glibc $GLIBC" >&2
   cargo zigbuild --release --locked --target "$t.$GLIBC"
@@ -44,7 +49,7 @@ case "$(uname -m)" in
   aarch64) native=aarch64-unknown-linux-gnu ;;
   *) fail "no native binary for $(uname -m) to write the completions and man pages" ;;
 esac
-native_bin="target/$native/release/cryocap"
+native_bin="$TARGET_DIR/$native/release/cryocap"
 
 mkdir -p dist
 for t in "${TARGETS[@]}"; do
@@ -53,7 +58,7 @@ for t in "${TARGETS[@]}"; do
   trap 'rm -rf "$stage"' EXIT
   root="$stage/$name"
   mkdir -p "$root/completions" "$root/man/man1"
-  install -m 0755 "target/$t/release/cryocap" "$root/cryocap"
+  install -m 0755 "$TARGET_DIR/$t/release/cryocap" "$root/cryocap"
   install -m 0644 README.md LICENSE-MIT LICENSE-APACHE "$root/"
   "$native_bin" completions bash > "$root/completions/cryocap.bash"
   "$native_bin" completions zsh > "$root/completions/_cryocap"
