@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 
 use super::values::{self, BoxSize};
-use super::{DtypeArg, HistoryArg, OutputArgs, PadArg};
+use super::{DtypeArg, HistoryArg, OpenMetricsArg, OutputArgs, PadArg};
 use crate::sizing::stack::DEFAULT_PARTICLES_PER_FILE;
 use crate::storage::patterns::Pattern;
 use crate::storage::space::Reserve;
@@ -19,7 +19,7 @@ pub enum BenchCommand {
     /// GPU: kernels checked against the CPU reference, then device copy
     /// bandwidth and Fourier insertion throughput. Without a CUDA driver it
     /// says so and exits 0.
-    Gpu(BenchGpuArgs),
+    Gpu(Box<BenchGpuArgs>),
     /// Movies: read, decode every frame, apply the gain and sum, on 1, 2, … threads.
     Movies(Box<super::BenchMoviesArgs>),
 }
@@ -112,6 +112,8 @@ pub struct BenchIoArgs {
     #[arg(long, value_name = "FILE")]
     pub emit_fio: Option<PathBuf>,
     #[command(flatten)]
+    pub openmetrics: OpenMetricsArg,
+    #[command(flatten)]
     pub history: HistoryArg,
     #[command(flatten)]
     pub output: OutputArgs,
@@ -167,6 +169,8 @@ pub struct BenchGpuArgs {
     /// With --job-memory: classes of a job that takes them.
     #[arg(long, value_name = "K", value_parser = values::count::<u32>(1, 1000))]
     pub classes: Option<u32>,
+    #[command(flatten)]
+    pub openmetrics: OpenMetricsArg,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::values::{self, CryosparcMb, Percent, Rate, SizeRange};
-use super::{HistoryArg, OutputArgs};
+use super::{HistoryArg, OpenMetricsArg, OutputArgs};
 use crate::cache::simulate::ASSUMED_COPY_RATE;
 use crate::sizing::ssd::DEFAULT_RESERVE_MB;
 use crate::sizing::stack::DEFAULT_PARTICLES_PER_FILE;
@@ -162,6 +162,8 @@ pub struct CopyBenchArgs {
     #[arg(long, value_name = "SIZE|PCT%", default_value_t = ReserveArg(Reserve::Bytes(GIB)),
           value_parser = reserve_arg)]
     pub reserve: ReserveArg,
+    #[command(flatten)]
+    pub openmetrics: OpenMetricsArg,
     #[command(flatten)]
     pub history: HistoryArg,
     #[command(flatten)]

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
-use super::OutputArgs;
 use super::values::{self, Percent};
+use super::{JunitArg, OutputArgs};
 use crate::fleet::submit::DEFAULT_MARGIN;
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +105,8 @@ pub struct FleetReportArgs {
     #[arg(long, value_name = "PCT", default_value_t = Percent(100.0 * DEFAULT_MARGIN),
           value_parser = values::percent(0.0, 100.0))]
     pub margin: Percent,
+    #[command(flatten)]
+    pub junit: JunitArg,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -21,6 +21,7 @@ mod fleet;
 mod movies;
 mod plan;
 mod qualify;
+mod shell;
 mod stack;
 mod stored;
 pub mod values;
@@ -39,6 +40,7 @@ pub use movies::{
 };
 pub use plan::{PlanArgs, SizeModelArg};
 pub use qualify::QualifyArgs;
+pub use shell::{CompletionsArgs, ManpagesArgs, ShellArg};
 pub use stack::{ProbeArgs, StackCommand, StackCreateArgs, StackInfoArgs};
 pub use stored::{CompareArgs, HistoryArgs, ReportArgs};
 
@@ -96,6 +98,10 @@ pub enum Command {
     /// Movies for pre-processing: size a collection, write synthetic movies in the detectors' formats.
     #[command(subcommand)]
     Movies(MoviesCommand),
+    /// Print a shell completion script: `source <(cryocap completions bash)`.
+    Completions(CompletionsArgs),
+    /// Write a man page for cryocap and each of its commands into a directory.
+    Manpages(ManpagesArgs),
 }
 
 impl Command {
@@ -116,6 +122,8 @@ impl Command {
             Command::Probe(_) => vec!["probe"],
             Command::Bench(c) => vec!["bench", c.name()],
             Command::Movies(c) => vec!["movies", c.name()],
+            Command::Completions(_) => vec!["completions"],
+            Command::Manpages(_) => vec!["manpages"],
         }
     }
 }
@@ -162,6 +170,31 @@ pub struct OutputFiles {
     /// Also write a self-contained HTML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<std::path::PathBuf>,
+    /// `--openmetrics`, set by the commands that take it ([`OpenMetricsArg`]).
+    #[arg(skip)]
+    pub openmetrics: Option<std::path::PathBuf>,
+    /// `--junit`, set by the commands that take it ([`JunitArg`]).
+    #[arg(skip)]
+    pub junit: Option<std::path::PathBuf>,
+}
+
+/// `--openmetrics`: on the commands that measure (qualify, the benches).
+#[derive(Debug, Clone, Default, Args)]
+pub struct OpenMetricsArg {
+    /// Also write the figures as OpenMetrics gauges to FILE, atomically (for
+    /// node_exporter's textfile collector: a `*.prom` file in its directory).
+    #[arg(long, value_name = "FILE")]
+    pub openmetrics: Option<std::path::PathBuf>,
+}
+
+/// `--junit`: on the commands that decide pass or fail (qualify, compare,
+/// fleet report).
+#[derive(Debug, Clone, Default, Args)]
+pub struct JunitArg {
+    /// Also write the checks as JUnit XML to FILE (one test case per check;
+    /// FAIL a failure, NOT MEASURED skipped), for a CI system's test report.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<std::path::PathBuf>,
 }
 
 /// The SQLite history a measurement is stored in.

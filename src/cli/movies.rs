@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::values;
-use super::{HistoryArg, OutputArgs};
+use super::{HistoryArg, OpenMetricsArg, OutputArgs};
 use crate::storage::space::Reserve;
 
 #[derive(Debug, Subcommand)]
@@ -160,6 +160,8 @@ pub struct BenchMoviesArgs {
     /// Free space --create must leave [default: the larger of 10 GB and 5 %].
     #[arg(long, value_name = "SIZE|PCT%", requires = "create", value_parser = values::reserve)]
     pub reserve: Option<Reserve>,
+    #[command(flatten)]
+    pub openmetrics: OpenMetricsArg,
     #[command(flatten)]
     pub history: HistoryArg,
     #[command(flatten)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::values::{self, BoxSize};
-use super::{HistoryArg, OutputArgs};
+use super::{HistoryArg, JunitArg, OpenMetricsArg, OutputArgs};
 
 #[derive(Debug, Args)]
 pub struct QualifyArgs {
@@ -36,6 +36,10 @@ pub struct QualifyArgs {
     /// GPUs the node holds, when no driver can tell.
     #[arg(long, value_name = "N", value_parser = values::count::<u32>(1, 64))]
     pub gpus: Option<u32>,
+    #[command(flatten)]
+    pub openmetrics: OpenMetricsArg,
+    #[command(flatten)]
+    pub junit: JunitArg,
     #[command(flatten)]
     pub history: HistoryArg,
     #[command(flatten)]

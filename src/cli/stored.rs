@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::values::{self, Percent};
-use super::{FormatArg, OutputFiles};
+use super::{FormatArg, JunitArg, OutputFiles};
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -26,6 +26,8 @@ pub struct CompareArgs {
     /// Format of what is printed on stdout.
     #[arg(long, value_enum, default_value_t = FormatArg::Markdown)]
     pub format: FormatArg,
+    #[command(flatten)]
+    pub junit: JunitArg,
     #[command(flatten)]
     pub files_out: OutputFiles,
 }

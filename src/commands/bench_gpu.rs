@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::output::{check_outputs, finish, now, result_files};
+use super::output::{check_outputs, finish, now, result_files, with_machine_files};
 use super::{CommandError, Outcome};
 use crate::cli::BenchGpuArgs;
 use crate::cli::values::distinct;
@@ -23,9 +23,10 @@ pub(super) fn run(a: &BenchGpuArgs, out: &mut dyn Write) -> Result<Outcome, Comm
     }
     let boxes = distinct(a.boxes.iter().map(|b| b.0));
     let pads = distinct(a.pad.iter().map(|p| p.factor()));
-    check_outputs(&result_files(&a.output.files), &[])?;
+    let output = with_machine_files(&a.output, a.openmetrics.openmetrics.as_deref(), None);
+    check_outputs(&result_files(&output.files), &[])?;
     if a.job_memory {
-        return job_memory(a, boxes, pads, started, out);
+        return job_memory(a, &output, boxes, pads, started, out);
     }
     for (given, flag) in [
         (a.job.is_some(), "--job"),
@@ -44,13 +45,14 @@ pub(super) fn run(a: &BenchGpuArgs, out: &mut dyn Write) -> Result<Outcome, Comm
         particles: a.particles,
     })?;
     let failed = r.status == BenchStatus::CheckFailed;
-    finish(Kind::BenchGpu(r), started, &a.output, out)?;
+    finish(Kind::BenchGpu(r), started, &output, out)?;
     Ok(Outcome::failed_if(failed))
 }
 
 /// `--job-memory`: `fit`'s working set, allocated rank by rank.
 fn job_memory(
     a: &BenchGpuArgs,
+    output: &crate::cli::OutputArgs,
     boxes: Vec<u32>,
     pads: Vec<u32>,
     started: u64,
@@ -91,6 +93,6 @@ fn job_memory(
         pads: if relion { pads } else { vec![2] },
     };
     let r = crate::gpu::job_memory::run(&params)?;
-    finish(Kind::BenchGpu(r), started, &a.output, out)?;
+    finish(Kind::BenchGpu(r), started, output, out)?;
     Ok(Outcome::Ok)
 }

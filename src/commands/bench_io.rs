@@ -3,7 +3,9 @@
 
 use std::io::Write;
 
-use super::output::{Out, check_outputs, finish_measured, measured_outputs, now};
+use super::output::{
+    Out, check_outputs, finish_measured, measured_outputs, now, with_machine_files,
+};
 use super::stack_create::mode;
 use super::{CommandError, Outcome};
 use crate::cli::{BenchIoArgs, DtypeArg};
@@ -18,7 +20,8 @@ use crate::storage::stack_writer::StackSpec;
 pub(super) fn run(a: &BenchIoArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
     let params = params(a)?;
-    let mut outs = measured_outputs(&a.output.files, &a.history);
+    let output = with_machine_files(&a.output, a.openmetrics.openmetrics.as_deref(), None);
+    let mut outs = measured_outputs(&output.files, &a.history);
     if let Some(p) = &a.emit_fio {
         outs.push(Out::file("--emit-fio", p));
     }
@@ -45,7 +48,7 @@ pub(super) fn run(a: &BenchIoArgs, out: &mut dyn Write) -> Result<Outcome, Comma
         .as_ref()
         .is_some_and(|f| f.per_run.iter().any(|x| x.enough == Some(false)));
     let report = Kind::BenchIo(measured.report);
-    finish_measured(report, started, &a.output, &a.history, lost, out)?;
+    finish_measured(report, started, &output, &a.history, lost, out)?;
     Ok(Outcome::failed_if(short))
 }
 

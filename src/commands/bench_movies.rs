@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::movies_create::spec;
-use super::output::{check_outputs, finish_measured, measured_outputs, now};
+use super::output::{check_outputs, finish_measured, measured_outputs, now, with_machine_files};
 use super::{CommandError, Outcome};
 use crate::cli::BenchMoviesArgs;
 use crate::files;
@@ -92,7 +92,8 @@ pub(super) fn run(a: &BenchMoviesArgs, out: &mut dyn Write) -> Result<Outcome, C
     };
     let mut check_in = inputs.clone();
     check_in.extend(a.gain.iter().cloned());
-    check_outputs(&measured_outputs(&a.output.files, &a.history), &check_in)?;
+    let output = with_machine_files(&a.output, a.openmetrics.openmetrics.as_deref(), None);
+    check_outputs(&measured_outputs(&output.files, &a.history), &check_in)?;
     if a.dir.is_none() && a.files.is_empty() {
         return Err(CommandError::Usage(
             "give --dir DIR, --files FILE..., or --dir DIR --create N".into(),
@@ -262,7 +263,7 @@ pub(super) fn run(a: &BenchMoviesArgs, out: &mut dyn Write) -> Result<Outcome, C
     finish_measured(
         Kind::BenchMovies(report),
         started,
-        &a.output,
+        &output,
         &a.history,
         Vec::new(),
         out,

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::output::{check_outputs, finish_measured, measured_outputs, now};
+use super::output::{check_outputs, finish_measured, measured_outputs, now, with_machine_files};
 use super::{CommandError, Outcome};
 use crate::cache::copy_bench::{self, CopyBenchParams};
 use crate::cli::CopyBenchArgs;
@@ -21,7 +21,8 @@ pub(super) fn run(a: &CopyBenchArgs, out: &mut dyn Write) -> Result<Outcome, Com
     let sources: Vec<_> = std::fs::read_dir(&from)
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
-    check_outputs(&measured_outputs(&a.output.files, &a.history), &sources)?;
+    let output = with_machine_files(&a.output, a.openmetrics.openmetrics.as_deref(), None);
+    check_outputs(&measured_outputs(&output.files, &a.history), &sources)?;
     let mut threads = a.threads.clone();
     threads.sort_unstable();
     threads.dedup();
@@ -37,7 +38,7 @@ pub(super) fn run(a: &CopyBenchArgs, out: &mut dyn Write) -> Result<Outcome, Com
     finish_measured(
         Kind::CacheCopyBench(r),
         started,
-        &a.output,
+        &output,
         &a.history,
         Vec::new(),
         out,

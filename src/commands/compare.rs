@@ -13,7 +13,9 @@ pub(super) fn run(a: &CompareArgs, out: &mut dyn Write) -> Result<Outcome, Comma
     let started = now();
     let mut inputs = a.files.clone();
     inputs.extend(a.history.iter().cloned());
-    check_outputs(&result_files(&a.files_out), &inputs)?;
+    let mut files_out = a.files_out.clone();
+    files_out.junit = a.junit.junit.clone();
+    check_outputs(&result_files(&files_out), &inputs)?;
     let usage = |m: String| CommandError::Usage(m);
     let metrics = |r: &crate::results::Envelope| r.kind.metrics().unwrap_or_default().to_vec();
     let (baseline, current, baseline_label) = match (&a.history, a.files.as_slice()) {
@@ -103,7 +105,7 @@ pub(super) fn run(a: &CompareArgs, out: &mut dyn Write) -> Result<Outcome, Comma
     emit(
         &envelope(Kind::Compare(c), started),
         a.format,
-        &a.files_out,
+        &files_out,
         out,
     )?;
     Ok(Outcome::failed_if(regressions > 0))

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::output::{check_outputs, finish, now, result_files};
+use super::output::{check_outputs, finish, now, result_files, with_machine_files};
 use super::{CommandError, Outcome};
 use crate::cli::FleetReportArgs;
 use crate::results::Kind;
@@ -27,10 +27,11 @@ pub(super) fn run(a: &FleetReportArgs, out: &mut dyn Write) -> Result<Outcome, C
     let node_files: Vec<_> = std::fs::read_dir(&a.dir)
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
-    check_outputs(&result_files(&a.output.files), &node_files)?;
+    let output = with_machine_files(&a.output, None, a.junit.junit.as_deref());
+    check_outputs(&result_files(&output.files), &node_files)?;
     let report = crate::fleet::report::build(&a.dir, a.margin.fraction())
         .map_err(crate::fleet::FleetError::from)?;
     let failed = report.failed();
-    finish(Kind::Fleet(report), started, &a.output, out)?;
+    finish(Kind::Fleet(report), started, &output, out)?;
     Ok(Outcome::failed_if(failed))
 }

@@ -12,11 +12,13 @@ mod cache_subset;
 mod cache_workload;
 mod catalog;
 mod compare;
+mod completions;
 mod fit;
 mod fleet_report;
 mod fleet_shared_read;
 mod fleet_submit;
 mod history;
+mod manpages;
 mod movies_create;
 mod movies_plan;
 mod output;
@@ -137,5 +139,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, CommandError> {
         Command::Bench(BenchCommand::Io(a)) => bench_io::run(&a, out),
         Command::Bench(BenchCommand::Gpu(a)) => bench_gpu::run(&a, out),
         Command::Bench(BenchCommand::Movies(a)) => bench_movies::run(&a, out),
+        Command::Completions(a) => completions::run(&a, out),
+        Command::Manpages(a) => manpages::run(&a, out),
     }
 }

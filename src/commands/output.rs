@@ -78,6 +78,8 @@ fn requested(files: &OutputFiles) -> Vec<(&'static str, &Path, Format)> {
         ("--markdown", &files.markdown, Format::Markdown),
         ("--csv", &files.csv, Format::Csv),
         ("--html", &files.html, Format::Html),
+        ("--openmetrics", &files.openmetrics, Format::OpenMetrics),
+        ("--junit", &files.junit, Format::Junit),
     ]
     .into_iter()
     .filter_map(|(flag, p, f)| p.as_deref().map(|p| (flag, p, f)))
@@ -136,6 +138,19 @@ pub(super) fn check_outputs(outs: &[Out<'_>], inputs: &[PathBuf]) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// `output` with the files of `--openmetrics` and `--junit` added, for the
+/// commands that take them.
+pub(super) fn with_machine_files(
+    output: &OutputArgs,
+    openmetrics: Option<&Path>,
+    junit: Option<&Path>,
+) -> OutputArgs {
+    let mut o = output.clone();
+    o.files.openmetrics = openmetrics.map(Path::to_path_buf);
+    o.files.junit = junit.map(Path::to_path_buf);
+    o
 }
 
 /// The results files, and the history database when one is named.

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::output::{check_outputs, finish_measured, measured_outputs, now};
+use super::output::{check_outputs, finish_measured, measured_outputs, now, with_machine_files};
 use super::{CommandError, Outcome};
 use crate::cli::QualifyArgs;
 use crate::datasets::{Catalog, Profile, nearest};
@@ -37,10 +37,12 @@ pub(super) fn run(a: &QualifyArgs, out: &mut dyn Write) -> Result<Outcome, Comma
         .into_iter()
         .filter(|p| p.is_file())
         .collect();
-    check_outputs(
-        &measured_outputs(&a.output.files, &a.history),
-        &profile_file,
-    )?;
+    let output = with_machine_files(
+        &a.output,
+        a.openmetrics.openmetrics.as_deref(),
+        a.junit.junit.as_deref(),
+    );
+    check_outputs(&measured_outputs(&output.files, &a.history), &profile_file)?;
     if !a.output.quiet {
         eprintln!("{}", qualify::expected_duration(&params));
     }
@@ -53,7 +55,7 @@ pub(super) fn run(a: &QualifyArgs, out: &mut dyn Write) -> Result<Outcome, Comma
     finish_measured(
         Kind::Qualify(report),
         started,
-        &a.output,
+        &output,
         &a.history,
         Vec::new(),
         out,

@@ -170,6 +170,10 @@ pub fn merge(
                 .iter()
                 .filter(|c| c.verdict == Verdict::Fail)
                 .count(),
+            details: checks
+                .iter()
+                .map(|k| n.report.checks.iter().find(|c| c.id == k.id).cloned())
+                .collect(),
         })
         .collect();
 

@@ -28,6 +28,7 @@ fn side(lo: f64, hi: f64, threshold: f64) -> Side {
 pub(crate) fn judge(req: &NodeItem, metric: Option<&Metric>, note_if_missing: &str) -> Check {
     let mut check = Check {
         id: req.id.clone(),
+        metric: String::new(),
         label: req.label.clone(),
         unit: req.unit.clone(),
         verdict: Verdict::NotMeasured,

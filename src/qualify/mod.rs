@@ -187,7 +187,9 @@ pub fn run(cfg: &QualifyParams, catalog: &Catalog, progress: &Progress) -> Quali
                 (true, Some(_)) => "the project storage could not be measured; see the notes",
                 _ => why,
             };
-            judge(req, metrics.iter().find(|m| m.id == id), why)
+            let mut check = judge(req, metrics.iter().find(|m| m.id == id), why);
+            check.metric = id.to_string();
+            check
         })
         .collect();
     if cfg.gpus.is_none() && g.devices == 0 {

@@ -13,8 +13,10 @@ mod compare;
 mod document;
 mod fit;
 mod fleet;
+mod junit;
 mod long_csv;
 mod movies;
+mod openmetrics;
 mod plan;
 mod qualify;
 mod reconstruct;
@@ -41,6 +43,10 @@ pub enum Format {
     Csv,
     /// The envelope itself.
     Json,
+    /// Gauges for Prometheus' textfile collector (qualify and the benches).
+    OpenMetrics,
+    /// JUnit XML for CI (qualify, compare, fleet).
+    Junit,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +55,8 @@ pub enum ReportError {
     Json(#[from] serde_json::Error),
     #[error("could not write the CSV: {0}")]
     Csv(#[from] csv::Error),
+    #[error("a {0} result has no {1} form")]
+    NoSuchFormat(&'static str, &'static str),
 }
 
 /// A kind of result, rendered from what it stores.
@@ -97,6 +105,8 @@ struct MarkdownExporter;
 struct HtmlExporter;
 struct CsvExporter;
 struct JsonExporter;
+struct OpenMetricsExporter;
+struct JunitExporter;
 
 impl Exporter for TableExporter {
     fn export(&self, r: &Envelope) -> Result<String, ReportError> {
@@ -138,6 +148,18 @@ impl Exporter for JsonExporter {
     }
 }
 
+impl Exporter for OpenMetricsExporter {
+    fn export(&self, r: &Envelope) -> Result<String, ReportError> {
+        openmetrics::openmetrics(r)
+    }
+}
+
+impl Exporter for JunitExporter {
+    fn export(&self, r: &Envelope) -> Result<String, ReportError> {
+        junit::junit(r)
+    }
+}
+
 /// The exporter of a format.
 pub fn exporter(format: Format) -> &'static dyn Exporter {
     match format {
@@ -146,6 +168,8 @@ pub fn exporter(format: Format) -> &'static dyn Exporter {
         Format::Html => &HtmlExporter,
         Format::Csv => &CsvExporter,
         Format::Json => &JsonExporter,
+        Format::OpenMetrics => &OpenMetricsExporter,
+        Format::Junit => &JunitExporter,
     }
 }
 
@@ -161,6 +185,6 @@ pub fn render_document(doc: &Document, format: Format) -> Option<String> {
         Format::Table => Some(doc.to_text()),
         Format::Markdown => Some(doc.to_markdown()),
         Format::Html => Some(doc.to_html()),
-        Format::Csv | Format::Json => None,
+        Format::Csv | Format::Json | Format::OpenMetrics | Format::Junit => None,
     }
 }

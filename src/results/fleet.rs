@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::qualify::Verdict;
+use super::qualify::{Check, Verdict};
 
 /// Version of the files a fleet run keeps in its shared directory
 /// (`submission.json`, `*.shared-read.json`): working state, not results
@@ -66,6 +66,11 @@ pub struct NodeRow {
     /// None where this node's profile has no such check.
     pub verdicts: Vec<Option<Verdict>>,
     pub failed_checks: usize,
+    /// The node's own check (figure, limits, note) per check id in
+    /// [`FleetReport::checks`], as `verdicts`; empty in files written before
+    /// it was kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<Option<Check>>,
 }
 
 /// A check as a column of the nodes × checks table.

@@ -99,6 +99,11 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Check {
     pub id: String,
+    /// The id of the metric that answers this check (measured or not);
+    /// empty where nothing in cryocap measures it, and in files written
+    /// before it was recorded.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub metric: String,
     pub label: String,
     pub unit: String,
     pub verdict: Verdict,

@@ -73,3 +73,29 @@ pub fn small_trace(dir: &std::path::Path) -> std::path::PathBuf {
         .success();
     t
 }
+
+/// Whether a test that needs an external `tool` runs: true when `available`;
+/// otherwise it says on stderr why it is skipped, and fails instead where
+/// `CRYOCAP_REQUIRE_<env>=1` (set by .ci/run) asks for the tool.
+pub fn tool_or_skip(available: bool, env: &str, tool: &str, install: &str) -> bool {
+    if available {
+        return true;
+    }
+    let var = format!("CRYOCAP_REQUIRE_{env}");
+    assert!(
+        std::env::var_os(&var).is_none(),
+        "{var} is set but {tool} is not available ({install})"
+    );
+    eprintln!("skipped: {tool} not found ({install})");
+    false
+}
+
+/// Whether `program` runs (`program ARGS` exits, whatever its status).
+pub fn runs(program: &str, args: &[&str]) -> bool {
+    std::process::Command::new(program)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok()
+}
