@@ -20,10 +20,10 @@ use crate::sizing::movies::{MoviePlanParams, plan};
 /// docs/movies.md), labelled as such in the output.
 fn default_decode_rate(f: Format) -> f64 {
     match f {
-        Format::TiffLzw => 34e6,
-        Format::Eer => 170e6,
+        Format::TiffLzw => 55e6,
+        Format::Eer => 400e6,
         Format::Mrc => 1.0e9,
-        Format::MrcBz2 => 2.0e6,
+        Format::MrcBz2 => 4.5e6,
     }
 }
 
