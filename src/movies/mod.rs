@@ -2,6 +2,7 @@
 //! synthetic counting exposures to fill them, and the decoding that
 //! pre-processing does before motion correction (decode, gain, sum).
 
+pub mod align;
 pub mod bench;
 pub mod create;
 pub mod decode;
