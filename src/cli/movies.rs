@@ -68,6 +68,9 @@ pub struct MovieShapeArgs {
     /// Relative contrast of a faint synthetic specimen (0: a flat field).
     #[arg(long, value_name = "C", default_value_t = 0.1, value_parser = contrast)]
     pub contrast: f64,
+    /// Stage drift to plant, pixels a frame, DX,DY (e.g. 0.3,-0.2): frame i's specimen sits at i·(DX, DY).
+    #[arg(long, value_name = "DX,DY", value_parser = drift, allow_hyphen_values = true)]
+    pub drift: Option<(f64, f64)>,
     /// Seed of the counts.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = values::count::<u64>(0, u64::MAX))]
     pub seed: u64,
@@ -207,6 +210,19 @@ fn share(text: &str) -> Result<f64, String> {
     Ok(v)
 }
 
+fn drift(text: &str) -> Result<(f64, f64), String> {
+    let bad = || format!("{text:?} is not a drift; give DX,DY in pixels a frame, e.g. 0.3,-0.2");
+    let (x, y) = text.trim().split_once(',').ok_or_else(bad)?;
+    let x: f64 = x.trim().parse().map_err(|_| bad())?;
+    let y: f64 = y.trim().parse().map_err(|_| bad())?;
+    if !(x.is_finite() && y.is_finite()) || x.abs() > 100.0 || y.abs() > 100.0 {
+        return Err(format!(
+            "{text:?}: each component must be a number from -100 to 100 pixels a frame"
+        ));
+    }
+    Ok((x, y))
+}
+
 fn contrast(text: &str) -> Result<f64, String> {
     let v: f64 = text
         .trim()
@@ -235,6 +251,10 @@ mod tests {
         assert!(contrast("0.95").is_err());
         assert!(contrast("NaN").is_err());
         assert_eq!(contrast("0"), Ok(0.0));
+        assert_eq!(drift("0.3,-0.2"), Ok((0.3, -0.2)));
+        assert!(drift("0.3").is_err());
+        assert!(drift("NaN,1").is_err());
+        assert!(drift("1e9,0").is_err());
         assert_eq!(share("70%"), Ok(0.7));
         assert_eq!(share("1"), Ok(1.0));
         assert!(share("0").is_err());

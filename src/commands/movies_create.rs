@@ -82,6 +82,7 @@ pub(super) fn spec(s: &MovieShapeArgs, movies: u64) -> Result<MovieSpec, Command
         pixel_size,
         movies,
         seed: s.seed,
+        drift: s.drift.unwrap_or((0.0, 0.0)),
     })
 }
 
@@ -121,6 +122,7 @@ pub(super) fn run(a: &MoviesCreateArgs, out: &mut dyn Write) -> Result<Outcome, 
         bytes: written.bytes.saturating_sub(gain_bytes),
         raw_bytes: u64::from(spec.width) * u64::from(spec.height) * spec.frames * spec.movies,
         electrons: written.electrons,
+        drift_px_per_frame: a.shape.drift.map(|(x, y)| [x, y]),
         gain_reference: GAIN_NAME.into(),
         seconds,
         seed: spec.seed,

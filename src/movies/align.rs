@@ -129,6 +129,22 @@ pub fn shift_between(
     (wrap(bx, w) as f64 + sx, wrap(by, h) as f64 + sy)
 }
 
+/// A Tukey window of `n`: flat in the middle, a cosine fall to zero over
+/// the outer eighth at each end.
+fn taper(n: usize) -> Vec<f32> {
+    let edge = (n / 8).max(1) as f64;
+    (0..n)
+        .map(|i| {
+            let d = (i as f64 + 0.5).min(n as f64 - i as f64 - 0.5);
+            if d >= edge {
+                1.0
+            } else {
+                (0.5 - 0.5 * (std::f64::consts::PI * d / edge).cos()) as f32
+            }
+        })
+        .collect()
+}
+
 /// Aligns the frames of one movie (or one patch of it): each frame against
 /// the sum of the others, shifted by the current estimates, `iterations`
 /// times. Shifts are relative to the frames' mean position (alignment fixes
@@ -142,7 +158,22 @@ pub fn align(
     iterations: usize,
 ) -> Vec<(f64, f64)> {
     let fft = Fft2::new(width, height);
-    let spectra: Vec<Vec<Complex<f32>>> = frames.iter().map(|f| fft.spectrum(f)).collect();
+    let (wx, wy) = (taper(width), taper(height));
+    let spectra: Vec<Vec<Complex<f32>>> = frames
+        .iter()
+        .map(|f| {
+            // the frame's edges stay where they are while the specimen
+            // moves: without a taper their wrap-around pulls every shift
+            // towards zero
+            let mean = f.iter().map(|&v| f64::from(v)).sum::<f64>() / f.len().max(1) as f64;
+            let tapered: Vec<f32> = f
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| (v - mean as f32) * wx[i % width] * wy[i / width])
+                .collect();
+            fft.spectrum(&tapered)
+        })
+        .collect();
     let mut shifts = vec![(0.0, 0.0); frames.len()];
     // the phase that moves a spectrum back by (dx, dy)
     let unshift = |spec: &[Complex<f32>], (dx, dy): (f64, f64), out: &mut [Complex<f32>]| {

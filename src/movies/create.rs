@@ -31,6 +31,8 @@ pub struct MovieSpec {
     pub pixel_size: f64,
     pub movies: u64,
     pub seed: u64,
+    /// Stage drift: the specimen moves this many pixels a frame.
+    pub drift: (f64, f64),
 }
 
 impl MovieSpec {
@@ -70,6 +72,11 @@ pub fn write_movie<W: Write + Seek>(spec: &MovieSpec, index: u64, out: W) -> Res
         spec.width,
         spec.height,
         spec.dose,
+        spec.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index,
+    )
+    .with_drift(
+        spec.drift.0,
+        spec.drift.1,
         spec.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index,
     );
     let mut electrons = 0u64;
@@ -304,6 +311,7 @@ mod tests {
             pixel_size: 1.0,
             movies: 2,
             seed: 4,
+            drift: (0.0, 0.0),
         }
     }
 

@@ -4,8 +4,10 @@
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-/// Levels the specimen image is quantised to; each has its own sampler.
-const LEVELS: usize = 16;
+/// Levels the specimen image is quantised to, each with its own sampler: 256,
+/// so that a specimen shifted by a fraction of a pixel still changes the
+/// counts (16 levels locked drift to whole steps).
+const LEVELS: usize = 256;
 
 /// The expected counts of one pixel over one frame, and how they vary.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,15 +29,17 @@ impl Dose {
     }
 }
 
-/// A faint, smooth specimen: the sum of a few seeded blobs and waves, as a
-/// level (0..LEVELS) per pixel, fixed for the whole movie.
-fn specimen(width: u32, height: u32, seed: u64) -> Vec<u8> {
+/// A faint, smooth specimen: the sum of a few seeded blobs, 0..1 per pixel,
+/// their centres in the middle two thirds of each axis (frame alignment
+/// tapers the edges, where a frame's fixed border would hold shifts back).
+fn specimen(width: u32, height: u32, seed: u64) -> Vec<f32> {
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed_5bec);
+    let (w, h) = (f64::from(width), f64::from(height));
     let blobs: Vec<(f64, f64, f64)> = (0..24)
         .map(|_| {
             (
-                rng.random::<f64>() * f64::from(width),
-                rng.random::<f64>() * f64::from(height),
+                w / 6.0 + rng.random::<f64>() * w * 2.0 / 3.0,
+                h / 6.0 + rng.random::<f64>() * h * 2.0 / 3.0,
                 (8.0 + rng.random::<f64>() * 0.05 * f64::from(width.max(height))).powi(2),
             )
         })
@@ -51,8 +55,7 @@ fn specimen(width: u32, height: u32, seed: u64) -> Vec<u8> {
                     v += (-d2 / r2).exp();
                 }
             }
-            v = v.min(1.0);
-            out.push((v * (LEVELS - 1) as f64).round() as u8);
+            out.push(v.min(1.0) as f32);
         }
     }
     out
@@ -91,11 +94,42 @@ impl Poisson {
     }
 }
 
+/// The level (0..LEVELS) of a specimen value.
+fn level(v: f32) -> u8 {
+    (v.clamp(0.0, 1.0) * (LEVELS - 1) as f32).round() as u8
+}
+
+/// `base` sampled at `(x − dx, y − dy)` (bilinear, edges held), as levels.
+fn shifted_levels(base: &[f32], width: u32, height: u32, dx: f64, dy: f64, out: &mut [u8]) {
+    let (w, h) = (width as usize, height as usize);
+    let at = |x: isize, y: isize| {
+        let xi = x.clamp(0, w as isize - 1) as usize;
+        let yi = y.clamp(0, h as isize - 1) as usize;
+        base[yi * w + xi]
+    };
+    let (fx, fy) = (dx.floor(), dy.floor());
+    let (tx, ty) = ((dx - fx) as f32, (dy - fy) as f32);
+    let (ix, iy) = (fx as isize, fy as isize);
+    for y in 0..h {
+        for x in 0..w {
+            // the value at x − dx lies between x − ix − 1 and x − ix
+            let (sx, sy) = (x as isize - ix, y as isize - iy);
+            let top = at(sx, sy) * (1.0 - tx) + at(sx - 1, sy) * tx;
+            let bottom = at(sx, sy - 1) * (1.0 - tx) + at(sx - 1, sy - 1) * tx;
+            out[y * w + x] = level(top * (1.0 - ty) + bottom * ty);
+        }
+    }
+}
+
 /// Makes the frames of one movie, in order, from a seed.
 pub struct Exposure {
     width: u32,
     height: u32,
     levels: Vec<u8>,
+    /// The specimen before quantising, and its drift in pixels a frame,
+    /// when it moves.
+    drifting: Option<(Vec<f32>, f64, f64)>,
+    frame: u64,
     samplers: Vec<Poisson>,
     /// Event probability per pixel per frame for each level (EER frames).
     probabilities: Vec<f64>,
@@ -106,6 +140,9 @@ impl Exposure {
     pub fn new(width: u32, height: u32, dose: Dose, seed: u64) -> Exposure {
         let levels = if dose.contrast > 0.0 {
             specimen(width, height, seed)
+                .into_iter()
+                .map(level)
+                .collect()
         } else {
             vec![0; width as usize * height as usize]
         };
@@ -122,6 +159,8 @@ impl Exposure {
             width,
             height,
             levels,
+            drifting: None,
+            frame: 0,
             samplers: (0..LEVELS).map(|l| Poisson::new(mean_at(l))).collect(),
             probabilities: (0..LEVELS).map(|l| mean_at(l).min(1.0)).collect(),
             rng: StdRng::seed_from_u64(seed),
@@ -132,8 +171,34 @@ impl Exposure {
         self.width as usize * self.height as usize
     }
 
+    /// Moves the specimen by `(dx, dy)` pixels a frame (frame i sits at
+    /// i·(dx, dy)), as stage drift does; frame alignment should find it.
+    pub fn with_drift(mut self, dx: f64, dy: f64, seed: u64) -> Exposure {
+        if (dx, dy) != (0.0, 0.0) && self.levels.iter().any(|&l| l > 0) {
+            self.drifting = Some((specimen(self.width, self.height, seed), dx, dy));
+        }
+        self
+    }
+
+    /// Sets the levels for the next frame when the specimen drifts.
+    fn advance(&mut self) {
+        if let Some((base, dx, dy)) = &self.drifting {
+            let i = self.frame as f64;
+            shifted_levels(
+                base,
+                self.width,
+                self.height,
+                i * dx,
+                i * dy,
+                &mut self.levels,
+            );
+        }
+        self.frame += 1;
+    }
+
     /// The next counting frame: one count (0..=255) per pixel.
     pub fn counts(&mut self, out: &mut [u8]) {
+        self.advance();
         for (o, &l) in out.iter_mut().zip(&self.levels) {
             *o = self.samplers[l as usize].sample(self.rng.random::<u32>());
         }
@@ -145,6 +210,7 @@ impl Exposure {
     /// so the work is per event, not per pixel.
     pub fn events(&mut self, sub_bits: u32, out: &mut Vec<(u64, u32)>) {
         out.clear();
+        self.advance();
         let p_max = self.probabilities.iter().copied().fold(0.0, f64::max);
         if p_max <= 0.0 {
             return;
@@ -228,5 +294,33 @@ mod tests {
         let sb: u64 = b.iter().map(|&c| u64::from(c)).sum();
         assert!(sb < sa);
         assert!(spec.levels.iter().any(|&l| l > 0));
+    }
+
+    #[test]
+    fn a_drifting_specimen_is_found_where_it_was_put() {
+        use super::super::align::align;
+        // 20 e⁻/pixel a frame over a strong specimen (a 384² frame standing
+        // in for a 4K one's signal): the planted drift of (0.3, −0.2)
+        // pixels a frame comes back from the counts
+        let (w, h) = (384u32, 384u32);
+        let dose = Dose::from_total(200.0, 1.0, 10, 0.8);
+        let mut e = Exposure::new(w, h, dose, 5).with_drift(0.3, -0.2, 5);
+        let frames: Vec<Vec<f32>> = (0..10)
+            .map(|_| {
+                let mut f = vec![0u8; (w * h) as usize];
+                e.counts(&mut f);
+                f.iter().map(|&c| f32::from(c)).collect()
+            })
+            .collect();
+        let found = align(&frames, w as usize, h as usize, 50.0, 3);
+        for (i, f) in found.iter().enumerate() {
+            let t = i as f64 - 4.5;
+            assert!(
+                (f.0 - 0.3 * t).abs() < 0.1 && (f.1 + 0.2 * t).abs() < 0.1,
+                "frame {i}: found {f:?}, planted ({}, {})",
+                0.3 * t,
+                -0.2 * t
+            );
+        }
     }
 }

@@ -29,6 +29,7 @@ pub(crate) fn decode_rate(dir: &Path, quick: bool) -> (Option<Metric>, Vec<Strin
         pixel_size: 0.83,
         movies: (2 * threads) as u64,
         seed: 1,
+        drift: (0.0, 0.0),
     };
     let fail = |why: String| (None, vec![format!("movie decoding not measured: {why}")]);
     let scratch = match ScratchDir::new(dir, ".cryocap-qualify-movies-") {

@@ -27,6 +27,9 @@ pub struct MoviesCreated {
     /// Bytes the frames hold uncompressed at one byte per count.
     pub raw_bytes: u64,
     pub electrons: u64,
+    /// Stage drift planted: pixels a frame, x and y (frame i sits at i times it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_px_per_frame: Option<[f64; 2]>,
     pub gain_reference: String,
     pub seconds: f64,
     pub seed: u64,

@@ -540,3 +540,47 @@ fn movies_plan_sizes_a_k3_session_and_a_falcon_eer_one() {
     let e = bad_input(&["movies", "plan", "--frames", "10", "--fractions", "20"]);
     assert!(e.contains("--fractions 20"), "{e}");
 }
+
+#[test]
+fn a_drift_planted_by_movies_create_is_found_by_the_alignment_reference() {
+    use cryocap::movies::{align::align, tiff_io};
+    let dir = tempfile::tempdir().unwrap();
+    let made: MoviesCreated = json(&[
+        "movies",
+        "create",
+        "--dir",
+        dir.path().to_str().unwrap(),
+        "--size",
+        "384x384",
+        "--frames",
+        "10",
+        "--dose",
+        "200",
+        "--pixel-size",
+        "1",
+        "--contrast",
+        "0.8",
+        "--drift",
+        "0.3,-0.2",
+        "--movies",
+        "1",
+        "--reserve",
+        "0",
+        "--quiet",
+    ]);
+    assert_eq!(made.drift_px_per_frame, Some([0.3, -0.2]));
+    let bytes = std::fs::read(dir.path().join(&made.files[0])).unwrap();
+    let mut frames = Vec::new();
+    tiff_io::lzw_frames(&bytes, 0..10, |_, f| {
+        frames.push(f.iter().map(|&c| f32::from(c)).collect::<Vec<f32>>())
+    })
+    .unwrap();
+    let found = align(&frames, 384, 384, 50.0, 3);
+    for (i, f) in found.iter().enumerate() {
+        let t = i as f64 - 4.5;
+        assert!(
+            (f.0 - 0.3 * t).abs() < 0.1 && (f.1 + 0.2 * t).abs() < 0.1,
+            "frame {i}: found {f:?}"
+        );
+    }
+}
