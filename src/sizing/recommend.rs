@@ -17,6 +17,7 @@ use std::collections::BTreeSet;
 use super::stack::{self, SizeModel};
 use super::vram;
 use crate::datasets::VramJob;
+use crate::results::GpuBenchReport;
 use crate::results::plan::Dtype;
 
 /// Hours a node works in a month: 365.25 · 24 / 12.
@@ -115,6 +116,49 @@ impl GpuRate {
             },
         }
     }
+}
+
+/// The measured rate of a `bench gpu` result: the end-to-end rows at
+/// padding 2 (RELION's default) with float32 input, of device 0, and the
+/// catalog GPU it ran on: the one with the device's VRAM (within 10%) whose
+/// catalog bandwidth is nearest the measured device-to-device copy rate.
+/// None when the file holds no such rows or no catalog GPU matches.
+pub fn measured_rate(
+    report: &GpuBenchReport,
+    source: &str,
+    catalog: &[(String, f64, f64)],
+) -> Option<(String, GpuRate)> {
+    let dev = report.devices.first()?;
+    let points: Vec<(u32, f64)> = dev
+        .end_to_end
+        .iter()
+        .filter(|r| r.pad == 2 && r.input == "float32" && r.error.is_none())
+        .filter(|r| {
+            r.median_particles_per_second.is_finite() && r.median_particles_per_second > 0.0
+        })
+        .map(|r| (r.box_size, r.median_particles_per_second))
+        .collect();
+    if points.is_empty() {
+        return None;
+    }
+    let vram_gib = dev.device.vram_bytes as f64 / (1u64 << 30) as f64;
+    let copy_gb_s = dev
+        .copy
+        .as_ref()
+        .map_or(0.0, |c| c.median_bytes_per_second / 1e9);
+    let (id, _, _) = catalog
+        .iter()
+        .filter(|(_, gib, _)| (gib - vram_gib).abs() <= 0.1 * gib)
+        .min_by(|a, b| (a.2 - copy_gb_s).abs().total_cmp(&(b.2 - copy_gb_s).abs()))?;
+    Some((
+        id.clone(),
+        GpuRate {
+            points,
+            basis: RateBasis::Measured {
+                source: source.to_string(),
+            },
+        },
+    ))
 }
 
 /// A GPU model a node may carry.
@@ -548,6 +592,26 @@ mod tests {
                 .filter(|x| x.meets_target)
                 .all(|x| x.fleet_price >= chosen.fleet_price)
         );
+    }
+
+    #[test]
+    fn the_stored_h100_bench_is_the_sxm_part() {
+        let text = include_str!("../../reports/bench-gpu-h100.json");
+        let env =
+            crate::results::read::parse(std::path::Path::new("bench-gpu-h100.json"), text).unwrap();
+        let crate::results::Kind::BenchGpu(r) = env.kind else {
+            panic!("not bench-gpu")
+        };
+        let cat: Vec<(String, f64, f64)> = Catalog::get()
+            .unwrap()
+            .gpus
+            .iter()
+            .map(|g| (g.id.clone(), g.vram_gib, g.memory_bandwidth_gb_s))
+            .collect();
+        let (id, rate) = measured_rate(&r, "bench-gpu-h100.json", &cat).unwrap();
+        assert_eq!(id, "h100-sxm");
+        assert_eq!(rate.points.len(), 3);
+        assert!((rate.at(432) - 43_324.767_935_815_275).abs() < 1e-6);
     }
 
     #[test]
