@@ -21,6 +21,7 @@ mod fleet;
 mod movies;
 mod plan;
 mod qualify;
+mod recommend;
 mod shell;
 mod stack;
 mod stored;
@@ -40,6 +41,7 @@ pub use movies::{
 };
 pub use plan::{PlanArgs, SizeModelArg};
 pub use qualify::QualifyArgs;
+pub use recommend::RecommendArgs;
 pub use shell::{CompletionsArgs, ManpagesArgs, ShellArg};
 pub use stack::{ProbeArgs, StackCommand, StackCreateArgs, StackInfoArgs};
 pub use stored::{CompareArgs, HistoryArgs, ReportArgs};
@@ -68,6 +70,8 @@ pub enum Command {
     /// slice, RAM, threads, scratch, and the #SBATCH, RELION and CryoSPARC
     /// lines to ask for it; exit 1 when it does not fit.
     Fit(Box<FitArgs>),
+    /// Which node configuration to buy for a lab's monthly workload, a price list and a budget.
+    Recommend(Box<RecommendArgs>),
     /// Reconstruct a 3D volume from a RELION particles STAR file and the MRC
     /// stacks it names (trilinear Fourier insertion on the CPU or a GPU).
     Reconstruct(Box<ReconstructArgs>),
@@ -112,6 +116,7 @@ impl Command {
             Command::Fit(_) => vec!["fit"],
             Command::Catalog(_) => vec!["catalog"],
             Command::Reconstruct(_) => vec!["reconstruct"],
+            Command::Recommend(_) => vec!["recommend"],
             Command::Cache(c) => vec!["cache", c.name()],
             Command::Qualify(_) => vec!["qualify"],
             Command::Compare(_) => vec!["compare"],

@@ -25,6 +25,7 @@ mod output;
 mod plan;
 mod probe;
 mod qualify;
+mod recommend;
 mod reconstruct;
 mod report;
 mod stack_create;
@@ -120,6 +121,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, CommandError> {
         Command::Fit(a) => fit::run(&a, out),
         Command::Catalog(a) => catalog::run(&a, out),
         Command::Reconstruct(a) => reconstruct::run(&a, out),
+        Command::Recommend(a) => recommend::run(&a, out),
         Command::Cache(CacheCommand::Simulate(a)) => cache_simulate::run(&a, out),
         Command::Cache(CacheCommand::Workload(a)) => cache_workload::run(&a, out),
         Command::Cache(CacheCommand::Subset(a)) => cache_subset::run(&a, out),

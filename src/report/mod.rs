@@ -19,6 +19,7 @@ mod movies;
 mod openmetrics;
 mod plan;
 mod qualify;
+mod recommend;
 mod reconstruct;
 mod storage;
 mod sweep_chart;
@@ -92,6 +93,7 @@ pub fn render_of(kind: &Kind) -> &dyn Render {
         Kind::StackInfo(r) => r,
         Kind::Probe(r) => r,
         Kind::Fit(r) => r.as_ref(),
+        Kind::Recommend(r) => r.as_ref(),
     }
 }
 

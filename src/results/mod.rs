@@ -17,6 +17,7 @@ pub mod plan;
 pub mod probe;
 pub mod qualify;
 pub mod read;
+pub mod recommend;
 pub mod reconstruct;
 pub mod stack;
 mod upgrade;
@@ -73,6 +74,7 @@ pub enum Kind {
     StackInfo(stack::StackInfo),
     Probe(probe::ProbeReport),
     Fit(Box<fit::FitReport>),
+    Recommend(Box<recommend::RecommendReport>),
 }
 
 impl Kind {
@@ -97,6 +99,7 @@ impl Kind {
             Kind::StackInfo(_) => "stack-info",
             Kind::Probe(_) => "probe",
             Kind::Fit(_) => "fit",
+            Kind::Recommend(_) => "recommend",
         }
     }
 

@@ -4,6 +4,8 @@ pub(crate) mod fit;
 pub mod movies;
 pub(crate) mod node;
 pub(crate) mod plan;
+pub mod prices;
+pub mod recommend;
 pub(crate) mod ssd;
 pub mod stack;
 pub mod storage_time;

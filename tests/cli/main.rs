@@ -21,6 +21,7 @@ mod plan;
 mod properties;
 mod qualify;
 mod raw_device;
+mod recommend;
 mod reconstruct;
 mod report_kinds;
 mod shell;

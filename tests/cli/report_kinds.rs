@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::common::cryocap;
 
 /// Every kind of result file, named as its `kind`.
-const KINDS: [&str; 18] = [
+const KINDS: [&str; 19] = [
     "plan",
     "bench-io",
     "bench-gpu",
@@ -26,6 +26,7 @@ const KINDS: [&str; 18] = [
     "movies-plan",
     "movies-create",
     "bench-movies",
+    "recommend",
 ];
 
 fn fixture(kind: &str) -> PathBuf {

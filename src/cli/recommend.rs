@@ -1,0 +1,68 @@
+//! `cryocap recommend` flags.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::values::{self, BoxSize};
+use super::{DtypeArg, OutputArgs};
+use crate::sizing::MAX_PARTICLES;
+
+#[derive(Debug, Args)]
+pub struct RecommendArgs {
+    /// The lab's workload as TOML: [[class]] tables with name, per_month,
+    /// particles, box, dtype and chain (["class2d:20", ...]); instead of the
+    /// single-dataset flags.
+    #[arg(long, value_name = "FILE")]
+    pub workload: Option<PathBuf>,
+    /// Particles of the one recurring dataset (without --workload).
+    #[arg(long, value_name = "N", value_parser = values::count::<u64>(1, MAX_PARTICLES))]
+    pub particles: Option<u64>,
+    /// Box size of the recurring dataset, pixels.
+    #[arg(long = "box", value_name = "PIXELS")]
+    pub box_size: Option<BoxSize>,
+    /// Pixel type on disk of the recurring dataset [default: f32].
+    #[arg(long, value_enum)]
+    pub dtype: Option<DtypeArg>,
+    /// Datasets of that kind per month [default: 4].
+    #[arg(long, value_name = "N", value_parser = values::positive(1e6))]
+    pub per_month: Option<f64>,
+    /// The job chain, `job:passes` comma-separated [default: class2d:20,abinit:5,homo-refine:10,nu-refine:10,hetero-refine:20,class2d:20].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub chain: Vec<String>,
+    /// GPU models to consider (`cryocap catalog gpus`), comma-separated.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', required = true)]
+    pub gpus: Vec<String>,
+    /// GPUs per node to consider, comma-separated.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "2,4,8",
+          value_parser = values::count::<u32>(1, 64))]
+    pub per_node: Vec<u32>,
+    /// Storage tiers the nodes read stacks from (`cryocap catalog storage`), comma-separated.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "nvme-gen4"
+    )]
+    pub tiers: Vec<String>,
+    /// Price list CSV: item,unit_price,currency,date,source (see datasets/prices-example.csv).
+    #[arg(long, value_name = "FILE")]
+    pub prices: PathBuf,
+    /// Most the fleet may cost, in the price list's currency.
+    #[arg(long, value_name = "AMOUNT", value_parser = values::positive(1e15))]
+    pub budget: Option<f64>,
+    /// Most nodes to buy.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = values::count::<u32>(1, 10_000))]
+    pub max_nodes: u32,
+    /// Datasets per month to reach [default: the workload's datasets per month].
+    #[arg(long, value_name = "N", value_parser = values::positive(1e9))]
+    pub target: Option<f64>,
+    /// Years the purchase is spread over in cost per dataset.
+    #[arg(long, value_name = "N", default_value_t = 5.0, value_parser = values::positive(100.0))]
+    pub years: f64,
+    /// A `bench gpu` result to take GPU rates from [default: the stored H100 run, reports/bench-gpu-h100.json].
+    #[arg(long, value_name = "FILE")]
+    pub bench_gpu: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}

@@ -1,0 +1,403 @@
+//! `cryocap recommend`: a workload, candidates, a price list and constraints
+//! into a ranked list of node configurations (`sizing::recommend`).
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::output::{check_outputs, finish, now, result_files};
+use super::{CommandError, Outcome};
+use crate::cli::RecommendArgs;
+use crate::datasets::{Catalog, nearest};
+use crate::results::Kind;
+use crate::results::plan::Dtype;
+use crate::results::recommend::*;
+use crate::sizing::prices;
+use crate::sizing::recommend::{self as model, *};
+
+/// The stored H100 run every other GPU's rate is scaled from by default.
+const REFERENCE_NAME: &str = "reports/bench-gpu-h100.json";
+const REFERENCE_TEXT: &str = include_str!("../../reports/bench-gpu-h100.json");
+const PRICES_LIMIT: u64 = 1 << 20;
+
+fn usage(m: impl Into<String>) -> CommandError {
+    CommandError::Usage(m.into())
+}
+
+pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
+    let started = now();
+    let mut inputs = vec![a.prices.clone()];
+    inputs.extend(a.workload.clone());
+    inputs.extend(a.bench_gpu.clone());
+    check_outputs(&result_files(&a.output.files), &inputs)?;
+    let catalog = Catalog::get()?;
+    let workload = workload(a, catalog)?;
+    let gpu_ids: Vec<&str> = catalog.gpus.iter().map(|g| g.id.as_str()).collect();
+    let tier_ids: Vec<&str> = catalog
+        .storage_tiers
+        .iter()
+        .map(|t| t.id.as_str())
+        .collect();
+    let shown = a.prices.display().to_string();
+    let text = crate::files::read_text(&a.prices, PRICES_LIMIT)
+        .map_err(|e| usage(format!("--prices {shown}: {}", e.reason())))?;
+    let list =
+        prices::parse(&format!("--prices {shown}"), &text, &gpu_ids, &tier_ids).map_err(usage)?;
+    // The measured reference.
+    let (env, ref_name) = match &a.bench_gpu {
+        Some(p) => (crate::files::read_result(p)?, p.display().to_string()),
+        None => (
+            crate::results::read::parse(Path::new(REFERENCE_NAME), REFERENCE_TEXT)?,
+            REFERENCE_NAME.to_string(),
+        ),
+    };
+    let Kind::BenchGpu(bench) = env.kind else {
+        return Err(usage(format!(
+            "--bench-gpu {ref_name}: not a bench gpu result"
+        )));
+    };
+    let cat: Vec<(String, f64, f64)> = catalog
+        .gpus
+        .iter()
+        .map(|g| (g.id.clone(), g.vram_gib, g.memory_bandwidth_gb_s))
+        .collect();
+    let (ref_id, ref_rate) = measured_rate(&bench, &ref_name, &cat).ok_or_else(|| {
+        usage(format!(
+            "--bench-gpu {ref_name}: no end-to-end rate at padding 2, float32, on a catalog GPU"
+        ))
+    })?;
+    let ref_gb_s = catalog
+        .gpu(&ref_id)
+        .map_or(1.0, |g| g.memory_bandwidth_gb_s);
+    // Candidates.
+    let mut candidates = Vec::new();
+    for name in &a.gpus {
+        let g = catalog.gpu(name).ok_or_else(|| {
+            usage(format!(
+                "--gpus: unknown GPU '{name}'; nearest: {} (see `cryocap catalog gpus`)",
+                nearest(name, gpu_ids.iter().copied(), 3).join(", ")
+            ))
+        })?;
+        if list.book.gpu(&g.id).is_none() {
+            return Err(usage(format!(
+                "--prices {shown}: no price for gpu:{}",
+                g.id
+            )));
+        }
+        let rate = if g.id == ref_id {
+            ref_rate.clone()
+        } else {
+            GpuRate::scaled(&ref_rate, &ref_id, ref_gb_s, g.memory_bandwidth_gb_s)
+        };
+        for t in &a.tiers {
+            let tier = catalog.storage_tier(t).ok_or_else(|| {
+                usage(format!(
+                    "--tiers: unknown storage tier '{t}'; nearest: {} (see `cryocap catalog storage`)",
+                    nearest(t, tier_ids.iter().copied(), 3).join(", ")
+                ))
+            })?;
+            if list.book.tier(&tier.id).is_none() {
+                return Err(usage(format!(
+                    "--prices {shown}: no price for storage:{}",
+                    tier.id
+                )));
+            }
+            for &n in &a.per_node {
+                candidates.push(Candidate {
+                    gpu: GpuOption {
+                        id: g.id.clone(),
+                        vram_bytes: g.vram_bytes(),
+                        rate: rate.clone(),
+                    },
+                    per_node: n,
+                    tier: TierOption {
+                        id: tier.id.clone(),
+                        read_bytes_per_s: tier.seq_read_bytes_per_s(),
+                    },
+                });
+            }
+        }
+    }
+    let per_month: f64 = workload.iter().map(|c| c.per_month).sum();
+    let limits = Constraints {
+        budget: a.budget,
+        max_nodes: a.max_nodes,
+        target_per_month: a.target.unwrap_or(per_month),
+        years: a.years,
+    };
+    let rec = model::recommend(
+        &workload,
+        &candidates,
+        &list.book,
+        &limits,
+        &catalog.vram_jobs,
+    );
+    if rec.ranked.is_empty() {
+        let why: Vec<String> = rec
+            .pruned
+            .iter()
+            .map(|p| format!("{}: {}", p.label, p.reason))
+            .collect();
+        return Err(usage(format!(
+            "no feasible configuration: {}",
+            why.join("; ")
+        )));
+    }
+    let short = rec
+        .chosen
+        .is_none()
+        .then(|| short_of(&rec, &limits, &list.book.currency));
+    let report = report(
+        a,
+        &workload,
+        &list,
+        &limits,
+        &ref_id,
+        &ref_name,
+        rec,
+        short.clone(),
+    );
+    finish(Kind::Recommend(Box::new(report)), started, &a.output, out)?;
+    if let Some(s) = &short {
+        eprintln!("cryocap recommend: no configuration meets the target: {s}");
+    }
+    Ok(Outcome::failed_if(short.is_some()))
+}
+
+/// What the best configurations miss when none is chosen.
+fn short_of(rec: &Recommendation, k: &Constraints, cur: &str) -> String {
+    let best = rec.ranked.iter().max_by(|a, b| {
+        a.fleet_datasets_per_month
+            .total_cmp(&b.fleet_datasets_per_month)
+    });
+    let cheapest_meeting = rec
+        .ranked
+        .iter()
+        .filter(|r| r.meets_target)
+        .min_by(|a, b| a.fleet_price.total_cmp(&b.fleet_price));
+    match (cheapest_meeting, best) {
+        (Some(m), _) => format!(
+            "the cheapest fleet that reaches {} datasets/month ({} × {}) costs {:.0} {cur}, over the budget",
+            k.target_per_month, m.nodes, m.label, m.fleet_price
+        ),
+        (None, Some(b)) => format!(
+            "the fastest, {} × {}, reaches {:.1} of {} datasets/month at --max-nodes {}",
+            b.nodes, b.label, b.fleet_datasets_per_month, k.target_per_month, k.max_nodes
+        ),
+        (None, None) => "nothing is feasible".into(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    a: &RecommendArgs,
+    workload: &[DatasetClass],
+    list: &prices::PriceList,
+    limits: &Constraints,
+    ref_id: &str,
+    ref_name: &str,
+    rec: Recommendation,
+    short: Option<String>,
+) -> RecommendReport {
+    let placeholder = |item: String| list.placeholders.contains(&item);
+    let ranked = rec
+        .ranked
+        .iter()
+        .map(|r| {
+            let (basis, source) = match &r.rate_basis {
+                RateBasis::Measured { source } => ("measured".to_string(), format!("bench gpu, {source}")),
+                RateBasis::Scaled { reference, reference_gb_s, gb_s } => (
+                    "scaled".to_string(),
+                    format!("{reference} measured, × {gb_s} / {reference_gb_s} GB/s memory bandwidth (modelled)"),
+                ),
+            };
+            RankedConfig {
+                label: r.label.clone(),
+                gpu: r.gpu.clone(),
+                gpus_per_node: r.per_node,
+                tier: r.tier.clone(),
+                gpu_rate_basis: basis,
+                gpu_rate_source: source,
+                node_price: r.node_price,
+                placeholder_price: placeholder("node-base".into())
+                    || placeholder(format!("gpu:{}", r.gpu))
+                    || placeholder(format!("storage:{}", r.tier)),
+                hours_per_dataset: r.hours_per_dataset,
+                datasets_per_month_per_node: r.datasets_per_month_per_node,
+                bottleneck: r.bottleneck.name().into(),
+                nodes: r.nodes,
+                fleet_price: r.fleet_price,
+                fleet_datasets_per_month: r.fleet_datasets_per_month,
+                cost_per_dataset: r.cost_per_dataset,
+                meets_target: r.meets_target,
+                within_budget: r.within_budget,
+            }
+        })
+        .collect();
+    let prices_file = a.prices.display().to_string();
+    RecommendReport {
+        workload: workload
+            .iter()
+            .map(|c| WorkloadClass {
+                name: c.name.clone(),
+                per_month: c.per_month,
+                particles: c.particles,
+                box_size: c.box_size,
+                dtype: c.dtype,
+                chain: c.chain.iter().map(|s| format!("{}×{}", s.job, s.passes)).collect(),
+                stack_bytes: c.stack_bytes(),
+            })
+            .collect(),
+        prices: PricesUsed {
+            file: prices_file.clone(),
+            currency: list.book.currency.clone(),
+            placeholders: list.placeholders.clone(),
+        },
+        constraints: ConstraintsUsed {
+            budget: limits.budget,
+            max_nodes: limits.max_nodes,
+            target_per_month: limits.target_per_month,
+            years: limits.years,
+        },
+        gpu_reference: format!("{ref_id}, bench gpu end-to-end insertion (padding 2, float32) in {ref_name}"),
+        vram_needed_bytes: rec.vram_needed_bytes,
+        chosen: rec.chosen.map(|i| rec.ranked[i].label.clone()),
+        frontier: rec.frontier,
+        pruned: rec
+            .pruned
+            .iter()
+            .map(|p| PrunedConfig { label: p.label.clone(), reason: p.reason.clone() })
+            .collect(),
+        ranked,
+        short,
+        notes: vec![
+            format!("Every price and cost comes from {prices_file}; rows marked * use a placeholder price."),
+            "Time per pass = the slower of the stack at the tier's sequential read rate and the particles at the GPU rate × GPUs per node (modelled; the SSD cache fill is not modelled yet).".into(),
+            "GPU rates other than the measured GPU's are scaled by memory bandwidth (REFERENCE §11: the primary metric), and by box² from the nearest measured box.".into(),
+            format!("Cost per dataset = node price / (datasets per month per node × 12 × {} years), at full use; power is not counted.", limits.years),
+            "A node works 730.5 h a month on the workload's mix.".into(),
+        ],
+    }
+}
+
+/// One `[[class]]` of a workload file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassToml {
+    name: String,
+    per_month: f64,
+    particles: u64,
+    #[serde(rename = "box")]
+    box_size: u32,
+    #[serde(default)]
+    dtype: Option<String>,
+    #[serde(default)]
+    chain: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkloadToml {
+    class: Vec<ClassToml>,
+}
+
+fn chain(flag: &str, items: &[String], catalog: &Catalog) -> Result<Vec<JobStep>, CommandError> {
+    if items.is_empty() {
+        return Ok(default_chain());
+    }
+    items
+        .iter()
+        .map(|item| {
+            let (job, passes) = item.trim().split_once(':').ok_or_else(|| {
+                usage(format!(
+                    "{flag}: '{item}' is not job:passes, e.g. class2d:20"
+                ))
+            })?;
+            if !catalog.vram_jobs.iter().any(|j| j.job == job) {
+                return Err(usage(format!(
+                    "{flag}: unknown job '{job}' (see `cryocap catalog jobs`)"
+                )));
+            }
+            let passes: u32 = passes
+                .parse()
+                .ok()
+                .filter(|p| (1..=100_000).contains(p))
+                .ok_or_else(|| usage(format!("{flag}: passes of '{item}' must be 1 to 100000")))?;
+            Ok(JobStep {
+                job: job.to_string(),
+                passes,
+            })
+        })
+        .collect()
+}
+
+fn workload(a: &RecommendArgs, catalog: &Catalog) -> Result<Vec<DatasetClass>, CommandError> {
+    let Some(path) = &a.workload else {
+        let particles = a
+            .particles
+            .ok_or_else(|| usage("--particles: is required (or give --workload)"))?;
+        let box_size = a
+            .box_size
+            .map(|b| b.0)
+            .ok_or_else(|| usage("--box: is required (or give --workload)"))?;
+        return Ok(vec![DatasetClass {
+            name: "dataset".into(),
+            per_month: a.per_month.unwrap_or(4.0),
+            particles,
+            box_size,
+            dtype: a.dtype.map_or(Dtype::F32, Dtype::from),
+            chain: chain("--chain", &a.chain, catalog)?,
+        }]);
+    };
+    if a.particles.is_some()
+        || a.box_size.is_some()
+        || a.dtype.is_some()
+        || a.per_month.is_some()
+        || !a.chain.is_empty()
+    {
+        return Err(usage(
+            "--workload describes the datasets: leave out --particles, --box, --dtype, --per-month and --chain",
+        ));
+    }
+    let shown = path.display();
+    let text = crate::files::read_text(path, PRICES_LIMIT)
+        .map_err(|e| usage(format!("--workload {shown}: {}", e.reason())))?;
+    let w: WorkloadToml = toml::from_str(&text).map_err(|e| {
+        usage(format!(
+            "--workload {shown}: {}",
+            e.message().replace('\n', " ")
+        ))
+    })?;
+    if w.class.is_empty() {
+        return Err(usage(format!("--workload {shown}: no [[class]]")));
+    }
+    w.class
+        .into_iter()
+        .map(|c| {
+            let flag = format!("--workload {shown}: class {}", c.name);
+            if !(c.per_month.is_finite() && c.per_month > 0.0) {
+                return Err(usage(format!("{flag}: per_month must be above 0")));
+            }
+            if !(1..=crate::sizing::MAX_PARTICLES).contains(&c.particles) {
+                return Err(usage(format!("{flag}: particles out of range")));
+            }
+            if !(crate::sizing::MIN_BOX..=crate::sizing::MAX_BOX).contains(&c.box_size) {
+                return Err(usage(format!("{flag}: box out of range")));
+            }
+            let dtype = match c.dtype.as_deref() {
+                None | Some("f32") => Dtype::F32,
+                Some("f16") => Dtype::F16,
+                Some(d) => return Err(usage(format!("{flag}: dtype '{d}' is not f32 or f16"))),
+            };
+            Ok(DatasetClass {
+                chain: chain(&flag, c.chain.as_deref().unwrap_or(&[]), catalog)?,
+                name: c.name,
+                per_month: c.per_month,
+                particles: c.particles,
+                box_size: c.box_size,
+                dtype,
+            })
+        })
+        .collect()
+}

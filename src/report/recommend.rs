@@ -1,0 +1,204 @@
+//! `cryocap recommend` results as a document and CSV.
+
+use super::document::{Align, Block, Document, Section};
+use super::{LongCsv, Render};
+use crate::results::Envelope;
+use crate::results::recommend::RecommendReport;
+use crate::units::{bytes_binary, bytes_decimal, group_digits};
+
+fn money(v: f64, currency: &str) -> String {
+    format!("{} {currency}", group_digits(v.round().max(0.0) as u64))
+}
+
+fn document(r: &RecommendReport) -> Document {
+    let cur = &r.prices.currency;
+    let mut input: Vec<(String, String)> = r
+        .workload
+        .iter()
+        .map(|c| {
+            (
+                format!("workload: {}", c.name),
+                format!(
+                    "{}/month, {} particles, box {}, {:?}, stack {}; chain {}",
+                    c.per_month,
+                    group_digits(c.particles),
+                    c.box_size,
+                    c.dtype,
+                    bytes_decimal(c.stack_bytes),
+                    c.chain.join(", ")
+                ),
+            )
+        })
+        .collect();
+    input.push(("prices".into(), format!("{} ({cur})", r.prices.file)));
+    if !r.prices.placeholders.is_empty() {
+        input.push((
+            "placeholder prices".into(),
+            r.prices.placeholders.join(", "),
+        ));
+    }
+    let k = &r.constraints;
+    input.push((
+        "constraints".into(),
+        format!(
+            "target {}/month, at most {} node(s), budget {}, over {} years",
+            k.target_per_month,
+            k.max_nodes,
+            k.budget.map_or("none".into(), |b| money(b, cur)),
+            k.years
+        ),
+    ));
+    input.push(("GPU rate reference".into(), r.gpu_reference.clone()));
+    input.push((
+        "VRAM needed".into(),
+        format!(
+            "{} (largest box, most demanding job)",
+            bytes_binary(r.vram_needed_bytes)
+        ),
+    ));
+    let answer = match (&r.chosen, &r.short) {
+        (Some(c), _) => {
+            let row = r.ranked.iter().find(|x| &x.label == c);
+            match row {
+                Some(x) => format!(
+                    "{} × ({}) for {}: {:.1} datasets/month, {:.1} h per dataset, {:.2} {cur} per dataset",
+                    x.nodes,
+                    x.label,
+                    money(x.fleet_price, cur),
+                    x.fleet_datasets_per_month,
+                    x.hours_per_dataset,
+                    x.cost_per_dataset
+                ),
+                None => c.clone(),
+            }
+        }
+        (None, Some(s)) => format!("none: {s}"),
+        (None, None) => "none".into(),
+    };
+    let headers = [
+        "configuration",
+        "GPU rate",
+        "node price",
+        "nodes",
+        "fleet price",
+        "datasets/month",
+        "h/dataset",
+        "cost/dataset",
+        "bottleneck",
+        "meets target",
+    ];
+    let rows = r
+        .ranked
+        .iter()
+        .map(|x| {
+            let mark = if x.placeholder_price { " *" } else { "" };
+            vec![
+                x.label.clone(),
+                x.gpu_rate_basis.clone(),
+                format!("{}{mark}", money(x.node_price, cur)),
+                x.nodes.to_string(),
+                money(x.fleet_price, cur),
+                format!("{:.1}", x.fleet_datasets_per_month),
+                format!("{:.1}", x.hours_per_dataset),
+                format!("{:.2} {cur}", x.cost_per_dataset),
+                x.bottleneck.clone(),
+                match (x.meets_target, x.within_budget) {
+                    (true, true) => "yes".into(),
+                    (true, false) => "over budget".into(),
+                    (false, _) => "no".into(),
+                },
+            ]
+        })
+        .collect();
+    let mut align = vec![Align::Left, Align::Left];
+    align.extend([Align::Right; 6]);
+    align.extend([Align::Left; 2]);
+    let mut sections = vec![
+        Section::new("Input").with(Block::Pairs(input)),
+        Section::new("Recommendation").with(Block::Pairs(vec![(
+            "cheapest meeting the target".into(),
+            answer,
+        )])),
+        Section::new("Ranked configurations").with(Block::Table {
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            align,
+            rows,
+        }),
+        Section::new("Pareto frontier (node price against datasets per month)")
+            .with(Block::Bullets(r.frontier.clone())),
+    ];
+    if !r.pruned.is_empty() {
+        sections.push(
+            Section::new("Left out").with(Block::Table {
+                headers: vec!["configuration".into(), "reason".into()],
+                align: vec![Align::Left, Align::Left],
+                rows: r
+                    .pruned
+                    .iter()
+                    .map(|p| vec![p.label.clone(), p.reason.clone()])
+                    .collect(),
+            }),
+        );
+    }
+    sections.push(Section::new("Notes").with(Block::Bullets(r.notes.clone())));
+    Document {
+        title: format!(
+            "cryocap recommend: {} configuration(s) ranked, {} left out",
+            r.ranked.len(),
+            r.pruned.len()
+        ),
+        sections,
+    }
+}
+
+impl Render for RecommendReport {
+    fn document(&self, _: &Envelope) -> Document {
+        document(self)
+    }
+    fn csv(&self, w: &mut LongCsv) {
+        let cur = self.prices.currency.as_str();
+        w.add("input", "vram", "needed", self.vram_needed_bytes, "bytes");
+        w.add(
+            "input",
+            "target",
+            "datasets_per_month",
+            self.constraints.target_per_month,
+            "datasets/month",
+        );
+        for x in &self.ranked {
+            let mut add = |metric: &str, value: String, unit: &str| {
+                w.add("ranked", &x.label, metric, value, unit)
+            };
+            add("node_price", x.node_price.to_string(), cur);
+            add("nodes", x.nodes.to_string(), "nodes");
+            add("fleet_price", x.fleet_price.to_string(), cur);
+            add(
+                "datasets_per_month_per_node",
+                x.datasets_per_month_per_node.to_string(),
+                "datasets/month",
+            );
+            add(
+                "fleet_datasets_per_month",
+                x.fleet_datasets_per_month.to_string(),
+                "datasets/month",
+            );
+            add("hours_per_dataset", x.hours_per_dataset.to_string(), "h");
+            add("cost_per_dataset", x.cost_per_dataset.to_string(), cur);
+            add("bottleneck", x.bottleneck.clone(), "");
+            add("gpu_rate_basis", x.gpu_rate_basis.clone(), "");
+            add("meets_target", x.meets_target.to_string(), "");
+            add("within_budget", x.within_budget.to_string(), "");
+            add(
+                "on_frontier",
+                self.frontier.contains(&x.label).to_string(),
+                "",
+            );
+        }
+        for p in &self.pruned {
+            w.add("pruned", &p.label, "reason", p.reason.clone(), "");
+        }
+        if let Some(c) = &self.chosen {
+            w.add("recommendation", c, "chosen", "true", "");
+        }
+    }
+}

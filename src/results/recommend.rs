@@ -1,0 +1,88 @@
+//! What `cryocap recommend` found: feasible node configurations ranked by
+//! cost per dataset, those left out and why, the Pareto frontier of node
+//! price against throughput, and the cheapest fleet meeting the target.
+
+use serde::{Deserialize, Serialize};
+
+use super::plan::Dtype;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecommendReport {
+    pub workload: Vec<WorkloadClass>,
+    pub prices: PricesUsed,
+    pub constraints: ConstraintsUsed,
+    /// The measured GPU every other GPU's rate is scaled from.
+    pub gpu_reference: String,
+    /// VRAM the workload's largest box needs in its most demanding job.
+    pub vram_needed_bytes: u64,
+    /// Feasible configurations, cheapest per dataset first.
+    pub ranked: Vec<RankedConfig>,
+    pub pruned: Vec<PrunedConfig>,
+    /// Labels of the Pareto frontier, cheapest node first.
+    pub frontier: Vec<String>,
+    /// Label of the cheapest fleet meeting the target within the budget.
+    pub chosen: Option<String>,
+    /// What no configuration reaches, when none is chosen.
+    pub short: Option<String>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadClass {
+    pub name: String,
+    pub per_month: f64,
+    pub particles: u64,
+    pub box_size: u32,
+    pub dtype: Dtype,
+    /// `job×passes` for each job of the chain.
+    pub chain: Vec<String>,
+    pub stack_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PricesUsed {
+    /// The price list every cost derives from.
+    pub file: String,
+    pub currency: String,
+    /// Items whose price is a placeholder, not a public price.
+    pub placeholders: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConstraintsUsed {
+    pub budget: Option<f64>,
+    pub max_nodes: u32,
+    pub target_per_month: f64,
+    pub years: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankedConfig {
+    pub label: String,
+    pub gpu: String,
+    pub gpus_per_node: u32,
+    pub tier: String,
+    /// `measured` or `scaled`.
+    pub gpu_rate_basis: String,
+    /// Where the GPU rate comes from, in words.
+    pub gpu_rate_source: String,
+    pub node_price: f64,
+    /// Whether the node's price uses a placeholder item.
+    pub placeholder_price: bool,
+    pub hours_per_dataset: f64,
+    pub datasets_per_month_per_node: f64,
+    /// `storage` or `gpu`.
+    pub bottleneck: String,
+    pub nodes: u32,
+    pub fleet_price: f64,
+    pub fleet_datasets_per_month: f64,
+    pub cost_per_dataset: f64,
+    pub meets_target: bool,
+    pub within_budget: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrunedConfig {
+    pub label: String,
+    pub reason: String,
+}

@@ -1,0 +1,690 @@
+//! `cryocap recommend`: which node configuration to buy for a lab's monthly
+//! workload, a price list and constraints. Pure: the catalog rows, the GPU
+//! rates and the prices come in as values; nothing here reads a file.
+//!
+//! Model (REFERENCE §11, §5, §7):
+//! - one pass of a job over a dataset takes the slower of the storage feed
+//!   (the stack at the node's storage tier's sequential read rate, shared by
+//!   the node's GPUs) and the GPUs (particles at the GPU rate times the GPUs
+//!   per node);
+//! - a dataset takes its chain's passes, one after another;
+//! - a node works 730.5 hours a month (365.25 · 24 / 12) on the workload's mix;
+//! - cost per dataset = the purchase spread over `years` of datasets at the
+//!   node's full throughput.
+
+use std::collections::BTreeSet;
+
+use super::stack::{self, SizeModel};
+use super::vram;
+use crate::datasets::VramJob;
+use crate::results::GpuBenchReport;
+use crate::results::plan::Dtype;
+
+/// Hours a node works in a month: 365.25 · 24 / 12.
+pub const HOURS_PER_MONTH: f64 = 730.5;
+
+/// One job of a chain and how many passes over the stack it makes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobStep {
+    /// A job of `datasets/vram.csv`.
+    pub job: String,
+    pub passes: u32,
+}
+
+/// The usual CryoSPARC chain of `cache workload`, with assumed passes per
+/// job (iterations that each read the whole stack).
+pub fn default_chain() -> Vec<JobStep> {
+    [
+        ("class2d", 20),
+        ("abinit", 5),
+        ("homo-refine", 10),
+        ("nu-refine", 10),
+        ("hetero-refine", 20),
+        ("class2d", 20),
+    ]
+    .into_iter()
+    .map(|(job, passes)| JobStep {
+        job: job.to_string(),
+        passes,
+    })
+    .collect()
+}
+
+/// One kind of dataset the lab processes every month.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetClass {
+    pub name: String,
+    pub per_month: f64,
+    pub particles: u64,
+    pub box_size: u32,
+    pub dtype: Dtype,
+    pub chain: Vec<JobStep>,
+}
+
+impl DatasetClass {
+    pub fn passes(&self) -> u64 {
+        self.chain.iter().map(|s| u64::from(s.passes)).sum()
+    }
+
+    pub fn stack_bytes(&self) -> u64 {
+        stack::stack_size(self.particles, self.box_size, self.dtype, SizeModel::Guide).bytes
+    }
+}
+
+/// Where a GPU's particle rate comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RateBasis {
+    /// Measured on this GPU model by `bench gpu` (`source` names the file).
+    Measured { source: String },
+    /// Scaled from a measured reference GPU by memory bandwidth.
+    Scaled {
+        reference: String,
+        reference_gb_s: f64,
+        gb_s: f64,
+    },
+}
+
+/// Particles per second one GPU back-projects, measured at some boxes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuRate {
+    /// (box, particles per second), at least one point.
+    pub points: Vec<(u32, f64)>,
+    pub basis: RateBasis,
+}
+
+impl GpuRate {
+    /// Particles per second at `box_size`: the nearest measured box, scaled
+    /// by pixels per particle (box²), since inserting a particle touches each
+    /// of its pixels once.
+    pub fn at(&self, box_size: u32) -> f64 {
+        let Some(&(b, rate)) = self.points.iter().min_by_key(|(b, _)| b.abs_diff(box_size)) else {
+            return 0.0;
+        };
+        let ratio = f64::from(b) / f64::from(box_size.max(1));
+        rate * ratio * ratio
+    }
+
+    /// `reference`'s rate scaled to a GPU of `gb_s` memory bandwidth.
+    pub fn scaled(reference: &GpuRate, name: &str, reference_gb_s: f64, gb_s: f64) -> GpuRate {
+        let k = gb_s / reference_gb_s;
+        GpuRate {
+            points: reference.points.iter().map(|&(b, r)| (b, r * k)).collect(),
+            basis: RateBasis::Scaled {
+                reference: name.to_string(),
+                reference_gb_s,
+                gb_s,
+            },
+        }
+    }
+}
+
+/// The measured rate of a `bench gpu` result: the end-to-end rows at
+/// padding 2 (RELION's default) with float32 input, of device 0, and the
+/// catalog GPU it ran on: the one with the device's VRAM (within 10%) whose
+/// catalog bandwidth is nearest the measured device-to-device copy rate.
+/// None when the file holds no such rows or no catalog GPU matches.
+pub fn measured_rate(
+    report: &GpuBenchReport,
+    source: &str,
+    catalog: &[(String, f64, f64)],
+) -> Option<(String, GpuRate)> {
+    let dev = report.devices.first()?;
+    let points: Vec<(u32, f64)> = dev
+        .end_to_end
+        .iter()
+        .filter(|r| r.pad == 2 && r.input == "float32" && r.error.is_none())
+        .filter(|r| {
+            r.median_particles_per_second.is_finite() && r.median_particles_per_second > 0.0
+        })
+        .map(|r| (r.box_size, r.median_particles_per_second))
+        .collect();
+    if points.is_empty() {
+        return None;
+    }
+    let vram_gib = dev.device.vram_bytes as f64 / (1u64 << 30) as f64;
+    let copy_gb_s = dev
+        .copy
+        .as_ref()
+        .map_or(0.0, |c| c.median_bytes_per_second / 1e9);
+    let (id, _, _) = catalog
+        .iter()
+        .filter(|(_, gib, _)| (gib - vram_gib).abs() <= 0.1 * gib)
+        .min_by(|a, b| (a.2 - copy_gb_s).abs().total_cmp(&(b.2 - copy_gb_s).abs()))?;
+    Some((
+        id.clone(),
+        GpuRate {
+            points,
+            basis: RateBasis::Measured {
+                source: source.to_string(),
+            },
+        },
+    ))
+}
+
+/// A GPU model a node may carry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuOption {
+    pub id: String,
+    pub vram_bytes: u64,
+    pub rate: GpuRate,
+}
+
+/// A storage tier a node reads its stacks from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TierOption {
+    pub id: String,
+    pub read_bytes_per_s: f64,
+}
+
+/// Prices of the parts, all in one currency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceBook {
+    pub currency: String,
+    /// Chassis, CPUs, RAM and system disk of one node, without GPUs.
+    pub node_base: f64,
+    /// Per GPU, by GPU id.
+    pub gpus: Vec<(String, f64)>,
+    /// Per node, by storage tier id (the SSD or the share of the link).
+    pub tiers: Vec<(String, f64)>,
+}
+
+impl PriceBook {
+    pub fn gpu(&self, id: &str) -> Option<f64> {
+        self.gpus.iter().find(|(g, _)| g == id).map(|(_, p)| *p)
+    }
+
+    pub fn tier(&self, id: &str) -> Option<f64> {
+        self.tiers.iter().find(|(t, _)| t == id).map(|(_, p)| *p)
+    }
+
+    /// Every price times `k`.
+    pub fn scaled(&self, k: f64) -> PriceBook {
+        PriceBook {
+            currency: self.currency.clone(),
+            node_base: self.node_base * k,
+            gpus: self.gpus.iter().map(|(g, p)| (g.clone(), p * k)).collect(),
+            tiers: self.tiers.iter().map(|(t, p)| (t.clone(), p * k)).collect(),
+        }
+    }
+}
+
+/// What the buyer can spend and needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Constraints {
+    pub budget: Option<f64>,
+    pub max_nodes: u32,
+    /// Datasets per month of the workload's mix.
+    pub target_per_month: f64,
+    pub years: f64,
+}
+
+/// One node configuration to consider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub gpu: GpuOption,
+    pub per_node: u32,
+    pub tier: TierOption,
+}
+
+impl Candidate {
+    pub fn label(&self) -> String {
+        format!("{}× {}, {}", self.per_node, self.gpu.id, self.tier.id)
+    }
+}
+
+/// What limits a configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bottleneck {
+    Storage,
+    Gpu,
+}
+
+impl Bottleneck {
+    pub fn name(self) -> &'static str {
+        match self {
+            Bottleneck::Storage => "storage",
+            Bottleneck::Gpu => "gpu",
+        }
+    }
+}
+
+/// A feasible configuration, costed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranked {
+    pub label: String,
+    pub gpu: String,
+    pub per_node: u32,
+    pub tier: String,
+    pub rate_basis: RateBasis,
+    pub node_price: f64,
+    /// Mean hours per dataset of the mix on one node.
+    pub hours_per_dataset: f64,
+    pub datasets_per_month_per_node: f64,
+    pub bottleneck: Bottleneck,
+    /// Nodes to meet the target (capped at max_nodes).
+    pub nodes: u32,
+    pub fleet_price: f64,
+    pub fleet_datasets_per_month: f64,
+    pub cost_per_dataset: f64,
+    pub meets_target: bool,
+    pub within_budget: bool,
+}
+
+/// A configuration left out, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pruned {
+    pub label: String,
+    pub reason: String,
+}
+
+/// The answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recommendation {
+    /// Feasible configurations, cheapest per dataset first.
+    pub ranked: Vec<Ranked>,
+    pub pruned: Vec<Pruned>,
+    /// Labels of the Pareto frontier of node price against node throughput,
+    /// cheapest first.
+    pub frontier: Vec<String>,
+    /// Index into `ranked` of the cheapest fleet meeting the target within
+    /// the budget.
+    pub chosen: Option<usize>,
+    /// VRAM the largest box needs, over every job of every class.
+    pub vram_needed_bytes: u64,
+}
+
+/// Bytes of VRAM the workload's most demanding job needs.
+pub fn vram_needed(workload: &[DatasetClass], jobs: &[VramJob]) -> u64 {
+    workload
+        .iter()
+        .flat_map(|c| {
+            c.chain.iter().filter_map(move |s| {
+                let j = jobs.iter().find(|j| j.job == s.job)?;
+                Some(vram::bytes_needed(
+                    j,
+                    c.box_size,
+                    vram::classes_for(j, None),
+                ))
+            })
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Hours one dataset of `class` takes on one node of `c`, and what limits it.
+pub fn dataset_hours(class: &DatasetClass, c: &Candidate) -> (f64, Bottleneck) {
+    let storage_s = class.stack_bytes() as f64 / c.tier.read_bytes_per_s;
+    let gpu_s = class.particles as f64 / (c.gpu.rate.at(class.box_size) * f64::from(c.per_node));
+    let (pass_s, neck) = if storage_s >= gpu_s {
+        (storage_s, Bottleneck::Storage)
+    } else {
+        (gpu_s, Bottleneck::Gpu)
+    };
+    (pass_s * class.passes() as f64 / 3600.0, neck)
+}
+
+/// Whether `a` dominates `b`: no dearer, no slower, and better in one.
+fn dominates(a: (f64, f64), b: (f64, f64)) -> bool {
+    a.0 <= b.0 && a.1 >= b.1 && (a.0 < b.0 || a.1 > b.1)
+}
+
+/// The Pareto frontier of (price, throughput) points: labels of points no
+/// other point dominates, cheapest first.
+pub fn frontier(points: &[(String, f64, f64)]) -> Vec<String> {
+    let mut front: Vec<&(String, f64, f64)> = points
+        .iter()
+        .filter(|p| !points.iter().any(|q| dominates((q.1, q.2), (p.1, p.2))))
+        .collect();
+    front.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    front.iter().map(|p| p.0.clone()).collect()
+}
+
+/// Ranks every candidate for `workload`.
+pub fn recommend(
+    workload: &[DatasetClass],
+    candidates: &[Candidate],
+    prices: &PriceBook,
+    limits: &Constraints,
+    jobs: &[VramJob],
+) -> Recommendation {
+    let need = vram_needed(workload, jobs);
+    let per_month: f64 = workload.iter().map(|c| c.per_month).sum();
+    let mut ranked = Vec::new();
+    let mut pruned = Vec::new();
+    let mut seen = BTreeSet::new();
+    for c in candidates {
+        let label = c.label();
+        if !seen.insert(label.clone()) {
+            continue;
+        }
+        if c.gpu.vram_bytes < need {
+            pruned.push(Pruned {
+                label,
+                reason: format!(
+                    "VRAM {:.1} GiB below the {:.1} GiB the largest box needs",
+                    c.gpu.vram_bytes as f64 / (1u64 << 30) as f64,
+                    need as f64 / (1u64 << 30) as f64
+                ),
+            });
+            continue;
+        }
+        let (Some(gpu_price), Some(tier_price)) = (prices.gpu(&c.gpu.id), prices.tier(&c.tier.id))
+        else {
+            pruned.push(Pruned {
+                label,
+                reason: "no price for its GPU or storage tier".into(),
+            });
+            continue;
+        };
+        // Node-hours a month of the workload, and what limits most of them.
+        let mut hours = 0.0;
+        let (mut storage_h, mut gpu_h) = (0.0, 0.0);
+        for class in workload {
+            let (h, neck) = dataset_hours(class, c);
+            hours += class.per_month * h;
+            match neck {
+                Bottleneck::Storage => storage_h += class.per_month * h,
+                Bottleneck::Gpu => gpu_h += class.per_month * h,
+            }
+        }
+        if !(hours.is_finite() && hours > 0.0 && per_month > 0.0) {
+            pruned.push(Pruned {
+                label,
+                reason: "no throughput (zero rate or empty workload)".into(),
+            });
+            continue;
+        }
+        let node_price = prices.node_base + f64::from(c.per_node) * gpu_price + tier_price;
+        let per_node = per_month * HOURS_PER_MONTH / hours;
+        let nodes_needed = (limits.target_per_month / per_node).ceil().max(1.0);
+        let nodes = if nodes_needed > f64::from(limits.max_nodes) {
+            limits.max_nodes
+        } else {
+            nodes_needed as u32
+        };
+        let fleet_price = node_price * f64::from(nodes);
+        let fleet = per_node * f64::from(nodes);
+        ranked.push(Ranked {
+            label,
+            gpu: c.gpu.id.clone(),
+            per_node: c.per_node,
+            tier: c.tier.id.clone(),
+            rate_basis: c.gpu.rate.basis.clone(),
+            node_price,
+            hours_per_dataset: hours / per_month,
+            datasets_per_month_per_node: per_node,
+            bottleneck: if storage_h >= gpu_h {
+                Bottleneck::Storage
+            } else {
+                Bottleneck::Gpu
+            },
+            nodes,
+            fleet_price,
+            fleet_datasets_per_month: fleet,
+            cost_per_dataset: node_price / (per_node * 12.0 * limits.years),
+            meets_target: fleet >= limits.target_per_month * (1.0 - 1e-12),
+            within_budget: limits.budget.is_none_or(|b| fleet_price <= b),
+        });
+    }
+    ranked.sort_by(|a, b| {
+        a.cost_per_dataset
+            .total_cmp(&b.cost_per_dataset)
+            .then(
+                b.datasets_per_month_per_node
+                    .total_cmp(&a.datasets_per_month_per_node),
+            )
+            .then(a.label.cmp(&b.label))
+    });
+    let points: Vec<(String, f64, f64)> = ranked
+        .iter()
+        .map(|r| (r.label.clone(), r.node_price, r.datasets_per_month_per_node))
+        .collect();
+    let chosen = ranked
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.meets_target && r.within_budget)
+        .min_by(|(_, a), (_, b)| {
+            a.fleet_price
+                .total_cmp(&b.fleet_price)
+                .then(a.cost_per_dataset.total_cmp(&b.cost_per_dataset))
+        })
+        .map(|(i, _)| i);
+    Recommendation {
+        frontier: frontier(&points),
+        ranked,
+        pruned,
+        chosen,
+        vram_needed_bytes: need,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datasets::Catalog;
+    use proptest::prelude::*;
+
+    fn reference() -> GpuRate {
+        GpuRate {
+            points: vec![(128, 662_975.6), (256, 128_526.6), (432, 43_324.8)],
+            basis: RateBasis::Measured {
+                source: "test".into(),
+            },
+        }
+    }
+
+    fn gpu(id: &str, vram_gib: u64, gb_s: f64) -> GpuOption {
+        GpuOption {
+            id: id.into(),
+            vram_bytes: vram_gib << 30,
+            rate: GpuRate::scaled(&reference(), "h100-sxm", 3350.0, gb_s),
+        }
+    }
+
+    fn tier(id: &str, mb_s: f64) -> TierOption {
+        TierOption {
+            id: id.into(),
+            read_bytes_per_s: mb_s * 1e6,
+        }
+    }
+
+    fn workload(box_size: u32) -> Vec<DatasetClass> {
+        vec![DatasetClass {
+            name: "lab".into(),
+            per_month: 4.0,
+            particles: 2_000_000,
+            box_size,
+            dtype: Dtype::F32,
+            chain: default_chain(),
+        }]
+    }
+
+    fn candidates() -> Vec<Candidate> {
+        let gpus = [
+            gpu("rtx-3090", 24, 936.0),
+            gpu("rtx-a4000", 16, 448.0),
+            gpu("a100-80gb", 80, 1935.0),
+            gpu("rtx-3060", 12, 360.0),
+        ];
+        let tiers = [tier("nfs-10gbe", 1100.0), tier("nvme-gen4", 7400.0)];
+        let mut out = Vec::new();
+        for g in &gpus {
+            for n in [2, 4, 8] {
+                for t in &tiers {
+                    out.push(Candidate {
+                        gpu: g.clone(),
+                        per_node: n,
+                        tier: t.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn prices() -> PriceBook {
+        PriceBook {
+            currency: "USD".into(),
+            node_base: 8000.0,
+            gpus: vec![
+                ("rtx-3090".into(), 1500.0),
+                ("rtx-a4000".into(), 1000.0),
+                ("a100-80gb".into(), 15000.0),
+                ("rtx-3060".into(), 300.0),
+            ],
+            tiers: vec![("nfs-10gbe".into(), 500.0), ("nvme-gen4".into(), 1200.0)],
+        }
+    }
+
+    fn limits() -> Constraints {
+        Constraints {
+            budget: None,
+            max_nodes: 4,
+            target_per_month: 4.0,
+            years: 5.0,
+        }
+    }
+
+    fn jobs() -> &'static [VramJob] {
+        &Catalog::get().unwrap().vram_jobs
+    }
+
+    #[test]
+    fn hand_arithmetic_of_one_node() {
+        // 2e6 particles at box 256, f32: (4·256² + 128 + 1024)·2e6 bytes.
+        let class = &workload(256)[0];
+        assert_eq!(class.stack_bytes(), (4 * 65_536 + 1152) * 2_000_000);
+        assert_eq!(class.passes(), 85);
+        let c = Candidate {
+            gpu: gpu("rtx-3090", 24, 936.0),
+            per_node: 2,
+            tier: tier("nfs-10gbe", 1100.0),
+        };
+        let storage_pass = class.stack_bytes() as f64 / 1.1e9;
+        let gpu_pass = 2e6 / (128_526.6 * 936.0 / 3350.0 * 2.0);
+        let (h, neck) = dataset_hours(class, &c);
+        assert!((h - storage_pass.max(gpu_pass) * 85.0 / 3600.0).abs() < 1e-9);
+        assert_eq!(neck, Bottleneck::Storage);
+    }
+
+    #[test]
+    fn small_vram_is_pruned_with_the_reason() {
+        let r = recommend(&workload(800), &candidates(), &prices(), &limits(), jobs());
+        assert!(r.vram_needed_bytes > 12 << 30, "{}", r.vram_needed_bytes);
+        assert!(r.pruned.iter().any(|p| p.label.contains("rtx-3060")));
+        assert!(r.ranked.iter().all(|x| x.gpu != "rtx-3060"));
+        assert!(r.pruned.iter().all(|p| p.reason.contains("VRAM")));
+    }
+
+    #[test]
+    fn a_big_target_is_met_by_more_nodes_or_not_at_all() {
+        let mut l = limits();
+        l.target_per_month = 1e6;
+        let r = recommend(&workload(256), &candidates(), &prices(), &l, jobs());
+        assert!(r.chosen.is_none());
+        assert!(r.ranked.iter().all(|x| x.nodes == 4 && !x.meets_target));
+        let r = recommend(&workload(256), &candidates(), &prices(), &limits(), jobs());
+        let chosen = &r.ranked[r.chosen.unwrap()];
+        assert!(chosen.meets_target);
+        assert!(
+            r.ranked
+                .iter()
+                .filter(|x| x.meets_target)
+                .all(|x| x.fleet_price >= chosen.fleet_price)
+        );
+    }
+
+    #[test]
+    fn the_stored_h100_bench_is_the_sxm_part() {
+        let text = include_str!("../../reports/bench-gpu-h100.json");
+        let env =
+            crate::results::read::parse(std::path::Path::new("bench-gpu-h100.json"), text).unwrap();
+        let crate::results::Kind::BenchGpu(r) = env.kind else {
+            panic!("not bench-gpu")
+        };
+        let cat: Vec<(String, f64, f64)> = Catalog::get()
+            .unwrap()
+            .gpus
+            .iter()
+            .map(|g| (g.id.clone(), g.vram_gib, g.memory_bandwidth_gb_s))
+            .collect();
+        let (id, rate) = measured_rate(&r, "bench-gpu-h100.json", &cat).unwrap();
+        assert_eq!(id, "h100-sxm");
+        assert_eq!(rate.points.len(), 3);
+        assert!((rate.at(432) - 43_324.767_935_815_275).abs() < 1e-6);
+    }
+
+    #[test]
+    fn gpu_rate_scales_by_box_squared_from_the_nearest_box() {
+        let r = reference();
+        assert_eq!(r.at(256), 128_526.6);
+        assert!((r.at(300) - 128_526.6 * (256.0f64 / 300.0).powi(2)).abs() < 1e-6);
+    }
+
+    proptest! {
+        #[test]
+        fn price_scaling_scales_costs_and_keeps_ranking(k in 0.01f64..100.0, box_size in 64u32..700) {
+            let w = workload(box_size);
+            let a = recommend(&w, &candidates(), &prices(), &limits(), jobs());
+            let b = recommend(&w, &candidates(), &prices().scaled(k), &limits(), jobs());
+            prop_assert_eq!(a.ranked.len(), b.ranked.len());
+            for (x, y) in a.ranked.iter().zip(&b.ranked) {
+                prop_assert_eq!(&x.label, &y.label);
+                prop_assert!((y.cost_per_dataset - k * x.cost_per_dataset).abs() <= 1e-9 * y.cost_per_dataset.abs().max(1.0));
+                prop_assert!((y.fleet_price - k * x.fleet_price).abs() <= 1e-9 * y.fleet_price.max(1.0));
+            }
+            prop_assert_eq!(a.frontier, b.frontier);
+        }
+
+        #[test]
+        fn frontier_points_are_non_dominated(box_size in 64u32..700, base in 0.0f64..50_000.0) {
+            let mut p = prices();
+            p.node_base = base;
+            let r = recommend(&workload(box_size), &candidates(), &p, &limits(), jobs());
+            for f in &r.frontier {
+                let me = r.ranked.iter().find(|x| &x.label == f).unwrap();
+                for o in &r.ranked {
+                    prop_assert!(!dominates(
+                        (o.node_price, o.datasets_per_month_per_node),
+                        (me.node_price, me.datasets_per_month_per_node)));
+                }
+            }
+            // Every feasible point off the frontier is dominated by one on it.
+            for x in r.ranked.iter().filter(|x| !r.frontier.contains(&x.label)) {
+                prop_assert!(r.ranked.iter().any(|o| dominates(
+                    (o.node_price, o.datasets_per_month_per_node),
+                    (x.node_price, x.datasets_per_month_per_node))));
+            }
+        }
+
+        #[test]
+        fn a_dominated_candidate_leaves_the_frontier(box_size in 64u32..700, slow in 0.01f64..0.99, extra in 1.0f64..10_000.0) {
+            let w = workload(box_size);
+            let a = recommend(&w, &candidates(), &prices(), &limits(), jobs());
+            // A copy of a frontier GPU that is slower and dearer.
+            let Some(first) = a.ranked.iter().find(|x| a.frontier.contains(&x.label)) else {
+                return Ok(());
+            };
+            let base = candidates().into_iter().find(|c| c.label() == first.label).unwrap();
+            let mut worse = base.clone();
+            worse.gpu.id = "worse-gpu".into();
+            worse.gpu.rate.points.iter_mut().for_each(|p| p.1 *= slow);
+            let mut p = prices();
+            p.gpus.push(("worse-gpu".into(), p.gpu(&base.gpu.id).unwrap() + extra));
+            let mut cs = candidates();
+            cs.push(worse);
+            let b = recommend(&w, &cs, &p, &limits(), jobs());
+            prop_assert_eq!(a.frontier, b.frontier);
+        }
+
+        #[test]
+        fn no_infeasible_configuration_is_listed(box_size in 64u32..1200) {
+            let r = recommend(&workload(box_size), &candidates(), &prices(), &limits(), jobs());
+            for x in &r.ranked {
+                let c = candidates().into_iter().find(|c| c.label() == x.label).unwrap();
+                prop_assert!(c.gpu.vram_bytes >= r.vram_needed_bytes);
+            }
+            prop_assert_eq!(r.ranked.len() + r.pruned.len(), candidates().len());
+        }
+    }
+}
