@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 
 use super::values::{self, Percent};
 use super::{JunitArg, OutputArgs};
@@ -59,8 +59,21 @@ pub struct FleetSharedReadArgs {
     pub timeout: Duration,
 }
 
+/// The batch system `fleet submit` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scheduler {
+    Slurm,
+    /// Grid Engine (--dry-run only so far).
+    Sge,
+    /// PBS Pro / OpenPBS (--dry-run only so far).
+    Pbs,
+}
+
 #[derive(Debug, Args)]
 pub struct FleetSubmitArgs {
+    /// The batch system: slurm, or sge and pbs (job scripts with --dry-run only).
+    #[arg(long, value_enum, default_value = "slurm")]
+    pub scheduler: Scheduler,
     /// Shared directory every node can write: results land in DIR/<node>.json.
     #[arg(long, value_name = "DIR")]
     pub out_dir: PathBuf,

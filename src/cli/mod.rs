@@ -34,7 +34,7 @@ pub use cache::{
     CacheCommand, CacheSimulateArgs, CacheSubsetArgs, CacheWorkloadArgs, CopyBenchArgs,
 };
 pub use fit::FitArgs;
-pub use fleet::{FleetCommand, FleetReportArgs, FleetSharedReadArgs, FleetSubmitArgs};
+pub use fleet::{FleetCommand, FleetReportArgs, FleetSharedReadArgs, FleetSubmitArgs, Scheduler};
 pub use movies::{
     BenchMoviesArgs, MovieFormatArg, MovieShapeArgs, MoviesCommand, MoviesCreateArgs,
     MoviesPlanArgs,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::values::{self, BoxSize};
+use super::values::{self, BoxSize, MasterAddr};
 use super::{HistoryArg, JunitArg, OpenMetricsArg, OutputArgs};
 
 #[derive(Debug, Args)]
@@ -36,6 +36,15 @@ pub struct QualifyArgs {
     /// GPUs the node holds, when no driver can tell.
     #[arg(long, value_name = "N", value_parser = values::count::<u32>(1, 64))]
     pub gpus: Option<u32>,
+    /// Also check what a multi-node CryoSPARC install needs: the master's
+    /// ports (with --master), the user and its access to --dir and
+    /// --ssd-dir, a shared file system, the kernel, driver and visible GPUs.
+    #[arg(long)]
+    pub deployment: bool,
+    /// The CryoSPARC master whose 11 ports BASE..BASE+10 this node must
+    /// reach (default base 39000).
+    #[arg(long, value_name = "HOST[:BASE]", requires = "deployment")]
+    pub master: Option<MasterAddr>,
     #[command(flatten)]
     pub openmetrics: OpenMetricsArg,
     #[command(flatten)]

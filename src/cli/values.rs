@@ -315,6 +315,93 @@ impl FromStr for SizeRange {
     }
 }
 
+/// `--master HOST[:BASE]`: the CryoSPARC master and the first of its 11
+/// consecutive ports (39000 by default). IPv6 literals go in brackets when a
+/// port follows: `[fd00::1]:39000`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MasterAddr {
+    pub host: String,
+    pub base: u16,
+}
+
+/// The default first port of the master (seed 003: 39000-39010).
+pub const MASTER_BASE_PORT: u16 = 39000;
+
+impl FromStr for MasterAddr {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let form = "give HOST or HOST:BASE (e.g. master01:39000)";
+        let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+            let (h, after) = rest
+                .split_once(']')
+                .ok_or_else(|| format!("'{text}' has no closing ']'; {form}"))?;
+            match after {
+                "" => (h, None),
+                p => (
+                    h,
+                    Some(
+                        p.strip_prefix(':')
+                            .ok_or_else(|| format!("'{text}' is not HOST:BASE; {form}"))?,
+                    ),
+                ),
+            }
+        } else if text.matches(':').count() > 1 {
+            (text, None) // a bare IPv6 address
+        } else {
+            match text.split_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (text, None),
+            }
+        };
+        let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':');
+        if host.is_empty() || host.len() > 253 || !host.chars().all(ok_char) {
+            return Err(format!("'{text}' is not a host name or IP address; {form}"));
+        }
+        let base = match port {
+            None => MASTER_BASE_PORT,
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|b| (1..=u16::MAX - 10).contains(b))
+                .ok_or_else(|| {
+                    format!(
+                        "'{p}' is not a base port; give 1 to {} (the master uses BASE..BASE+10)",
+                        u16::MAX - 10
+                    )
+                })?,
+        };
+        Ok(MasterAddr {
+            host: host.to_string(),
+            base,
+        })
+    }
+}
+
+#[cfg(test)]
+mod master_tests {
+    use super::*;
+
+    #[test]
+    fn master_addresses() {
+        let m = |t: &str| t.parse::<MasterAddr>();
+        assert_eq!(
+            m("master01"),
+            Ok(MasterAddr {
+                host: "master01".into(),
+                base: 39000
+            })
+        );
+        assert_eq!(m("10.0.0.5:40000").map(|a| a.base), Ok(40000));
+        assert_eq!(m("[::1]:39100").map(|a| a.host), Ok("::1".into()));
+        assert_eq!(m("fd00::1").map(|a| a.base), Ok(39000));
+        for bad in [
+            "", ":39000", "a b", "h:0", "h:65530", "h:x", "[::1", "[::1]x", "$(id)", "a\nb",
+        ] {
+            assert!(m(bad).is_err(), "{bad}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::output::{check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
-use crate::cli::{Cli, Command, FleetSubmitArgs};
+use crate::cli::{Cli, Command, FleetSubmitArgs, Scheduler};
+use crate::fleet::gridengine;
 use crate::fleet::hostlist;
 use crate::fleet::slurm;
 use crate::fleet::submit::{self, FleetSubmit, Targets};
@@ -17,6 +18,35 @@ use crate::results::Kind;
 pub(super) fn run(a: &FleetSubmitArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
     let usage = |m: String| CommandError::Usage(m);
+    let batch = match a.scheduler {
+        Scheduler::Slurm => None,
+        Scheduler::Sge => Some(gridengine::Batch::Sge),
+        Scheduler::Pbs => Some(gridengine::Batch::Pbs),
+    };
+    if let Some(b) = batch {
+        let refuse = |what: &str| {
+            Err(usage(format!(
+                "--scheduler {}: {what} works with --scheduler slurm only so far",
+                b.name()
+            )))
+        };
+        if !a.dry_run {
+            return Err(usage(format!(
+                "--scheduler {}: only --dry-run is supported so far (no {} server was available to test submission against); give --dry-run",
+                b.name(),
+                b.name().to_uppercase()
+            )));
+        }
+        if a.partition.is_some() {
+            return refuse("--partition (a Slurm partition); give --nodes");
+        }
+        if a.time.is_some() {
+            return refuse("--time");
+        }
+        if a.shared_read.is_some() {
+            return refuse("--shared-read");
+        }
+    }
     let targets = match (&a.nodes, &a.partition) {
         (Some(list), _) => {
             let nodes = hostlist::expand(list).map_err(|e| usage(format!("--nodes: {e}")))?;
@@ -85,6 +115,17 @@ pub(super) fn run(a: &FleetSubmitArgs, out: &mut dyn Write) -> Result<Outcome, C
             .map_err(|e| usage(format!("cannot find the cryocap binary itself: {e}")))?,
     };
     let nodes = submit::nodes(&cfg.targets)?;
+    if let Some(b) = batch {
+        if let Some(why) = gridengine::log_dir_problem(&cfg.out_dir) {
+            return Err(usage(format!(
+                "--out-dir: {} {why}",
+                crate::text::printable(&cfg.out_dir.display().to_string())
+            )));
+        }
+        let text = submit::dry_run_batch(b, &cfg, &nodes);
+        writer::write(&Destination::Stdout, text.as_bytes(), out)?;
+        return Ok(Outcome::Ok);
+    }
     if a.dry_run {
         let text = submit::dry_run(&cfg, &nodes);
         writer::write(&Destination::Stdout, text.as_bytes(), out)?;

@@ -32,6 +32,11 @@ pub(super) fn run(a: &QualifyArgs, out: &mut dyn Write) -> Result<Outcome, Comma
         quick: a.quick,
         repeats: a.repeats,
         gpus: a.gpus,
+        deployment: a.master.as_ref().map(|m| qualify::deployment::Master {
+            host: m.host.clone(),
+            base: m.base,
+        }),
+        deployment_checks: a.deployment,
     };
     let profile_file: Vec<PathBuf> = [PathBuf::from(&a.profile)]
         .into_iter()

@@ -3,6 +3,7 @@
 //! merged into one fleet report. Slurm does the distribution; cryocap only
 //! writes the script, submits it, reads the task states and merges.
 
+pub(crate) mod gridengine;
 pub(crate) mod hostlist;
 pub mod report;
 pub(crate) mod script;

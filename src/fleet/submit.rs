@@ -116,6 +116,17 @@ fn job(cfg: &FleetSubmit, nodes: &[String]) -> (JobSpec, PathBuf) {
     (spec, fleet_dir(&cfg.out_dir).join("job.sh"))
 }
 
+/// What `--dry-run --scheduler sge|pbs` prints: the script and one `qsub`
+/// per node.
+pub(crate) fn dry_run_batch(
+    batch: super::gridengine::Batch,
+    cfg: &FleetSubmit,
+    nodes: &[String],
+) -> String {
+    let (spec, script_path) = job(cfg, nodes);
+    super::gridengine::dry_run(batch, &spec, &script_path)
+}
+
 /// What `--dry-run` prints: the script, and the commands that would run.
 pub(crate) fn dry_run(cfg: &FleetSubmit, nodes: &[String]) -> String {
     let (spec, script_path) = job(cfg, nodes);

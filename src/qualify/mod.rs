@@ -3,6 +3,7 @@
 
 pub(crate) mod bottleneck;
 pub(crate) mod check;
+pub mod deployment;
 pub(crate) mod gpu;
 pub(crate) mod measure;
 pub(crate) mod movies;
@@ -34,6 +35,10 @@ pub struct QualifyParams {
     pub repeats: u32,
     /// GPUs the node holds, when no driver can tell.
     pub gpus: Option<u32>,
+    /// `--deployment`: the checks of a multi-node install (master ports,
+    /// user, access, shared file system, kernel, driver, visible GPUs).
+    pub deployment: Option<deployment::Master>,
+    pub deployment_checks: bool,
 }
 
 /// Which metric answers which requirement, and what to say when none does.
@@ -82,10 +87,15 @@ pub fn expected_duration(cfg: &QualifyParams) -> String {
         ),
     };
     format!(
-        "cryocap qualify: {kind} run against {}, {} repeat{}; expected {estimate}",
+        "cryocap qualify: {kind} run against {}, {} repeat{}{}; expected {estimate}",
         cfg.profile.id,
         cfg.repeats,
-        if cfg.repeats == 1 { "" } else { "s" }
+        if cfg.repeats == 1 { "" } else { "s" },
+        if cfg.deployment_checks {
+            " and the deployment checks"
+        } else {
+            ""
+        }
     )
 }
 
@@ -177,7 +187,7 @@ pub fn run(cfg: &QualifyParams, catalog: &Catalog, progress: &Progress) -> Quali
             "GPU consumption is the Fourier insertion rate, an upper bound: a refinement does far more work per particle.".into()
         });
     }
-    let checks = node::requirements(&cfg.profile, gpus)
+    let mut checks: Vec<_> = node::requirements(&cfg.profile, gpus)
         .iter()
         .map(|req| {
             let (id, why) = metric_for(&req.id);
@@ -192,6 +202,18 @@ pub fn run(cfg: &QualifyParams, catalog: &Catalog, progress: &Progress) -> Quali
             check
         })
         .collect();
+    if cfg.deployment_checks {
+        progress.step("qualify: deployment checks");
+        checks.extend(deployment::run(
+            &deployment::DeploymentParams {
+                master: cfg.deployment.clone(),
+                project_dir: cfg.project_dir.clone(),
+                ssd_dir: cfg.ssd_dir.clone(),
+            },
+            &facts.kernel,
+            g.devices,
+        ));
+    }
     if cfg.gpus.is_none() && g.devices == 0 {
         notes.push(
             "No GPU was detected or named (--gpus): per-GPU requirements are scaled for one GPU."

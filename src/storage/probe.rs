@@ -262,6 +262,21 @@ fn direct_io_check(path: &Path, is_dir: bool, unknown: &mut Vec<String>) -> Dire
     result
 }
 
+/// The network or cluster file system `fs_type` names, if it is one.
+pub fn network_fs_name(fs_type: &str) -> Option<&'static str> {
+    NETWORK_FS
+        .iter()
+        .find(|(t, _)| *t == fs_type)
+        .map(|(_, n)| *n)
+}
+
+/// The mount holding `path` (canonicalised), from /proc/self/mountinfo.
+pub fn mount_of_path(path: &Path) -> std::io::Result<Option<Mount>> {
+    let canon = std::fs::canonicalize(path)?;
+    let mounts = parse_mountinfo(&std::fs::read_to_string("/proc/self/mountinfo")?);
+    Ok(mount_of(&mounts, &canon).cloned())
+}
+
 /// Probes `path` (a file or directory).
 pub fn probe(path: &Path) -> Result<ProbeReport, ProbeError> {
     let canon = std::fs::canonicalize(path).map_err(|e| match e.kind() {

@@ -503,3 +503,75 @@ fn fleet_runs_on_a_real_slurm_cluster() {
     assert_eq!(r.missing, vec![node.as_str()]);
     assert!(stdout.contains("never ran"), "{stdout}");
 }
+
+/// `--scheduler sge|pbs --dry-run`: one qsub per node, pinned to it, the
+/// script quoted and valid bash; real submission, --partition, --time and
+/// --shared-read are refused (no SGE or PBS server to test against).
+#[test]
+fn sge_and_pbs_dry_runs_pin_one_job_per_node() {
+    let root = tempfile::tempdir().unwrap();
+    let out_dir = root.path().join("fleet dir 'x'");
+    for (sched, pin) in [
+        ("sge", "-l hostname=gpu02 -l exclusive=true -l gpu=2"),
+        ("pbs", "-l select=1:host=gpu02:ngpus=2 -l place=excl"),
+    ] {
+        let out = cryocap()
+            .current_dir(root.path())
+            .args(["fleet", "submit", "--dry-run", "--scheduler", sched])
+            .args(["--nodes", "gpu[01-02]", "--gpus", "2", "--out-dir"])
+            .arg(&out_dir)
+            .args([
+                "--",
+                "--quick",
+                "--deployment",
+                "--dir",
+                "/data/$(touch pwned)",
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(text.matches("#   qsub ").count(), 2, "{text}");
+        assert!(text.contains(pin), "{sched}: {text}");
+        assert!(text.contains("-v CRYOCAP_NODE=gpu01"), "{text}");
+        assert!(text.contains("'/data/$(touch pwned)'"), "{text}");
+        assert!(
+            text.contains("no --dry-run") || text.contains("Only --dry-run"),
+            "{text}"
+        );
+        Command::new("bash")
+            .args(["-n", "-c", &text])
+            .assert()
+            .success();
+        assert!(!root.path().join("pwned").exists());
+        assert!(!out_dir.exists(), "a dry run writes nothing");
+    }
+    for extra in [
+        &["--nodes", "gpu01"][..],
+        &["--nodes", "gpu01", "--dry-run", "--time", "10"][..],
+        &["--partition", "p", "--dry-run"][..],
+    ] {
+        cryocap()
+            .args(["fleet", "submit", "--scheduler", "sge", "--out-dir"])
+            .arg(root.path().join("o"))
+            .args(extra)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("--scheduler sge"));
+    }
+    cryocap()
+        .args([
+            "fleet",
+            "submit",
+            "--scheduler",
+            "pbs",
+            "--dry-run",
+            "--nodes",
+            "n1",
+        ])
+        .args(["--out-dir", "/shared/a:b"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("HOST:PATH"));
+}

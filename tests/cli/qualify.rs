@@ -355,3 +355,206 @@ fn bench_runs_go_into_the_history_and_compare() {
         "{text}"
     );
 }
+
+/// Binds 11 consecutive loopback ports; returns the base and the listeners.
+fn eleven_ports() -> (u16, Vec<std::net::TcpListener>) {
+    (21_000u16..60_000)
+        .step_by(89)
+        .find_map(|b| {
+            let ls: Vec<_> = (b..b + 11)
+                .filter_map(|p| std::net::TcpListener::bind(("127.0.0.1", p)).ok())
+                .collect();
+            (ls.len() == 11).then_some((b, ls))
+        })
+        .expect("11 free consecutive loopback ports")
+}
+
+fn deployment_check<'a>(r: &'a QualifyReport, id: &str) -> &'a cryocap::results::qualify::Check {
+    r.checks
+        .iter()
+        .find(|c| c.id == format!("deployment.{id}"))
+        .unwrap_or_else(|| panic!("no deployment.{id} check"))
+}
+
+/// `qualify --deployment` against real sockets and directories: the closed
+/// master ports are named, the user and access checks hold, and every
+/// format carries the checks.
+#[test]
+fn deployment_checks_real_ports_and_dirs() {
+    let (base, mut held) = eleven_ports();
+    held.remove(9);
+    held.remove(2);
+    let dir = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let f = |name: &str| dir.path().join(name);
+    let out = cryocap()
+        .args([
+            "qualify",
+            "--quick",
+            "--repeats",
+            "1",
+            "--deployment",
+            "--master",
+        ])
+        .arg(format!("127.0.0.1:{base}"))
+        .arg("--dir")
+        .arg(project.path())
+        .arg("--ssd-dir")
+        .arg(project.path())
+        .arg("--json")
+        .arg(f("r.json"))
+        .arg("--csv")
+        .arg(f("r.csv"))
+        .arg("--quiet")
+        .env("CUDA_VISIBLE_DEVICES", "0,1")
+        .output()
+        .unwrap();
+    // a closed port is a FAIL: exit 1, results written
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = read_report(&f("r.json"));
+    let ports = deployment_check(&r, "master_ports");
+    assert_eq!(ports.verdict, Verdict::Fail);
+    assert!(
+        ports
+            .note
+            .contains(&format!("2 of 11 ports on 127.0.0.1:{base}-{}", base + 10))
+            && ports
+                .note
+                .contains(&format!(": {}, {} (", base + 2, base + 9)),
+        "{}",
+        ports.note
+    );
+    let root = rustix::process::geteuid().is_root();
+    let user = deployment_check(&r, "user");
+    assert_eq!(
+        user.verdict,
+        if root { Verdict::Fail } else { Verdict::Pass }
+    );
+    assert_eq!(
+        deployment_check(&r, "project_access").verdict,
+        Verdict::Pass
+    );
+    assert_eq!(deployment_check(&r, "ssd_access").verdict, Verdict::Pass);
+    assert_ne!(deployment_check(&r, "shared_fs").verdict, Verdict::Fail);
+    assert_ne!(deployment_check(&r, "kernel").verdict, Verdict::NotMeasured);
+    assert!(deployment_check(&r, "visible_gpus").note.contains("'0,1'"));
+    assert_eq!(
+        std::fs::read_dir(project.path()).unwrap().count(),
+        0,
+        "scratch left behind"
+    );
+    let csv = std::fs::read_to_string(f("r.csv")).unwrap();
+    assert!(csv.contains("deployment.master_ports"), "{csv}");
+
+    // every port open: PASS, within the bounded timeouts
+    drop(held);
+    let (base, _held) = eleven_ports();
+    let t0 = std::time::Instant::now();
+    cryocap()
+        .args([
+            "qualify",
+            "--quick",
+            "--repeats",
+            "1",
+            "--deployment",
+            "--quiet",
+            "--master",
+        ])
+        .arg(format!("127.0.0.1:{base}"))
+        .arg("--json")
+        .arg(f("p.json"))
+        .assert()
+        .code(if root { 1 } else { 0 });
+    assert!(t0.elapsed() < std::time::Duration::from_secs(120));
+    let r = read_report(&f("p.json"));
+    assert_eq!(deployment_check(&r, "master_ports").verdict, Verdict::Pass);
+    assert_eq!(
+        deployment_check(&r, "project_access").verdict,
+        Verdict::NotMeasured
+    );
+}
+
+/// Access as a regular user: run as root (as CI does), the binary runs as
+/// `nobody` against a directory only root may write, and one it owns.
+#[test]
+fn deployment_access_as_a_regular_user() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: needs root to run the binary as another user (CI runs as root)");
+        return;
+    }
+    const NOBODY: u32 = 65534;
+    let open =
+        |d: &Path| std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    open(out.path());
+    std::os::unix::fs::chown(out.path(), Some(NOBODY), Some(NOBODY)).unwrap();
+    let roots = tempfile::tempdir().unwrap(); // root's, mode 0755
+    open(roots.path());
+    let owned = tempfile::tempdir().unwrap();
+    open(owned.path());
+    std::os::unix::fs::chown(owned.path(), Some(NOBODY), Some(NOBODY)).unwrap();
+    let mut cmd = crate::common::process();
+    cmd.uid(NOBODY)
+        .gid(NOBODY)
+        .env("HOME", out.path())
+        .args([
+            "qualify",
+            "--quick",
+            "--repeats",
+            "1",
+            "--quiet",
+            "--deployment",
+            "--dir",
+        ])
+        .arg(roots.path())
+        .arg("--ssd-dir")
+        .arg(owned.path())
+        .arg("--json")
+        .arg(out.path().join("r.json"));
+    let res = match cmd.output() {
+        Ok(o) if o.status.code() != Some(126) => o,
+        other => {
+            eprintln!("skipped: the binary cannot run as uid {NOBODY} here ({other:?})");
+            return;
+        }
+    };
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    if !out.path().join("r.json").exists() {
+        eprintln!("skipped: the binary as uid {NOBODY} wrote no results: {stderr}");
+        return;
+    }
+    assert_eq!(res.status.code(), Some(1), "{stderr}");
+    let r = read_report(&out.path().join("r.json"));
+    assert_eq!(deployment_check(&r, "user").verdict, Verdict::Pass);
+    let p = deployment_check(&r, "project_access");
+    assert_eq!(p.verdict, Verdict::Fail);
+    assert!(
+        p.note.contains("no file can be created") && p.note.contains("seed 003"),
+        "{}",
+        p.note
+    );
+    assert_eq!(deployment_check(&r, "ssd_access").verdict, Verdict::Pass);
+}
+
+#[test]
+fn deployment_bad_master() {
+    for bad in ["a b", "host:0", "host:65530", "[::1", "$(id)"] {
+        cryocap()
+            .args(["qualify", "--deployment", "--master", bad])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("--master"));
+    }
+    // --master needs --deployment
+    cryocap()
+        .args(["qualify", "--master", "m1"])
+        .assert()
+        .code(2);
+}
