@@ -39,7 +39,7 @@ pub enum MovieFormatArg {
 }
 
 /// The shape and dose of synthetic movies.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, PartialEq, Args)]
 pub struct MovieShapeArgs {
     /// Movie file format (`--format` stays the output format, as in every command).
     #[arg(long = "movie-format", value_name = "FORMAT", value_enum, default_value_t = MovieFormatArg::TiffLzw)]
@@ -171,6 +171,19 @@ pub struct BenchMoviesArgs {
     pub output: OutputArgs,
 }
 
+impl MovieShapeArgs {
+    /// The values these flags take when none is given, read from their one
+    /// declaration above.
+    pub fn defaults() -> MovieShapeArgs {
+        use clap::FromArgMatches;
+        let cmd = <MovieShapeArgs as clap::Args>::augment_args(clap::Command::new("shape"));
+        cmd.try_get_matches_from(["shape"])
+            .ok()
+            .and_then(|m| MovieShapeArgs::from_arg_matches(&m).ok())
+            .expect("every movie shape flag has a default or is optional")
+    }
+}
+
 fn movie_mode(text: &str) -> Result<i32, String> {
     let m: i32 = text
         .trim()
@@ -251,6 +264,8 @@ mod tests {
         assert!(contrast("0.95").is_err());
         assert!(contrast("NaN").is_err());
         assert_eq!(contrast("0"), Ok(0.0));
+        let d = MovieShapeArgs::defaults();
+        assert_eq!((d.mode, d.detector.as_str(), d.frames), (1, "k3", None));
         assert_eq!(drift("0.3,-0.2"), Ok((0.3, -0.2)));
         assert!(drift("0.3").is_err());
         assert!(drift("NaN,1").is_err());

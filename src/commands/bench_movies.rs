@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::movies_create::spec;
 use super::output::{check_outputs, finish_measured, measured_outputs, now, with_machine_files};
 use super::{CommandError, Outcome};
-use crate::cli::BenchMoviesArgs;
+use crate::cli::{BenchMoviesArgs, MovieShapeArgs};
 use crate::files;
 use crate::interrupt::{self, ScratchDir};
 use crate::movies::Format;
@@ -97,6 +97,11 @@ pub(super) fn run(a: &BenchMoviesArgs, out: &mut dyn Write) -> Result<Outcome, C
     if a.dir.is_none() && a.files.is_empty() {
         return Err(CommandError::Usage(
             "give --dir DIR, --files FILE..., or --dir DIR --create N".into(),
+        ));
+    }
+    if a.create.is_none() && a.shape != MovieShapeArgs::defaults() {
+        return Err(CommandError::Usage(
+            "--movie-format, --detector, --size, --frames, --dose and the other shape flags shape the movies --create writes; give --create N or drop them".into(),
         ));
     }
     interrupt::cooperate();

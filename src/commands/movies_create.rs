@@ -28,6 +28,14 @@ pub(super) fn format(f: MovieFormatArg) -> Format {
 /// The movies the shape flags describe.
 pub(super) fn spec(s: &MovieShapeArgs, movies: u64) -> Result<MovieSpec, CommandError> {
     let format = format(s.movie_format);
+    if !matches!(format, Format::Mrc | Format::MrcBz2) && s.mode != MovieShapeArgs::defaults().mode
+    {
+        return Err(CommandError::Usage(format!(
+            "--mode {}: an MRC mode; it applies to --movie-format mrc or mrc-bz2, not {}",
+            s.mode,
+            format.name()
+        )));
+    }
     let (width, height) = match s.size {
         Some(wh) => wh,
         None => {

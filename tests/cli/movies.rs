@@ -409,6 +409,11 @@ fn movies_create_refuses_what_it_cannot_write() {
     assert!(e.contains("no super-resolution"), "{e}");
     let e = bad_input(&["movies", "create", "--dir", d, "--mode", "4"]);
     assert!(e.contains("0, 1, 2, 6 or 12"), "{e}");
+    // flags that would do nothing are refused
+    let e = bad_input(&["movies", "create", "--dir", d, "--mode", "12"]);
+    assert!(e.contains("not tiff-lzw"), "{e}");
+    let e = bad_input(&["bench", "movies", "--dir", d, "--frames", "10"]);
+    assert!(e.contains("give --create N or drop them"), "{e}");
     // a K3 super-resolution set cannot pass an impossible reserve
     let e = bad_input(&[
         "movies",
