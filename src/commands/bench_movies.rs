@@ -49,8 +49,8 @@ fn listed(dir: &Path) -> Result<Vec<PathBuf>, CommandError> {
     Ok(v)
 }
 
-/// Reads each file's first bytes to learn its format, checking it is a
-/// regular file of a size cryocap will read.
+/// Reads each file's header to learn its format, checking it is a regular
+/// file of a size cryocap will read.
 fn movie_files(paths: &[PathBuf]) -> Result<Vec<MovieFile>, CommandError> {
     let mut out = Vec::new();
     for p in paths {
@@ -63,17 +63,15 @@ fn movie_files(paths: &[PathBuf]) -> Result<Vec<MovieFile>, CommandError> {
                 MOVIE_LIMIT
             )));
         }
-        let bytes = std::fs::read(p)
-            .map_err(|e| CommandError::Usage(format!("{}: cannot read: {e}", p.display())))?;
-        let format = Format::sniff(&bytes).ok_or_else(|| {
-            CommandError::Usage(format!(
-                "{}: not a movie cryocap reads (LZW TIFF, EER, MRC or bzip2 MRC)",
-                p.display()
-            ))
-        })?;
-        // decode once up front: a broken file is named before any timing
-        decode::decode(p, &bytes, None, EerRender::default(), MOVIE_LIMIT)
-            .map_err(|e| CommandError::Usage(format!("{}: {e}", p.display())))?;
+        let format = Format::sniff_file(p)
+            .map_err(|e| CommandError::Usage(format!("{}: cannot read: {e}", p.display())))?
+            .ok_or_else(|| {
+                CommandError::Usage(format!(
+                    "{}: not a movie cryocap reads (LZW TIFF, EER, MRC or bzip2 MRC)",
+                    p.display()
+                ))
+            })?;
+        // a broken movie is named by the first run that decodes it
         out.push(MovieFile {
             path: p.clone(),
             bytes: meta.len(),

@@ -53,18 +53,37 @@ impl Format {
     /// Which format bytes hold, from their first bytes (and for TIFF, the
     /// compression of the first page).
     pub fn sniff(bytes: &[u8]) -> Option<Format> {
-        if bytes.starts_with(b"BZh") {
+        Format::classify(bytes, || {
+            tiff_io::first_compression(std::io::Cursor::new(bytes))
+        })
+    }
+
+    /// [`Format::sniff`] of a file, reading only its header (and a TIFF's
+    /// first directory), not the whole movie.
+    pub fn sniff_file(path: &std::path::Path) -> std::io::Result<Option<Format>> {
+        use std::io::{Read, Seek};
+        let mut f = std::fs::File::open(path)?;
+        let mut head = Vec::with_capacity(1024);
+        (&mut f).take(1024).read_to_end(&mut head)?;
+        f.rewind()?;
+        Ok(Format::classify(&head, || {
+            tiff_io::first_compression(std::io::BufReader::new(f))
+        }))
+    }
+
+    /// The format a file's first bytes name; `compression` reads a TIFF's
+    /// first page's compression (EER variants are 65000..65002).
+    fn classify(head: &[u8], compression: impl FnOnce() -> Option<u16>) -> Option<Format> {
+        if head.starts_with(b"BZh") {
             return Some(Format::MrcBz2);
         }
-        if bytes.starts_with(b"II*\0") || bytes.starts_with(b"II+\0") || bytes.starts_with(b"MM\0")
-        {
-            // the first page's compression: EER variants are 65000..65002
-            return match tiff_io::first_compression(bytes) {
+        if head.starts_with(b"II*\0") || head.starts_with(b"II+\0") || head.starts_with(b"MM\0") {
+            return match compression() {
                 Some(65000..=65002) => Some(Format::Eer),
                 _ => Some(Format::TiffLzw),
             };
         }
-        if bytes.len() >= 1024 && &bytes[208..211] == b"MAP" {
+        if head.len() >= 1024 && &head[208..211] == b"MAP" {
             return Some(Format::Mrc);
         }
         None

@@ -43,8 +43,8 @@ fn compression_text(c: u16) -> String {
 }
 
 /// The compression code of a TIFF's first page, if it can be read.
-pub fn first_compression(bytes: &[u8]) -> Option<u16> {
-    let mut d = Decoder::new(Cursor::new(bytes)).ok()?.with_limits(limits());
+pub fn first_compression<R: std::io::Read + Seek>(r: R) -> Option<u16> {
+    let mut d = Decoder::new(r).ok()?.with_limits(limits());
     d.find_tag_unsigned(Tag::Compression).ok().flatten()
 }
 
