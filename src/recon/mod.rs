@@ -19,6 +19,7 @@ pub(crate) mod phantom;
 #[cfg(test)]
 mod project;
 pub(crate) mod reconstruct;
+pub mod feed;
 pub mod stacks;
 
 pub use backproject::Backprojector;

@@ -1,0 +1,789 @@
+//! The particle feed: several reader threads fill a fixed ring of image
+//! buffers from the MRC stacks while one consumer (the GPU pipeline) takes
+//! each filled buffer, queues it and hands it back for reuse.
+//!
+//! - Buffers are allocated once by the caller (pinned host memory on the GPU
+//!   path) and only ever reused, so nothing is pinned or allocated per chunk.
+//! - float32 and float16 (MRC mode 12) pixels travel as they are stored: a
+//!   buffered read lands straight in the buffer, with no decode; other modes
+//!   are decoded to float32 by the reader that read them.
+//! - Runs of consecutive images of one stack are read with one call.
+//! - With O_DIRECT (where the file system takes it) reads go through an
+//!   aligned scratch buffer per reader, since images sit at unaligned offsets.
+//! - Images holding NaN or infinities are refused or left out (`NonFinite`),
+//!   and the chunk is compacted so that it only holds the images it inserts.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, mpsc};
+use std::time::Instant;
+
+use crate::storage::direct_io::{self, AlignedBuf, Alignment, ReadFile};
+use crate::storage::mrc::{Mode, MrcError, MrcFile, decode_pixels};
+
+use super::particles::Particle;
+use super::stacks::{NonFinite, Stacks, StacksError};
+
+/// Most bytes one reader reads per call through its scratch buffer.
+const SCRATCH_BYTES: usize = 8 << 20;
+
+/// The pixels of a ring buffer, as the consumer wants them.
+pub enum Pixels<'a> {
+    F32(&'a mut [f32]),
+    /// IEEE half bits, as MRC mode 12 stores them.
+    F16(&'a mut [u16]),
+}
+
+impl Pixels<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Pixels::F32(p) => p.len(),
+            Pixels::F16(p) => p.len(),
+        }
+    }
+    fn bytes_per_pixel(&self) -> usize {
+        match self {
+            Pixels::F32(_) => 4,
+            Pixels::F16(_) => 2,
+        }
+    }
+    /// The buffer's bytes, to read stored pixels straight into.
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            Pixels::F32(p) => bytemuck::cast_slice_mut(p),
+            Pixels::F16(p) => bytemuck::cast_slice_mut(p),
+        }
+    }
+}
+
+/// One buffer of the ring.
+pub trait Slot: Send {
+    /// The buffer's pixels; waits until the consumer's last use of it (a
+    /// copy to the GPU) is done.
+    fn pixels(&mut self) -> Result<Pixels<'_>, String>;
+}
+
+/// A plain host buffer (the CPU tests, and a reading-only pass).
+#[derive(Clone)]
+pub enum HostSlot {
+    F32(Vec<f32>),
+    F16(Vec<u16>),
+}
+
+impl Slot for HostSlot {
+    fn pixels(&mut self) -> Result<Pixels<'_>, String> {
+        Ok(match self {
+            HostSlot::F32(v) => Pixels::F32(v),
+            HostSlot::F16(v) => Pixels::F16(v),
+        })
+    }
+}
+
+/// A buffer back from the readers, holding `particles.len()` images.
+pub struct Filled<S> {
+    pub slot: S,
+    /// Indices (into the particle list) of the images in the buffer, in order.
+    pub particles: Vec<usize>,
+    /// Images of this chunk left out as non-finite.
+    pub skipped: u64,
+}
+
+/// How the feed reads.
+#[derive(Debug, Clone)]
+pub struct FeedOptions {
+    /// Reader threads.
+    pub readers: usize,
+    /// Images per buffer.
+    pub chunk: usize,
+    /// Ask for O_DIRECT (files on a file system that refuses it are read
+    /// through the page cache, and the feed says so).
+    pub direct: bool,
+    pub policy: NonFinite,
+}
+
+/// What the readers did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedStats {
+    pub readers: usize,
+    /// Bytes read from the stacks (whole aligned blocks under O_DIRECT).
+    pub bytes: u64,
+    /// Seconds spent in read calls, summed over the readers.
+    pub read_seconds: f64,
+    /// Seconds spent decoding or moving pixels, summed over the readers.
+    pub decode_seconds: f64,
+    /// Seconds the consumer waited for a filled buffer.
+    pub wait_seconds: f64,
+    /// Seconds the consumer spent with each buffer (queueing it).
+    pub consume_seconds: f64,
+    /// Wall seconds from the first read to the last buffer consumed.
+    pub wall_seconds: f64,
+    /// Whether every file was read with O_DIRECT.
+    pub direct: bool,
+    /// Why O_DIRECT was not used, where asked for and refused.
+    pub fallback: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError<E> {
+    #[error(transparent)]
+    Stacks(#[from] StacksError),
+    #[error("a ring buffer could not be used: {0}")]
+    Slot(String),
+    #[error("{0}")]
+    Consumer(E),
+    #[error("the feed has no buffers, or buffers smaller than one chunk of images")]
+    Ring,
+}
+
+/// What one reader thread keeps between chunks.
+struct Reader<'a> {
+    stacks: &'a Stacks,
+    opts: &'a FeedOptions,
+    alignments: &'a [Alignment],
+    files: HashMap<usize, ReadFile>,
+    scratch: Option<AlignedBuf>,
+    bytes: u64,
+    read_seconds: f64,
+    decode_seconds: f64,
+    fallback: Option<String>,
+    all_direct: bool,
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> StacksError {
+    StacksError::Mrc(MrcError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn truncated(path: &Path) -> StacksError {
+    io_error(
+        path,
+        std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the file ended before the image: it was truncated since it was opened",
+        ),
+    )
+}
+
+/// Non-finite values in stored pixels of `mode` (only float modes have them).
+fn non_finite(raw: &[u8], mode: Mode) -> usize {
+    match mode {
+        Mode::Float32 => raw
+            .chunks_exact(4)
+            .filter(|c| !f32::from_le_bytes([c[0], c[1], c[2], c[3]]).is_finite())
+            .count(),
+        Mode::Float16 => raw
+            .chunks_exact(2)
+            .filter(|c| u16::from_le_bytes([c[0], c[1]]) & 0x7c00 == 0x7c00)
+            .count(),
+        _ => 0,
+    }
+}
+
+/// Whether stored pixels of `mode` are the buffer's own representation.
+fn stored_as_is(mode: Mode, pixels: &Pixels<'_>) -> bool {
+    cfg!(target_endian = "little")
+        && matches!(
+            (mode, pixels),
+            (Mode::Float32, Pixels::F32(_)) | (Mode::Float16, Pixels::F16(_))
+        )
+}
+
+/// Writes image `raw` (stored as `mode`) at image position `at` of `out`.
+fn put_image(
+    raw: &[u8],
+    mode: Mode,
+    out: &mut Pixels<'_>,
+    at: usize,
+    pixels: usize,
+    path: &Path,
+) -> Result<(), StacksError> {
+    let unreadable = || {
+        StacksError::Mrc(MrcError::UnreadableMode {
+            path: path.to_path_buf(),
+            mode: mode.label(),
+        })
+    };
+    if stored_as_is(mode, out) {
+        let b = out.bytes_per_pixel();
+        out.bytes_mut()[at * pixels * b..(at + 1) * pixels * b].copy_from_slice(raw);
+        return Ok(());
+    }
+    let values = decode_pixels(raw, mode).ok_or_else(unreadable)?;
+    match out {
+        Pixels::F32(p) => p[at * pixels..(at + 1) * pixels].copy_from_slice(&values),
+        Pixels::F16(p) => {
+            for (d, v) in p[at * pixels..(at + 1) * pixels].iter_mut().zip(values) {
+                *d = half::f16::from_f32(v).to_bits();
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Reader<'_> {
+    fn file(&mut self, fi: usize) -> Result<&ReadFile, StacksError> {
+        if !self.files.contains_key(&fi) {
+            let path = &self.stacks.files[fi].path;
+            let f = direct_io::open_read(path, self.opts.direct, &self.alignments[fi])
+                .map_err(|e| io_error(path, e))?;
+            if self.opts.direct && !f.direct {
+                self.all_direct = false;
+                if self.fallback.is_none() {
+                    self.fallback = f
+                        .fallback
+                        .as_ref()
+                        .map(|why| format!("{}: {why}", path.display()));
+                }
+            }
+            self.files.insert(fi, f);
+        }
+        Ok(&self.files[&fi])
+    }
+
+    /// Reads `len` bytes at `offset` of file `fi` into the scratch buffer
+    /// and returns where they start in it.
+    fn read_scratch(&mut self, fi: usize, offset: u64, len: usize) -> Result<usize, StacksError> {
+        let align = &self.alignments[fi];
+        let direct = self.file(fi)?.direct;
+        let (start, span) = if direct {
+            direct_io::covering_range(offset, len as u64, align.offset.max(1))
+        } else {
+            (offset, len as u64)
+        };
+        let need = span as usize;
+        if self.scratch.as_ref().is_none_or(|s| s.len() < need) {
+            let size = need.max(SCRATCH_BYTES + 2 * align.offset as usize);
+            self.scratch = Some(AlignedBuf::new(size, align.memory.max(4096) as usize).ok_or_else(
+                || io_error(&self.stacks.files[fi].path, std::io::Error::other("no memory for a read buffer")),
+            )?);
+        }
+        let path = self.stacks.files[fi].path.clone();
+        let t = Instant::now();
+        let file = &self.files[&fi].file;
+        let Some(scratch) = self.scratch.as_mut() else {
+            unreachable!("allocated above")
+        };
+        let got = direct_io::pread_full(file, &mut scratch.as_mut_slice()[..need], start)
+            .map_err(|e| io_error(&path, e))?;
+        self.read_seconds += t.elapsed().as_secs_f64();
+        self.bytes += got as u64;
+        let skip = (offset - start) as usize;
+        if got < skip + len {
+            return Err(truncated(&path));
+        }
+        Ok(skip)
+    }
+
+    /// Fills `slot` with the images of `particles` (indices into `parts`);
+    /// returns the indices that landed and how many were left out.
+    fn fill<S: Slot, E>(
+        &mut self,
+        star: &Path,
+        parts: &[Particle],
+        particles: &[usize],
+        slot: &mut S,
+    ) -> Result<(Vec<usize>, u64), FeedError<E>> {
+        let n = self.stacks.box_size;
+        let pixels = n * n;
+        let mut out = slot.pixels().map_err(FeedError::Slot)?;
+        if out.len() < particles.len() * pixels {
+            return Err(FeedError::Ring);
+        }
+        let mut landed = Vec::with_capacity(particles.len());
+        let mut skipped = 0;
+        let mut at = 0;
+        while at < particles.len() {
+            // a run of consecutive images of one stack
+            let first = particles[at];
+            let fi = self.stacks.of_particle[first];
+            let mut end = at + 1;
+            while end < particles.len()
+                && self.stacks.of_particle[particles[end]] == fi
+                && parts[particles[end]].index == parts[particles[end - 1]].index + 1
+            {
+                end += 1;
+            }
+            let mrc: &MrcFile = &self.stacks.files[fi];
+            let (mode, image_bytes) = (mrc.header.mode, mrc.header.image_bytes() as usize);
+            let direct = self.file(fi)?.direct;
+            // as many images per read as the scratch holds (at least one)
+            let per_read = (SCRATCH_BYTES / image_bytes.max(1)).max(1);
+            let mut i = at;
+            while i < end {
+                let count = per_read.min(end - i);
+                let offset = mrc.header.image_offset(parts[particles[i]].index);
+                let len = count * image_bytes;
+                let into_buffer = !direct && stored_as_is(mode, &out);
+                // the read puts image k at position `base + k`; images that
+                // pass move down to `landed.len()` (never above their place)
+                let base = landed.len();
+                let mut skip = 0;
+                if into_buffer {
+                    let dst = &mut out.bytes_mut()[base * image_bytes..][..len];
+                    let t = Instant::now();
+                    let got = direct_io::pread_full(&self.files[&fi].file, dst, offset)
+                        .map_err(|e| io_error(&mrc.path, e))?;
+                    self.read_seconds += t.elapsed().as_secs_f64();
+                    self.bytes += got as u64;
+                    if got < len {
+                        return Err(truncated(&mrc.path).into());
+                    }
+                } else {
+                    skip = self.read_scratch(fi, offset, len)?;
+                }
+                let t = Instant::now();
+                for k in 0..count {
+                    let p = particles[i + k];
+                    let bad = if into_buffer {
+                        let bytes = out.bytes_mut();
+                        let from = (base + k) * image_bytes;
+                        let bad = non_finite(&bytes[from..from + image_bytes], mode);
+                        let to = landed.len() * image_bytes;
+                        if bad == 0 && to != from {
+                            bytes.copy_within(from..from + image_bytes, to);
+                        }
+                        bad
+                    } else {
+                        let scratch = self.scratch.as_ref().map_or(&[][..], |s| s.as_slice());
+                        let raw = &scratch[skip + k * image_bytes..skip + (k + 1) * image_bytes];
+                        let bad = non_finite(raw, mode);
+                        if bad == 0 {
+                            put_image(raw, mode, &mut out, landed.len(), pixels, &mrc.path)?;
+                        }
+                        bad
+                    };
+                    if bad == 0 {
+                        landed.push(p);
+                    } else if self.opts.policy == NonFinite::Skip {
+                        skipped += 1;
+                    } else {
+                        return Err(StacksError::NonFinite {
+                            star: star.to_path_buf(),
+                            line: parts[p].line,
+                            index: parts[p].index + 1,
+                            stack: mrc.path.clone(),
+                            bad,
+                        }
+                        .into());
+                    }
+                }
+                self.decode_seconds += t.elapsed().as_secs_f64();
+                i += count;
+            }
+            at = end;
+        }
+        Ok((landed, skipped))
+    }
+}
+
+
+/// Reads the images of `order` (indices into `parts`, in the order given)
+/// in chunks of `opts.chunk` into the buffers of `ring` on `opts.readers`
+/// threads, and hands each filled buffer to `consume` on this thread, which
+/// gives a buffer back for the readers to fill again. Chunks reach
+/// `consume` in the order the readers finish them, not in `order`'s.
+pub fn run<S: Slot, E>(
+    star: &Path,
+    parts: &[Particle],
+    stacks: &Stacks,
+    order: &[usize],
+    ring: Vec<S>,
+    opts: &FeedOptions,
+    mut consume: impl FnMut(Filled<S>) -> Result<S, E>,
+) -> Result<FeedStats, FeedError<E>>
+where
+    E: Send,
+{
+    if ring.is_empty() || opts.chunk == 0 {
+        return Err(FeedError::Ring);
+    }
+    let alignments: Vec<Alignment> = stacks
+        .files
+        .iter()
+        .map(|f| direct_io::alignment(&f.path))
+        .collect();
+    let chunks = order.len().div_ceil(opts.chunk);
+    let readers = opts.readers.clamp(1, chunks.max(1));
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (free_tx, free_rx) = mpsc::channel::<S>();
+    for slot in ring {
+        // the receiver is alive: it is in this scope
+        let _ = free_tx.send(slot);
+    }
+    // dropped when the consumer stops, so that no reader waits for a buffer
+    let mut free_tx = Some(free_tx);
+    let free_rx = Mutex::new(free_rx);
+    type Done<S, E> = Result<Filled<S>, FeedError<E>>;
+    let start = Instant::now();
+    let mut stats = FeedStats {
+        readers,
+        direct: opts.direct,
+        ..FeedStats::default()
+    };
+    let outcome: Result<(), FeedError<E>> = std::thread::scope(|scope| {
+        let (done_tx, done_rx) = mpsc::channel::<Done<S, E>>();
+        let handles: Vec<_> = (0..readers)
+            .map(|_| {
+                let done_tx = done_tx.clone();
+                let (next, stop, free_rx, alignments) = (&next, &stop, &free_rx, &alignments);
+                scope.spawn(move || {
+                    let mut reader = Reader {
+                        stacks,
+                        opts,
+                        alignments,
+                        files: HashMap::new(),
+                        scratch: None,
+                        bytes: 0,
+                        read_seconds: 0.0,
+                        decode_seconds: 0.0,
+                        fallback: None,
+                        all_direct: true,
+                    };
+                    while !stop.load(Ordering::Relaxed) {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        if k >= chunks {
+                            break;
+                        }
+                        // a closed channel: the consumer has stopped
+                        let Ok(mut slot) = free_rx.lock().map_err(|_| ()).and_then(|rx| rx.recv().map_err(|_| ())) else {
+                            break;
+                        };
+                        let ids = &order[k * opts.chunk..((k + 1) * opts.chunk).min(order.len())];
+                        let filled = reader
+                            .fill(star, parts, ids, &mut slot)
+                            .map(|(particles, skipped)| Filled {
+                                slot,
+                                particles,
+                                skipped,
+                            });
+                        let failed = filled.is_err();
+                        if done_tx.send(filled).is_err() || failed {
+                            stop.store(true, Ordering::Relaxed);
+                            break;
+                        }
+                    }
+                    reader
+                })
+            })
+            .collect();
+        drop(done_tx);
+        let mut result = Ok(());
+        loop {
+            let t = Instant::now();
+            let Ok(filled) = done_rx.recv() else { break };
+            stats.wait_seconds += t.elapsed().as_secs_f64();
+            if result.is_err() {
+                continue; // drain, so that no reader blocks on a send
+            }
+            let t = Instant::now();
+            match filled.and_then(|f| consume(f).map_err(FeedError::Consumer)) {
+                Ok(slot) => {
+                    if let Some(tx) = &free_tx {
+                        let _ = tx.send(slot);
+                    }
+                }
+                Err(e) => {
+                    stop.store(true, Ordering::Relaxed);
+                    free_tx = None;
+                    result = Err(e);
+                }
+            }
+            stats.consume_seconds += t.elapsed().as_secs_f64();
+        }
+        for h in handles {
+            match h.join() {
+                Ok(r) => {
+                    stats.bytes += r.bytes;
+                    stats.read_seconds += r.read_seconds;
+                    stats.decode_seconds += r.decode_seconds;
+                    stats.direct &= r.all_direct;
+                    if stats.fallback.is_none() {
+                        stats.fallback = r.fallback;
+                    }
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        result
+    });
+    outcome?;
+    stats.wall_seconds = start.elapsed().as_secs_f64();
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::recon::euler::EulerAngles;
+    use crate::recon::particles::Origin;
+    use crate::recon::stacks::StackOptions;
+    use crate::storage::mrc::{MrcHeader, encode_pixels};
+
+    const N: usize = 16;
+
+    /// Pixel `j` of image `i` of stack `s`: distinct, exact in float16.
+    fn value(s: usize, i: usize, j: usize) -> f32 {
+        (s * 64 + i) as f32 + (j % 8) as f32 * 0.125
+    }
+
+    /// Writes stacks of `counts[s]` images in `mode`; returns the STAR path
+    /// they are relative to.
+    fn write_stacks(dir: &Path, counts: &[usize], mode: Mode) -> PathBuf {
+        for (s, &count) in counts.iter().enumerate() {
+            let h = MrcHeader::image_stack(N as u32, N as u32, count as u32, mode, 1.0);
+            let mut bytes = h.to_bytes().to_vec();
+            for i in 0..count {
+                let img: Vec<f32> = (0..N * N).map(|j| value(s, i, j)).collect();
+                match mode {
+                    Mode::Float32 | Mode::Float16 => encode_pixels(&img, mode, &mut bytes),
+                    Mode::Int16 => img
+                        .iter()
+                        .for_each(|v| bytes.extend_from_slice(&(*v as i16).to_le_bytes())),
+                    _ => unreachable!("the tests write float32, float16 and int16"),
+                }
+            }
+            let mut f = std::fs::File::create(dir.join(format!("s{s}.mrcs"))).unwrap();
+            f.write_all(&bytes).unwrap();
+        }
+        dir.join("particles.star")
+    }
+
+    fn particle(s: usize, index: u64) -> Particle {
+        Particle {
+            stack: format!("s{s}.mrcs"),
+            index,
+            numbered: true,
+            angles: EulerAngles {
+                rot: 0.0,
+                tilt: 0.0,
+                psi: 0.0,
+            },
+            origin: Origin::Pixels([0.0, 0.0]),
+            pixel_size: None,
+            image_size: None,
+            line: 10 + index as usize,
+        }
+    }
+
+    fn opts(readers: usize, chunk: usize, direct: bool) -> FeedOptions {
+        FeedOptions {
+            readers,
+            chunk,
+            direct,
+            policy: NonFinite::Refuse,
+        }
+    }
+
+    /// Runs the feed over host buffers and returns each particle's image
+    /// as float32, as delivered, with the stats and how many buffers the
+    /// consumer ever saw.
+    fn feed_all(
+        star: &Path,
+        parts: &[Particle],
+        order: &[usize],
+        f16: bool,
+        o: &FeedOptions,
+    ) -> (HashMap<usize, Vec<f32>>, FeedStats, u64, usize) {
+        let stacks = Stacks::open(star, parts, &StackOptions::default()).unwrap();
+        let ring: Vec<HostSlot> = (0..3)
+            .map(|_| match f16 {
+                true => HostSlot::F16(vec![0; o.chunk * N * N]),
+                false => HostSlot::F32(vec![0.0; o.chunk * N * N]),
+            })
+            .collect();
+        let mut got = HashMap::new();
+        let mut skipped = 0;
+        let mut seen = std::collections::HashSet::new();
+        let stats = run(star, parts, &stacks, order, ring, o, |mut f: Filled<HostSlot>| {
+            skipped += f.skipped;
+            let ptr = match &f.slot {
+                HostSlot::F32(v) => v.as_ptr() as usize,
+                HostSlot::F16(v) => v.as_ptr() as usize,
+            };
+            seen.insert(ptr);
+            for (k, p) in f.particles.iter().enumerate() {
+                let img = match f.slot.pixels().unwrap() {
+                    Pixels::F32(v) => v[k * N * N..(k + 1) * N * N].to_vec(),
+                    Pixels::F16(v) => v[k * N * N..(k + 1) * N * N]
+                        .iter()
+                        .map(|b| half::f16::from_bits(*b).to_f32())
+                        .collect(),
+                };
+                assert!(got.insert(*p, img).is_none(), "particle {p} delivered twice");
+            }
+            Ok::<_, String>(f.slot)
+        })
+        .unwrap();
+        (got, stats, skipped, seen.len())
+    }
+
+    fn expect_all(parts: &[Particle], order: &[usize], got: &HashMap<usize, Vec<f32>>, mode: Mode) {
+        assert_eq!(got.len(), order.len());
+        for &p in order {
+            let s: usize = parts[p].stack[1..2].parse().unwrap();
+            let want: Vec<f32> = (0..N * N)
+                .map(|j| value(s, parts[p].index as usize, j))
+                .map(|v| if mode == Mode::Int16 { v.trunc() } else { v })
+                .collect();
+            assert_eq!(got[&p], want, "particle {p}");
+        }
+    }
+
+    #[test]
+    fn every_particle_arrives_once_with_its_pixels_in_every_mode_and_reading() {
+        for (mode, f16) in [
+            (Mode::Float32, false),
+            (Mode::Float16, true),
+            (Mode::Float16, false),
+            (Mode::Int16, false),
+        ] {
+            for direct in [false, true] {
+                let dir = tempfile::tempdir().unwrap();
+                let star = write_stacks(dir.path(), &[40, 25], mode);
+                // runs within a stack, a jump back, and a switch of stack
+                let mut parts: Vec<Particle> = (0..40).map(|i| particle(0, i)).collect();
+                parts.extend((0..25).rev().map(|i| particle(1, i)));
+                parts.push(particle(0, 3));
+                let order: Vec<usize> = (0..parts.len()).collect();
+                let (got, stats, skipped, buffers) =
+                    feed_all(&star, &parts, &order, f16, &opts(3, 7, direct));
+                expect_all(&parts, &order, &got, mode);
+                assert_eq!(skipped, 0);
+                assert!(buffers <= 3, "{buffers} buffers: the ring was not reused");
+                assert!(stats.bytes >= (66 * N * N * mode.bytes_for(1) as usize) as u64);
+                assert_eq!(stats.readers, 3);
+                // O_DIRECT is used, or the refusal is said (tmpfs refuses it)
+                assert!(!direct || stats.direct || stats.fallback.is_some());
+                assert!(direct || !stats.direct);
+            }
+        }
+    }
+
+    #[test]
+    fn a_subset_in_any_order_reads_only_its_particles() {
+        let dir = tempfile::tempdir().unwrap();
+        let star = write_stacks(dir.path(), &[30], Mode::Float32);
+        let parts: Vec<Particle> = (0..30).map(|i| particle(0, i)).collect();
+        let order = vec![29, 0, 1, 2, 17, 5];
+        let (got, ..) = feed_all(&star, &parts, &order, false, &opts(2, 4, false));
+        expect_all(&parts, &order, &got, Mode::Float32);
+    }
+
+    /// Stack 0 with NaN in image 2 and +inf (float16) in image 5.
+    fn poisoned(dir: &Path, mode: Mode) -> PathBuf {
+        let star = write_stacks(dir, &[8], mode);
+        let path = dir.join("s0.mrcs");
+        let mut bytes = std::fs::read(&path).unwrap();
+        let b = mode.bytes_for(1) as usize;
+        let at = |i: usize| 1024 + (i * N * N + 7) * b;
+        let (nan, inf): (Vec<u8>, Vec<u8>) = match mode {
+            Mode::Float16 => (vec![0x00, 0x7e], vec![0x00, 0x7c]),
+            _ => (f32::NAN.to_le_bytes().to_vec(), f32::INFINITY.to_le_bytes().to_vec()),
+        };
+        bytes[at(2)..at(2) + b].copy_from_slice(&nan);
+        bytes[at(5)..at(5) + b].copy_from_slice(&inf);
+        std::fs::write(&path, bytes).unwrap();
+        star
+    }
+
+    #[test]
+    fn non_finite_images_are_left_out_and_the_rest_compacted() {
+        for (mode, f16, direct) in [
+            (Mode::Float32, false, false),
+            (Mode::Float32, false, true),
+            (Mode::Float16, true, false),
+            (Mode::Float16, false, true),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let star = poisoned(dir.path(), mode);
+            let parts: Vec<Particle> = (0..8).map(|i| particle(0, i)).collect();
+            let order: Vec<usize> = (0..8).collect();
+            let o = FeedOptions {
+                policy: NonFinite::Skip,
+                ..opts(2, 3, direct)
+            };
+            let (got, _, skipped, _) = feed_all(&star, &parts, &order, f16, &o);
+            assert_eq!(skipped, 2, "{mode:?}");
+            let kept: Vec<usize> = order.iter().copied().filter(|p| ![2, 5].contains(p)).collect();
+            expect_all(&parts, &kept, &got, mode);
+        }
+    }
+
+    #[test]
+    fn a_non_finite_image_is_refused_by_star_line_and_stack() {
+        let dir = tempfile::tempdir().unwrap();
+        let star = poisoned(dir.path(), Mode::Float16);
+        let parts: Vec<Particle> = (0..8).map(|i| particle(0, i)).collect();
+        let stacks = Stacks::open(&star, &parts, &StackOptions::default()).unwrap();
+        let ring = vec![HostSlot::F16(vec![0; 4 * N * N])];
+        let order: Vec<usize> = (0..8).collect();
+        let err = run(&star, &parts, &stacks, &order, ring, &opts(2, 4, false), |f| {
+            Ok::<_, String>(f.slot)
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("particles.star:12: image 3 of"), "{err}");
+        assert!(err.contains("non-finite"), "{err}");
+    }
+
+    #[test]
+    fn a_stack_truncated_after_opening_is_an_error_not_a_hang() {
+        for direct in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let star = write_stacks(dir.path(), &[20], Mode::Float32);
+            let parts: Vec<Particle> = (0..20).map(|i| particle(0, i)).collect();
+            let stacks = Stacks::open(&star, &parts, &StackOptions::default()).unwrap();
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(dir.path().join("s0.mrcs"))
+                .unwrap();
+            f.set_len(1024 + 10 * (N * N * 4) as u64).unwrap();
+            let ring = vec![HostSlot::F32(vec![0.0; 4 * N * N]); 2];
+            let order: Vec<usize> = (0..20).collect();
+            let err = run(&star, &parts, &stacks, &order, ring, &opts(2, 4, direct), |f| {
+                Ok::<_, String>(f.slot)
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("truncated"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_consumer_error_stops_the_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let star = write_stacks(dir.path(), &[60], Mode::Float32);
+        let parts: Vec<Particle> = (0..60).map(|i| particle(0, i)).collect();
+        let stacks = Stacks::open(&star, &parts, &StackOptions::default()).unwrap();
+        let ring = vec![HostSlot::F32(vec![0.0; 2 * N * N]); 2];
+        let order: Vec<usize> = (0..60).collect();
+        let mut calls = 0;
+        let err = run(&star, &parts, &stacks, &order, ring, &opts(3, 2, false), |f| {
+            calls += 1;
+            if calls == 2 { Err("the GPU went away".to_string()) } else { Ok(f.slot) }
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "the GPU went away");
+        assert_eq!(calls, 2);
+    }
+
+    #[test]
+    fn buffers_smaller_than_a_chunk_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let star = write_stacks(dir.path(), &[4], Mode::Float32);
+        let parts: Vec<Particle> = (0..4).map(|i| particle(0, i)).collect();
+        let stacks = Stacks::open(&star, &parts, &StackOptions::default()).unwrap();
+        let ring = vec![HostSlot::F32(vec![0.0; N * N])];
+        let r = run(&star, &parts, &stacks, &[0, 1, 2, 3], ring, &opts(1, 4, false), |f| {
+            Ok::<_, String>(f.slot)
+        });
+        assert!(matches!(r, Err(FeedError::Ring)));
+    }
+}
