@@ -311,9 +311,14 @@ pub struct ReconstructArgs {
     /// Padding factor of the Fourier grid.
     #[arg(long, value_enum, default_value_t = PadArg::Two)]
     pub pad: PadArg,
-    /// Insertion threads [default: the cores, at most 8].
+    /// Insertion threads on the CPU; with `--backend gpu`, the threads
+    /// reading the stacks [default: the cores, at most 8].
     #[arg(long, value_name = "N", value_parser = values::count::<usize>(1, 256))]
     pub threads: Option<usize>,
+    /// With `--backend gpu`: read the stacks through the page cache instead
+    /// of with O_DIRECT (used where the file system allows it).
+    #[arg(long)]
+    pub buffered: bool,
     /// Directory the STAR file's stack names are relative to [default: the
     /// working directory, else the STAR file's].
     #[arg(long, value_name = "DIR")]

@@ -15,7 +15,7 @@ use crate::recon::particles;
 use crate::recon::stacks::{
     NonFinite, StackOptions, Stacks, insert_stacks, insertion_threads, memory_needed,
 };
-use crate::results::{Kind, ReconstructReport};
+use crate::results::{GpuTimeSplit, Kind, ReconstructReport};
 use crate::storage::mrc::write_volume;
 
 /// Most insertion threads used by default (each holds a padded grid).
@@ -31,6 +31,12 @@ pub(super) fn run(a: &ReconstructArgs, out: &mut dyn Write) -> Result<Outcome, C
             .map_or(1, |n| n.get())
             .min(DEFAULT_MAX_THREADS)
     });
+    let readers = threads;
+    if a.buffered && !gpu {
+        return Err(CommandError::Usage(
+            "--buffered chooses how the GPU backend reads the stacks; the CPU backend reads them through the page cache already: drop it, or add --backend gpu".into(),
+        ));
+    }
     crate::files::check_input(&a.star)
         .map_err(|e| CommandError::Usage(format!("--star {}: {}", a.star.display(), e.reason())))?;
     if let Some(d) = &a.data_dir
@@ -89,11 +95,26 @@ pub(super) fn run(a: &ReconstructArgs, out: &mut dyn Write) -> Result<Outcome, C
     };
     let bar = progress.bar(parts.len() as u64, Unit::Particles, "inserting");
     let t0 = Instant::now();
-    let (grid, skipped) = match &device {
-        Some(g) => g.insert_particles(&a.star, &parts, &stacks, pad, policy, &|k| bar.inc(k))?,
-        None => insert_stacks(&a.star, &parts, &stacks, pad, threads, policy, &|k| {
-            bar.inc(k)
-        })?,
+    let (grid, skipped, split) = match &device {
+        Some(g) => {
+            let (grid, skipped, split) = g.insert_particles(
+                &a.star,
+                &parts,
+                &stacks,
+                pad,
+                policy,
+                readers,
+                !a.buffered,
+                &|k| bar.inc(k),
+            )?;
+            (grid, skipped, Some(split))
+        }
+        None => {
+            let (grid, skipped) = insert_stacks(&a.star, &parts, &stacks, pad, threads, policy, &|k| {
+                bar.inc(k)
+            })?;
+            (grid, skipped, None)
+        }
     };
     if skipped == parts.len() as u64 {
         return Err(CommandError::Usage(format!(
@@ -129,10 +150,9 @@ pub(super) fn run(a: &ReconstructArgs, out: &mut dyn Write) -> Result<Outcome, C
         box_size: n,
         pad: pad as u32,
         pixel_size_a: stacks.pixel_size_a,
-        threads: if gpu {
-            1
-        } else {
-            threads.min(parts.len()) as u32
+        threads: match &split {
+            Some(s) => s.feed.readers as u32,
+            None => threads.min(parts.len()) as u32,
         },
         seconds_insert,
         seconds_finish,
@@ -141,6 +161,22 @@ pub(super) fn run(a: &ReconstructArgs, out: &mut dyn Write) -> Result<Outcome, C
         output_bytes,
         skipped_non_finite: skipped,
         notes,
+        gpu_split: split.map(|s| GpuTimeSplit {
+            precision: s.precision.to_string(),
+            readers: s.feed.readers as u32,
+            ring_buffers: s.ring as u32,
+            chunk_particles: s.chunk as u32,
+            reading: if s.feed.direct { "O_DIRECT" } else { "page cache" }.to_string(),
+            direct_fallback: s.feed.fallback.clone(),
+            bytes_read: s.feed.bytes,
+            read_seconds: s.feed.read_seconds,
+            place_seconds: s.feed.decode_seconds,
+            wait_seconds: s.feed.wait_seconds,
+            queue_seconds: s.feed.consume_seconds,
+            gpu_copy_seconds: s.stages.copy,
+            gpu_fft_seconds: s.stages.fft,
+            gpu_insert_seconds: s.stages.insert,
+        }),
     };
     finish(Kind::Reconstruct(report), started, &a.output_args, out)?;
     Ok(Outcome::Ok)

@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use cudarc::cufft::{CudaFft, result::CufftError, sys as cufft_sys};
 use cudarc::driver::{
-    CudaContext, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PinnedHostSlice, PushKernelArg,
+    CudaContext, CudaEvent, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PinnedHostSlice,
+    PushKernelArg,
 };
 use half::f16;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
@@ -115,6 +116,52 @@ impl HostChunk {
         }
     }
 
+    /// An empty chunk of room for `capacity` particles of box `n`, to be
+    /// filled again and again (a buffer of the feed's ring).
+    pub(crate) fn with_capacity(
+        ctx: &Arc<CudaContext>,
+        n: usize,
+        capacity: usize,
+        precision: Precision,
+    ) -> Result<HostChunk, GpuError> {
+        let images = match precision {
+            Precision::F32 => HostImages::F32(pinned(ctx, &vec![0f32; capacity * n * n])?),
+            Precision::F16 => HostImages::F16(pinned(ctx, &vec![0u16; capacity * n * n])?),
+        };
+        HostChunk::with_images(
+            ctx,
+            images,
+            &vec![Rotation::from_relion_degrees(0.0, 0.0, 0.0); capacity],
+            &vec![[0.0; 2]; capacity],
+        )
+    }
+
+    /// Sets the orientations and shifts of the first `rotations.len()`
+    /// images (the ones the chunk holds now); waits for the last copy of
+    /// this chunk to the GPU first.
+    pub(crate) fn set_particles(
+        &mut self,
+        rotations: &[Rotation],
+        shifts: &[[f32; 2]],
+    ) -> Result<(), GpuError> {
+        let rots = self
+            .rotations
+            .as_mut_slice()
+            .map_err(driver("writing pinned host memory"))?;
+        for (dst, a) in rots.chunks_exact_mut(9).zip(rotations) {
+            dst.copy_from_slice(&a.to_f32());
+        }
+        let sh = self
+            .shifts
+            .as_mut_slice()
+            .map_err(driver("writing pinned host memory"))?;
+        for (dst, s) in sh.chunks_exact_mut(2).zip(shifts) {
+            dst.copy_from_slice(s);
+        }
+        self.count = rotations.len().min(self.rotations.len() / 9);
+        Ok(())
+    }
+
     fn with_images(
         ctx: &Arc<CudaContext>,
         images: HostImages,
@@ -130,6 +177,28 @@ impl HostChunk {
             count: rotations.len(),
         })
     }
+}
+
+impl crate::recon::feed::Slot for HostChunk {
+    fn pixels(&mut self) -> Result<crate::recon::feed::Pixels<'_>, String> {
+        use crate::recon::feed::Pixels;
+        // waits for the chunk's last copy to the GPU
+        Ok(match &mut self.images {
+            HostImages::F32(p) => Pixels::F32(p.as_mut_slice().map_err(|e| e.to_string())?),
+            HostImages::F16(p) => Pixels::F16(p.as_mut_slice().map_err(|e| e.to_string())?),
+        })
+    }
+}
+
+/// GPU time per stage, summed over chunks (streams overlap, so the sum may
+/// exceed the wall time), from CUDA events around each stage.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageSeconds {
+    /// Host-to-device copies of images, orientations and shifts, and the
+    /// float16 conversion.
+    pub copy: f64,
+    pub fft: f64,
+    pub insert: f64,
 }
 
 /// One stream and the device buffers its chunks pass through.
@@ -156,6 +225,8 @@ pub(crate) struct Pipeline {
     pub chunk: usize,
     stages: Vec<Stage>,
     sm_count: u32,
+    /// Events around each chunk's copy, FFT and insertion, when timed.
+    marks: Option<Vec<[CudaEvent; 4]>>,
 }
 
 fn fft_error(doing: &'static str) -> impl FnOnce(CufftError) -> GpuError {
@@ -282,7 +353,34 @@ impl Pipeline {
             chunk,
             stages,
             sm_count,
+            marks: None,
         })
+    }
+
+    /// Times every chunk's stages with CUDA events from now on.
+    pub(crate) fn timed(mut self) -> Pipeline {
+        self.marks = Some(Vec::new());
+        self
+    }
+
+    /// GPU seconds per stage of the chunks queued so far (waits for them);
+    /// `None` when the pipeline is not timed.
+    pub(crate) fn stage_seconds(&self) -> Result<Option<StageSeconds>, GpuError> {
+        let Some(marks) = &self.marks else {
+            return Ok(None);
+        };
+        let mut t = StageSeconds::default();
+        let ms = |a: &CudaEvent, b: &CudaEvent| -> Result<f64, GpuError> {
+            Ok(f64::from(
+                a.elapsed_ms(b).map_err(driver("reading a stage's time"))?,
+            ) / 1e3)
+        };
+        for [e0, e1, e2, e3] in marks {
+            t.copy += ms(e0, e1)?;
+            t.fft += ms(e1, e2)?;
+            t.insert += ms(e2, e3)?;
+        }
+        Ok(Some(t))
     }
 
     /// Inserts with `kernel` instead of the one `kernel_for` picks.
@@ -320,6 +418,16 @@ impl Pipeline {
         );
         let stage = &mut self.stages[slot % STREAMS];
         let s = &stage.stream;
+        let timed = self.marks.is_some();
+        let mark = |s: &Arc<CudaStream>| -> Result<Option<CudaEvent>, GpuError> {
+            if !timed {
+                return Ok(None);
+            }
+            s.record_event(Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT))
+                .map(Some)
+                .map_err(driver("recording a timing event"))
+        };
+        let e0 = mark(s)?;
         let copying = driver("copying particles to the GPU");
         match (&host.images, &mut stage.half) {
             (HostImages::F32(src), _) => {
@@ -349,6 +457,7 @@ impl Pipeline {
         let mut shifts = stage.shifts.slice_mut(..host.shifts.len());
         s.memcpy_htod(&host.shifts, &mut shifts)
             .map_err(driver("copying shifts to the GPU"))?;
+        let e1 = mark(s)?;
         {
             let half_len = stage.fourier.len() / 2;
             // SAFETY: float2 is two f32; the buffer holds chunk·n·(n/2+1) of them.
@@ -359,6 +468,7 @@ impl Pipeline {
                 .exec_r2c(&stage.real, &mut out)
                 .map_err(fft_error("transforming particles"))?;
         }
+        let e2 = mark(s)?;
         let inputs = Inputs {
             images: stage.fourier.slice(..2 * count * n * (n / 2 + 1)),
             rotations: stage.rotations.slice(..9 * count),
@@ -366,7 +476,14 @@ impl Pipeline {
             count,
         };
         self.insertion
-            .launch_kernel(self.kernel, s, &inputs, grid, self.layout)
+            .launch_kernel(self.kernel, s, &inputs, grid, self.layout)?;
+        let e3 = mark(s)?;
+        if let (Some(marks), Some(e0), Some(e1), Some(e2), Some(e3)) =
+            (&mut self.marks, e0, e1, e2, e3)
+        {
+            marks.push([e0, e1, e2, e3]);
+        }
+        Ok(())
     }
 
     /// Waits for every queued chunk.

@@ -1,24 +1,27 @@
-//! `cryocap reconstruct --backend gpu`: particles read from their stacks into
-//! pinned host memory, in chunks, and sent through the GPU pipeline (copy,
-//! float16 to float32 where every stack is mode 12, cuFFT, insertion with the
-//! particles' shifts); the grid is copied back and finished on the CPU.
-//! Reading the next chunk overlaps the GPU work on the ones before it.
+//! `cryocap reconstruct --backend gpu`: particles read from their stacks by
+//! parallel readers (`recon::feed`) straight into a reused ring of pinned
+//! host buffers, float16 stacks kept as raw bits all the way to the GPU,
+//! and sent through the GPU pipeline (copy, float16 to float32 on the GPU,
+//! cuFFT, insertion with the particles' shifts); reading, copying and
+//! insertion overlap. The grid is copied back and finished on the CPU.
 
-use std::collections::VecDeque;
-use std::fs::File;
 use std::path::Path;
 
 use super::bench::CHECK_LIMIT;
 use super::insert::{Layout, kernel_for};
-use super::pipeline::{self, HostChunk, Pipeline, Precision, STREAMS, chunk_images};
+use super::pipeline::{self, HostChunk, Pipeline, Precision, STREAMS, StageSeconds, chunk_images};
 use super::{Gpu, GpuError};
+use crate::recon::feed::{self, FeedError, FeedOptions, FeedStats, Filled};
 use crate::recon::particles::Particle;
-use crate::recon::stacks::{NonFinite, Stacks, StacksError, check_finite};
+use crate::recon::stacks::{NonFinite, Stacks, StacksError};
 use crate::recon::{Backprojector, Rotation};
-use crate::storage::mrc::{Mode, MrcError};
+use crate::storage::mrc::Mode;
 
 /// Most particles per chunk (chunks are about `pipeline::CHUNK_BYTES`).
 pub const BATCH: usize = 1024;
+
+/// Pinned host memory the ring of buffers takes at most.
+const RING_BYTES: usize = 2 << 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GpuReconError {
@@ -26,6 +29,8 @@ pub enum GpuReconError {
     Gpu(#[from] GpuError),
     #[error(transparent)]
     Stacks(#[from] StacksError),
+    #[error("{0}")]
+    Ring(String),
     #[error(
         "the GPU pipeline disagrees with the CPU reference (relative error {0:.2e}, limit {limit:.0e})",
         limit = CHECK_LIMIT
@@ -33,10 +38,41 @@ pub enum GpuReconError {
     CheckFailed(f64),
 }
 
+impl From<FeedError<GpuError>> for GpuReconError {
+    fn from(e: FeedError<GpuError>) -> GpuReconError {
+        match e {
+            FeedError::Stacks(e) => GpuReconError::Stacks(e),
+            FeedError::Consumer(e) => GpuReconError::Gpu(e),
+            e @ (FeedError::Slot(_) | FeedError::Ring) => GpuReconError::Ring(e.to_string()),
+        }
+    }
+}
+
+/// Where the time of a GPU insertion went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuRunSplit {
+    pub feed: FeedStats,
+    /// GPU seconds per stage, summed over chunks.
+    pub stages: StageSeconds,
+    pub precision: &'static str,
+    /// Buffers in the pinned ring and particles per buffer.
+    pub ring: usize,
+    pub chunk: usize,
+}
+
+/// Ring buffers for chunks of `chunk` images of box `n`: one per reader and
+/// stream, within [`RING_BYTES`] (at least one more than the streams).
+fn ring_len(readers: usize, chunk: usize, n: usize, precision: Precision) -> usize {
+    let per = (chunk * n * n * precision.bytes()).max(1);
+    (readers + STREAMS).min(RING_BYTES / per).max(STREAMS + 1)
+}
+
 impl Gpu {
-    /// Inserts every particle on this GPU and returns the accumulated grid
-    /// and the images left out as non-finite (`policy`); the pipeline is
-    /// first checked against the CPU reference.
+    /// Inserts every particle on this GPU, read by `readers` threads, and
+    /// returns the accumulated grid, the images left out as non-finite
+    /// (`policy`) and where the time went; the pipeline is first checked
+    /// against the CPU reference.
+    #[allow(clippy::too_many_arguments)]
     pub fn insert_particles(
         &self,
         star: &Path,
@@ -44,11 +80,13 @@ impl Gpu {
         stacks: &Stacks,
         pad: usize,
         policy: NonFinite,
+        readers: usize,
+        direct: bool,
         progress: &(dyn Fn(u64) + Sync),
-    ) -> Result<(Backprojector, u64), GpuReconError> {
+    ) -> Result<(Backprojector, u64, GpuRunSplit), GpuReconError> {
         let ctx = self.context();
         let n = stacks.box_size;
-        // float16 stacks travel as float16 (their values are exact in it)
+        // float16 stacks travel as float16 bits (their values are exact in it)
         let precision = if stacks.files.iter().all(|f| f.header.mode == Mode::Float16) {
             Precision::F16
         } else {
@@ -68,52 +106,61 @@ impl Gpu {
             return Err(GpuReconError::CheckFailed(err));
         }
         let chunk = chunk_images(n).min(BATCH).min(parts.len().max(1));
-        let mut pipe = Pipeline::new(ctx, layout, precision, chunk)?.with_kernel(kernel);
+        let mut pipe = Pipeline::new(ctx, layout, precision, chunk)?
+            .with_kernel(kernel)
+            .timed();
         let mut grid = pipe.grid()?;
-        let mut files: Vec<Option<File>> = (0..stacks.files.len()).map(|_| None).collect();
-        // chunks whose copies may still be queued: dropping one waits for its copy
-        let mut in_flight: VecDeque<HostChunk> = VecDeque::with_capacity(STREAMS + 1);
+        let readers = readers.max(1);
+        let ring = (0..ring_len(readers, chunk, n, precision))
+            .map(|_| HostChunk::with_capacity(ctx, n, chunk, precision))
+            .collect::<Result<Vec<_>, _>>()?;
+        let ring_size = ring.len();
+        let order: Vec<usize> = (0..parts.len()).collect();
+        let opts = FeedOptions {
+            readers,
+            chunk,
+            direct,
+            policy,
+        };
         let mut skipped = 0u64;
-        for (slot, group) in parts.chunks(chunk).enumerate() {
-            let mut images = Vec::with_capacity(group.len() * n * n);
-            let mut rots: Vec<Rotation> = Vec::with_capacity(group.len());
-            let mut shifts = Vec::with_capacity(group.len());
-            for (j, p) in group.iter().enumerate() {
-                let i = slot * chunk + j;
-                let fi = stacks.of_particle[i];
-                let mrc = &stacks.files[fi];
-                let file = match &mut files[fi] {
-                    Some(f) => f,
-                    place => place.insert(File::open(&mrc.path).map_err(|source| {
-                        StacksError::Mrc(MrcError::Io {
-                            path: mrc.path.clone(),
-                            source,
-                        })
-                    })?),
-                };
-                let img = mrc.read_image(file, p.index).map_err(StacksError::Mrc)?;
-                if !check_finite(&img, star, p, &mrc.path, policy)? {
-                    skipped += 1;
-                    continue;
-                }
-                images.extend(img);
-                rots.push(p.angles.matrix());
-                let [x, y] = stacks.origins[i];
+        let mut slot = 0usize;
+        let mut rots: Vec<Rotation> = Vec::with_capacity(chunk);
+        let mut shifts: Vec<[f32; 2]> = Vec::with_capacity(chunk);
+        let stats = feed::run(star, parts, stacks, &order, ring, &opts, |f: Filled<HostChunk>| {
+            let Filled {
+                slot: mut host,
+                particles,
+                skipped: left_out,
+            } = f;
+            skipped += left_out;
+            progress((particles.len() as u64) + left_out);
+            if particles.is_empty() {
+                return Ok(host);
+            }
+            rots.clear();
+            shifts.clear();
+            for &p in &particles {
+                rots.push(parts[p].angles.matrix());
+                let [x, y] = stacks.origins[p];
                 shifts.push([x as f32, y as f32]);
             }
-            if rots.is_empty() {
-                progress(group.len() as u64);
-                continue;
-            }
-            let host = HostChunk::new(ctx, &images, &rots, &shifts, precision)?;
+            host.set_particles(&rots, &shifts)?;
             pipe.enqueue(slot, &host, &mut grid)?;
-            if in_flight.len() == STREAMS {
-                in_flight.pop_front();
-            }
-            in_flight.push_back(host);
-            progress(group.len() as u64);
-        }
+            slot += 1;
+            Ok(host)
+        })?;
         let grid = pipe.download(&grid, parts.len() as u64 - skipped)?;
-        Ok((grid, skipped))
+        let stages = pipe.stage_seconds()?.unwrap_or_default();
+        Ok((
+            grid,
+            skipped,
+            GpuRunSplit {
+                feed: stats,
+                stages,
+                precision: precision.name(),
+                ring: ring_size,
+                chunk,
+            },
+        ))
     }
 }

@@ -1,9 +1,9 @@
 //! `cryocap reconstruct` results as a document and CSV.
 
-use super::document::{Block, Document, Section};
+use super::document::{Align, Block, Document, Section};
 use super::{LongCsv, Render};
 use crate::results::Envelope;
-use crate::results::ReconstructReport;
+use crate::results::{GpuTimeSplit, ReconstructReport};
 use crate::units::{bytes_decimal, duration, group_digits};
 
 fn document(r: &ReconstructReport) -> Document {
@@ -68,6 +68,9 @@ fn document(r: &ReconstructReport) -> Document {
         ));
     }
     let mut sections = vec![Section::new("Reconstruction").with(Block::Pairs(pairs))];
+    if let Some(g) = &r.gpu_split {
+        sections.push(gpu_split(g, r.seconds_insert));
+    }
     if !r.notes.is_empty() {
         sections.push(Section::new("Notes").with(Block::Bullets(r.notes.clone())));
     }
@@ -79,6 +82,46 @@ fn document(r: &ReconstructReport) -> Document {
         ),
         sections,
     }
+}
+
+/// The GPU run's time split: each stage's seconds and share of the wall
+/// time of the insertion (stages overlap, so shares do not add up to 100 %).
+fn gpu_split(g: &GpuTimeSplit, wall: f64) -> Section {
+    let share = |s: f64| format!("{:.0} %", 100.0 * s / wall.max(1e-12));
+    let row = |stage: &str, s: f64, what: String| vec![stage.to_string(), duration(s), share(s), what];
+    let rate = g.bytes_read as f64 / wall.max(1e-12);
+    let reading = match &g.direct_fallback {
+        Some(why) => format!("{} ({why})", g.reading),
+        None => g.reading.clone(),
+    };
+    let rows = vec![
+        row(
+            "read",
+            g.read_seconds,
+            format!(
+                "{} by {} reader(s), {reading}; {}/s over the run",
+                bytes_decimal(g.bytes_read),
+                g.readers,
+                bytes_decimal(rate as u64)
+            ),
+        ),
+        row("place", g.place_seconds, "pixels checked and put in place in the pinned buffers".into()),
+        row("wait", g.wait_seconds, "the GPU side waiting for a filled buffer".into()),
+        row("queue", g.queue_seconds, "host time queueing chunks".into()),
+        row("copy", g.gpu_copy_seconds, format!("GPU: host to device ({}), conversion", g.precision)),
+        row("FFT", g.gpu_fft_seconds, "GPU: batched 2D R2C FFT (cuFFT)".into()),
+        row("insert", g.gpu_insert_seconds, "GPU: trilinear insertion".into()),
+    ];
+    Section::new("Time split (GPU)")
+        .with(Block::Table {
+            headers: ["stage", "seconds", "of wall", "what"].map(String::from).to_vec(),
+            align: vec![Align::Left, Align::Right, Align::Right, Align::Left],
+            rows,
+        })
+        .with(Block::Text(format!(
+            "{} pinned buffers of {} particles, reused; reader seconds are summed over readers and GPU seconds over streams, which overlap.",
+            g.ring_buffers, g.chunk_particles
+        )))
 }
 
 impl Render for ReconstructReport {
@@ -112,5 +155,20 @@ impl Render for ReconstructReport {
             r.skipped_non_finite.to_string(),
             "images",
         );
+        if let Some(g) = &r.gpu_split {
+            for (metric, s) in [
+                ("read_seconds", g.read_seconds),
+                ("place_seconds", g.place_seconds),
+                ("wait_seconds", g.wait_seconds),
+                ("queue_seconds", g.queue_seconds),
+                ("gpu_copy_seconds", g.gpu_copy_seconds),
+                ("gpu_fft_seconds", g.gpu_fft_seconds),
+                ("gpu_insert_seconds", g.gpu_insert_seconds),
+            ] {
+                add(metric, s.to_string(), "s");
+            }
+            add("bytes_read", g.bytes_read.to_string(), "bytes");
+            add("readers", g.readers.to_string(), "threads");
+        }
     }
 }

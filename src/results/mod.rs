@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 pub use gpu::GpuBenchReport;
 pub use plan::PlanReport;
-pub use reconstruct::ReconstructReport;
+pub use reconstruct::{GpuTimeSplit, ReconstructReport};
 
 /// Version of the JSON layout. Bumped when a field changes meaning or goes;
 /// files of every earlier version are still read ([`read`]).

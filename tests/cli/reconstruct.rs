@@ -348,6 +348,37 @@ fn gpu_without_a_driver_is_a_clear_error() {
     assert!(e.contains("cannot be used with"), "{e}");
 }
 
+#[test]
+fn buffered_reading_is_only_for_the_gpu_backend() {
+    let e = bad_input(&[
+        "reconstruct",
+        "--star",
+        "p.star",
+        "-o",
+        "v.mrc",
+        "--buffered",
+    ]);
+    assert!(e.contains("--buffered") && e.contains("--backend gpu"), "{e}");
+}
+
+/// The time split of a GPU run (a fixture: its figures are made up to
+/// exercise the rendering) is shown as a table with each stage's share.
+#[test]
+fn a_gpu_run_shows_its_time_split() {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/results/reconstruct-gpu.json");
+    let out = cryocap().args(["report", fixture, "--format", "table"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Time split (GPU)"), "{text}");
+    for stage in ["read", "place", "wait", "queue", "copy", "FFT", "insert"] {
+        assert!(text.lines().any(|l| l.trim_start().starts_with(stage)), "{stage}: {text}");
+    }
+    assert!(text.contains("O_DIRECT") && text.contains("float16"), "{text}");
+    let out = cryocap().args(["report", fixture, "--format", "csv"]).output().unwrap();
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(csv.contains("reconstruct,gpu,gpu_insert_seconds,"), "{csv}");
+}
+
 /// On a machine with a GPU (the lent H100; skipped in CI): the GPU path
 /// (copy, cuFFT, insertion with shifts) gives the CPU reference's volume,
 /// from float32 and float16 stacks and at both paddings.
@@ -358,13 +389,26 @@ fn gpu_reconstruction_matches_the_cpu_one() {
         return;
     }
     let phantom = Phantom::random(48, 6, 5);
-    for (mode, pad) in [(Mode::Float32, "2"), (Mode::Float16, "1")] {
+    // float32 through O_DIRECT, raw float16 bits through the page cache
+    for (mode, pad, reading) in [
+        (Mode::Float32, "2", None),
+        (Mode::Float16, "1", Some("--buffered")),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let star = write_dataset(dir.path(), &phantom, 1200, 500, mode, true);
         let (cpu, gpu) = (dir.path().join("cpu.mrc"), dir.path().join("gpu.mrc"));
         reconstruct(&star, &cpu, &["--backend", "cpu", "--pad", pad, "-q"]);
-        let r = reconstruct(&star, &gpu, &["--backend", "gpu", "--pad", pad, "-q"]);
+        let mut args = vec!["--backend", "gpu", "--pad", pad, "--threads", "3", "-q"];
+        args.extend(reading);
+        let r = reconstruct(&star, &gpu, &args);
         assert_eq!(r.particles, 1200);
+        let split = r.gpu_split.as_ref().expect("a GPU run reports its time split");
+        assert_eq!(split.readers, 3);
+        let want = if mode == Mode::Float16 { "float16" } else { "float32" };
+        assert_eq!(split.precision, want);
+        assert!(split.bytes_read >= 1200 * 48 * 48 * mode.bytes_for(1));
+        assert!(split.gpu_insert_seconds > 0.0 && split.gpu_fft_seconds > 0.0);
+        assert_eq!(split.reading == "page cache", reading.is_some() || split.direct_fallback.is_some());
         let (c, g) = (read_volume(&cpu), read_volume(&gpu));
         let (mut diff, mut norm) = (0f64, 0f64);
         for (a, b) in g.data.iter().zip(&c.data) {
