@@ -134,18 +134,14 @@ fn alignment(text: &str) -> Result<u64, String> {
 
 #[derive(Debug, Args)]
 pub struct BenchGpuArgs {
-    /// Box sizes to time insertion at, comma-separated (even, 16 to 1024).
-    #[arg(
-        long = "box",
-        value_name = "LIST",
-        value_delimiter = ',',
-        default_value = "128,256,432"
-    )]
+    /// Box sizes to time insertion at, comma-separated (even, 16 to 1024)
+    /// [default: 128,256,432; with --from-files the stacks' box].
+    #[arg(long = "box", value_name = "LIST", value_delimiter = ',')]
     pub boxes: Vec<BoxSize>,
-    /// Images per insertion launch.
-    #[arg(long, value_name = "N", default_value_t = 10_000,
-          value_parser = values::count::<u64>(1, 10_000_000))]
-    pub particles: u64,
+    /// Images per insertion launch [default: 10000; with --from-files every
+    /// image of the stacks].
+    #[arg(long, value_name = "N", value_parser = values::count::<u64>(1, 10_000_000))]
+    pub particles: Option<u64>,
     /// Padding factors, comma-separated.
     #[arg(
         long,
@@ -166,6 +162,24 @@ pub struct BenchGpuArgs {
     /// With --job-memory: ranks sharing each GPU [default: 1].
     #[arg(long, value_name = "R", value_parser = values::count::<u32>(1, 64))]
     pub ranks_per_gpu: Option<u32>,
+    /// Read every image of the MRC stacks in DIR with parallel readers into
+    /// a reused ring of pinned buffers and insert them on each GPU, end to
+    /// end, next to what the readers alone and the host link reach; only
+    /// the end-to-end path is timed.
+    #[arg(long, value_name = "DIR", conflicts_with = "job_memory")]
+    pub from_files: Option<std::path::PathBuf>,
+    /// With --from-files: reader threads [default: the cores, at most 16].
+    #[arg(long, value_name = "N", requires = "from_files",
+          value_parser = values::count::<usize>(1, 256))]
+    pub readers: Option<usize>,
+    /// With --from-files: read through the page cache instead of with
+    /// O_DIRECT (used where the file system allows it).
+    #[arg(long, requires = "from_files")]
+    pub buffered: bool,
+    /// With --from-files: timed passes over the stacks, after one warm-up.
+    #[arg(long, value_name = "N", requires = "from_files",
+          value_parser = values::count::<u32>(1, 100))]
+    pub repeats: Option<u32>,
     /// With --job-memory: classes of a job that takes them.
     #[arg(long, value_name = "K", value_parser = values::count::<u32>(1, 1000))]
     pub classes: Option<u32>,

@@ -11,6 +11,13 @@ use crate::gpu::bench::{self, BenchGpuParams};
 use crate::results::Kind;
 use crate::results::gpu::BenchStatus;
 
+/// Boxes timed when --box is not given.
+const DEFAULT_BOXES: [u32; 3] = [128, 256, 432];
+/// Images per insertion launch when --particles is not given.
+const DEFAULT_PARTICLES: u64 = 10_000;
+/// Most reader threads by default with --from-files.
+const DEFAULT_MAX_READERS: usize = 16;
+
 pub(super) fn run(a: &BenchGpuArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
     if let Some(b) = a.boxes.iter().find(|b| !bench::times_box(b.0)) {
@@ -21,10 +28,45 @@ pub(super) fn run(a: &BenchGpuArgs, out: &mut dyn Write) -> Result<Outcome, Comm
             bench::BOXES.end()
         )));
     }
-    let boxes = distinct(a.boxes.iter().map(|b| b.0));
+    let boxes = match a.boxes.is_empty() {
+        true => DEFAULT_BOXES.to_vec(),
+        false => distinct(a.boxes.iter().map(|b| b.0)),
+    };
     let pads = distinct(a.pad.iter().map(|p| p.factor()));
     let output = with_machine_files(&a.output, a.openmetrics.openmetrics.as_deref(), None);
     check_outputs(&result_files(&output.files), &[])?;
+    if let Some(dir) = &a.from_files {
+        for (given, flag, why) in [
+            (!a.boxes.is_empty(), "--box", "the box is the stacks'"),
+            (
+                a.particles.is_some(),
+                "--particles",
+                "every image of the stacks is read",
+            ),
+            (
+                a.job.is_some(),
+                "--job",
+                "it only applies with --job-memory",
+            ),
+            (
+                a.ranks_per_gpu.is_some(),
+                "--ranks-per-gpu",
+                "it only applies with --job-memory",
+            ),
+            (
+                a.classes.is_some(),
+                "--classes",
+                "it only applies with --job-memory",
+            ),
+        ] {
+            if given {
+                return Err(CommandError::Usage(format!(
+                    "{flag} does nothing with --from-files ({why}): drop it"
+                )));
+            }
+        }
+        return from_files(a, dir, pads, &output, started, out);
+    }
     if a.job_memory {
         return job_memory(a, &output, boxes, pads, started, out);
     }
@@ -42,7 +84,7 @@ pub(super) fn run(a: &BenchGpuArgs, out: &mut dyn Write) -> Result<Outcome, Comm
     let r = bench::run(&BenchGpuParams {
         boxes,
         pads,
-        particles: a.particles,
+        particles: a.particles.unwrap_or(DEFAULT_PARTICLES),
     })?;
     let failed = r.status == BenchStatus::CheckFailed;
     finish(Kind::BenchGpu(r), started, &output, out)?;
@@ -94,5 +136,109 @@ fn job_memory(
     };
     let r = crate::gpu::job_memory::run(&params)?;
     finish(Kind::BenchGpu(r), started, output, out)?;
+    Ok(Outcome::Ok)
+}
+
+/// `--from-files DIR`: the readers alone, then end to end on each GPU.
+fn from_files(
+    a: &BenchGpuArgs,
+    dir: &std::path::Path,
+    pads: Vec<u32>,
+    output: &crate::cli::OutputArgs,
+    started: u64,
+    out: &mut dyn Write,
+) -> Result<Outcome, CommandError> {
+    use crate::gpu::from_files::{self, FromFilesParams};
+    use crate::recon::from_dir::DirStacks;
+    use crate::results::gpu::{FromFiles, GpuBenchInput, GpuBenchReport};
+
+    if !dir.is_dir() {
+        return Err(CommandError::Usage(format!(
+            "--from-files {}: not a directory of MRC stacks",
+            dir.display()
+        )));
+    }
+    let files = crate::storage::bench_io::stack_files(dir)?;
+    let d = DirStacks::open(dir, &files, 7)?;
+    let readers = a.readers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(DEFAULT_MAX_READERS)
+    });
+    let repeats = a.repeats.unwrap_or(3);
+    let direct = !a.buffered;
+    let n = d.stacks.box_size;
+    // the readers alone, with the chunk and ring the GPU path uses
+    let chunk = crate::gpu::pipeline::chunk_images(n)
+        .min(crate::gpu::reconstruct::BATCH)
+        .min(d.particles.len().max(1));
+    let ring = readers + crate::gpu::pipeline::STREAMS;
+    let mut passes = Vec::with_capacity(repeats as usize);
+    for _ in 0..=repeats {
+        passes.push(
+            d.read_pass(readers, chunk, ring, direct)
+                .map_err(|e| CommandError::Usage(e.to_string()))?,
+        );
+    }
+    let warm = passes.remove(0);
+    let seconds: Vec<f64> = passes.iter().map(|s| s.wall_seconds).collect();
+    let (median, min, max) = crate::gpu::bench::spread(&seconds, d.particles.len() as f64);
+    let gpu = from_files::run(
+        &d,
+        &FromFilesParams {
+            pads: pads.clone(),
+            readers,
+            direct,
+            repeats,
+            read_rate: median,
+        },
+    )?;
+    let (status, reason, runs) = match gpu {
+        Ok(runs) => (BenchStatus::Measured, None, runs),
+        Err(why) => (
+            BenchStatus::Skipped,
+            Some(format!("{why}; only the readers were timed")),
+            Vec::new(),
+        ),
+    };
+    let report = GpuBenchReport {
+        status,
+        reason,
+        input: GpuBenchInput {
+            boxes: vec![n as u32],
+            pads,
+            particles: d.particles.len() as u64,
+        },
+        devices: Vec::new(),
+        not_measured: Vec::new(),
+        job_memory: None,
+        from_files: Some(FromFiles {
+            dir: dir.display().to_string(),
+            stacks: d.stacks.files.len() as u64,
+            particles: d.particles.len() as u64,
+            box_size: n as u32,
+            input: if d.all_float16() {
+                "float16"
+            } else {
+                "float32"
+            }
+            .into(),
+            readers: warm.readers as u32,
+            reading: if warm.direct {
+                "O_DIRECT"
+            } else {
+                "page cache"
+            }
+            .into(),
+            direct_fallback: warm.fallback.clone(),
+            image_bytes: d.image_bytes(),
+            repeats,
+            read_median_particles_per_second: median,
+            read_min_particles_per_second: min,
+            read_max_particles_per_second: max,
+            runs,
+        }),
+    };
+    finish(Kind::BenchGpu(report), started, output, out)?;
     Ok(Outcome::Ok)
 }

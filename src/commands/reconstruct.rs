@@ -15,7 +15,7 @@ use crate::recon::particles;
 use crate::recon::stacks::{
     NonFinite, StackOptions, Stacks, insert_stacks, insertion_threads, memory_needed,
 };
-use crate::results::{GpuTimeSplit, Kind, ReconstructReport};
+use crate::results::{Kind, ReconstructReport};
 use crate::storage::mrc::write_volume;
 
 /// Most insertion threads used by default (each holds a padded grid).
@@ -110,9 +110,10 @@ pub(super) fn run(a: &ReconstructArgs, out: &mut dyn Write) -> Result<Outcome, C
             (grid, skipped, Some(split))
         }
         None => {
-            let (grid, skipped) = insert_stacks(&a.star, &parts, &stacks, pad, threads, policy, &|k| {
-                bar.inc(k)
-            })?;
+            let (grid, skipped) =
+                insert_stacks(&a.star, &parts, &stacks, pad, threads, policy, &|k| {
+                    bar.inc(k)
+                })?;
             (grid, skipped, None)
         }
     };
@@ -161,22 +162,7 @@ pub(super) fn run(a: &ReconstructArgs, out: &mut dyn Write) -> Result<Outcome, C
         output_bytes,
         skipped_non_finite: skipped,
         notes,
-        gpu_split: split.map(|s| GpuTimeSplit {
-            precision: s.precision.to_string(),
-            readers: s.feed.readers as u32,
-            ring_buffers: s.ring as u32,
-            chunk_particles: s.chunk as u32,
-            reading: if s.feed.direct { "O_DIRECT" } else { "page cache" }.to_string(),
-            direct_fallback: s.feed.fallback.clone(),
-            bytes_read: s.feed.bytes,
-            read_seconds: s.feed.read_seconds,
-            place_seconds: s.feed.decode_seconds,
-            wait_seconds: s.feed.wait_seconds,
-            queue_seconds: s.feed.consume_seconds,
-            gpu_copy_seconds: s.stages.copy,
-            gpu_fft_seconds: s.stages.fft,
-            gpu_insert_seconds: s.stages.insert,
-        }),
+        gpu_split: split.as_ref().map(crate::gpu::from_files::time_split),
     };
     finish(Kind::Reconstruct(report), started, &a.output_args, out)?;
     Ok(Outcome::Ok)

@@ -79,6 +79,7 @@ pub(crate) fn run(cfg: &BenchGpuParams) -> Result<GpuBenchReport, GpuError> {
         devices: Vec::new(),
         not_measured: not_measured(),
         job_memory: None,
+        from_files: None,
     };
     if !driver_present() {
         return Ok(skipped(GpuError::NoDriver.to_string()));
@@ -108,6 +109,7 @@ pub(crate) fn run(cfg: &BenchGpuParams) -> Result<GpuBenchReport, GpuError> {
         devices: results,
         not_measured: not_measured(),
         job_memory: None,
+        from_files: None,
     })
 }
 
@@ -256,7 +258,7 @@ fn timed(
 }
 
 /// (median, min, max) of `per_second(seconds)` over the runs.
-fn spread(seconds: &[f64], amount: f64) -> (f64, f64, f64) {
+pub(crate) fn spread(seconds: &[f64], amount: f64) -> (f64, f64, f64) {
     let mut rates: Vec<f64> = seconds.iter().map(|s| amount / s.max(1e-12)).collect();
     rates.sort_by(f64::total_cmp);
     let median = rates.get(rates.len() / 2).copied().unwrap_or(0.0);
@@ -332,7 +334,7 @@ fn bandwidth(counts: &str, bytes: u64, seconds: &[f64]) -> Bandwidth {
 
 /// Pinned host-to-device and device-to-host copies of 512 MiB (or an
 /// eighth of the GPU's memory).
-fn pinned_bandwidth(
+pub(crate) fn pinned_bandwidth(
     ctx: &Arc<CudaContext>,
     info: &DeviceInfo,
 ) -> Result<(Bandwidth, Bandwidth), GpuError> {

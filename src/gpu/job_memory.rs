@@ -87,6 +87,7 @@ fn skipped(input: GpuBenchInput, reason: String) -> GpuBenchReport {
         devices: Vec::new(),
         not_measured: Vec::new(),
         job_memory: None,
+        from_files: None,
     }
 }
 
@@ -176,5 +177,6 @@ pub(crate) fn run(p: &JobMemoryParams) -> Result<GpuBenchReport, GpuError> {
             rows,
             limits,
         }),
+        from_files: None,
     })
 }

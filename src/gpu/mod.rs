@@ -5,6 +5,7 @@
 
 pub(crate) mod bench;
 mod device;
+pub mod from_files;
 pub(crate) mod insert;
 pub(crate) mod job_memory;
 pub(crate) mod kernels;

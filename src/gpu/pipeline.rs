@@ -371,9 +371,7 @@ impl Pipeline {
         };
         let mut t = StageSeconds::default();
         let ms = |a: &CudaEvent, b: &CudaEvent| -> Result<f64, GpuError> {
-            Ok(f64::from(
-                a.elapsed_ms(b).map_err(driver("reading a stage's time"))?,
-            ) / 1e3)
+            Ok(f64::from(a.elapsed_ms(b).map_err(driver("reading a stage's time"))?) / 1e3)
         };
         for [e0, e1, e2, e3] in marks {
             t.copy += ms(e0, e1)?;

@@ -58,6 +58,9 @@ pub struct GpuRunSplit {
     /// Buffers in the pinned ring and particles per buffer.
     pub ring: usize,
     pub chunk: usize,
+    /// Wall seconds from the first read to the grid copied back (the
+    /// pipeline's setup and its check against the CPU left out).
+    pub seconds: f64,
 }
 
 /// Ring buffers for chunks of `chunk` images of box `n`: one per reader and
@@ -124,32 +127,42 @@ impl Gpu {
         };
         let mut skipped = 0u64;
         let mut slot = 0usize;
+        let start = std::time::Instant::now();
         let mut rots: Vec<Rotation> = Vec::with_capacity(chunk);
         let mut shifts: Vec<[f32; 2]> = Vec::with_capacity(chunk);
-        let stats = feed::run(star, parts, stacks, &order, ring, &opts, |f: Filled<HostChunk>| {
-            let Filled {
-                slot: mut host,
-                particles,
-                skipped: left_out,
-            } = f;
-            skipped += left_out;
-            progress((particles.len() as u64) + left_out);
-            if particles.is_empty() {
-                return Ok(host);
-            }
-            rots.clear();
-            shifts.clear();
-            for &p in &particles {
-                rots.push(parts[p].angles.matrix());
-                let [x, y] = stacks.origins[p];
-                shifts.push([x as f32, y as f32]);
-            }
-            host.set_particles(&rots, &shifts)?;
-            pipe.enqueue(slot, &host, &mut grid)?;
-            slot += 1;
-            Ok(host)
-        })?;
+        let stats = feed::run(
+            star,
+            parts,
+            stacks,
+            &order,
+            ring,
+            &opts,
+            |f: Filled<HostChunk>| {
+                let Filled {
+                    slot: mut host,
+                    particles,
+                    skipped: left_out,
+                } = f;
+                skipped += left_out;
+                progress((particles.len() as u64) + left_out);
+                if particles.is_empty() {
+                    return Ok(host);
+                }
+                rots.clear();
+                shifts.clear();
+                for &p in &particles {
+                    rots.push(parts[p].angles.matrix());
+                    let [x, y] = stacks.origins[p];
+                    shifts.push([x as f32, y as f32]);
+                }
+                host.set_particles(&rots, &shifts)?;
+                pipe.enqueue(slot, &host, &mut grid)?;
+                slot += 1;
+                Ok(host)
+            },
+        )?;
         let grid = pipe.download(&grid, parts.len() as u64 - skipped)?;
+        let seconds = start.elapsed().as_secs_f64();
         let stages = pipe.stage_seconds()?.unwrap_or_default();
         Ok((
             grid,
@@ -160,6 +173,7 @@ impl Gpu {
                 precision: precision.name(),
                 ring: ring_size,
                 chunk,
+                seconds,
             },
         ))
     }

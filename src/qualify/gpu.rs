@@ -264,6 +264,7 @@ mod tests {
             ],
             not_measured: Vec::new(),
             job_memory: None,
+            from_files: None,
         }
     }
 

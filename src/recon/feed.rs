@@ -256,9 +256,14 @@ impl Reader<'_> {
         let need = span as usize;
         if self.scratch.as_ref().is_none_or(|s| s.len() < need) {
             let size = need.max(SCRATCH_BYTES + 2 * align.offset as usize);
-            self.scratch = Some(AlignedBuf::new(size, align.memory.max(4096) as usize).ok_or_else(
-                || io_error(&self.stacks.files[fi].path, std::io::Error::other("no memory for a read buffer")),
-            )?);
+            self.scratch = Some(
+                AlignedBuf::new(size, align.memory.max(4096) as usize).ok_or_else(|| {
+                    io_error(
+                        &self.stacks.files[fi].path,
+                        std::io::Error::other("no memory for a read buffer"),
+                    )
+                })?,
+            );
         }
         let path = self.stacks.files[fi].path.clone();
         let t = Instant::now();
@@ -379,7 +384,6 @@ impl Reader<'_> {
     }
 }
 
-
 /// Reads the images of `order` (indices into `parts`, in the order given)
 /// in chunks of `opts.chunk` into the buffers of `ring` on `opts.readers`
 /// threads, and hands each filled buffer to `consume` on this thread, which
@@ -449,17 +453,22 @@ where
                             break;
                         }
                         // a closed channel: the consumer has stopped
-                        let Ok(mut slot) = free_rx.lock().map_err(|_| ()).and_then(|rx| rx.recv().map_err(|_| ())) else {
+                        let Ok(mut slot) = free_rx
+                            .lock()
+                            .map_err(|_| ())
+                            .and_then(|rx| rx.recv().map_err(|_| ()))
+                        else {
                             break;
                         };
                         let ids = &order[k * opts.chunk..((k + 1) * opts.chunk).min(order.len())];
-                        let filled = reader
-                            .fill(star, parts, ids, &mut slot)
-                            .map(|(particles, skipped)| Filled {
-                                slot,
-                                particles,
-                                skipped,
-                            });
+                        let filled =
+                            reader
+                                .fill(star, parts, ids, &mut slot)
+                                .map(|(particles, skipped)| Filled {
+                                    slot,
+                                    particles,
+                                    skipped,
+                                });
                         let failed = filled.is_err();
                         if done_tx.send(filled).is_err() || failed {
                             stop.store(true, Ordering::Relaxed);
@@ -601,25 +610,36 @@ mod tests {
         let mut got = HashMap::new();
         let mut skipped = 0;
         let mut seen = std::collections::HashSet::new();
-        let stats = run(star, parts, &stacks, order, ring, o, |mut f: Filled<HostSlot>| {
-            skipped += f.skipped;
-            let ptr = match &f.slot {
-                HostSlot::F32(v) => v.as_ptr() as usize,
-                HostSlot::F16(v) => v.as_ptr() as usize,
-            };
-            seen.insert(ptr);
-            for (k, p) in f.particles.iter().enumerate() {
-                let img = match f.slot.pixels().unwrap() {
-                    Pixels::F32(v) => v[k * N * N..(k + 1) * N * N].to_vec(),
-                    Pixels::F16(v) => v[k * N * N..(k + 1) * N * N]
-                        .iter()
-                        .map(|b| half::f16::from_bits(*b).to_f32())
-                        .collect(),
+        let stats = run(
+            star,
+            parts,
+            &stacks,
+            order,
+            ring,
+            o,
+            |mut f: Filled<HostSlot>| {
+                skipped += f.skipped;
+                let ptr = match &f.slot {
+                    HostSlot::F32(v) => v.as_ptr() as usize,
+                    HostSlot::F16(v) => v.as_ptr() as usize,
                 };
-                assert!(got.insert(*p, img).is_none(), "particle {p} delivered twice");
-            }
-            Ok::<_, String>(f.slot)
-        })
+                seen.insert(ptr);
+                for (k, p) in f.particles.iter().enumerate() {
+                    let img = match f.slot.pixels().unwrap() {
+                        Pixels::F32(v) => v[k * N * N..(k + 1) * N * N].to_vec(),
+                        Pixels::F16(v) => v[k * N * N..(k + 1) * N * N]
+                            .iter()
+                            .map(|b| half::f16::from_bits(*b).to_f32())
+                            .collect(),
+                    };
+                    assert!(
+                        got.insert(*p, img).is_none(),
+                        "particle {p} delivered twice"
+                    );
+                }
+                Ok::<_, String>(f.slot)
+            },
+        )
         .unwrap();
         (got, stats, skipped, seen.len())
     }
@@ -685,7 +705,10 @@ mod tests {
         let at = |i: usize| 1024 + (i * N * N + 7) * b;
         let (nan, inf): (Vec<u8>, Vec<u8>) = match mode {
             Mode::Float16 => (vec![0x00, 0x7e], vec![0x00, 0x7c]),
-            _ => (f32::NAN.to_le_bytes().to_vec(), f32::INFINITY.to_le_bytes().to_vec()),
+            _ => (
+                f32::NAN.to_le_bytes().to_vec(),
+                f32::INFINITY.to_le_bytes().to_vec(),
+            ),
         };
         bytes[at(2)..at(2) + b].copy_from_slice(&nan);
         bytes[at(5)..at(5) + b].copy_from_slice(&inf);
@@ -711,7 +734,11 @@ mod tests {
             };
             let (got, _, skipped, _) = feed_all(&star, &parts, &order, f16, &o);
             assert_eq!(skipped, 2, "{mode:?}");
-            let kept: Vec<usize> = order.iter().copied().filter(|p| ![2, 5].contains(p)).collect();
+            let kept: Vec<usize> = order
+                .iter()
+                .copied()
+                .filter(|p| ![2, 5].contains(p))
+                .collect();
             expect_all(&parts, &kept, &got, mode);
         }
     }
@@ -724,9 +751,15 @@ mod tests {
         let stacks = Stacks::open(&star, &parts, &StackOptions::default()).unwrap();
         let ring = vec![HostSlot::F16(vec![0; 4 * N * N])];
         let order: Vec<usize> = (0..8).collect();
-        let err = run(&star, &parts, &stacks, &order, ring, &opts(2, 4, false), |f| {
-            Ok::<_, String>(f.slot)
-        })
+        let err = run(
+            &star,
+            &parts,
+            &stacks,
+            &order,
+            ring,
+            &opts(2, 4, false),
+            |f| Ok::<_, String>(f.slot),
+        )
         .unwrap_err()
         .to_string();
         assert!(err.contains("particles.star:12: image 3 of"), "{err}");
@@ -747,9 +780,15 @@ mod tests {
             f.set_len(1024 + 10 * (N * N * 4) as u64).unwrap();
             let ring = vec![HostSlot::F32(vec![0.0; 4 * N * N]); 2];
             let order: Vec<usize> = (0..20).collect();
-            let err = run(&star, &parts, &stacks, &order, ring, &opts(2, 4, direct), |f| {
-                Ok::<_, String>(f.slot)
-            })
+            let err = run(
+                &star,
+                &parts,
+                &stacks,
+                &order,
+                ring,
+                &opts(2, 4, direct),
+                |f| Ok::<_, String>(f.slot),
+            )
             .unwrap_err()
             .to_string();
             assert!(err.contains("truncated"), "{err}");
@@ -765,10 +804,22 @@ mod tests {
         let ring = vec![HostSlot::F32(vec![0.0; 2 * N * N]); 2];
         let order: Vec<usize> = (0..60).collect();
         let mut calls = 0;
-        let err = run(&star, &parts, &stacks, &order, ring, &opts(3, 2, false), |f| {
-            calls += 1;
-            if calls == 2 { Err("the GPU went away".to_string()) } else { Ok(f.slot) }
-        })
+        let err = run(
+            &star,
+            &parts,
+            &stacks,
+            &order,
+            ring,
+            &opts(3, 2, false),
+            |f| {
+                calls += 1;
+                if calls == 2 {
+                    Err("the GPU went away".to_string())
+                } else {
+                    Ok(f.slot)
+                }
+            },
+        )
         .unwrap_err();
         assert_eq!(err.to_string(), "the GPU went away");
         assert_eq!(calls, 2);
@@ -781,9 +832,15 @@ mod tests {
         let parts: Vec<Particle> = (0..4).map(|i| particle(0, i)).collect();
         let stacks = Stacks::open(&star, &parts, &StackOptions::default()).unwrap();
         let ring = vec![HostSlot::F32(vec![0.0; N * N])];
-        let r = run(&star, &parts, &stacks, &[0, 1, 2, 3], ring, &opts(1, 4, false), |f| {
-            Ok::<_, String>(f.slot)
-        });
+        let r = run(
+            &star,
+            &parts,
+            &stacks,
+            &[0, 1, 2, 3],
+            ring,
+            &opts(1, 4, false),
+            |f| Ok::<_, String>(f.slot),
+        );
         assert!(matches!(r, Err(FeedError::Ring)));
     }
 }

@@ -12,14 +12,15 @@
 
 pub(crate) mod backproject;
 pub mod euler;
+pub mod feed;
 pub mod fourier;
+pub mod from_dir;
 pub mod fsc;
 pub mod particles;
 pub(crate) mod phantom;
 #[cfg(test)]
 mod project;
 pub(crate) mod reconstruct;
-pub mod feed;
 pub mod stacks;
 
 pub use backproject::Backprojector;

@@ -1,10 +1,10 @@
 //! `cryocap bench gpu` results as a document (one line when nothing ran)
 //! and in long CSV form.
 
-use super::document::{Block, Document, Section};
+use super::document::{Align, Block, Document, Section};
 use super::{LongCsv, Render};
 use crate::results::Envelope;
-use crate::results::gpu::{BenchStatus, GpuBenchReport, JobMemory};
+use crate::results::gpu::{BenchStatus, FromFiles, GpuBenchReport, JobMemory};
 use crate::units::{bytes_binary, group_digits, rate_decimal};
 
 impl Render for GpuBenchReport {
@@ -112,7 +112,7 @@ fn rate_row(mut cells: Vec<String>, error: &Option<String>, rates: [f64; 3]) -> 
 }
 
 fn document(r: &GpuBenchReport) -> Document {
-    if r.status == BenchStatus::Skipped {
+    if r.status == BenchStatus::Skipped && r.from_files.is_none() {
         return Document {
             title: format!(
                 "cryocap bench gpu: skipped: {}",
@@ -293,7 +293,16 @@ fn document(r: &GpuBenchReport) -> Document {
     if let Some(j) = &r.job_memory {
         sections.push(job_memory_section(j));
     }
+    if let Some(f) = &r.from_files {
+        sections.push(from_files_section(f));
+    }
     let mut notes = Vec::new();
+    if r.status == BenchStatus::Skipped {
+        notes.push(format!(
+            "GPU: skipped: {}",
+            r.reason.as_deref().unwrap_or("the result stores no reason")
+        ));
+    }
     if r.status == BenchStatus::CheckFailed {
         notes.push(r.reason.clone().unwrap_or_else(|| {
             "a kernel disagreed with the CPU reference (the result stores no reason)".into()
@@ -315,6 +324,110 @@ fn document(r: &GpuBenchReport) -> Document {
         title: "cryocap bench gpu".into(),
         sections,
     }
+}
+
+/// `--from-files`: the readers alone, then each GPU end to end against the
+/// smaller of the read rate and the host link bound.
+fn from_files_section(f: &FromFiles) -> Section {
+    let reading = match &f.direct_fallback {
+        Some(why) => format!("{} ({why})", f.reading),
+        None if f.reading == "page cache" => {
+            "page cache (after a warm-up pass, the stacks are in it where memory allows)".into()
+        }
+        None => f.reading.clone(),
+    };
+    let stored = |rate: f64| rate_decimal(rate * f.image_bytes as f64);
+    let mut sec = Section::new(format!("From files: {}", f.dir)).with(Block::Pairs(vec![
+        (
+            "stacks".into(),
+            format!(
+                "{} file(s), {} particles, box {}, {} ({} per image)",
+                f.stacks,
+                group_digits(f.particles),
+                f.box_size,
+                f.input,
+                bytes_binary(f.image_bytes)
+            ),
+        ),
+        (
+            "reading".into(),
+            format!("{} reader(s), {reading}", f.readers),
+        ),
+        (
+            "readers alone".into(),
+            format!(
+                "{} particles/s median ({} to {}), {}; {} passes after a warm-up",
+                per_second(f.read_median_particles_per_second),
+                per_second(f.read_min_particles_per_second),
+                per_second(f.read_max_particles_per_second),
+                stored(f.read_median_particles_per_second),
+                f.repeats
+            ),
+        ),
+    ]));
+    if !f.runs.is_empty() {
+        let rows = f
+            .runs
+            .iter()
+            .map(|r| {
+                let mut cells = vec![format!("gpu{}", r.device), r.pad.to_string()];
+                cells = rate_row(
+                    cells,
+                    &r.error,
+                    [
+                        r.median_particles_per_second,
+                        r.min_particles_per_second,
+                        r.max_particles_per_second,
+                    ],
+                );
+                cells.push(r.host_link_bound.map_or("-".into(), per_second));
+                cells.push(
+                    r.of_bound
+                        .map_or("-".into(), |x| format!("{:.0} %", 100.0 * x)),
+                );
+                cells.push(r.split.as_ref().map_or("-".into(), |s| {
+                    format!(
+                        "read {:.2} s, wait {:.2} s, copy {:.2} s, FFT {:.2} s, insert {:.2} s",
+                        s.read_seconds,
+                        s.wait_seconds,
+                        s.gpu_copy_seconds,
+                        s.gpu_fft_seconds,
+                        s.gpu_insert_seconds
+                    )
+                }));
+                cells
+            })
+            .collect();
+        sec = sec.with(Block::Table {
+            headers: [
+                "GPU",
+                "pad",
+                "particles/s",
+                "min",
+                "max",
+                "link bound",
+                "of bound",
+                "time split (median run; readers and streams overlap)",
+            ]
+            .map(String::from)
+            .to_vec(),
+            align: vec![
+                Align::Left,
+                Align::Right,
+                Align::Right,
+                Align::Right,
+                Align::Right,
+                Align::Right,
+                Align::Right,
+                Align::Left,
+            ],
+            rows,
+        });
+        sec = sec.with(Block::Text(
+            "of bound: the median end-to-end rate over the smaller of the readers' rate and the host link bound (the target is 80 %)".into(),
+        ));
+    }
+    sec
 }
 
 /// `--job-memory`: each box allocated or not, and the largest box that
@@ -474,6 +587,7 @@ mod tests {
             }],
             not_measured: vec!["cuFFT".into()],
             job_memory: None,
+            from_files: None,
         }
     }
 
@@ -508,6 +622,7 @@ mod tests {
                     model_max_box: Some(624),
                 }],
             }),
+            from_files: None,
         };
         let text = document(&r).to_text();
         assert!(

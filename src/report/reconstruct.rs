@@ -88,7 +88,8 @@ fn document(r: &ReconstructReport) -> Document {
 /// time of the insertion (stages overlap, so shares do not add up to 100 %).
 fn gpu_split(g: &GpuTimeSplit, wall: f64) -> Section {
     let share = |s: f64| format!("{:.0} %", 100.0 * s / wall.max(1e-12));
-    let row = |stage: &str, s: f64, what: String| vec![stage.to_string(), duration(s), share(s), what];
+    let row =
+        |stage: &str, s: f64, what: String| vec![stage.to_string(), duration(s), share(s), what];
     let rate = g.bytes_read as f64 / wall.max(1e-12);
     let reading = match &g.direct_fallback {
         Some(why) => format!("{} ({why})", g.reading),
@@ -105,12 +106,32 @@ fn gpu_split(g: &GpuTimeSplit, wall: f64) -> Section {
                 bytes_decimal(rate as u64)
             ),
         ),
-        row("place", g.place_seconds, "pixels checked and put in place in the pinned buffers".into()),
-        row("wait", g.wait_seconds, "the GPU side waiting for a filled buffer".into()),
+        row(
+            "place",
+            g.place_seconds,
+            "pixels checked and put in place in the pinned buffers".into(),
+        ),
+        row(
+            "wait",
+            g.wait_seconds,
+            "the GPU side waiting for a filled buffer".into(),
+        ),
         row("queue", g.queue_seconds, "host time queueing chunks".into()),
-        row("copy", g.gpu_copy_seconds, format!("GPU: host to device ({}), conversion", g.precision)),
-        row("FFT", g.gpu_fft_seconds, "GPU: batched 2D R2C FFT (cuFFT)".into()),
-        row("insert", g.gpu_insert_seconds, "GPU: trilinear insertion".into()),
+        row(
+            "copy",
+            g.gpu_copy_seconds,
+            format!("GPU: host to device ({}), conversion", g.precision),
+        ),
+        row(
+            "FFT",
+            g.gpu_fft_seconds,
+            "GPU: batched 2D R2C FFT (cuFFT)".into(),
+        ),
+        row(
+            "insert",
+            g.gpu_insert_seconds,
+            "GPU: trilinear insertion".into(),
+        ),
     ];
     Section::new("Time split (GPU)")
         .with(Block::Table {

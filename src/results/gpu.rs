@@ -24,6 +24,57 @@ pub struct GpuBenchReport {
     /// `--job-memory`: `fit`'s working set allocated rank by rank.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_memory: Option<JobMemory>,
+    /// `--from-files`: real stacks read by parallel readers into a pinned
+    /// ring and inserted on each GPU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_files: Option<FromFiles>,
+}
+
+/// `bench gpu --from-files DIR`: every image of the stacks in a directory,
+/// read by the readers alone (into host buffers) and end to end (readers,
+/// pinned ring, copy, FFT, insertion) on each GPU.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FromFiles {
+    pub dir: String,
+    pub stacks: u64,
+    pub particles: u64,
+    pub box_size: u32,
+    /// "float16" (raw bits of mode-12 stacks) or "float32".
+    pub input: String,
+    pub readers: u32,
+    /// "O_DIRECT" or "page cache" (what the reads really used).
+    pub reading: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct_fallback: Option<String>,
+    /// Bytes of one particle's image as stored.
+    pub image_bytes: u64,
+    /// Timed passes over all particles (after one warm-up pass).
+    pub repeats: u32,
+    /// The readers alone: particles/s median, min, max.
+    pub read_median_particles_per_second: f64,
+    pub read_min_particles_per_second: f64,
+    pub read_max_particles_per_second: f64,
+    /// One row per GPU and padding.
+    pub runs: Vec<FromFilesRun>,
+}
+
+/// Stacks on disk through one GPU, end to end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FromFilesRun {
+    pub device: usize,
+    pub pad: u32,
+    pub median_particles_per_second: f64,
+    pub min_particles_per_second: f64,
+    pub max_particles_per_second: f64,
+    /// Particles/s the measured pinned host-to-device bandwidth carries.
+    pub host_link_bound: Option<f64>,
+    /// The median over min(read rate, host link bound): the target
+    /// is 0.8.
+    pub of_bound: Option<f64>,
+    /// Where the time of the median run went.
+    pub split: Option<crate::results::GpuTimeSplit>,
+    /// Set when this case could not run.
+    pub error: Option<String>,
 }
 
 /// `bench gpu --job-memory`: the per-rank working set `fit` predicts,

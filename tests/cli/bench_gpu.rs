@@ -186,3 +186,119 @@ fn with_a_gpu_job_memory_finds_the_largest_box_both_ways() {
         assert!(l.allocated_max_box.is_some() && l.model_max_box.is_some());
     }
 }
+
+/// Writes a float16 stack directory through `stack create`.
+fn stacks(dir: &std::path::Path, particles: &str, dtype: &str) {
+    let o = cryocap()
+        .args(["stack", "create", "--dir", dir.to_str().unwrap()])
+        .args(["--particles", particles, "--box", "64", "--dtype", dtype])
+        .args(["--particles-per-file", "150", "-q"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// `--from-files`: the readers are timed on every machine; the GPU part runs
+/// where there is one (and is then checked end to end by the test below).
+#[test]
+fn from_files_times_the_readers_and_says_what_the_gpu_did() {
+    let dir = tempfile::tempdir().unwrap();
+    stacks(dir.path(), "3000", "f16");
+    for reading in [None, Some("--buffered")] {
+        let o = cryocap()
+            .args(["bench", "gpu", "--from-files", dir.path().to_str().unwrap()])
+            .args([
+                "--readers",
+                "2",
+                "--repeats",
+                "2",
+                "--pad",
+                "1",
+                "--format",
+                "json",
+            ])
+            .args(reading)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let r: GpuBenchReport = serde_json::from_slice(&o.stdout).expect("typed JSON");
+        let f = r.from_files.expect("a --from-files section");
+        assert_eq!((f.stacks, f.particles, f.box_size), (20, 3000, 64));
+        assert_eq!(f.input, "float16");
+        assert_eq!(f.image_bytes, 64 * 64 * 2);
+        assert_eq!((f.readers, f.repeats), (2, 2));
+        assert!(f.read_min_particles_per_second > 0.0);
+        assert!(f.read_min_particles_per_second <= f.read_median_particles_per_second);
+        assert!(f.read_median_particles_per_second <= f.read_max_particles_per_second);
+        if reading.is_some() {
+            assert_eq!(f.reading, "page cache");
+        } else {
+            assert!(
+                f.reading == "O_DIRECT" || f.direct_fallback.is_some(),
+                "{f:?}"
+            );
+        }
+        if driver_present() {
+            assert_eq!(r.status, BenchStatus::Measured);
+            assert_eq!(f.runs.len(), 1);
+            let run = &f.runs[0];
+            assert!(run.error.is_none(), "{run:?}");
+            assert!(run.median_particles_per_second > 0.0 && run.of_bound.is_some());
+            let s = run.split.as_ref().expect("a time split");
+            assert!(s.bytes_read >= 3000 * 64 * 64 * 2 && s.gpu_insert_seconds > 0.0);
+        } else {
+            assert_eq!(r.status, BenchStatus::Skipped);
+            assert!(r.reason.unwrap().contains("only the readers were timed"));
+            assert!(f.runs.is_empty());
+        }
+    }
+    // the table says how the stacks were read and what the readers reached
+    let o = cryocap()
+        .args([
+            "bench",
+            "gpu",
+            "--from-files",
+            dir.path().to_str().unwrap(),
+            "--repeats",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("3,000 particles, box 64, float16"), "{text}");
+    assert!(text.contains("readers alone"), "{text}");
+}
+
+#[test]
+fn from_files_flags_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let e = bad_input(&["bench", "gpu", "--from-files", d]);
+    assert!(e.contains("no .mrc") || e.contains(d), "{e}");
+    stacks(dir.path(), "200", "f32");
+    for (flag, value) in [
+        ("--box", "128"),
+        ("--particles", "10"),
+        ("--job", "relion-refine"),
+    ] {
+        let e = bad_input(&["bench", "gpu", "--from-files", d, flag, value]);
+        assert!(e.contains(flag) && e.contains("--from-files"), "{e}");
+    }
+    let e = bad_input(&["bench", "gpu", "--readers", "2"]);
+    assert!(e.contains("--from-files"), "{e}");
+    let e = bad_input(&["bench", "gpu", "--from-files", d, "--job-memory"]);
+    assert!(e.contains("cannot be used with"), "{e}");
+    let file = dir.path().join("stack_00001.mrcs");
+    let e = bad_input(&["bench", "gpu", "--from-files", file.to_str().unwrap()]);
+    assert!(e.contains("not a directory"), "{e}");
+    // a stack cut short is named
+    let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+    f.set_len(5000).unwrap();
+    let e = bad_input(&["bench", "gpu", "--from-files", d]);
+    assert!(e.contains("stack_00001.mrcs"), "{e}");
+}

@@ -358,23 +358,41 @@ fn buffered_reading_is_only_for_the_gpu_backend() {
         "v.mrc",
         "--buffered",
     ]);
-    assert!(e.contains("--buffered") && e.contains("--backend gpu"), "{e}");
+    assert!(
+        e.contains("--buffered") && e.contains("--backend gpu"),
+        "{e}"
+    );
 }
 
 /// The time split of a GPU run (a fixture: its figures are made up to
 /// exercise the rendering) is shown as a table with each stage's share.
 #[test]
 fn a_gpu_run_shows_its_time_split() {
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/results/reconstruct-gpu.json");
-    let out = cryocap().args(["report", fixture, "--format", "table"]).output().unwrap();
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/results/reconstruct-gpu.json"
+    );
+    let out = cryocap()
+        .args(["report", fixture, "--format", "table"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Time split (GPU)"), "{text}");
     for stage in ["read", "place", "wait", "queue", "copy", "FFT", "insert"] {
-        assert!(text.lines().any(|l| l.trim_start().starts_with(stage)), "{stage}: {text}");
+        assert!(
+            text.lines().any(|l| l.trim_start().starts_with(stage)),
+            "{stage}: {text}"
+        );
     }
-    assert!(text.contains("O_DIRECT") && text.contains("float16"), "{text}");
-    let out = cryocap().args(["report", fixture, "--format", "csv"]).output().unwrap();
+    assert!(
+        text.contains("O_DIRECT") && text.contains("float16"),
+        "{text}"
+    );
+    let out = cryocap()
+        .args(["report", fixture, "--format", "csv"])
+        .output()
+        .unwrap();
     let csv = String::from_utf8(out.stdout).unwrap();
     assert!(csv.contains("reconstruct,gpu,gpu_insert_seconds,"), "{csv}");
 }
@@ -402,13 +420,23 @@ fn gpu_reconstruction_matches_the_cpu_one() {
         args.extend(reading);
         let r = reconstruct(&star, &gpu, &args);
         assert_eq!(r.particles, 1200);
-        let split = r.gpu_split.as_ref().expect("a GPU run reports its time split");
+        let split = r
+            .gpu_split
+            .as_ref()
+            .expect("a GPU run reports its time split");
         assert_eq!(split.readers, 3);
-        let want = if mode == Mode::Float16 { "float16" } else { "float32" };
+        let want = if mode == Mode::Float16 {
+            "float16"
+        } else {
+            "float32"
+        };
         assert_eq!(split.precision, want);
         assert!(split.bytes_read >= 1200 * 48 * 48 * mode.bytes_for(1));
         assert!(split.gpu_insert_seconds > 0.0 && split.gpu_fft_seconds > 0.0);
-        assert_eq!(split.reading == "page cache", reading.is_some() || split.direct_fallback.is_some());
+        assert_eq!(
+            split.reading == "page cache",
+            reading.is_some() || split.direct_fallback.is_some()
+        );
         let (c, g) = (read_volume(&cpu), read_volume(&gpu));
         let (mut diff, mut norm) = (0f64, 0f64);
         for (a, b) in g.data.iter().zip(&c.data) {
