@@ -61,6 +61,10 @@ pub(crate) fn not_measured() -> Vec<String> {
 /// The end-to-end pipeline's checks: input, kernel, box, padding, particles.
 /// Box 66 with 201 particles (a last chunk of 31) leaves a tail of values
 /// that the float16 conversion's 8-wide loop does not cover.
+/// Largest difference in pixels allowed between the GPU's frame shifts and
+/// the CPU reference's (both are found to within a tenth of the truth).
+pub(crate) const ALIGN_CHECK_LIMIT: f64 = 0.02;
+
 pub(crate) const PIPELINE_CHECKS: [(Precision, Kernel, usize, usize, usize); 2] = [
     (Precision::F32, Kernel::Plain, 64, 2, 200),
     (Precision::F16, Kernel::Tiled, 66, 1, 201),
@@ -159,6 +163,17 @@ fn device(
             passed: err < CHECK_LIMIT,
         });
     }
+    let aligner = super::align::AlignKernels::new(ctx)?;
+    let worst = super::align::check_against_cpu(ctx, &aligner)?;
+    checks.push(KernelCheck {
+        kernel: "frame alignment (largest shift difference, px)".into(),
+        box_size: 320,
+        pad: 1,
+        images: 8,
+        relative_error: worst,
+        limit: ALIGN_CHECK_LIMIT,
+        passed: worst < ALIGN_CHECK_LIMIT,
+    });
     if checks.iter().any(|c| !c.passed) {
         return Ok(GpuDeviceResult::checks_only(info, checks));
     }
@@ -218,7 +233,12 @@ fn device(
             }
         }
     }
+    let frame_alignment = super::align::DETECTORS
+        .into_iter()
+        .map(|d| super::align::rate(ctx, &aligner, d))
+        .collect();
     Ok(GpuDeviceResult {
+        frame_alignment,
         device: info,
         checks,
         copy: Some(copy),

@@ -32,8 +32,22 @@ pub(crate) const COPY: KernelSource = KernelSource {
     functions: &["copy_float4"],
 };
 
+pub(crate) const ALIGN: KernelSource = KernelSource {
+    file: "align.cu",
+    source: include_str!("../../kernels/align.cu"),
+    functions: &[
+        "counts_to_float",
+        "extract_patches",
+        "image_means",
+        "taper_complex",
+        "shifted_sum",
+        "cross_spectra",
+        "find_peaks",
+    ],
+};
+
 #[cfg(test)]
-const ALL: [KernelSource; 3] = [BACKPROJECT, CONVERT, COPY];
+const ALL: [KernelSource; 4] = [BACKPROJECT, CONVERT, COPY, ALIGN];
 
 /// NVRTC's name for compute capability `major.minor` (it wants a `'static`).
 pub(crate) fn arch_for(major: i32, minor: i32) -> Result<&'static str, GpuError> {

@@ -3,6 +3,7 @@
 //! (`is_culib_present`): cudarc panics when it cannot, and a machine without
 //! a GPU must get a clear "skipped" instead.
 
+pub mod align;
 pub(crate) mod bench;
 mod device;
 pub mod from_files;

@@ -131,7 +131,7 @@ pub fn shift_between(
 
 /// A Tukey window of `n`: flat in the middle, a cosine fall to zero over
 /// the outer eighth at each end.
-fn taper(n: usize) -> Vec<f32> {
+pub fn taper(n: usize) -> Vec<f32> {
     let edge = (n / 8).max(1) as f64;
     (0..n)
         .map(|i| {

@@ -153,6 +153,34 @@ pub struct GpuDeviceResult {
     /// Particles in pinned host memory through copy, FFT and insertion.
     #[serde(default)]
     pub end_to_end: Vec<EndToEndResult>,
+    /// Frame alignment of whole movies (whole frame, then patches).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frame_alignment: Vec<FrameAlignResult>,
+}
+
+/// Frame alignment of one detector's movies on one GPU: 8-bit counts copied
+/// from host memory, widened, aligned as whole frames and then as P×P
+/// patches (each `iterations` times), as motion correction does per movie.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameAlignResult {
+    /// Detector id from the catalog (`k3`, `falcon-4i`).
+    pub detector: String,
+    pub width: u32,
+    pub height: u32,
+    /// Frames (or EER fractions) per movie.
+    pub frames: u32,
+    /// P of the P×P patches.
+    pub patches: u32,
+    pub iterations: u32,
+    pub repeats: u32,
+    /// Seconds per movie: median, min, max.
+    pub median_seconds: f64,
+    pub min_seconds: f64,
+    pub max_seconds: f64,
+    /// 3600 / median_seconds.
+    pub movies_per_hour: f64,
+    /// Set when this case could not run (e.g. the GPU's memory).
+    pub error: Option<String>,
 }
 
 impl GpuDeviceResult {
@@ -170,6 +198,7 @@ impl GpuDeviceResult {
             fft: Vec::new(),
             insertion: Vec::new(),
             end_to_end: Vec::new(),
+            frame_alignment: Vec::new(),
         }
     }
 }

@@ -130,7 +130,7 @@ fn with_a_gpu_every_check_passes_and_every_figure_is_measured() {
     assert_eq!(r.status, BenchStatus::Measured, "{:?}", r.reason);
     for d in &r.devices {
         assert!(
-            d.checks.len() >= 9 && d.checks.iter().all(|c| c.passed),
+            d.checks.len() >= 10 && d.checks.iter().all(|c| c.passed),
             "{:?}",
             d.checks
         );
@@ -142,6 +142,23 @@ fn with_a_gpu_every_check_passes_and_every_figure_is_measured() {
         for e in &d.end_to_end {
             assert!(e.error.is_none(), "{e:?}");
             assert!(e.median_particles_per_second > 0.0 && e.particles >= 3000);
+        }
+        // frame alignment, checked against the CPU reference, at K3 and
+        // Falcon 4i sizes
+        assert!(
+            d.checks
+                .iter()
+                .any(|c| c.kernel.starts_with("frame alignment"))
+        );
+        let sizes: Vec<&str> = d
+            .frame_alignment
+            .iter()
+            .map(|f| f.detector.as_str())
+            .collect();
+        assert_eq!(sizes, ["k3", "falcon-4i"]);
+        for f in &d.frame_alignment {
+            assert!(f.error.is_none(), "{f:?}");
+            assert!(f.movies_per_hour > 0.0 && f.min_seconds <= f.median_seconds);
         }
     }
 }
