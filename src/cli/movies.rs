@@ -154,12 +154,19 @@ pub struct BenchMoviesArgs {
     /// Movies per hour the microscope collects: exit 1 when the node decodes fewer.
     #[arg(long, value_name = "R", value_parser = values::positive(1e7))]
     pub movies_per_hour: Option<f64>,
-    /// GPUs the node feeds, checked against --gpu-rate.
-    #[arg(long, value_name = "N", requires = "gpu_rate", value_parser = values::count::<u32>(1, 1024))]
+    /// GPUs the node feeds (with --movies-per-hour), checked against
+    /// --gpu-rate or --gpu-measured.
+    #[arg(long, value_name = "N", requires = "gpu_source", requires = "movies_per_hour", value_parser = values::count::<u32>(1, 1024))]
     pub gpus: Option<u32>,
     /// Movies per hour one GPU processes (e.g. from motion correction timings).
-    #[arg(long, value_name = "M", requires = "gpus", value_parser = values::positive(1e7))]
+    #[arg(long, value_name = "M", requires = "gpus", group = "gpu_source",
+          value_parser = values::positive(1e7))]
     pub gpu_rate: Option<f64>,
+    /// A `bench gpu` JSON: its frame-alignment rate per GPU at these movies'
+    /// frame size (scaled by pixel-frames from the nearest size measured)
+    /// instead of --gpu-rate.
+    #[arg(long, value_name = "FILE", requires = "gpus", group = "gpu_source")]
+    pub gpu_measured: Option<PathBuf>,
     /// Free space --create must leave [default: the larger of 10 GB and 5 %].
     #[arg(long, value_name = "SIZE|PCT%", requires = "create", value_parser = values::reserve)]
     pub reserve: Option<Reserve>,

@@ -193,9 +193,24 @@ pub(super) fn run(a: &BenchMoviesArgs, out: &mut dyn Write) -> Result<Outcome, C
         notes.push("O_DIRECT was refused by the file system: buffered reads with the page cache dropped per file were used".into());
     }
     let best = runs.iter().map(|r| r.movies_per_hour).fold(0.0, f64::max);
+    let gpu_rate = match (&a.gpu_measured, a.gpu_rate) {
+        (Some(path), _) => {
+            let frames = runs
+                .first()
+                .map_or(0, |r| r.frames / r.movies.max(1) as u64);
+            let fractions = match formats.first() == Some(&Format::Eer) {
+                true => frames / u64::from(a.eer_grouping.max(1)),
+                false => frames,
+            };
+            let (rate, basis) = measured_gpu_rate(path, w, h, fractions)?;
+            Some((rate, basis))
+        }
+        (None, Some(rate)) => Some((rate, "given (--gpu-rate)".to_string())),
+        (None, None) => None,
+    };
     let keep_up = a.movies_per_hour.map(|need| {
-        let feeds = match (a.gpus, a.gpu_rate) {
-            (Some(g), Some(rate)) => Some(best >= f64::from(g) * rate),
+        let feeds = match (a.gpus, &gpu_rate) {
+            (Some(g), Some((rate, _))) => Some(best >= f64::from(g) * rate),
             _ => None,
         };
         KeepUp {
@@ -203,7 +218,8 @@ pub(super) fn run(a: &BenchMoviesArgs, out: &mut dyn Write) -> Result<Outcome, C
             movies_per_hour: best,
             keeps_up: best >= need,
             gpus: a.gpus,
-            gpu_movies_per_hour: a.gpu_rate,
+            gpu_movies_per_hour: gpu_rate.as_ref().map(|g| g.0),
+            gpu_rate_basis: gpu_rate.as_ref().map(|g| g.1.clone()),
             feeds_gpus: feeds,
         }
     });
@@ -301,4 +317,65 @@ fn movie_run(format: Format, r: &RunTotals, mph: f64, one: Option<f64>) -> Movie
             "decode".into()
         },
     }
+}
+
+/// One GPU's movies per hour from a `bench gpu` JSON's frame alignment: the
+/// row of this frame size, else the nearest size measured, scaled by
+/// pixel-frames (FFTs and the per-pixel kernels grow about linearly).
+fn measured_gpu_rate(
+    path: &std::path::Path,
+    width: u32,
+    height: u32,
+    frames: u64,
+) -> Result<(f64, String), CommandError> {
+    let bad =
+        |why: String| CommandError::Usage(format!("--gpu-measured {}: {why}", path.display()));
+    let (report, node) = match crate::files::read_result(path) {
+        Ok(env) => match env.kind {
+            crate::results::Kind::BenchGpu(b) => (b, env.node),
+            other => {
+                return Err(bad(format!(
+                    "a {} result, not the JSON of `cryocap bench gpu`",
+                    other.name()
+                )));
+            }
+        },
+        Err(e) => return Err(bad(format!("not the JSON of `cryocap bench gpu` ({e})"))),
+    };
+    let rows: Vec<_> = report
+        .devices
+        .iter()
+        .flat_map(|d| d.frame_alignment.iter().map(move |f| (d, f)))
+        .filter(|(_, f)| f.error.is_none() && f.movies_per_hour > 0.0)
+        .collect();
+    let work = |w: u32, h: u32, f: u64| f64::from(w) * f64::from(h) * f.max(1) as f64;
+    let mine = work(width, height, frames);
+    let Some((d, f)) = rows.into_iter().min_by(|a, b| {
+        let da = (work(a.1.width, a.1.height, u64::from(a.1.frames)) / mine)
+            .ln()
+            .abs();
+        let db = (work(b.1.width, b.1.height, u64::from(b.1.frames)) / mine)
+            .ln()
+            .abs();
+        da.total_cmp(&db)
+    }) else {
+        return Err(bad(
+            "holds no frame-alignment figure; run `cryocap bench gpu` on a node with a GPU".into(),
+        ));
+    };
+    let theirs = work(f.width, f.height, u64::from(f.frames));
+    let gpu = format!("GPU {} ({}) of {node}", d.device.ordinal, d.device.name);
+    if (f.width, f.height, u64::from(f.frames)) == (width, height, frames) {
+        return Ok((
+            f.movies_per_hour,
+            format!("measured by bench gpu on {gpu}, {} movies", f.detector),
+        ));
+    }
+    Ok((
+        f.movies_per_hour * theirs / mine,
+        format!(
+            "scaled by pixel-frames from bench gpu's {} movies ({}×{}×{}, {:.0} movies/h) on {gpu} to {width}×{height}×{frames}",
+            f.detector, f.width, f.height, f.frames, f.movies_per_hour
+        ),
+    ))
 }

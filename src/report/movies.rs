@@ -192,6 +192,9 @@ impl Render for MoviesBenchReport {
                         if f { "fed" } else { "NOT FED" }
                     ),
                 ));
+                if let Some(b) = &k.gpu_rate_basis {
+                    v.push(("GPU rate", b.clone()));
+                }
             }
             sections.push(Section::new("Keeping up").with(pairs(v)));
         }

@@ -104,9 +104,12 @@ pub struct KeepUp {
     pub keeps_up: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gpus: Option<u32>,
-    /// Movies per hour one GPU processes, as given.
+    /// Movies per hour one GPU processes, as given or measured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gpu_movies_per_hour: Option<f64>,
+    /// Where the GPU rate came from (given, or a `bench gpu` run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_rate_basis: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feeds_gpus: Option<bool>,
 }

@@ -589,3 +589,77 @@ fn a_drift_planted_by_movies_create_is_found_by_the_alignment_reference() {
         );
     }
 }
+
+/// `--gpu-measured`: the frame-alignment rate of a `bench gpu` run (a
+/// fixture with made-up figures) feeds the GPU check, scaled by
+/// pixel-frames from the nearest size measured, and says so.
+#[test]
+fn bench_movies_takes_the_gpu_rate_from_a_bench_gpu_run() {
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/results/bench-gpu-align.json"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let base = [
+        "bench",
+        "movies",
+        "--dir",
+        d,
+        "--create",
+        "2",
+        "--size",
+        "256x256",
+        "--frames",
+        "10",
+        "--threads",
+        "1",
+        "--reserve",
+        "0",
+        "--movies-per-hour",
+        "100",
+        "--gpus",
+        "2",
+    ];
+    let o = cryocap()
+        .args([&base[..], &["--gpu-measured", fixture, "--format", "json"]].concat())
+        .output()
+        .unwrap();
+    let r: MoviesBenchReport = serde_json::from_slice(&o.stdout).expect("typed JSON");
+    let k = r.keep_up.expect("a keep-up check");
+    // two GPUs at millions of these small movies an hour are not fed: exit 1
+    assert_eq!(
+        o.status.code(),
+        Some(if k.feeds_gpus == Some(true) { 0 } else { 1 })
+    );
+    // the Falcon 4i row (4096²×40) is nearer 256²×10 than the K3 one
+    let want = 5000.0 * (4096.0 * 4096.0 * 40.0) / (256.0 * 256.0 * 10.0);
+    let got = k.gpu_movies_per_hour.unwrap();
+    assert!((got - want).abs() < 1e-6 * want, "{got} vs {want}");
+    let basis = k.gpu_rate_basis.unwrap();
+    assert!(
+        basis.contains("scaled by pixel-frames") && basis.contains("falcon-4i"),
+        "{basis}"
+    );
+    assert_eq!(k.feeds_gpus, Some(k.movies_per_hour >= 2.0 * want));
+    // the wrong kind of file, both sources, and GPUs with nothing to check
+    let plan = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/results/plan.json"
+    );
+    let e = bad_input(&[&base[..], &["--gpu-measured", plan]].concat());
+    assert!(e.contains("not the JSON of `cryocap bench gpu`"), "{e}");
+    let e = bad_input(&[&base[..], &["--gpu-measured", fixture, "--gpu-rate", "5"]].concat());
+    assert!(e.contains("cannot be used with"), "{e}");
+    let e = bad_input(&[
+        "bench",
+        "movies",
+        "--dir",
+        d,
+        "--gpus",
+        "2",
+        "--gpu-rate",
+        "5",
+    ]);
+    assert!(e.contains("--movies-per-hour"), "{e}");
+}
