@@ -254,30 +254,42 @@ impl Reader<'_> {
             (offset, len as u64)
         };
         let need = span as usize;
-        if self.scratch.as_ref().is_none_or(|s| s.len() < need) {
-            let size = need.max(SCRATCH_BYTES + 2 * align.offset as usize);
-            self.scratch = Some(
-                AlignedBuf::new(size, align.memory.max(4096) as usize).ok_or_else(|| {
-                    io_error(
-                        &self.stacks.files[fi].path,
-                        std::io::Error::other("no memory for a read buffer"),
-                    )
-                })?,
-            );
-        }
-        let path = self.stacks.files[fi].path.clone();
-        let t = Instant::now();
-        let file = &self.files[&fi].file;
-        let Some(scratch) = self.scratch.as_mut() else {
-            unreachable!("allocated above")
+        let path = &self.stacks.files[fi].path;
+        let scratch = match &mut self.scratch {
+            Some(s) if s.len() >= need => s,
+            slot => {
+                let size = need.max(SCRATCH_BYTES + 2 * align.offset as usize);
+                let buf =
+                    AlignedBuf::new(size, align.memory.max(4096) as usize).ok_or_else(|| {
+                        io_error(path, std::io::Error::other("no memory for a read buffer"))
+                    })?;
+                slot.insert(buf)
+            }
         };
-        let got = direct_io::pread_full(file, &mut scratch.as_mut_slice()[..need], start)
-            .map_err(|e| io_error(&path, e))?;
+        let file = &self.files[&fi].file;
+        let buf = &mut scratch.as_mut_slice()[..need];
+        let t = Instant::now();
+        // under O_DIRECT a short read ends the range (the file's end): the
+        // next offset would not be aligned, so it is not asked for
+        let mut got = 0;
+        while got < need {
+            match rustix::io::pread(file, &mut buf[got..], start + got as u64) {
+                Ok(0) => break,
+                Ok(k) => {
+                    got += k;
+                    if direct && !(got as u64).is_multiple_of(align.offset.max(1)) {
+                        break;
+                    }
+                }
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(io_error(path, e.into())),
+            }
+        }
         self.read_seconds += t.elapsed().as_secs_f64();
         self.bytes += got as u64;
         let skip = (offset - start) as usize;
         if got < skip + len {
-            return Err(truncated(&path));
+            return Err(truncated(path));
         }
         Ok(skip)
     }
