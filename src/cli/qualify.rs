@@ -45,6 +45,14 @@ pub struct QualifyArgs {
     /// reach (default base 39000).
     #[arg(long, value_name = "HOST[:BASE]", requires = "deployment")]
     pub master: Option<MasterAddr>,
+    /// On the master: the workers (a host list, e.g. gpu[01-04]) it must
+    /// reach by SSH without a password; each is tried with
+    /// `ssh -o BatchMode=yes HOST true`.
+    #[arg(long, value_name = "HOSTS", requires = "deployment")]
+    pub workers: Option<String>,
+    /// With --workers: the ssh client configuration to use (`ssh -F`).
+    #[arg(long, value_name = "FILE", requires = "workers")]
+    pub ssh_config: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub openmetrics: OpenMetricsArg,
     #[command(flatten)]

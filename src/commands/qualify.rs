@@ -37,6 +37,7 @@ pub(super) fn run(a: &QualifyArgs, out: &mut dyn Write) -> Result<Outcome, Comma
             base: m.base,
         }),
         deployment_checks: a.deployment,
+        ssh: ssh_workers(a)?,
     };
     let profile_file: Vec<PathBuf> = [PathBuf::from(&a.profile)]
         .into_iter()
@@ -117,4 +118,23 @@ fn existing_dir(flag: &str, p: &Path) -> Result<PathBuf, CommandError> {
         ))),
         Err(e) => Err(CommandError::Usage(format!("{flag}: {}: {e}", p.display()))),
     }
+}
+
+/// `--workers` expanded (Slurm host-list syntax) with `--ssh-config`.
+fn ssh_workers(a: &QualifyArgs) -> Result<Option<qualify::deployment::SshWorkers>, CommandError> {
+    let Some(list) = &a.workers else {
+        return Ok(None);
+    };
+    let hosts = crate::fleet::hostlist::expand(list)
+        .map_err(|e| CommandError::Usage(format!("--workers: {e}")))?;
+    if let Some(c) = &a.ssh_config {
+        crate::files::check_input(c).map_err(|e| {
+            CommandError::Usage(format!("--ssh-config {}: {}", c.display(), e.reason()))
+        })?;
+    }
+    Ok(Some(qualify::deployment::SshWorkers {
+        hosts,
+        config: a.ssh_config.clone(),
+        timeout: qualify::deployment::SSH_TIMEOUT,
+    }))
 }

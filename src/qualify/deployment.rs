@@ -26,11 +26,25 @@ pub struct Master {
     pub base: u16,
 }
 
+/// The workers the master must reach by SSH without a password.
+#[derive(Debug, Clone)]
+pub struct SshWorkers {
+    pub hosts: Vec<String>,
+    /// An ssh client configuration (`ssh -F`), else the user's own.
+    pub config: Option<PathBuf>,
+    /// How long one host may take, connection and login together.
+    pub timeout: Duration,
+}
+
+/// How long one worker's SSH login may take by default.
+pub const SSH_TIMEOUT: Duration = Duration::from_secs(10);
+
 #[derive(Debug, Clone, Default)]
 pub struct DeploymentParams {
     pub master: Option<Master>,
     pub project_dir: Option<PathBuf>,
     pub ssd_dir: Option<PathBuf>,
+    pub ssh: Option<SshWorkers>,
 }
 
 fn check(id: &str, label: &str, verdict: Verdict, note: String) -> Check {
@@ -54,6 +68,7 @@ fn check(id: &str, label: &str, verdict: Verdict, note: String) -> Check {
 /// hold; `gpus_seen` the devices the CUDA driver listed (0 without one).
 pub fn run(p: &DeploymentParams, kernel: &str, gpus_seen: u32) -> Vec<Check> {
     let mut out = vec![master_ports(p.master.as_ref(), PORT_TIMEOUT)];
+    out.push(ssh_workers(p.ssh.as_ref()));
     out.push(user(rustix::process::geteuid().is_root()));
     for (id, label, flag, dir) in [
         (
@@ -182,6 +197,131 @@ pub fn master_ports(master: Option<&Master>, timeout: Duration) -> Check {
                 closed.len(),
                 timeout.as_secs_f64(),
                 list.join(", ")
+            ),
+        )
+    }
+}
+
+/// What one `ssh -o BatchMode=yes HOST true` said: Ok(seconds) or the
+/// reason, bounded by `timeout` (the child is killed past it).
+fn ssh_login(host: &str, config: Option<&Path>, timeout: Duration) -> Result<f64, String> {
+    use std::process::{Command, Stdio};
+    let started = Instant::now();
+    let mut cmd = Command::new("ssh");
+    if let Some(c) = config {
+        cmd.arg("-F").arg(c);
+    }
+    // BatchMode: a password or passphrase prompt is a failure, not a hang;
+    // `--` so that a host can never be read as an option
+    cmd.args(["-o", "BatchMode=yes", "-o"])
+        .arg(format!("ConnectTimeout={}", timeout.as_secs().max(1)))
+        .args(["-T", "--", host, "true"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err("no ssh client on this node (install openssh-client)".into());
+        }
+        Err(e) => return Err(format!("ssh could not start: {e}")),
+    };
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut e, &mut err);
+                }
+                let took = started.elapsed().as_secs_f64();
+                if status.success() {
+                    return Ok(took);
+                }
+                // the last line ssh printed says why (warnings come first)
+                let why = err
+                    .lines()
+                    .map(str::trim)
+                    .rfind(|l| !l.is_empty())
+                    .map_or_else(|| format!("ssh exited with {status}"), |l| l.to_string());
+                return Err(crate::text::printable(&why).to_string());
+            }
+            Ok(None) if started.elapsed() >= timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("no login within {:.0} s", timeout.as_secs_f64()));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(format!("waiting for ssh failed: {e}")),
+        }
+    }
+}
+
+/// Password-less SSH from this node (the master) to every worker, all at
+/// once, each bounded: PASS, or FAIL naming each host that did not let
+/// `ssh -o BatchMode=yes` in and why.
+pub fn ssh_workers(ssh: Option<&SshWorkers>) -> Check {
+    let (id, label) = ("ssh_workers", "password-less SSH to the workers");
+    let Some(w) = ssh else {
+        return check(
+            id,
+            label,
+            Verdict::NotMeasured,
+            format!(
+                "on the master, give --workers HOSTS to check password-less SSH to each ({SEED})"
+            ),
+        );
+    };
+    let started = Instant::now();
+    let results: Vec<(String, Result<f64, String>)> = std::thread::scope(|s| {
+        let tries: Vec<_> = w
+            .hosts
+            .iter()
+            .map(|h| {
+                let config = w.config.as_deref();
+                (h, s.spawn(move || ssh_login(h, config, w.timeout)))
+            })
+            .collect();
+        tries
+            .into_iter()
+            .map(|(h, t)| {
+                let r = t
+                    .join()
+                    .unwrap_or_else(|_| Err("the check's thread failed".into()));
+                (h.clone(), r)
+            })
+            .collect()
+    });
+    let took = started.elapsed().as_secs_f64();
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|(h, r)| r.as_ref().err().map(|why| format!("{h} ({why})")))
+        .collect();
+    if failed.is_empty() {
+        let slowest = results
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().ok())
+            .fold(0.0f64, |a, &b| a.max(b));
+        check(
+            id,
+            label,
+            Verdict::Pass,
+            format!(
+                "{} worker(s) let this user in with ssh -o BatchMode=yes (slowest {slowest:.2} s)",
+                results.len()
+            ),
+        )
+    } else {
+        check(
+            id,
+            label,
+            Verdict::Fail,
+            format!(
+                "{} of {} worker(s) refused a password-less login: {} ({took:.1} s in all); \
+                 put this user's public key in each worker's authorized_keys and its host key \
+                 in known_hosts ({SEED}: the master reaches workers by SSH without a password)",
+                failed.len(),
+                results.len(),
+                failed.join("; ")
             ),
         )
     }
@@ -585,5 +725,177 @@ mod tests {
             assert!(c.note.contains("no file can be created"), "{}", c.note);
         }
         std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    /// A real sshd on a loopback port with keys made for the test, and the
+    /// client configuration that reaches it as `worker` (authorised key),
+    /// `stranger` (a key sshd does not know) and `closed` (nothing
+    /// listening). Needs root and sshd; CI sets CRYOCAP_REQUIRE_SSHD=1.
+    struct LocalSshd {
+        child: std::process::Child,
+        dir: tempfile::TempDir,
+    }
+
+    impl Drop for LocalSshd {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    fn free_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free loopback port")
+    }
+
+    fn local_sshd() -> Option<LocalSshd> {
+        use std::process::{Command, Stdio};
+        let required = std::env::var_os("CRYOCAP_REQUIRE_SSHD").is_some();
+        let usable = rustix::process::geteuid().is_root()
+            && Path::new("/usr/sbin/sshd").exists()
+            && Command::new("ssh-keygen")
+                .arg("-?")
+                .stderr(Stdio::null())
+                .status()
+                .is_ok();
+        if !usable {
+            assert!(
+                !required,
+                "CRYOCAP_REQUIRE_SSHD is set but sshd, ssh-keygen or root is missing"
+            );
+            eprintln!(
+                "skipped: needs root, /usr/sbin/sshd and ssh-keygen (apt-get install openssh-server)"
+            );
+            return None;
+        }
+        let user = std::env::var("CRYOCAP_TEST_USER").unwrap_or_else(|_| "root".into());
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for key in ["host", "client", "stranger"] {
+            let ok = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+                .arg(d.join(key))
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "ssh-keygen failed");
+        }
+        std::fs::copy(d.join("client.pub"), d.join("authorized_keys")).unwrap();
+        // sshd reads authorized_keys as the user logging in
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let port = free_port();
+        std::fs::write(
+            d.join("sshd_config"),
+            format!(
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {0}/host\nAuthorizedKeysFile {0}/authorized_keys\n\
+                 StrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n\
+                 PermitRootLogin prohibit-password\nAllowUsers {user}\nPidFile {0}/sshd.pid\n",
+                d.display()
+            ),
+        )
+        .unwrap();
+        let host_key = std::fs::read_to_string(d.join("host.pub")).unwrap();
+        let key_type_and_body: Vec<&str> = host_key.split_whitespace().take(2).collect();
+        std::fs::write(
+            d.join("known_hosts"),
+            format!("[127.0.0.1]:{port} {}\n", key_type_and_body.join(" ")),
+        )
+        .unwrap();
+        let closed = free_port();
+        let host = |name: &str, port: u16, key: &str| {
+            format!(
+                "Host {name}\n  HostName 127.0.0.1\n  Port {port}\n  User {user}\n  IdentityFile {0}/{key}\n  \
+                 IdentitiesOnly yes\n  UserKnownHostsFile {0}/known_hosts\n  StrictHostKeyChecking yes\n",
+                d.display()
+            )
+        };
+        std::fs::write(
+            d.join("ssh_config"),
+            [
+                host("worker", port, "client"),
+                host("stranger", port, "stranger"),
+                host("closed", closed, "client"),
+            ]
+            .concat(),
+        )
+        .unwrap();
+        // sshd wants its privilege-separation directory
+        std::fs::create_dir_all("/run/sshd").unwrap();
+        let child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(d.join("sshd_config"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "sshd did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(LocalSshd { child, dir })
+    }
+
+    #[test]
+    fn ssh_to_workers_against_a_real_sshd() {
+        let Some(sshd) = local_sshd() else { return };
+        let config = Some(sshd.dir.path().join("ssh_config"));
+        let workers = |hosts: &[&str]| SshWorkers {
+            hosts: hosts.iter().map(|h| h.to_string()).collect(),
+            config: config.clone(),
+            timeout: Duration::from_secs(10),
+        };
+        let ok = ssh_workers(Some(&workers(&["worker", "worker"])));
+        assert_eq!(ok.verdict, Verdict::Pass, "{}", ok.note);
+        assert!(ok.note.contains("2 worker(s)"), "{}", ok.note);
+        let bad = ssh_workers(Some(&workers(&["worker", "stranger", "closed"])));
+        assert_eq!(bad.verdict, Verdict::Fail);
+        assert!(bad.note.starts_with("2 of 3 worker(s)"), "{}", bad.note);
+        assert!(
+            bad.note.contains("stranger (") && bad.note.contains("Permission denied"),
+            "{}",
+            bad.note
+        );
+        assert!(
+            bad.note.contains("closed (") && bad.note.contains("refused"),
+            "{}",
+            bad.note
+        );
+        assert!(!bad.note.contains("worker ("), "{}", bad.note);
+        // a host that would be an option to ssh is only ever a host
+        let odd = ssh_workers(Some(&workers(&["-oProxyCommand=touch /tmp/x"])));
+        assert_eq!(odd.verdict, Verdict::Fail);
+        assert_eq!(ssh_workers(None).verdict, Verdict::NotMeasured);
+    }
+
+    #[test]
+    fn a_login_that_hangs_is_cut_off() {
+        // a listener that accepts and never speaks: ssh waits for a banner
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("ssh_config");
+        std::fs::write(
+            &cfg,
+            format!("Host silent\n  HostName 127.0.0.1\n  Port {port}\n"),
+        )
+        .unwrap();
+        let w = SshWorkers {
+            hosts: vec!["silent".into()],
+            config: Some(cfg),
+            timeout: Duration::from_secs(2),
+        };
+        let started = Instant::now();
+        let c = ssh_workers(Some(&w));
+        assert_eq!(c.verdict, Verdict::Fail);
+        assert!(started.elapsed() < Duration::from_secs(8), "not bounded");
+        assert!(c.note.contains("silent ("), "{}", c.note);
+        drop(l);
     }
 }

@@ -39,6 +39,8 @@ pub struct QualifyParams {
     /// user, access, shared file system, kernel, driver, visible GPUs).
     pub deployment: Option<deployment::Master>,
     pub deployment_checks: bool,
+    /// `--workers`: the hosts to check password-less SSH to.
+    pub ssh: Option<deployment::SshWorkers>,
 }
 
 /// Which metric answers which requirement, and what to say when none does.
@@ -209,6 +211,7 @@ pub fn run(cfg: &QualifyParams, catalog: &Catalog, progress: &Progress) -> Quali
                 master: cfg.deployment.clone(),
                 project_dir: cfg.project_dir.clone(),
                 ssd_dir: cfg.ssd_dir.clone(),
+                ssh: cfg.ssh.clone(),
             },
             &facts.kernel,
             g.devices,

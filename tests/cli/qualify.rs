@@ -558,3 +558,22 @@ fn deployment_bad_master() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn ssh_worker_flags_are_checked_before_anything_runs() {
+    let e = bad_input(&["qualify", "--deployment", "--workers", "gpu[01-"]);
+    assert!(e.contains("--workers"), "{e}");
+    let e = bad_input(&[
+        "qualify",
+        "--deployment",
+        "--workers",
+        "gpu[01-02]",
+        "--ssh-config",
+        "/nonexistent/ssh_config",
+    ]);
+    assert!(e.contains("--ssh-config"), "{e}");
+    let e = bad_input(&["qualify", "--workers", "gpu01"]);
+    assert!(e.contains("--deployment"), "{e}");
+    let e = bad_input(&["qualify", "--deployment", "--ssh-config", "c"]);
+    assert!(e.contains("--workers"), "{e}");
+}
