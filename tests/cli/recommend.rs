@@ -124,3 +124,90 @@ fn bad_input_is_one_line_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown GPU 'rtx-9999'"));
 }
+
+/// docs/recommend.md's worked example: seed 003's example systems (4×
+/// Tesla V100 32 GB and 2× RTX 3090, each reading from a PCIe SSD cache)
+/// for 2,000,000 particles at box 432, checked against the hand arithmetic
+/// written out there.
+#[test]
+fn seed_example_systems_match_the_hand_arithmetic() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let out = cryocap()
+        .args([
+            "recommend",
+            "--particles",
+            "2e6",
+            "--box",
+            "432",
+            "--gpus",
+            "tesla-v100-32gb,rtx-3090",
+            "--per-node",
+            "2,4",
+            "--tiers",
+            "nvme-gen4",
+            "--target",
+            "40",
+            "--max-nodes",
+            "2",
+            "--prices",
+        ])
+        .arg(example_prices())
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let row = |label: &str| {
+        v["ranked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["label"] == label)
+            .unwrap_or_else(|| panic!("no {label}"))
+            .clone()
+    };
+    let close = |got: &serde_json::Value, want: f64| {
+        let g = got.as_f64().unwrap();
+        assert!((g - want).abs() <= 1e-6 * want.abs(), "{g} vs {want}");
+    };
+    // By hand: stack (4·432² + 128 + 1024)·2e6 = 1,495,296,000,000 B; one
+    // pass from NVMe Gen4 at 7.4 GB/s = 202.067 s; 85 passes = 4.771 h.
+    let stack: f64 = (4.0 * 432.0 * 432.0 + 1152.0) * 2e6;
+    assert_eq!(stack, 1_495_296_000_000.0);
+    let hours = stack / 7.4e9 * 85.0 / 3600.0;
+    assert!((hours - 4.771_027).abs() < 1e-6);
+    // The GPUs are faster than that: H100 SXM measured 43,324.77 particles/s
+    // at box 432; scaled by memory bandwidth, 2× RTX 3090 (936 GB/s) take
+    // 2e6 / (2 · 43,324.77 · 936/3350) = 82.6 s a pass and 4× V100 (900
+    // GB/s) 43.0 s: both wait on the SSD.
+    let h100 = 43_324.767_935_815_275;
+    assert!(2e6 / (2.0 * h100 * 936.0 / 3350.0) < stack / 7.4e9);
+    assert!(2e6 / (4.0 * h100 * 900.0 / 3350.0) < stack / 7.4e9);
+    let per_month = 730.5 / hours; // 153.11
+    for (label, price) in [
+        // node-base 10,000 + 2 × 1,499 + NVMe 800
+        ("2× rtx-3090, nvme-gen4", 13_798.0),
+        // node-base 10,000 + 4 × 9,000 (placeholder) + NVMe 800
+        ("4× tesla-v100-32gb, nvme-gen4", 46_800.0),
+    ] {
+        let r = row(label);
+        assert_eq!(r["bottleneck"], "storage", "{label}");
+        close(&r["hours_per_dataset"], hours);
+        close(&r["datasets_per_month_per_node"], per_month);
+        close(&r["node_price"], price);
+        assert_eq!(r["nodes"], 1, "{label}");
+        close(&r["cost_per_dataset"], price / (per_month * 12.0 * 5.0));
+    }
+    // 1.50 and 5.09 USD per dataset, as the docs say.
+    assert!((13_798.0 / (per_month * 60.0) - 1.502).abs() < 1e-3);
+    assert!((46_800.0 / (per_month * 60.0) - 5.094).abs() < 1e-3);
+    assert_eq!(v["chosen"], "2× rtx-3090, nvme-gen4");
+}
