@@ -1,9 +1,9 @@
 //! `cryocap recommend` results as a document and CSV.
 
 use super::document::{Align, Block, Document, Section};
-use super::{LongCsv, Render};
+use super::{LongCsv, Render, charts};
 use crate::results::Envelope;
-use crate::results::recommend::RecommendReport;
+use crate::results::recommend::{RankedConfig, RecommendReport};
 use crate::units::{bytes_binary, bytes_decimal, group_digits};
 
 fn money(v: f64, currency: &str) -> String {
@@ -151,9 +151,57 @@ fn document(r: &RecommendReport) -> Document {
     }
 }
 
+/// The Pareto frontier as an SVG chart: node price against datasets per
+/// month per node, one circle per frontier configuration, a cross for each
+/// other feasible one.
+fn frontier_chart(r: &RecommendReport) -> Option<Block> {
+    let point = |x: &RankedConfig| charts::Point {
+        label: x.label.clone(),
+        x: x.node_price,
+        y: x.datasets_per_month_per_node,
+    };
+    let mut front: Vec<charts::Point> = r
+        .frontier
+        .iter()
+        .filter_map(|f| r.ranked.iter().find(|x| &x.label == f))
+        .map(point)
+        .collect();
+    front.sort_by(|a, b| a.x.total_cmp(&b.x));
+    let others: Vec<charts::Point> = r
+        .ranked
+        .iter()
+        .filter(|x| !r.frontier.contains(&x.label))
+        .map(point)
+        .collect();
+    if front.is_empty() {
+        return None;
+    }
+    let cur = r.prices.currency.clone();
+    let svg = charts::frontier(
+        "Pareto frontier: node price against throughput",
+        &format!("node price ({cur}, from {})", r.prices.file),
+        "datasets/month per node",
+        &front,
+        &others,
+        &|v| group_digits(v.round().max(0.0) as u64),
+    )
+    .ok()?;
+    Some(Block::Chart {
+        caption: format!(
+            "{} frontier configuration(s) (circles, joined) and {} dominated (grey crosses): no configuration is both cheaper and faster than a circle",
+            front.len(),
+            others.len()
+        ),
+        svg,
+    })
+}
+
 impl Render for RecommendReport {
     fn document(&self, _: &Envelope) -> Document {
         document(self)
+    }
+    fn charts(&self, _: &Envelope) -> Vec<Block> {
+        frontier_chart(self).into_iter().collect()
     }
     fn csv(&self, w: &mut LongCsv) {
         let cur = self.prices.currency.as_str();

@@ -211,3 +211,75 @@ fn seed_example_systems_match_the_hand_arithmetic() {
     assert!((46_800.0 / (per_month * 60.0) - 5.094).abs() < 1e-3);
     assert_eq!(v["chosen"], "2× rtx-3090, nvme-gen4");
 }
+
+/// The HTML report holds the Pareto frontier as an SVG chart with one
+/// circle per frontier configuration, and `report` draws it again from the
+/// JSON.
+#[test]
+fn html_charts_the_frontier_one_point_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r.html");
+    let json = dir.path().join("r.json");
+    let out = cryocap()
+        .args([
+            "recommend",
+            "--particles",
+            "2e6",
+            "--box",
+            "256",
+            "--gpus",
+            "rtx-3060,rtx-3090,h100-sxm",
+            "--per-node",
+            "2,4",
+            "--tiers",
+            "nfs-10gbe,nvme-gen4",
+            "--prices",
+        ])
+        .arg(example_prices())
+        .arg("--html")
+        .arg(&html)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let frontier: Vec<&str> = v["frontier"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(frontier.len() >= 2, "{frontier:?}");
+    let h = std::fs::read_to_string(&html).unwrap();
+    let start = h.find("<svg").expect("an <svg> in the HTML");
+    let end = h[start..].find("</svg>").unwrap() + start;
+    let svg = &h[start..end];
+    assert_eq!(svg.matches("<circle").count(), frontier.len(), "{svg}");
+    for f in &frontier {
+        assert!(svg.contains(f), "{f} not labelled");
+    }
+    // Re-rendered from the JSON: the same chart.
+    let again = dir.path().join("again.html");
+    let out = cryocap()
+        .arg("report")
+        .arg(&json)
+        .arg("-o")
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let h2 = std::fs::read_to_string(&again).unwrap();
+    assert_eq!(h2.matches("<circle").count(), frontier.len());
+}
