@@ -63,6 +63,11 @@ pub struct RecommendArgs {
     /// A `bench gpu` result to take GPU rates from [default: the stored H100 run, reports/bench-gpu-h100.json].
     #[arg(long, value_name = "FILE")]
     pub bench_gpu: Option<PathBuf>,
+    /// Results measured on candidate nodes: `bench gpu` JSON replaces the
+    /// rate of the GPU it ran on; `bench io` or `qualify` JSON, written
+    /// `TIER=FILE`, replaces that storage tier's read rate.
+    #[arg(long, value_name = "[TIER=]FILE", num_args = 1..)]
+    pub measured: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

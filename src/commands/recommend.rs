@@ -2,7 +2,7 @@
 //! into a ranked list of node configurations (`sizing::recommend`).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -30,6 +30,11 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
     let mut inputs = vec![a.prices.clone()];
     inputs.extend(a.workload.clone());
     inputs.extend(a.bench_gpu.clone());
+    inputs.extend(
+        a.measured
+            .iter()
+            .map(|m| PathBuf::from(measured_path(m, &[]).1)),
+    );
     check_outputs(&result_files(&a.output.files), &inputs)?;
     let catalog = Catalog::get()?;
     let workload = workload(a, catalog)?;
@@ -70,6 +75,10 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
     let ref_gb_s = catalog
         .gpu(&ref_id)
         .map_or(1.0, |g| g.memory_bandwidth_gb_s);
+    let largest_box = workload.iter().map(|c| c.box_size).max().unwrap_or(1);
+    let mut known: Vec<&str> = gpu_ids.clone();
+    known.extend(tier_ids.iter().copied());
+    let found = measured(&a.measured, &known, &cat, largest_box)?;
     // Candidates.
     let mut candidates = Vec::new();
     for name in &a.gpus {
@@ -85,7 +94,9 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
                 g.id
             )));
         }
-        let rate = if g.id == ref_id {
+        let rate = if let Some(m) = found.gpus.iter().find(|m| m.0 == g.id) {
+            m.1.clone()
+        } else if g.id == ref_id {
             ref_rate.clone()
         } else {
             GpuRate::scaled(&ref_rate, &ref_id, ref_gb_s, g.memory_bandwidth_gb_s)
@@ -111,9 +122,17 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
                         rate: rate.clone(),
                     },
                     per_node: n,
-                    tier: TierOption {
-                        id: tier.id.clone(),
-                        read_bytes_per_s: tier.seq_read_bytes_per_s(),
+                    tier: match found.tiers.iter().find(|m| m.0 == tier.id) {
+                        Some((_, rate, fig)) => TierOption {
+                            id: tier.id.clone(),
+                            read_bytes_per_s: *rate,
+                            measured: Some(measured_where(fig)),
+                        },
+                        None => TierOption {
+                            id: tier.id.clone(),
+                            read_bytes_per_s: tier.seq_read_bytes_per_s(),
+                            measured: None,
+                        },
                     },
                 });
             }
@@ -148,7 +167,26 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
         .chosen
         .is_none()
         .then(|| short_of(&rec, &limits, &list.book.currency));
-    let report = report(
+    let mut figures: Vec<MeasuredFigure> = found
+        .gpus
+        .into_iter()
+        .map(|m| m.2)
+        .chain(found.tiers.into_iter().map(|m| m.2))
+        .collect();
+    for f in &mut figures {
+        f.applies_to = rec
+            .ranked
+            .iter()
+            .filter(|r| {
+                if f.figure == GPU_FIGURE {
+                    r.gpu == f.node_type
+                } else {
+                    r.tier == f.node_type
+                }
+            })
+            .count() as u32;
+    }
+    let mut report = report(
         a,
         &workload,
         &list,
@@ -158,6 +196,7 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
         rec,
         short.clone(),
     );
+    report.measured = figures;
     finish(Kind::Recommend(Box::new(report)), started, &a.output, out)?;
     if let Some(s) = &short {
         eprintln!("cryocap recommend: no configuration meets the target: {s}");
@@ -219,6 +258,12 @@ fn report(
                 tier: r.tier.clone(),
                 gpu_rate_basis: basis,
                 gpu_rate_source: source,
+                gpu_particles_per_second: Some(r.gpu_particles_per_second),
+                tier_read_bytes_per_second: Some(r.tier_read_bytes_per_s),
+                tier_read_basis: Some(match &r.tier_measured {
+                    Some(_) => "measured".into(),
+                    None => "modelled".into(),
+                }),
                 node_price: r.node_price,
                 placeholder_price: placeholder("node-base".into())
                     || placeholder(format!("gpu:{}", r.gpu))
@@ -271,9 +316,10 @@ fn report(
             .collect(),
         ranked,
         short,
+        measured: Vec::new(),
         notes: vec![
             format!("Every price and cost comes from {prices_file}; rows marked * use a placeholder price."),
-            "Time per pass = the slower of the stack at the tier's sequential read rate and the particles at the GPU rate × GPUs per node (modelled; the SSD cache fill is not modelled yet).".into(),
+            "Time per pass = the slower of the stack at the tier's sequential read rate (catalog, or measured where listed) and the particles at the GPU rate × GPUs per node (modelled; the SSD cache fill is not modelled yet).".into(),
             "GPU rates other than the measured GPU's are scaled by memory bandwidth (REFERENCE §11: the primary metric), and by box² from the nearest measured box.".into(),
             format!("Cost per dataset = node price / (datasets per month per node × 12 × {} years), at full use; power is not counted.", limits.years),
             "A node works 730.5 h a month on the workload's mix.".into(),
@@ -400,4 +446,153 @@ fn workload(a: &RecommendArgs, catalog: &Catalog) -> Result<Vec<DatasetClass>, C
             })
         })
         .collect()
+}
+
+const GPU_FIGURE: &str = "gpu rate";
+const STORAGE_FIGURE: &str = "storage read rate";
+
+/// Figures `--measured` gave: per GPU id its rate, per tier id its read
+/// rate, each with the figure the output lists.
+struct Found {
+    gpus: Vec<(String, GpuRate, MeasuredFigure)>,
+    tiers: Vec<(String, f64, MeasuredFigure)>,
+}
+
+/// `TYPE=FILE` into (TYPE, FILE) when TYPE is one of `known`; otherwise the
+/// whole value is the file.
+fn measured_path<'a>(value: &'a str, known: &[&str]) -> (Option<&'a str>, &'a str) {
+    match value.split_once('=') {
+        Some((ty, file)) if known.contains(&ty) => (Some(ty), file),
+        Some((ty, file)) if known.is_empty() && !ty.contains('/') => (Some(ty), file),
+        _ => (None, value),
+    }
+}
+
+/// Where and when a figure was measured, in words.
+fn measured_where(f: &MeasuredFigure) -> String {
+    format!(
+        "{} {} on {}, {}",
+        f.kind,
+        f.file,
+        f.host,
+        f.started_at
+            .map_or("time not recorded".into(), crate::units::utc_timestamp)
+    )
+}
+
+fn measured(
+    values: &[String],
+    known: &[&str],
+    catalog: &[(String, f64, f64)],
+    largest_box: u32,
+) -> Result<Found, CommandError> {
+    let mut found = Found {
+        gpus: Vec::new(),
+        tiers: Vec::new(),
+    };
+    for value in values {
+        let (ty, file) = measured_path(value, known);
+        if file.is_empty() {
+            return Err(usage(format!("--measured '{value}': no file")));
+        }
+        let flag = format!("--measured {file}");
+        let env = crate::files::read_result(Path::new(file))
+            .map_err(|e| usage(format!("--measured {e}")))?;
+        let host = env.node.clone();
+        let is_gpu = |t: &str| catalog.iter().any(|g| g.0 == t);
+        let figure = |figure: &str, node_type: &str, value: f64, unit: &str, at_box, kind: &str| {
+            MeasuredFigure {
+                figure: figure.into(),
+                node_type: node_type.into(),
+                value,
+                unit: unit.into(),
+                at_box,
+                file: file.to_string(),
+                kind: kind.into(),
+                host: host.clone(),
+                started_at: env.started_at,
+                applies_to: 0,
+            }
+        };
+        match &env.kind {
+            Kind::BenchGpu(bench) => {
+                if ty.is_some_and(|t| !is_gpu(t)) {
+                    return Err(usage(format!(
+                        "{flag}: a bench gpu result measures a GPU, not storage tier {}",
+                        ty.unwrap_or_default()
+                    )));
+                }
+                let (matched, mut rate) = measured_rate(bench, file, catalog).ok_or_else(|| {
+                    usage(format!(
+                        "{flag}: no end-to-end rate at padding 2, float32, on a catalog GPU"
+                    ))
+                })?;
+                let id = ty.map_or(matched, str::to_string);
+                let fig = figure(
+                    GPU_FIGURE,
+                    &id,
+                    rate.at(largest_box),
+                    "particles/s per GPU",
+                    Some(largest_box),
+                    "bench gpu",
+                );
+                rate.basis = RateBasis::Measured {
+                    source: measured_where(&fig),
+                };
+                if found.gpus.iter().any(|g| g.0 == id) {
+                    return Err(usage(format!("{flag}: GPU {id} is measured twice")));
+                }
+                found.gpus.push((id, rate, fig));
+            }
+            Kind::BenchIo(b) => {
+                let fig = storage(&flag, file, ty, "bench io", &b.runs, &found, &is_gpu)?;
+                let fig = figure(STORAGE_FIGURE, &fig.0, fig.1, "bytes/s", None, "bench io");
+                found.tiers.push((fig.node_type.clone(), fig.value, fig));
+            }
+            Kind::Qualify(q) => {
+                let io =
+                    q.io.iter()
+                        .find(|s| s.storage == "ssd")
+                        .or_else(|| q.io.first())
+                        .ok_or_else(|| {
+                            usage(format!("{flag}: the qualify result holds no storage runs"))
+                        })?;
+                let fig = storage(&flag, file, ty, "qualify", &io.runs, &found, &is_gpu)?;
+                let fig = figure(STORAGE_FIGURE, &fig.0, fig.1, "bytes/s", None, "qualify");
+                found.tiers.push((fig.node_type.clone(), fig.value, fig));
+            }
+            other => {
+                return Err(usage(format!(
+                    "{flag}: a {} result; --measured takes bench gpu, bench io or qualify results",
+                    other.name()
+                )));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The tier a storage result was measured on and its read rate.
+fn storage(
+    flag: &str,
+    file: &str,
+    ty: Option<&str>,
+    kind: &str,
+    runs: &[crate::results::bench_io::IoRun],
+    found: &Found,
+    is_gpu: &dyn Fn(&str) -> bool,
+) -> Result<(String, f64), CommandError> {
+    let Some(tier) = ty.filter(|t| !is_gpu(t)) else {
+        return Err(usage(format!(
+            "{flag}: a {kind} result measures storage: name the tier it was measured on, e.g. --measured nvme-gen4={file}"
+        )));
+    };
+    let rate = measured_read_rate(runs)
+        .ok_or_else(|| usage(format!("{flag}: no sequential read run with a rate")))?;
+    if found.tiers.iter().any(|t| t.0 == tier) {
+        return Err(usage(format!(
+            "{flag}: storage tier {tier} is measured twice"
+        )));
+    }
+    Ok((tier.to_string(), rate))
 }

@@ -4,7 +4,7 @@ use super::document::{Align, Block, Document, Section};
 use super::{LongCsv, Render, charts};
 use crate::results::Envelope;
 use crate::results::recommend::{RankedConfig, RecommendReport};
-use crate::units::{bytes_binary, bytes_decimal, group_digits};
+use crate::units::{bytes_binary, bytes_decimal, group_digits, utc_timestamp};
 
 fn money(v: f64, currency: &str) -> String {
     format!("{} {currency}", group_digits(v.round().max(0.0) as u64))
@@ -49,6 +49,30 @@ fn document(r: &RecommendReport) -> Document {
         ),
     ));
     input.push(("GPU rate reference".into(), r.gpu_reference.clone()));
+    for m in &r.measured {
+        let value = match m.at_box {
+            Some(b) => format!(
+                "{} particles/s per GPU at box {b}",
+                group_digits(m.value.round().max(0.0) as u64)
+            ),
+            None => format!(
+                "{}/s sequential read",
+                bytes_decimal(m.value.max(0.0) as u64)
+            ),
+        };
+        input.push((
+            format!("measured: {} of {}", m.figure, m.node_type),
+            format!(
+                "{value}, from {} {} on host {}, {}; replaces the model in {} configuration(s)",
+                m.kind,
+                m.file,
+                m.host,
+                m.started_at
+                    .map_or("time not recorded".into(), utc_timestamp),
+                m.applies_to
+            ),
+        ));
+    }
     input.push((
         "VRAM needed".into(),
         format!(
@@ -78,6 +102,7 @@ fn document(r: &RecommendReport) -> Document {
     let headers = [
         "configuration",
         "GPU rate",
+        "storage rate",
         "node price",
         "nodes",
         "fleet price",
@@ -95,6 +120,9 @@ fn document(r: &RecommendReport) -> Document {
             vec![
                 x.label.clone(),
                 x.gpu_rate_basis.clone(),
+                x.tier_read_basis
+                    .clone()
+                    .unwrap_or_else(|| "modelled".into()),
                 format!("{}{mark}", money(x.node_price, cur)),
                 x.nodes.to_string(),
                 money(x.fleet_price, cur),
@@ -110,7 +138,7 @@ fn document(r: &RecommendReport) -> Document {
             ]
         })
         .collect();
-    let mut align = vec![Align::Left, Align::Left];
+    let mut align = vec![Align::Left, Align::Left, Align::Left];
     align.extend([Align::Right; 6]);
     align.extend([Align::Left; 2]);
     let mut sections = vec![
@@ -234,6 +262,15 @@ impl Render for RecommendReport {
             add("cost_per_dataset", x.cost_per_dataset.to_string(), cur);
             add("bottleneck", x.bottleneck.clone(), "");
             add("gpu_rate_basis", x.gpu_rate_basis.clone(), "");
+            if let Some(v) = x.gpu_particles_per_second {
+                add("gpu_particles_per_second", v.to_string(), "particles/s");
+            }
+            if let Some(v) = x.tier_read_bytes_per_second {
+                add("tier_read_bytes_per_second", v.to_string(), "bytes/s");
+            }
+            if let Some(v) = &x.tier_read_basis {
+                add("tier_read_basis", v.clone(), "");
+            }
             add("meets_target", x.meets_target.to_string(), "");
             add("within_budget", x.within_budget.to_string(), "");
             add(
@@ -244,6 +281,15 @@ impl Render for RecommendReport {
         }
         for p in &self.pruned {
             w.add("pruned", &p.label, "reason", p.reason.clone(), "");
+        }
+        for m in &self.measured {
+            let item = format!("{} of {}", m.figure, m.node_type);
+            w.add("measured", &item, "value", m.value, &m.unit);
+            w.add("measured", &item, "file", m.file.clone(), "");
+            w.add("measured", &item, "host", m.host.clone(), "");
+            if let Some(s) = m.started_at {
+                w.add("measured", &item, "started_at", s, "s");
+            }
         }
         if let Some(c) = &self.chosen {
             w.add("recommendation", c, "chosen", "true", "");

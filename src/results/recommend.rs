@@ -24,7 +24,35 @@ pub struct RecommendReport {
     pub chosen: Option<String>,
     /// What no configuration reaches, when none is chosen.
     pub short: Option<String>,
+    /// Figures taken from `--measured` results instead of the model.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub measured: Vec<MeasuredFigure>,
     pub notes: Vec<String>,
+}
+
+/// A figure measured on a candidate node type (`--measured`), which
+/// replaces the modelled one for exactly that GPU model or storage tier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasuredFigure {
+    /// `gpu rate` or `storage read rate`.
+    pub figure: String,
+    /// The catalog GPU or storage tier it applies to.
+    pub node_type: String,
+    /// Particles per second per GPU at `at_box`, or bytes per second.
+    pub value: f64,
+    pub unit: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_box: Option<u32>,
+    /// The results file and the kind of result it is.
+    pub file: String,
+    pub kind: String,
+    /// The host it was measured on (`unknown` when the file does not say).
+    pub host: String,
+    /// When, seconds since the Unix epoch (absent when the file does not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<u64>,
+    /// Ranked configurations it applies to.
+    pub applies_to: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,6 +94,15 @@ pub struct RankedConfig {
     pub gpu_rate_basis: String,
     /// Where the GPU rate comes from, in words.
     pub gpu_rate_source: String,
+    /// One GPU's particles per second at the workload's largest box.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_particles_per_second: Option<f64>,
+    /// The storage tier's sequential read rate used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_read_bytes_per_second: Option<f64>,
+    /// `measured` or `modelled` (absent in files written before `--measured`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_read_basis: Option<String>,
     pub node_price: f64,
     /// Whether the node's price uses a placeholder item.
     pub placeholder_price: bool,

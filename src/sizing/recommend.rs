@@ -174,6 +174,19 @@ pub struct GpuOption {
 pub struct TierOption {
     pub id: String,
     pub read_bytes_per_s: f64,
+    /// Where a measured read rate comes from; None when it is the catalog's
+    /// (modelled) sequential read rate.
+    pub measured: Option<String>,
+}
+
+/// The sequential read rate a storage measurement shows: the best
+/// sequential run (bytes per second), or None when it has none.
+pub fn measured_read_rate(runs: &[crate::results::bench_io::IoRun]) -> Option<f64> {
+    runs.iter()
+        .filter(|r| r.pattern == "sequential")
+        .map(|r| r.bytes_per_second)
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .max_by(f64::total_cmp)
 }
 
 /// Prices of the parts, all in one currency.
@@ -256,6 +269,11 @@ pub struct Ranked {
     pub per_node: u32,
     pub tier: String,
     pub rate_basis: RateBasis,
+    /// One GPU's particles per second at the workload's largest box.
+    pub gpu_particles_per_second: f64,
+    pub tier_read_bytes_per_s: f64,
+    /// Where the tier's read rate was measured, if it was.
+    pub tier_measured: Option<String>,
     pub node_price: f64,
     /// Mean hours per dataset of the mix on one node.
     pub hours_per_dataset: f64,
@@ -349,6 +367,7 @@ pub fn recommend(
 ) -> Recommendation {
     let need = vram_needed(workload, jobs);
     let per_month: f64 = workload.iter().map(|c| c.per_month).sum();
+    let largest_box = workload.iter().map(|c| c.box_size).max().unwrap_or(1);
     let mut ranked = Vec::new();
     let mut pruned = Vec::new();
     let mut seen = BTreeSet::new();
@@ -410,6 +429,9 @@ pub fn recommend(
             per_node: c.per_node,
             tier: c.tier.id.clone(),
             rate_basis: c.gpu.rate.basis.clone(),
+            gpu_particles_per_second: c.gpu.rate.at(largest_box),
+            tier_read_bytes_per_s: c.tier.read_bytes_per_s,
+            tier_measured: c.tier.measured.clone(),
             node_price,
             hours_per_dataset: hours / per_month,
             datasets_per_month_per_node: per_node,
@@ -485,6 +507,7 @@ mod tests {
         TierOption {
             id: id.into(),
             read_bytes_per_s: mb_s * 1e6,
+            measured: None,
         }
     }
 

@@ -283,3 +283,171 @@ fn html_charts_the_frontier_one_point_each() {
     let h2 = std::fs::read_to_string(&again).unwrap();
     assert_eq!(h2.matches("<circle").count(), frontier.len());
 }
+
+fn json_rows(v: &serde_json::Value) -> Vec<serde_json::Value> {
+    v["ranked"].as_array().unwrap().clone()
+}
+
+fn recommend_json(extra: &[&std::ffi::OsStr]) -> (i32, String, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let out = cryocap()
+        .args([
+            "recommend",
+            "--particles",
+            "2e6",
+            "--box",
+            "432",
+            "--gpus",
+            "rtx-3090,h100-sxm",
+            "--per-node",
+            "2,4",
+            "--tiers",
+            "nfs-10gbe,nvme-gen4",
+            "--prices",
+        ])
+        .arg(example_prices())
+        .arg("--json")
+        .arg(&json)
+        .args(extra)
+        .output()
+        .unwrap();
+    let stdout =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let v = std::fs::read_to_string(&json)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null);
+    (out.status.code().unwrap_or(-1), stdout, v)
+}
+
+/// A measured `bench gpu` result (the stored H100 run, its rates halved as
+/// if from a slower demo node) replaces the GPU rate of exactly the GPU it
+/// ran on; the output says which figure, from which host and when.
+#[test]
+fn measured_bench_gpu_changes_exactly_that_gpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let stored = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("reports/bench-gpu-h100.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stored).unwrap()).unwrap();
+    v["kind"] = "bench-gpu".into();
+    v["schema_version"] = 2.into();
+    v["cryocap_version"] = "0.1.0".into();
+    v["node"] = "vendor-demo-01".into();
+    v["started_at"] = 1_796_205_588u64.into();
+    for r in v["devices"][0]["end_to_end"].as_array_mut().unwrap() {
+        let rate = r["median_particles_per_second"].as_f64().unwrap();
+        r["median_particles_per_second"] = (rate / 2.0).into();
+    }
+    let half = dir.path().join("demo-bench-gpu.json");
+    std::fs::write(&half, v.to_string()).unwrap();
+
+    let (rc, _, before) = recommend_json(&[]);
+    assert_eq!(rc, 0);
+    let (rc, out, after) = recommend_json(&["--measured".as_ref(), half.as_os_str()]);
+    assert_eq!(rc, 0, "{out}");
+    let rows_before = json_rows(&before);
+    let rows_after = json_rows(&after);
+    assert_eq!(rows_before.len(), rows_after.len());
+    for b in &rows_before {
+        let a = rows_after
+            .iter()
+            .find(|a| a["label"] == b["label"])
+            .unwrap();
+        let (rb, ra) = (
+            b["gpu_particles_per_second"].as_f64().unwrap(),
+            a["gpu_particles_per_second"].as_f64().unwrap(),
+        );
+        if b["gpu"] == "h100-sxm" {
+            assert!(
+                (ra - rb / 2.0).abs() < 1e-6 * rb,
+                "{}: {rb} -> {ra}",
+                b["label"]
+            );
+            assert_eq!(a["gpu_rate_basis"], "measured");
+            let src = a["gpu_rate_source"].as_str().unwrap();
+            assert!(
+                src.contains("vendor-demo-01") && src.contains("demo-bench-gpu.json"),
+                "{src}"
+            );
+        } else {
+            assert_eq!(ra, rb, "{} changed", b["label"]);
+            assert_eq!(a["gpu_rate_source"], b["gpu_rate_source"]);
+        }
+        assert_eq!(
+            a["tier_read_bytes_per_second"],
+            b["tier_read_bytes_per_second"]
+        );
+    }
+    let m = &after["measured"][0];
+    assert_eq!(m["figure"], "gpu rate");
+    assert_eq!(m["node_type"], "h100-sxm");
+    assert_eq!(m["host"], "vendor-demo-01");
+    assert_eq!(m["started_at"], 1_796_205_588u64);
+    assert_eq!(m["applies_to"], 4);
+    // The table says it too: which figure, where and when.
+    let (rc, out, _) = recommend_json(&["--measured".as_ref(), half.as_os_str()]);
+    assert_eq!(rc, 0);
+    let line = out
+        .lines()
+        .find(|l| l.contains("measured: gpu rate of h100-sxm"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains("on host vendor-demo-01") && line.contains("2026-12-02 09:59:48 UTC"),
+        "{line}"
+    );
+    // The stored run itself records no host or time, and says so.
+    let (rc, out, _) = recommend_json(&["--measured".as_ref(), stored.as_os_str()]);
+    assert_eq!(rc, 0, "{out}");
+    assert!(out.contains("on host unknown, time not recorded"), "{out}");
+}
+
+/// A `bench io` or `qualify` result, named with its tier, replaces that
+/// tier's read rate only; without a tier, or of another kind, it is refused.
+#[test]
+fn measured_storage_changes_exactly_that_tier() {
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results");
+    let io = fixture.join("bench-io.json");
+    let named = std::ffi::OsString::from(format!("nvme-gen4={}", io.display()));
+    let (rc, out, v) = recommend_json(&["--measured".as_ref(), named.as_os_str()]);
+    assert_eq!(rc, 0, "{out}");
+    for r in json_rows(&v) {
+        let rate = r["tier_read_bytes_per_second"].as_f64().unwrap();
+        if r["tier"] == "nvme-gen4" {
+            assert!((rate - 200_258_006.561758).abs() < 1e-3, "{rate}");
+            assert_eq!(r["tier_read_basis"], "measured");
+        } else {
+            assert_eq!(rate, 1.1e9);
+            assert_eq!(r["tier_read_basis"], "modelled");
+        }
+    }
+    assert_eq!(v["measured"][0]["figure"], "storage read rate");
+    assert_eq!(v["measured"][0]["kind"], "bench io");
+    let q = std::ffi::OsString::from(format!(
+        "nfs-10gbe={}",
+        fixture.join("qualify.json").display()
+    ));
+    let (rc, out, v) = recommend_json(&["--measured".as_ref(), q.as_os_str()]);
+    assert_eq!(rc, 0, "{out}");
+    assert_eq!(v["measured"][0]["node_type"], "nfs-10gbe");
+    assert_eq!(v["measured"][0]["host"], "vm");
+    for (value, want) in [
+        (
+            io.clone().into_os_string(),
+            "name the tier it was measured on",
+        ),
+        (
+            fixture.join("plan.json").into_os_string(),
+            "takes bench gpu, bench io or qualify",
+        ),
+        (
+            std::ffi::OsString::from(format!("rtx-3090={}", io.display())),
+            "name the tier",
+        ),
+    ] {
+        let (rc, out, _) = recommend_json(&["--measured".as_ref(), value.as_os_str()]);
+        assert_eq!(rc, 2, "{out}");
+        assert!(out.starts_with("error:") && out.contains(want), "{out}");
+        assert_eq!(out.trim_end().lines().count(), 1, "{out}");
+    }
+}
