@@ -54,9 +54,15 @@ pub struct RecommendArgs {
     /// Most nodes to buy.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = values::count::<u32>(1, 10_000))]
     pub max_nodes: u32,
-    /// Datasets per month to reach [default: the workload's datasets per month].
-    #[arg(long, value_name = "N", value_parser = values::positive(1e9))]
-    pub target: Option<f64>,
+    /// Exactly this many nodes (instead of as many as the target needs, up to --max-nodes).
+    #[arg(long, value_name = "N", conflicts_with = "max_nodes",
+          value_parser = values::count::<u32>(1, 10_000))]
+    pub nodes: Option<u32>,
+    /// Targets, comma-separated: datasets per month (`40` or `40/month`)
+    /// and/or hours per dataset on one node (`24h`) [default: the
+    /// workload's datasets per month].
+    #[arg(long, value_name = "N[/month]|Hh", value_delimiter = ',', value_parser = target)]
+    pub target: Vec<Target>,
     /// Years the purchase is spread over in cost per dataset.
     #[arg(long, value_name = "N", default_value_t = 5.0, value_parser = values::positive(100.0))]
     pub years: f64,
@@ -70,4 +76,48 @@ pub struct RecommendArgs {
     pub measured: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// One `--target`: datasets per month or hours per dataset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    PerMonth(f64),
+    Hours(f64),
+}
+
+fn target(text: &str) -> Result<Target, String> {
+    let t = text.trim();
+    if let Some(n) = t.strip_suffix("/month") {
+        return values::positive(1e9)(n).map(Target::PerMonth).map_err(|_| {
+            format!("'{t}': datasets per month must be a number above 0 and at most 1000000000")
+        });
+    }
+    if let Some(h) = t.strip_suffix('h') {
+        return values::positive(1e6)(h).map(Target::Hours).map_err(|_| {
+            format!(
+                "'{t}': hours per dataset must be a number above 0 and at most 1000000, e.g. 24h"
+            )
+        });
+    }
+    values::positive(1e9)(t)
+        .map(Target::PerMonth)
+        .map_err(|_| format!("'{t}' is not datasets per month above 0 (e.g. 40 or 40/month) or hours per dataset (e.g. 24h)"))
+}
+
+impl RecommendArgs {
+    /// `--target` as (datasets per month, hours per dataset); an error when
+    /// one of them is given twice.
+    pub fn targets(&self) -> Result<(Option<f64>, Option<f64>), String> {
+        let (mut per_month, mut hours) = (None, None);
+        for t in &self.target {
+            let (slot, value, what) = match *t {
+                Target::PerMonth(v) => (&mut per_month, v, "datasets per month"),
+                Target::Hours(v) => (&mut hours, v, "hours per dataset"),
+            };
+            if slot.replace(value).is_some() {
+                return Err(format!("--target: {what} given twice"));
+            }
+        }
+        Ok((per_month, hours))
+    }
 }

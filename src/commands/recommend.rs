@@ -139,10 +139,13 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
         }
     }
     let per_month: f64 = workload.iter().map(|c| c.per_month).sum();
+    let (target_per_month, max_hours) = a.targets().map_err(usage)?;
     let limits = Constraints {
         budget: a.budget,
-        max_nodes: a.max_nodes,
-        target_per_month: a.target.unwrap_or(per_month),
+        max_nodes: a.nodes.unwrap_or(a.max_nodes),
+        nodes: a.nodes,
+        target_per_month: target_per_month.unwrap_or(per_month),
+        max_hours_per_dataset: max_hours,
         years: a.years,
     };
     let rec = model::recommend(
@@ -153,14 +156,10 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
         &catalog.vram_jobs,
     );
     if rec.ranked.is_empty() {
-        let why: Vec<String> = rec
-            .pruned
-            .iter()
-            .map(|p| format!("{}: {}", p.label, p.reason))
-            .collect();
         return Err(usage(format!(
-            "no feasible configuration: {}",
-            why.join("; ")
+            "no feasible configuration of {}: {}",
+            rec.pruned.len(),
+            explain_pruned(&rec.pruned)
         )));
     }
     let short = rec
@@ -204,28 +203,63 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
     Ok(Outcome::failed_if(short.is_some()))
 }
 
-/// What the best configurations miss when none is chosen.
+/// What is short when no configuration is chosen, without picking one of
+/// several that tie: the best any reaches of each constraint it misses.
 fn short_of(rec: &Recommendation, k: &Constraints, cur: &str) -> String {
-    let best = rec.ranked.iter().max_by(|a, b| {
-        a.fleet_datasets_per_month
-            .total_cmp(&b.fleet_datasets_per_month)
-    });
-    let cheapest_meeting = rec
+    let nodes = match k.nodes {
+        Some(n) => format!("--nodes {n}"),
+        None => format!("--max-nodes {}", k.max_nodes),
+    };
+    let mut parts = Vec::new();
+    let most = rec
         .ranked
         .iter()
-        .filter(|r| r.meets_target)
-        .min_by(|a, b| a.fleet_price.total_cmp(&b.fleet_price));
-    match (cheapest_meeting, best) {
-        (Some(m), _) => format!(
-            "the cheapest fleet that reaches {} datasets/month ({} × {}) costs {:.0} {cur}, over the budget",
-            k.target_per_month, m.nodes, m.label, m.fleet_price
-        ),
-        (None, Some(b)) => format!(
-            "the fastest, {} × {}, reaches {:.1} of {} datasets/month at --max-nodes {}",
-            b.nodes, b.label, b.fleet_datasets_per_month, k.target_per_month, k.max_nodes
-        ),
-        (None, None) => "nothing is feasible".into(),
+        .map(|r| r.fleet_datasets_per_month)
+        .fold(0.0, f64::max);
+    if most < k.target_per_month * (1.0 - 1e-12) {
+        let tie = rec
+            .ranked
+            .iter()
+            .filter(|r| (r.fleet_datasets_per_month - most).abs() <= 1e-9 * most)
+            .count();
+        parts.push(format!(
+            "throughput: the most any configuration reaches with {nodes} is {most:.1} of {} datasets/month ({tie} configuration(s) reach that)",
+            k.target_per_month
+        ));
     }
+    if let Some(h) = k.max_hours_per_dataset {
+        let quickest = rec
+            .ranked
+            .iter()
+            .map(|r| r.slowest_hours_per_dataset)
+            .fold(f64::INFINITY, f64::min);
+        if quickest > h * (1.0 + 1e-12) {
+            parts.push(format!(
+                "hours per dataset: the quickest takes {quickest:.1} h, over the {h} h target"
+            ));
+        }
+    }
+    if parts.is_empty() {
+        // Every constraint but the budget can be met: by the cheapest such fleet.
+        let cheapest = rec
+            .ranked
+            .iter()
+            .filter(|r| r.meets_target)
+            .map(|r| r.fleet_price)
+            .fold(f64::INFINITY, f64::min);
+        if cheapest.is_finite() {
+            parts.push(format!(
+                "budget: the cheapest fleet that meets the target costs {} {cur}, over the budget of {} {cur}",
+                crate::units::group_digits(cheapest.round().max(0.0) as u64),
+                crate::units::group_digits(k.budget.unwrap_or_default().round().max(0.0) as u64)
+            ));
+        } else {
+            parts.push(
+                "no single configuration meets both the datasets per month and the hours per dataset targets".into(),
+            );
+        }
+    }
+    parts.join("; ")
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -275,6 +309,9 @@ fn report(
                 fleet_price: r.fleet_price,
                 fleet_datasets_per_month: r.fleet_datasets_per_month,
                 cost_per_dataset: r.cost_per_dataset,
+                cost_per_million_particle_passes: Some(r.cost_per_million_particle_passes),
+                slowest_hours_per_dataset: Some(r.slowest_hours_per_dataset),
+                misses: r.misses.clone(),
                 meets_target: r.meets_target,
                 within_budget: r.within_budget,
             }
@@ -302,7 +339,9 @@ fn report(
         constraints: ConstraintsUsed {
             budget: limits.budget,
             max_nodes: limits.max_nodes,
+            nodes: limits.nodes,
             target_per_month: limits.target_per_month,
+            max_hours_per_dataset: limits.max_hours_per_dataset,
             years: limits.years,
         },
         gpu_reference: format!("{ref_id}, bench gpu end-to-end insertion (padding 2, float32) in {ref_name}"),
@@ -316,6 +355,7 @@ fn report(
             .collect(),
         ranked,
         short,
+        change: rec.change.clone(),
         measured: Vec::new(),
         notes: vec![
             format!("Every price and cost comes from {prices_file}; rows marked * use a placeholder price."),

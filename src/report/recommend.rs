@@ -41,9 +41,14 @@ fn document(r: &RecommendReport) -> Document {
     input.push((
         "constraints".into(),
         format!(
-            "target {}/month, at most {} node(s), budget {}, over {} years",
+            "target {}/month{}, {}, budget {}, over {} years",
             k.target_per_month,
-            k.max_nodes,
+            k.max_hours_per_dataset
+                .map_or(String::new(), |h| format!(" and at most {h} h per dataset")),
+            match k.nodes {
+                Some(n) => format!("exactly {n} node(s)"),
+                None => format!("at most {} node(s)", k.max_nodes),
+            },
             k.budget.map_or("none".into(), |b| money(b, cur)),
             k.years
         ),
@@ -109,6 +114,7 @@ fn document(r: &RecommendReport) -> Document {
         "datasets/month",
         "h/dataset",
         "cost/dataset",
+        "cost/M particle-passes",
         "bottleneck",
         "meets target",
     ];
@@ -129,6 +135,8 @@ fn document(r: &RecommendReport) -> Document {
                 format!("{:.1}", x.fleet_datasets_per_month),
                 format!("{:.1}", x.hours_per_dataset),
                 format!("{:.2} {cur}", x.cost_per_dataset),
+                x.cost_per_million_particle_passes
+                    .map_or("-".into(), |c| format!("{c:.4} {cur}")),
                 x.bottleneck.clone(),
                 match (x.meets_target, x.within_budget) {
                     (true, true) => "yes".into(),
@@ -139,14 +147,19 @@ fn document(r: &RecommendReport) -> Document {
         })
         .collect();
     let mut align = vec![Align::Left, Align::Left, Align::Left];
-    align.extend([Align::Right; 6]);
+    align.extend([Align::Right; 7]);
     align.extend([Align::Left; 2]);
     let mut sections = vec![
         Section::new("Input").with(Block::Pairs(input)),
-        Section::new("Recommendation").with(Block::Pairs(vec![(
-            "cheapest meeting the target".into(),
-            answer,
-        )])),
+        Section::new("Recommendation").with(Block::Pairs(
+            std::iter::once(("cheapest meeting the target".to_string(), answer))
+                .chain(
+                    r.change
+                        .iter()
+                        .map(|c| ("what would change the answer".to_string(), c.clone())),
+                )
+                .collect(),
+        )),
         Section::new("Ranked configurations").with(Block::Table {
             headers: headers.iter().map(|h| h.to_string()).collect(),
             align,
@@ -260,6 +273,15 @@ impl Render for RecommendReport {
             );
             add("hours_per_dataset", x.hours_per_dataset.to_string(), "h");
             add("cost_per_dataset", x.cost_per_dataset.to_string(), cur);
+            if let Some(c) = x.cost_per_million_particle_passes {
+                add("cost_per_million_particle_passes", c.to_string(), cur);
+            }
+            if let Some(h) = x.slowest_hours_per_dataset {
+                add("slowest_hours_per_dataset", h.to_string(), "h");
+            }
+            if let Some(m) = &x.misses {
+                add("misses", m.clone(), "");
+            }
             add("bottleneck", x.bottleneck.clone(), "");
             add("gpu_rate_basis", x.gpu_rate_basis.clone(), "");
             if let Some(v) = x.gpu_particles_per_second {

@@ -24,6 +24,10 @@ pub struct RecommendReport {
     pub chosen: Option<String>,
     /// What no configuration reaches, when none is chosen.
     pub short: Option<String>,
+    /// What would change the answer: the next cheaper fleet and the
+    /// constraint it misses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
     /// Figures taken from `--measured` results instead of the model.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub measured: Vec<MeasuredFigure>,
@@ -80,7 +84,13 @@ pub struct PricesUsed {
 pub struct ConstraintsUsed {
     pub budget: Option<f64>,
     pub max_nodes: u32,
+    /// `--nodes`: exactly this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<u32>,
     pub target_per_month: f64,
+    /// Longest a dataset may take on one node, hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_hours_per_dataset: Option<f64>,
     pub years: f64,
 }
 
@@ -114,6 +124,15 @@ pub struct RankedConfig {
     pub fleet_price: f64,
     pub fleet_datasets_per_month: f64,
     pub cost_per_dataset: f64,
+    /// Cost of a million particle-passes of the workload's mix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_per_million_particle_passes: Option<f64>,
+    /// Hours the slowest class's dataset takes on one node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slowest_hours_per_dataset: Option<f64>,
+    /// The constraint it misses, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub misses: Option<String>,
     pub meets_target: bool,
     pub within_budget: bool,
 }

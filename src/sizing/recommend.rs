@@ -226,8 +226,13 @@ impl PriceBook {
 pub struct Constraints {
     pub budget: Option<f64>,
     pub max_nodes: u32,
+    /// Exactly this many nodes (`--nodes`), instead of as many as the
+    /// target needs up to `max_nodes`.
+    pub nodes: Option<u32>,
     /// Datasets per month of the workload's mix.
     pub target_per_month: f64,
+    /// Longest a dataset of any class may take on one node, hours.
+    pub max_hours_per_dataset: Option<f64>,
     pub years: f64,
 }
 
@@ -284,14 +289,26 @@ pub struct Ranked {
     pub fleet_price: f64,
     pub fleet_datasets_per_month: f64,
     pub cost_per_dataset: f64,
+    /// Cost of a million particle-passes (one particle read by one job
+    /// iteration) of the workload's mix.
+    pub cost_per_million_particle_passes: f64,
+    /// Hours the slowest class's dataset takes on one node.
+    pub slowest_hours_per_dataset: f64,
+    /// Reaches the datasets per month and the hours per dataset targets.
     pub meets_target: bool,
     pub within_budget: bool,
+    /// The one constraint it misses first (throughput, hours, budget), in
+    /// words; None when it meets them all.
+    pub misses: Option<String>,
 }
 
 /// A configuration left out, and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pruned {
     pub label: String,
+    /// The constraint that removed it: `VRAM`, `RAM per GPU`, `cores per
+    /// GPU`, `SSD`, `price`, `throughput`.
+    pub constraint: &'static str,
     pub reason: String,
 }
 
@@ -309,6 +326,9 @@ pub struct Recommendation {
     pub chosen: Option<usize>,
     /// VRAM the largest box needs, over every job of every class.
     pub vram_needed_bytes: u64,
+    /// What would change the answer: the next cheaper fleet than the
+    /// chosen one and the constraint it misses.
+    pub change: Option<String>,
 }
 
 /// Bytes of VRAM the workload's most demanding job needs.
@@ -368,6 +388,16 @@ pub fn recommend(
     let need = vram_needed(workload, jobs);
     let per_month: f64 = workload.iter().map(|c| c.per_month).sum();
     let largest_box = workload.iter().map(|c| c.box_size).max().unwrap_or(1);
+    // Particle-passes of the mean dataset of the mix.
+    let passes_per_dataset = if per_month > 0.0 {
+        workload
+            .iter()
+            .map(|c| c.per_month * c.particles as f64 * c.passes() as f64)
+            .sum::<f64>()
+            / per_month
+    } else {
+        0.0
+    };
     let mut ranked = Vec::new();
     let mut pruned = Vec::new();
     let mut seen = BTreeSet::new();
@@ -379,6 +409,7 @@ pub fn recommend(
         if c.gpu.vram_bytes < need {
             pruned.push(Pruned {
                 label,
+                constraint: "VRAM",
                 reason: format!(
                     "VRAM {:.1} GiB below the {:.1} GiB the largest box needs",
                     c.gpu.vram_bytes as f64 / (1u64 << 30) as f64,
@@ -391,6 +422,7 @@ pub fn recommend(
         else {
             pruned.push(Pruned {
                 label,
+                constraint: "price",
                 reason: "no price for its GPU or storage tier".into(),
             });
             continue;
@@ -398,8 +430,10 @@ pub fn recommend(
         // Node-hours a month of the workload, and what limits most of them.
         let mut hours = 0.0;
         let (mut storage_h, mut gpu_h) = (0.0, 0.0);
+        let mut slowest: f64 = 0.0;
         for class in workload {
             let (h, neck) = dataset_hours(class, c);
+            slowest = slowest.max(h);
             hours += class.per_month * h;
             match neck {
                 Bottleneck::Storage => storage_h += class.per_month * h,
@@ -409,6 +443,7 @@ pub fn recommend(
         if !(hours.is_finite() && hours > 0.0 && per_month > 0.0) {
             pruned.push(Pruned {
                 label,
+                constraint: "throughput",
                 reason: "no throughput (zero rate or empty workload)".into(),
             });
             continue;
@@ -416,13 +451,39 @@ pub fn recommend(
         let node_price = prices.node_base + f64::from(c.per_node) * gpu_price + tier_price;
         let per_node = per_month * HOURS_PER_MONTH / hours;
         let nodes_needed = (limits.target_per_month / per_node).ceil().max(1.0);
-        let nodes = if nodes_needed > f64::from(limits.max_nodes) {
-            limits.max_nodes
-        } else {
-            nodes_needed as u32
+        let nodes = match limits.nodes {
+            Some(n) => n,
+            None if nodes_needed > f64::from(limits.max_nodes) => limits.max_nodes,
+            None => nodes_needed as u32,
         };
         let fleet_price = node_price * f64::from(nodes);
         let fleet = per_node * f64::from(nodes);
+        let cost_per_dataset = node_price / (per_node * 12.0 * limits.years);
+        let reaches = fleet >= limits.target_per_month * (1.0 - 1e-12);
+        let quick = limits
+            .max_hours_per_dataset
+            .is_none_or(|h| slowest <= h * (1.0 + 1e-12));
+        let within_budget = limits.budget.is_none_or(|b| fleet_price <= b);
+        let cur = &prices.currency;
+        let misses = if !reaches {
+            Some(format!(
+                "throughput: {fleet:.1} of {} datasets/month with {nodes} node(s)",
+                limits.target_per_month
+            ))
+        } else if !quick {
+            Some(format!(
+                "hours per dataset: {slowest:.1} h, over the {} h target",
+                limits.max_hours_per_dataset.unwrap_or_default()
+            ))
+        } else if !within_budget {
+            Some(format!(
+                "budget: {} {cur}, over {} {cur}",
+                money(fleet_price),
+                money(limits.budget.unwrap_or_default())
+            ))
+        } else {
+            None
+        };
         ranked.push(Ranked {
             label,
             gpu: c.gpu.id.clone(),
@@ -443,9 +504,12 @@ pub fn recommend(
             nodes,
             fleet_price,
             fleet_datasets_per_month: fleet,
-            cost_per_dataset: node_price / (per_node * 12.0 * limits.years),
-            meets_target: fleet >= limits.target_per_month * (1.0 - 1e-12),
-            within_budget: limits.budget.is_none_or(|b| fleet_price <= b),
+            cost_per_dataset,
+            cost_per_million_particle_passes: cost_per_dataset / (passes_per_dataset / 1e6),
+            slowest_hours_per_dataset: slowest,
+            meets_target: reaches && quick,
+            within_budget,
+            misses,
         });
     }
     ranked.sort_by(|a, b| {
@@ -471,13 +535,66 @@ pub fn recommend(
                 .then(a.cost_per_dataset.total_cmp(&b.cost_per_dataset))
         })
         .map(|(i, _)| i);
+    let change = chosen.map(|i| {
+        let c = &ranked[i];
+        // The dearest fleet cheaper than the chosen one (label breaks ties).
+        let next = ranked
+            .iter()
+            .filter(|r| r.fleet_price < c.fleet_price)
+            .max_by(|a, b| {
+                a.fleet_price
+                    .total_cmp(&b.fleet_price)
+                    .then(b.label.cmp(&a.label))
+            });
+        match next {
+            Some(n) => format!(
+                "the next cheaper option, {} × ({}) for {} {}, misses {}",
+                n.nodes,
+                n.label,
+                money(n.fleet_price),
+                prices.currency,
+                n.misses.as_deref().unwrap_or("nothing")
+            ),
+            None => "no feasible fleet is cheaper".into(),
+        }
+    });
     Recommendation {
         frontier: frontier(&points),
         ranked,
         pruned,
         chosen,
         vram_needed_bytes: need,
+        change,
     }
+}
+
+fn money(v: f64) -> String {
+    crate::units::group_digits(v.round().max(0.0) as u64)
+}
+
+/// Which constraint removed how many configurations, for an empty feasible
+/// set: `VRAM: 4 (2× rtx-3060, ...)`, one part per kind of reason.
+pub fn explain_pruned(pruned: &[Pruned]) -> String {
+    let mut kinds: Vec<&'static str> = Vec::new();
+    for p in pruned {
+        if !kinds.contains(&p.constraint) {
+            kinds.push(p.constraint);
+        }
+    }
+    kinds
+        .iter()
+        .map(|kind| {
+            let of: Vec<&Pruned> = pruned.iter().filter(|p| p.constraint == *kind).collect();
+            let labels: Vec<&str> = of.iter().map(|p| p.label.as_str()).collect();
+            format!(
+                "{kind} removed {} ({}), e.g. {}",
+                of.len(),
+                labels.join(", "),
+                of.first().map_or("", |p| p.reason.as_str())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]
@@ -563,7 +680,9 @@ mod tests {
         Constraints {
             budget: None,
             max_nodes: 4,
+            nodes: None,
             target_per_month: 4.0,
+            max_hours_per_dataset: None,
             years: 5.0,
         }
     }
@@ -638,6 +757,94 @@ mod tests {
     }
 
     #[test]
+    fn cost_per_million_particle_passes_by_hand() {
+        let r = recommend(&workload(256), &candidates(), &prices(), &limits(), jobs());
+        for x in &r.ranked {
+            // 2e6 particles × 85 passes = 170 million particle-passes a dataset.
+            assert!(
+                (x.cost_per_million_particle_passes - x.cost_per_dataset / 170.0).abs() < 1e-12
+            );
+        }
+    }
+
+    #[test]
+    fn fixed_node_count_and_hours_target() {
+        let mut l = limits();
+        l.nodes = Some(3);
+        l.max_nodes = 3;
+        let r = recommend(&workload(256), &candidates(), &prices(), &l, jobs());
+        assert!(r.ranked.iter().all(|x| x.nodes == 3));
+        // An hours target between the fastest and slowest configurations.
+        let mut hs: Vec<f64> = r
+            .ranked
+            .iter()
+            .map(|x| x.slowest_hours_per_dataset)
+            .collect();
+        hs.sort_by(f64::total_cmp);
+        let cut = (hs[0] + hs[hs.len() - 1]) / 2.0;
+        l.max_hours_per_dataset = Some(cut);
+        let r = recommend(&workload(256), &candidates(), &prices(), &l, jobs());
+        for x in &r.ranked {
+            assert_eq!(
+                x.meets_target,
+                x.slowest_hours_per_dataset <= cut,
+                "{}",
+                x.label
+            );
+            if !x.meets_target {
+                assert!(
+                    x.misses
+                        .as_deref()
+                        .unwrap()
+                        .starts_with("hours per dataset")
+                );
+            }
+        }
+        let chosen = &r.ranked[r.chosen.unwrap()];
+        assert!(chosen.slowest_hours_per_dataset <= cut);
+    }
+
+    #[test]
+    fn what_would_change_names_the_next_cheaper_fleet_and_its_miss() {
+        // 10 GbE takes 11.3 h a dataset, NVMe 1.7 h: the cheaper 10 GbE
+        // fleets miss a 5 h target.
+        let mut l = limits();
+        l.max_hours_per_dataset = Some(5.0);
+        let r = recommend(&workload(256), &candidates(), &prices(), &l, jobs());
+        let chosen = &r.ranked[r.chosen.unwrap()];
+        assert_eq!(chosen.tier, "nvme-gen4");
+        let next = r
+            .ranked
+            .iter()
+            .filter(|x| x.fleet_price < chosen.fleet_price)
+            .max_by(|a, b| {
+                a.fleet_price
+                    .total_cmp(&b.fleet_price)
+                    .then(b.label.cmp(&a.label))
+            })
+            .unwrap();
+        let change = r.change.unwrap();
+        assert!(change.contains(&next.label), "{change}");
+        assert!(change.contains(next.misses.as_deref().unwrap()), "{change}");
+        assert!(change.contains("misses hours per dataset"), "{change}");
+    }
+
+    #[test]
+    fn pruned_configurations_are_explained_by_constraint() {
+        let r = recommend(&workload(800), &candidates(), &prices(), &limits(), jobs());
+        let why = explain_pruned(&r.pruned);
+        assert!(why.starts_with("VRAM removed 12 (2× rtx-a4000"), "{why}");
+        let mut p = prices();
+        p.gpus.retain(|g| g.0 != "rtx-3090");
+        let r = recommend(&workload(800), &candidates(), &p, &limits(), jobs());
+        let why = explain_pruned(&r.pruned);
+        assert!(
+            why.contains("VRAM removed 12") && why.contains("price removed 6"),
+            "{why}"
+        );
+    }
+
+    #[test]
     fn gpu_rate_scales_by_box_squared_from_the_nearest_box() {
         let r = reference();
         assert_eq!(r.at(256), 128_526.6);
@@ -655,6 +862,8 @@ mod tests {
                 prop_assert_eq!(&x.label, &y.label);
                 prop_assert!((y.cost_per_dataset - k * x.cost_per_dataset).abs() <= 1e-9 * y.cost_per_dataset.abs().max(1.0));
                 prop_assert!((y.fleet_price - k * x.fleet_price).abs() <= 1e-9 * y.fleet_price.max(1.0));
+                prop_assert!((y.cost_per_million_particle_passes - k * x.cost_per_million_particle_passes).abs()
+                    <= 1e-9 * y.cost_per_million_particle_passes.abs().max(1e-12));
             }
             prop_assert_eq!(a.frontier, b.frontier);
         }

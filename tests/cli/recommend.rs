@@ -451,3 +451,128 @@ fn measured_storage_changes_exactly_that_tier() {
         assert_eq!(out.trim_end().lines().count(), 1, "{out}");
     }
 }
+
+/// Exit 1 says what is short without naming one of several configurations
+/// that tie; `--nodes` fixes the fleet; `--target` takes hours per dataset.
+#[test]
+fn short_targets_nodes_and_hours() {
+    // Every configuration reads from 10 GbE: all tie at the same throughput.
+    let base = [
+        "recommend",
+        "--particles",
+        "2e6",
+        "--box",
+        "432",
+        "--gpus",
+        "rtx-3090,l40s",
+        "--per-node",
+        "2,4",
+        "--tiers",
+        "nfs-10gbe",
+        "--prices",
+    ];
+    let out = cryocap()
+        .args(base)
+        .arg(example_prices())
+        .args(["--target", "60", "--max-nodes", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the most any configuration reaches with --max-nodes 2 is 45.5 of 60")
+            && err.contains("4 configuration(s) reach that"),
+        "{err}"
+    );
+    assert!(!err.contains("rtx-3090") && !err.contains("l40s"), "{err}");
+    // Hours per dataset: 32.1 h over 10 GbE.
+    let out = cryocap()
+        .args(base)
+        .arg(example_prices())
+        .args(["--target", "24h"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the quickest takes 32.1 h, over the 24 h target"),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let out = cryocap()
+        .args(base)
+        .arg(example_prices())
+        .args(["--target", "40h,10/month", "--nodes", "3", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["constraints"]["nodes"], 3);
+    assert_eq!(v["constraints"]["max_hours_per_dataset"], 40.0);
+    assert!(
+        v["ranked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["nodes"] == 3)
+    );
+    let c = v["ranked"][0]["cost_per_million_particle_passes"]
+        .as_f64()
+        .unwrap();
+    let d = v["ranked"][0]["cost_per_dataset"].as_f64().unwrap();
+    assert!((c - d / 170.0).abs() < 1e-9, "{c} {d}");
+    // --nodes with --max-nodes, and a bad target: one line, exit 2.
+    for extra in [
+        &["--nodes", "2", "--max-nodes", "3"][..],
+        &["--target", "5x"][..],
+        &["--target", "3h,4h"][..],
+    ] {
+        let out = cryocap()
+            .args(base)
+            .arg(example_prices())
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("error:"), "{err}");
+    }
+}
+
+/// An empty feasible set says which constraint removed what.
+#[test]
+fn empty_feasible_set_is_explained() {
+    let out = cryocap()
+        .args([
+            "recommend",
+            "--particles",
+            "2e6",
+            "--box",
+            "900",
+            "--gpus",
+            "rtx-3060",
+            "--per-node",
+            "2,4",
+            "--tiers",
+            "nfs-10gbe",
+            "--prices",
+        ])
+        .arg(example_prices())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("error: no feasible configuration of 2: VRAM removed 2 (2× rtx-3060, nfs-10gbe, 4× rtx-3060, nfs-10gbe)"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1);
+}
