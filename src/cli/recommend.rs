@@ -45,6 +45,18 @@ pub struct RecommendArgs {
         default_value = "nvme-gen4"
     )]
     pub tiers: Vec<String>,
+    /// RAM per node to consider, comma-separated (e.g. 128GiB,256GiB): pruned
+    /// below the worker profile's RAM per GPU, priced by the list's `ram-gb`.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = values::size(1))]
+    pub ram: Vec<u64>,
+    /// CPU cores per node to consider, comma-separated: pruned below the
+    /// worker profile's cores per GPU, priced by `cpu-core`.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = values::count::<u32>(1, 4096))]
+    pub cores: Vec<u32>,
+    /// SSD cache sizes to consider, comma-separated (e.g. 2TB,4TB): pruned
+    /// below the largest stack, priced by `ssd-tb`.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = values::size(1))]
+    pub ssd: Vec<u64>,
     /// Price list CSV: item,unit_price,currency,date,source (see datasets/prices-example.csv).
     #[arg(long, value_name = "FILE")]
     pub prices: PathBuf,

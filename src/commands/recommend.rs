@@ -79,7 +79,44 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
     let mut known: Vec<&str> = gpu_ids.clone();
     known.extend(tier_ids.iter().copied());
     let found = measured(&a.measured, &known, &cat, largest_box)?;
-    // Candidates.
+    // Candidates: RAM, cores and SSD where chosen, each needing its price.
+    for (given, price, item) in [
+        (!a.ram.is_empty(), list.book.ram_per_gb, "ram-gb (--ram)"),
+        (
+            !a.cores.is_empty(),
+            list.book.per_core,
+            "cpu-core (--cores)",
+        ),
+        (!a.ssd.is_empty(), list.book.ssd_per_tb, "ssd-tb (--ssd)"),
+    ] {
+        if given && price.is_none() {
+            return Err(usage(format!("--prices {shown}: no price for {item}")));
+        }
+    }
+    let opt = |v: &[u64]| -> Vec<Option<u64>> {
+        if v.is_empty() {
+            vec![None]
+        } else {
+            v.iter().copied().map(Some).collect()
+        }
+    };
+    let cores: Vec<Option<u32>> = if a.cores.is_empty() {
+        vec![None]
+    } else {
+        a.cores.iter().copied().map(Some).collect()
+    };
+    let mut specs = Vec::new();
+    for ram in opt(&a.ram) {
+        for &c in &cores {
+            for ssd in opt(&a.ssd) {
+                specs.push(NodeSpec {
+                    ram_bytes: ram,
+                    cores: c,
+                    ssd_bytes: ssd,
+                });
+            }
+        }
+    }
     let mut candidates = Vec::new();
     for name in &a.gpus {
         let g = catalog.gpu(name).ok_or_else(|| {
@@ -114,8 +151,13 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
                     tier.id
                 )));
             }
-            for &n in &a.per_node {
+            for (&n, spec) in a
+                .per_node
+                .iter()
+                .flat_map(|n| specs.iter().map(move |s| (n, s)))
+            {
                 candidates.push(Candidate {
+                    spec: *spec,
                     gpu: GpuOption {
                         id: g.id.clone(),
                         vram_bytes: g.vram_bytes(),
@@ -147,6 +189,8 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
         target_per_month: target_per_month.unwrap_or(per_month),
         max_hours_per_dataset: max_hours,
         years: a.years,
+        min_ram_per_gpu: per_gpu_minimum(catalog, "ram") as u64,
+        min_cores_per_gpu: per_gpu_minimum(catalog, "cpu_cores") as u32,
     };
     let rec = model::recommend(
         &workload,
@@ -635,4 +679,14 @@ fn storage(
         )));
     }
     Ok((tier.to_string(), rate))
+}
+
+/// The CryoSPARC worker profile's minimum per GPU of requirement `id` (0
+/// when the profile lacks it).
+fn per_gpu_minimum(catalog: &Catalog, id: &str) -> f64 {
+    catalog
+        .profile("cryosparc-worker")
+        .and_then(|p| p.requirements.iter().find(|r| r.id == id))
+        .and_then(|r| r.minimum)
+        .unwrap_or(0.0)
 }

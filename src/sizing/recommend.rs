@@ -190,11 +190,16 @@ pub fn measured_read_rate(runs: &[crate::results::bench_io::IoRun]) -> Option<f6
 }
 
 /// Prices of the parts, all in one currency.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PriceBook {
     pub currency: String,
     /// Chassis, CPUs, RAM and system disk of one node, without GPUs.
     pub node_base: f64,
+    /// Per GB of RAM, per CPU core and per TB of SSD cache, when the
+    /// candidates choose them (`ram-gb`, `cpu-core`, `ssd-tb`).
+    pub ram_per_gb: Option<f64>,
+    pub per_core: Option<f64>,
+    pub ssd_per_tb: Option<f64>,
     /// Per GPU, by GPU id.
     pub gpus: Vec<(String, f64)>,
     /// Per node, by storage tier id (the SSD or the share of the link).
@@ -215,6 +220,9 @@ impl PriceBook {
         PriceBook {
             currency: self.currency.clone(),
             node_base: self.node_base * k,
+            ram_per_gb: self.ram_per_gb.map(|p| p * k),
+            per_core: self.per_core.map(|p| p * k),
+            ssd_per_tb: self.ssd_per_tb.map(|p| p * k),
             gpus: self.gpus.iter().map(|(g, p)| (g.clone(), p * k)).collect(),
             tiers: self.tiers.iter().map(|(t, p)| (t.clone(), p * k)).collect(),
         }
@@ -234,6 +242,19 @@ pub struct Constraints {
     /// Longest a dataset of any class may take on one node, hours.
     pub max_hours_per_dataset: Option<f64>,
     pub years: f64,
+    /// The node profile's minimum RAM and CPU cores per GPU (seed 003:
+    /// 32 GiB and 2 cores).
+    pub min_ram_per_gpu: u64,
+    pub min_cores_per_gpu: u32,
+}
+
+/// RAM, CPU cores and SSD cache of a node, where the candidates choose
+/// them (None: not a choice, not checked, not priced).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct NodeSpec {
+    pub ram_bytes: Option<u64>,
+    pub cores: Option<u32>,
+    pub ssd_bytes: Option<u64>,
 }
 
 /// One node configuration to consider.
@@ -242,11 +263,22 @@ pub struct Candidate {
     pub gpu: GpuOption,
     pub per_node: u32,
     pub tier: TierOption,
+    pub spec: NodeSpec,
 }
 
 impl Candidate {
     pub fn label(&self) -> String {
-        format!("{}× {}, {}", self.per_node, self.gpu.id, self.tier.id)
+        let mut s = format!("{}× {}, {}", self.per_node, self.gpu.id, self.tier.id);
+        if let Some(r) = self.spec.ram_bytes {
+            s += &format!(", {} RAM", crate::units::bytes_binary(r));
+        }
+        if let Some(c) = self.spec.cores {
+            s += &format!(", {c} cores");
+        }
+        if let Some(b) = self.spec.ssd_bytes {
+            s += &format!(", {} SSD", crate::units::bytes_decimal(b));
+        }
+        s
     }
 }
 
@@ -388,6 +420,7 @@ pub fn recommend(
     let need = vram_needed(workload, jobs);
     let per_month: f64 = workload.iter().map(|c| c.per_month).sum();
     let largest_box = workload.iter().map(|c| c.box_size).max().unwrap_or(1);
+    let largest_stack = workload.iter().map(|c| c.stack_bytes()).max().unwrap_or(0);
     // Particle-passes of the mean dataset of the mix.
     let passes_per_dataset = if per_month > 0.0 {
         workload
@@ -418,12 +451,75 @@ pub fn recommend(
             });
             continue;
         }
-        let (Some(gpu_price), Some(tier_price)) = (prices.gpu(&c.gpu.id), prices.tier(&c.tier.id))
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        let n = u64::from(c.per_node);
+        if let Some(ram) = c.spec.ram_bytes
+            && ram < limits.min_ram_per_gpu.saturating_mul(n)
+        {
+            pruned.push(Pruned {
+                label,
+                constraint: "RAM per GPU",
+                reason: format!(
+                    "RAM per GPU {:.1} GiB below the profile's {:.1} GiB",
+                    gib(ram) / n as f64,
+                    gib(limits.min_ram_per_gpu)
+                ),
+            });
+            continue;
+        }
+        if let Some(cores) = c.spec.cores
+            && cores < limits.min_cores_per_gpu.saturating_mul(c.per_node)
+        {
+            pruned.push(Pruned {
+                label,
+                constraint: "cores per GPU",
+                reason: format!(
+                    "cores per GPU {:.1} below the profile's {}",
+                    f64::from(cores) / n as f64,
+                    limits.min_cores_per_gpu
+                ),
+            });
+            continue;
+        }
+        if let Some(ssd) = c.spec.ssd_bytes
+            && ssd < largest_stack
+        {
+            pruned.push(Pruned {
+                label,
+                constraint: "SSD",
+                reason: format!(
+                    "SSD {} below the largest stack, {}",
+                    crate::units::bytes_decimal(ssd),
+                    crate::units::bytes_decimal(largest_stack)
+                ),
+            });
+            continue;
+        }
+        let spec_price = match (
+            c.spec
+                .ram_bytes
+                .map(|r| prices.ram_per_gb.map(|p| p * r as f64 / 1e9)),
+            c.spec
+                .cores
+                .map(|k| prices.per_core.map(|p| p * f64::from(k))),
+            c.spec
+                .ssd_bytes
+                .map(|s| prices.ssd_per_tb.map(|p| p * s as f64 / 1e12)),
+        ) {
+            (Some(None), _, _) | (_, Some(None), _) | (_, _, Some(None)) => None,
+            (r, k, s) => Some(
+                r.flatten().unwrap_or(0.0)
+                    + k.flatten().unwrap_or(0.0)
+                    + s.flatten().unwrap_or(0.0),
+            ),
+        };
+        let (Some(gpu_price), Some(tier_price), Some(spec_price)) =
+            (prices.gpu(&c.gpu.id), prices.tier(&c.tier.id), spec_price)
         else {
             pruned.push(Pruned {
                 label,
                 constraint: "price",
-                reason: "no price for its GPU or storage tier".into(),
+                reason: "no price for its GPU, storage tier, RAM, cores or SSD".into(),
             });
             continue;
         };
@@ -448,7 +544,8 @@ pub fn recommend(
             });
             continue;
         }
-        let node_price = prices.node_base + f64::from(c.per_node) * gpu_price + tier_price;
+        let node_price =
+            prices.node_base + f64::from(c.per_node) * gpu_price + tier_price + spec_price;
         let per_node = per_month * HOURS_PER_MONTH / hours;
         let nodes_needed = (limits.target_per_month / per_node).ceil().max(1.0);
         let nodes = match limits.nodes {
@@ -655,6 +752,7 @@ mod tests {
                         gpu: g.clone(),
                         per_node: n,
                         tier: t.clone(),
+                        spec: NodeSpec::default(),
                     });
                 }
             }
@@ -673,6 +771,7 @@ mod tests {
                 ("rtx-3060".into(), 300.0),
             ],
             tiers: vec![("nfs-10gbe".into(), 500.0), ("nvme-gen4".into(), 1200.0)],
+            ..PriceBook::default()
         }
     }
 
@@ -684,6 +783,8 @@ mod tests {
             target_per_month: 4.0,
             max_hours_per_dataset: None,
             years: 5.0,
+            min_ram_per_gpu: 32 << 30,
+            min_cores_per_gpu: 2,
         }
     }
 
@@ -701,6 +802,7 @@ mod tests {
             gpu: gpu("rtx-3090", 24, 936.0),
             per_node: 2,
             tier: tier("nfs-10gbe", 1100.0),
+            spec: NodeSpec::default(),
         };
         let storage_pass = class.stack_bytes() as f64 / 1.1e9;
         let gpu_pass = 2e6 / (128_526.6 * 936.0 / 3350.0 * 2.0);
@@ -844,6 +946,70 @@ mod tests {
         );
     }
 
+    fn with_specs() -> (Vec<Candidate>, PriceBook) {
+        let mut out = Vec::new();
+        for c in candidates() {
+            for ram in [64u64 << 30, 256 << 30] {
+                for cores in [8, 32] {
+                    for ssd in [1_000_000_000_000u64, 2_000_000_000_000] {
+                        let mut c = c.clone();
+                        c.spec = NodeSpec {
+                            ram_bytes: Some(ram),
+                            cores: Some(cores),
+                            ssd_bytes: Some(ssd),
+                        };
+                        out.push(c);
+                    }
+                }
+            }
+        }
+        let mut p = prices();
+        p.ram_per_gb = Some(4.0);
+        p.per_core = Some(60.0);
+        p.ssd_per_tb = Some(120.0);
+        (out, p)
+    }
+
+    #[test]
+    fn ram_cores_and_ssd_prune_with_the_constraint_named() {
+        // Box 432, 2e6 particles: a 1.50 TB stack, over a 1 TB SSD.
+        let (cs, p) = with_specs();
+        let r = recommend(&workload(432), &cs, &p, &limits(), jobs());
+        for x in &r.ranked {
+            let c = cs.iter().find(|c| c.label() == x.label).unwrap();
+            let n = u64::from(c.per_node);
+            assert!(c.spec.ram_bytes.unwrap() >= n * (32 << 30), "{}", x.label);
+            assert!(c.spec.cores.unwrap() >= 2 * c.per_node, "{}", x.label);
+            assert_eq!(c.spec.ssd_bytes, Some(2_000_000_000_000), "{}", x.label);
+            // node-base + GPUs + tier + RAM (GB) + cores + SSD (TB)
+            let want = 8000.0
+                + f64::from(c.per_node) * p.gpu(&c.gpu.id).unwrap()
+                + p.tier(&c.tier.id).unwrap()
+                + 4.0 * c.spec.ram_bytes.unwrap() as f64 / 1e9
+                + 60.0 * f64::from(c.spec.cores.unwrap())
+                + 120.0 * 2.0;
+            assert!(
+                (x.node_price - want).abs() < 1e-6,
+                "{}: {} vs {want}",
+                x.label,
+                x.node_price
+            );
+        }
+        let why = explain_pruned(&r.pruned);
+        for kind in [
+            "RAM per GPU removed",
+            "cores per GPU removed",
+            "SSD removed",
+        ] {
+            assert!(why.contains(kind), "{why}");
+        }
+        assert!(
+            r.pruned.iter().any(|p| p.constraint == "SSD"
+                && p.reason == "SSD 1.00 TB below the largest stack, 1.50 TB")
+        );
+        assert_eq!(r.ranked.len() + r.pruned.len(), cs.len());
+    }
+
     #[test]
     fn gpu_rate_scales_by_box_squared_from_the_nearest_box() {
         let r = reference();
@@ -907,6 +1073,22 @@ mod tests {
             cs.push(worse);
             let b = recommend(&w, &cs, &p, &limits(), jobs());
             prop_assert_eq!(a.frontier, b.frontier);
+        }
+
+        #[test]
+        fn no_infeasible_spec_is_listed(box_size in 64u32..1200, particles in 1_000u64..5_000_000) {
+            let (cs, p) = with_specs();
+            let mut w = workload(box_size);
+            w[0].particles = particles;
+            let r = recommend(&w, &cs, &p, &limits(), jobs());
+            for x in &r.ranked {
+                let c = cs.iter().find(|c| c.label() == x.label).unwrap();
+                prop_assert!(c.gpu.vram_bytes >= r.vram_needed_bytes);
+                prop_assert!(c.spec.ram_bytes.unwrap() >= u64::from(c.per_node) * (32 << 30));
+                prop_assert!(c.spec.cores.unwrap() >= 2 * c.per_node);
+                prop_assert!(c.spec.ssd_bytes.unwrap() >= w[0].stack_bytes());
+            }
+            prop_assert_eq!(r.ranked.len() + r.pruned.len(), cs.len());
         }
 
         #[test]

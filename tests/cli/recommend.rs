@@ -576,3 +576,104 @@ fn empty_feasible_set_is_explained() {
     );
     assert_eq!(err.trim_end().lines().count(), 1);
 }
+
+/// `--ram`, `--cores` and `--ssd` add node choices, pruned below the
+/// worker profile per GPU and the largest stack; each needs its price.
+#[test]
+fn ram_cores_and_ssd_choices() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let base = [
+        "recommend",
+        "--particles",
+        "2e6",
+        "--box",
+        "432",
+        "--gpus",
+        "rtx-3090",
+        "--per-node",
+        "2,4",
+        "--tiers",
+        "nvme-gen4",
+        "--prices",
+    ];
+    let out = cryocap()
+        .args(base)
+        .arg(example_prices())
+        .args([
+            "--ram",
+            "64GiB,128GiB",
+            "--cores",
+            "6,16",
+            "--ssd",
+            "1TB,2TB",
+            "--json",
+        ])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let ranked: Vec<&str> = v["ranked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["label"].as_str().unwrap())
+        .collect();
+    // 64 GiB feeds two GPUs (32 GiB each), not four; 6 cores feed two (2
+    // each), not four; a 1 TB SSD holds no 1.50 TB stack.
+    assert!(ranked.contains(&"2× rtx-3090, nvme-gen4, 64.00 GiB RAM, 6 cores, 2.00 TB SSD"));
+    assert!(ranked.contains(&"4× rtx-3090, nvme-gen4, 128.00 GiB RAM, 16 cores, 2.00 TB SSD"));
+    assert_eq!(ranked.len(), 5, "{ranked:?}");
+    let reasons: Vec<&str> = v["pruned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("RAM per GPU 16.0 GiB below")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("cores per GPU 1.5 below")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("SSD 1.00 TB below the largest stack")),
+        "{reasons:?}"
+    );
+    // Without an ssd-tb price: one line, exit 2.
+    let p = dir.path().join("p.csv");
+    let text = std::fs::read_to_string(example_prices()).unwrap();
+    let kept: String = text
+        .lines()
+        .filter(|l| !l.starts_with("ssd-tb"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&p, kept).unwrap();
+    let out = cryocap()
+        .args(base)
+        .arg(&p)
+        .args(["--ssd", "2TB"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("error:") && err.contains("no price for ssd-tb"),
+        "{err}"
+    );
+}
