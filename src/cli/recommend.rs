@@ -78,6 +78,13 @@ pub struct RecommendArgs {
     /// Years the purchase is spread over in cost per dataset.
     #[arg(long, value_name = "N", default_value_t = 5.0, value_parser = values::positive(100.0))]
     pub years: f64,
+    /// Price of a kWh in the price list's currency: adds each dataset's
+    /// energy (GPUs at catalog board power plus --base-power) to its cost.
+    #[arg(long, value_name = "PRICE", value_parser = values::positive(1e6))]
+    pub power_price: Option<f64>,
+    /// Watts a node draws besides its GPUs (CPUs, RAM, disks, fans), for --power-price.
+    #[arg(long, value_name = "WATTS", default_value_t = 0.0, value_parser = values::positive_or_zero(1e6))]
+    pub base_power: f64,
     /// A `bench gpu` result to take GPU rates from [default: the stored H100 run, reports/bench-gpu-h100.json].
     #[arg(long, value_name = "FILE")]
     pub bench_gpu: Option<PathBuf>,

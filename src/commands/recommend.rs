@@ -162,6 +162,7 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
                         id: g.id.clone(),
                         vram_bytes: g.vram_bytes(),
                         rate: rate.clone(),
+                        board_power_w: g.board_power_w,
                     },
                     per_node: n,
                     tier: match found.tiers.iter().find(|m| m.0 == tier.id) {
@@ -191,6 +192,8 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
         years: a.years,
         min_ram_per_gpu: per_gpu_minimum(catalog, "ram") as u64,
         min_cores_per_gpu: per_gpu_minimum(catalog, "cpu_cores") as u32,
+        power_price: a.power_price,
+        base_power_w: a.base_power,
     };
     let rec = model::recommend(
         &workload,
@@ -353,6 +356,8 @@ fn report(
                 fleet_price: r.fleet_price,
                 fleet_datasets_per_month: r.fleet_datasets_per_month,
                 cost_per_dataset: r.cost_per_dataset,
+                node_power_w: Some(r.node_power_w),
+                energy_per_dataset: r.energy_per_dataset,
                 cost_per_million_particle_passes: Some(r.cost_per_million_particle_passes),
                 slowest_hours_per_dataset: Some(r.slowest_hours_per_dataset),
                 misses: r.misses.clone(),
@@ -386,6 +391,8 @@ fn report(
             nodes: limits.nodes,
             target_per_month: limits.target_per_month,
             max_hours_per_dataset: limits.max_hours_per_dataset,
+            power_price: limits.power_price,
+            base_power_w: limits.power_price.map(|_| limits.base_power_w),
             years: limits.years,
         },
         gpu_reference: format!("{ref_id}, bench gpu end-to-end insertion (padding 2, float32) in {ref_name}"),
@@ -405,7 +412,10 @@ fn report(
             format!("Every price and cost comes from {prices_file}; rows marked * use a placeholder price."),
             "Time per pass = the slower of the stack at the tier's sequential read rate (catalog, or measured where listed) and the particles at the GPU rate × GPUs per node (modelled; the SSD cache fill is not modelled yet).".into(),
             "GPU rates other than the measured GPU's are scaled by memory bandwidth (REFERENCE §11: the primary metric), and by box² from the nearest measured box.".into(),
-            format!("Cost per dataset = node price / (datasets per month per node × 12 × {} years), at full use; power is not counted.", limits.years),
+            match limits.power_price {
+                None => format!("Cost per dataset = node price / (datasets per month per node × 12 × {} years), at full use; power is not counted (give --power-price).", limits.years),
+                Some(p) => format!("Cost per dataset = node price / (datasets per month per node × 12 × {} years) + energy: (GPUs × catalog board power + {} W base) × hours per dataset × {p} per kWh, at full load (an upper bound when the GPUs wait on storage).", limits.years, limits.base_power_w),
+            },
             "A node works 730.5 h a month on the workload's mix.".into(),
         ],
     }

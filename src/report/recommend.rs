@@ -51,7 +51,12 @@ fn document(r: &RecommendReport) -> Document {
             },
             k.budget.map_or("none".into(), |b| money(b, cur)),
             k.years
-        ),
+        ) + &k.power_price.map_or(String::new(), |p| {
+            format!(
+                ", power at {p} {cur}/kWh (GPUs at catalog board power + {} W base per node)",
+                k.base_power_w.unwrap_or(0.0)
+            )
+        }),
     ));
     input.push(("GPU rate reference".into(), r.gpu_reference.clone()));
     for m in &r.measured {
@@ -273,6 +278,12 @@ impl Render for RecommendReport {
             );
             add("hours_per_dataset", x.hours_per_dataset.to_string(), "h");
             add("cost_per_dataset", x.cost_per_dataset.to_string(), cur);
+            if let Some(w) = x.node_power_w {
+                add("node_power", w.to_string(), "W");
+            }
+            if let Some(e) = x.energy_per_dataset {
+                add("energy_per_dataset", e.to_string(), cur);
+            }
             if let Some(c) = x.cost_per_million_particle_passes {
                 add("cost_per_million_particle_passes", c.to_string(), cur);
             }

@@ -91,6 +91,12 @@ pub struct ConstraintsUsed {
     /// Longest a dataset may take on one node, hours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_hours_per_dataset: Option<f64>,
+    /// Price of a kWh (`--power-price`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_price: Option<f64>,
+    /// Watts per node besides the GPUs, when power is priced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_power_w: Option<f64>,
     pub years: f64,
 }
 
@@ -124,6 +130,12 @@ pub struct RankedConfig {
     pub fleet_price: f64,
     pub fleet_datasets_per_month: f64,
     pub cost_per_dataset: f64,
+    /// Watts a node draws at full load (GPUs at board power plus the base).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_power_w: Option<f64>,
+    /// Energy cost of one dataset, included in cost_per_dataset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub energy_per_dataset: Option<f64>,
     /// Cost of a million particle-passes of the workload's mix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_per_million_particle_passes: Option<f64>,

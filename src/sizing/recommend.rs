@@ -167,6 +167,8 @@ pub struct GpuOption {
     pub id: String,
     pub vram_bytes: u64,
     pub rate: GpuRate,
+    /// Board power at full load, watts (the catalog's).
+    pub board_power_w: f64,
 }
 
 /// A storage tier a node reads its stacks from.
@@ -246,6 +248,11 @@ pub struct Constraints {
     /// 32 GiB and 2 cores).
     pub min_ram_per_gpu: u64,
     pub min_cores_per_gpu: u32,
+    /// Price of a kWh, in the price list's currency (`--power-price`);
+    /// None leaves power out of the costs.
+    pub power_price: Option<f64>,
+    /// Watts a node draws besides its GPUs (`--base-power`).
+    pub base_power_w: f64,
 }
 
 /// RAM, CPU cores and SSD cache of a node, where the candidates choose
@@ -321,6 +328,11 @@ pub struct Ranked {
     pub fleet_price: f64,
     pub fleet_datasets_per_month: f64,
     pub cost_per_dataset: f64,
+    /// Watts a node draws at full load: GPUs at board power plus the base.
+    pub node_power_w: f64,
+    /// Energy cost of one dataset (included in `cost_per_dataset`), when a
+    /// power price is given.
+    pub energy_per_dataset: Option<f64>,
     /// Cost of a million particle-passes (one particle read by one job
     /// iteration) of the workload's mix.
     pub cost_per_million_particle_passes: f64,
@@ -555,7 +567,13 @@ pub fn recommend(
         };
         let fleet_price = node_price * f64::from(nodes);
         let fleet = per_node * f64::from(nodes);
-        let cost_per_dataset = node_price / (per_node * 12.0 * limits.years);
+        let node_power_w = f64::from(c.per_node) * c.gpu.board_power_w + limits.base_power_w;
+        // kWh of the mean dataset at full load, times the price.
+        let energy_per_dataset = limits
+            .power_price
+            .map(|p| node_power_w * (hours / per_month) / 1000.0 * p);
+        let cost_per_dataset =
+            node_price / (per_node * 12.0 * limits.years) + energy_per_dataset.unwrap_or(0.0);
         let reaches = fleet >= limits.target_per_month * (1.0 - 1e-12);
         let quick = limits
             .max_hours_per_dataset
@@ -602,6 +620,8 @@ pub fn recommend(
             fleet_price,
             fleet_datasets_per_month: fleet,
             cost_per_dataset,
+            node_power_w,
+            energy_per_dataset,
             cost_per_million_particle_passes: cost_per_dataset / (passes_per_dataset / 1e6),
             slowest_hours_per_dataset: slowest,
             meets_target: reaches && quick,
@@ -714,6 +734,7 @@ mod tests {
             id: id.into(),
             vram_bytes: vram_gib << 30,
             rate: GpuRate::scaled(&reference(), "h100-sxm", 3350.0, gb_s),
+            board_power_w: 300.0,
         }
     }
 
@@ -785,6 +806,8 @@ mod tests {
             years: 5.0,
             min_ram_per_gpu: 32 << 30,
             min_cores_per_gpu: 2,
+            power_price: None,
+            base_power_w: 0.0,
         }
     }
 
@@ -856,6 +879,22 @@ mod tests {
         assert_eq!(id, "h100-sxm");
         assert_eq!(rate.points.len(), 3);
         assert!((rate.at(432) - 43_324.767_935_815_275).abs() < 1e-6);
+    }
+
+    #[test]
+    fn power_adds_energy_per_dataset_by_hand() {
+        let mut l = limits();
+        let a = recommend(&workload(256), &candidates(), &prices(), &l, jobs());
+        l.power_price = Some(0.25);
+        l.base_power_w = 400.0;
+        let b = recommend(&workload(256), &candidates(), &prices(), &l, jobs());
+        for y in &b.ranked {
+            let x = a.ranked.iter().find(|x| x.label == y.label).unwrap();
+            // (GPUs × 300 W + 400 W) × hours / 1000 × 0.25 per kWh
+            let kwh = (f64::from(y.per_node) * 300.0 + 400.0) * y.hours_per_dataset / 1000.0;
+            assert!((y.energy_per_dataset.unwrap() - kwh * 0.25).abs() < 1e-9);
+            assert!((y.cost_per_dataset - x.cost_per_dataset - kwh * 0.25).abs() < 1e-9);
+        }
     }
 
     #[test]

@@ -677,3 +677,52 @@ fn ram_cores_and_ssd_choices() {
         "{err}"
     );
 }
+
+/// `--power-price` adds each dataset's energy at catalog board power: the
+/// seed's 2-GPU system, by hand.
+#[test]
+fn power_price_adds_energy_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let out = cryocap()
+        .args([
+            "recommend",
+            "--particles",
+            "2e6",
+            "--box",
+            "432",
+            "--gpus",
+            "rtx-3090",
+            "--per-node",
+            "2",
+            "--tiers",
+            "nvme-gen4",
+            "--power-price",
+            "0.30",
+            "--base-power",
+            "400",
+            "--prices",
+        ])
+        .arg(example_prices())
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let r = &v["ranked"][0];
+    // 2 × 350 W (RTX 3090 board power) + 400 W, for 4.771 h, at 0.30 a kWh.
+    let hours = 1_495_296_000_000.0 / 7.4e9 * 85.0 / 3600.0;
+    let energy = (2.0 * 350.0 + 400.0) * hours / 1000.0 * 0.30;
+    assert_eq!(r["node_power_w"], 1100.0);
+    assert!((r["energy_per_dataset"].as_f64().unwrap() - energy).abs() < 1e-9);
+    let purchase = 13_798.0 / (730.5 / hours * 60.0);
+    assert!((r["cost_per_dataset"].as_f64().unwrap() - (purchase + energy)).abs() < 1e-9);
+    assert_eq!(v["constraints"]["power_price"], 0.30);
+}
