@@ -57,6 +57,10 @@ pub struct RecommendArgs {
     /// below the largest stack, priced by `ssd-tb`.
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = values::size(1))]
     pub ssd: Vec<u64>,
+    /// With --ssd: the storage tier the SSD cache is filled from (shared
+    /// project storage) [default: nfs-10gbe, seed 003's 10 Gb/s link].
+    #[arg(long, value_name = "TIER", default_value = "nfs-10gbe")]
+    pub fill_from: String,
     /// Price list CSV: item,unit_price,currency,date,source (see datasets/prices-example.csv).
     #[arg(long, value_name = "FILE")]
     pub prices: PathBuf,

@@ -117,6 +117,22 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
             }
         }
     }
+    // The SSD cache fill: the cache simulator over the month's trace, once
+    // per SSD size; filled from --fill-from.
+    let fill_rate = if a.ssd.is_empty() {
+        None
+    } else {
+        let t = catalog.storage_tier(&a.fill_from).ok_or_else(|| {
+            usage(format!(
+                "--fill-from: unknown storage tier '{}'; nearest: {} (see `cryocap catalog storage`)",
+                a.fill_from,
+                nearest(&a.fill_from, tier_ids.iter().copied(), 3).join(", ")
+            ))
+        })?;
+        Some(t.seq_read_bytes_per_s())
+    };
+    let mut month = crate::cache::fill::MonthFill::new(&workload)
+        .map_err(|e| usage(format!("--workload: {e}")))?;
     let mut candidates = Vec::new();
     for name in &a.gpus {
         let g = catalog.gpu(name).ok_or_else(|| {
@@ -156,7 +172,15 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
                 .iter()
                 .flat_map(|n| specs.iter().map(move |s| (n, s)))
             {
+                let fill = match (spec.ssd_bytes, fill_rate) {
+                    (Some(ssd), Some(rate)) => Some(Fill {
+                        bytes_per_month: month.bytes_per_month(ssd),
+                        rate,
+                    }),
+                    _ => None,
+                };
                 candidates.push(Candidate {
+                    fill,
                     spec: *spec,
                     gpu: GpuOption {
                         id: g.id.clone(),
@@ -341,6 +365,7 @@ fn report(
                 gpu_rate_source: source,
                 gpu_particles_per_second: Some(r.gpu_particles_per_second),
                 tier_read_bytes_per_second: Some(r.tier_read_bytes_per_s),
+                fill_hours_per_dataset: (!a.ssd.is_empty()).then_some(r.fill_hours_per_dataset),
                 tier_read_basis: Some(match &r.tier_measured {
                     Some(_) => "measured".into(),
                     None => "modelled".into(),
@@ -410,13 +435,18 @@ fn report(
         measured: Vec::new(),
         notes: vec![
             format!("Every price and cost comes from {prices_file}; rows marked * use a placeholder price."),
-            "Time per pass = the slower of the stack at the tier's sequential read rate (catalog, or measured where listed) and the particles at the GPU rate × GPUs per node (modelled; the SSD cache fill is not modelled yet).".into(),
+            "Time per pass = the slower of the stack at the tier's sequential read rate (catalog, or measured where listed) and the particles at the GPU rate × GPUs per node (modelled).".into(),
             "GPU rates other than the measured GPU's are scaled by memory bandwidth (REFERENCE §11: the primary metric), and by box² from the nearest measured box.".into(),
             match limits.power_price {
                 None => format!("Cost per dataset = node price / (datasets per month per node × 12 × {} years), at full use; power is not counted (give --power-price).", limits.years),
                 Some(p) => format!("Cost per dataset = node price / (datasets per month per node × 12 × {} years) + energy: (GPUs × catalog board power + {} W base) × hours per dataset × {p} per kWh, at full load (an upper bound when the GPUs wait on storage).", limits.years, limits.base_power_w),
             },
             "A node works 730.5 h a month on the workload's mix.".into(),
+            if a.ssd.is_empty() {
+                "No SSD cache size chosen (--ssd): the cache fill is not counted.".into()
+            } else {
+                format!("With --ssd, each month's cache fill (bytes copied, from the cache simulator over the month's datasets and chains, 30-day lifetime, once per SSD size) is read from {} and added to the node's hours.", a.fill_from)
+            },
         ],
     }
 }

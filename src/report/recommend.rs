@@ -278,6 +278,9 @@ impl Render for RecommendReport {
             );
             add("hours_per_dataset", x.hours_per_dataset.to_string(), "h");
             add("cost_per_dataset", x.cost_per_dataset.to_string(), cur);
+            if let Some(h) = x.fill_hours_per_dataset {
+                add("fill_hours_per_dataset", h.to_string(), "h");
+            }
             if let Some(w) = x.node_power_w {
                 add("node_power", w.to_string(), "W");
             }

@@ -116,6 +116,9 @@ pub struct RankedConfig {
     /// The storage tier's sequential read rate used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier_read_bytes_per_second: Option<f64>,
+    /// Hours of the mean dataset spent filling the SSD cache (with `--ssd`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill_hours_per_dataset: Option<f64>,
     /// `measured` or `modelled` (absent in files written before `--measured`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier_read_basis: Option<String>,

@@ -264,6 +264,16 @@ pub struct NodeSpec {
     pub ssd_bytes: Option<u64>,
 }
 
+/// Filling the node's SSD cache from shared storage.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fill {
+    /// Bytes copied into the cache in a month of the workload (the cache
+    /// simulator's figure for this SSD size).
+    pub bytes_per_month: f64,
+    /// Bytes per second the cache is filled at (the shared storage's read rate).
+    pub rate: f64,
+}
+
 /// One node configuration to consider.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
@@ -271,6 +281,8 @@ pub struct Candidate {
     pub per_node: u32,
     pub tier: TierOption,
     pub spec: NodeSpec,
+    /// The cache fill, when the node has an SSD cache (`--ssd`).
+    pub fill: Option<Fill>,
 }
 
 impl Candidate {
@@ -318,6 +330,8 @@ pub struct Ranked {
     pub tier_read_bytes_per_s: f64,
     /// Where the tier's read rate was measured, if it was.
     pub tier_measured: Option<String>,
+    /// Hours of the mean dataset spent filling the SSD cache.
+    pub fill_hours_per_dataset: f64,
     pub node_price: f64,
     /// Mean hours per dataset of the mix on one node.
     pub hours_per_dataset: f64,
@@ -548,6 +562,9 @@ pub fn recommend(
                 Bottleneck::Gpu => gpu_h += class.per_month * h,
             }
         }
+        // Filling the cache: jobs wait for their stack to be copied in.
+        let fill_hours = c.fill.map_or(0.0, |f| f.bytes_per_month / f.rate / 3600.0);
+        hours += fill_hours;
         if !(hours.is_finite() && hours > 0.0 && per_month > 0.0) {
             pruned.push(Pruned {
                 label,
@@ -608,6 +625,7 @@ pub fn recommend(
             gpu_particles_per_second: c.gpu.rate.at(largest_box),
             tier_read_bytes_per_s: c.tier.read_bytes_per_s,
             tier_measured: c.tier.measured.clone(),
+            fill_hours_per_dataset: fill_hours / per_month,
             node_price,
             hours_per_dataset: hours / per_month,
             datasets_per_month_per_node: per_node,
@@ -774,6 +792,7 @@ mod tests {
                         per_node: n,
                         tier: t.clone(),
                         spec: NodeSpec::default(),
+                        fill: None,
                     });
                 }
             }
@@ -826,6 +845,7 @@ mod tests {
             per_node: 2,
             tier: tier("nfs-10gbe", 1100.0),
             spec: NodeSpec::default(),
+            fill: None,
         };
         let storage_pass = class.stack_bytes() as f64 / 1.1e9;
         let gpu_pass = 2e6 / (128_526.6 * 936.0 / 3350.0 * 2.0);

@@ -631,6 +631,19 @@ fn ram_cores_and_ssd_choices() {
     assert!(ranked.contains(&"2× rtx-3090, nvme-gen4, 64.00 GiB RAM, 6 cores, 2.00 TB SSD"));
     assert!(ranked.contains(&"4× rtx-3090, nvme-gen4, 128.00 GiB RAM, 16 cores, 2.00 TB SSD"));
     assert_eq!(ranked.len(), 5, "{ranked:?}");
+    // The cache fill: each month's datasets copied once into the SSD (the
+    // cache simulator's bytes), read from 10 GbE NFS at 1.1 GB/s, on top of
+    // the 85 passes from NVMe at 7.4 GB/s.
+    let stack = 1_495_296_000_000.0;
+    for r in v["ranked"].as_array().unwrap() {
+        let fill = r["fill_hours_per_dataset"].as_f64().unwrap();
+        assert!((fill - stack / 1.1e9 / 3600.0).abs() < 1e-9, "{fill}");
+        let h = r["hours_per_dataset"].as_f64().unwrap();
+        assert!(
+            (h - (stack / 7.4e9 * 85.0 / 3600.0 + fill)).abs() < 1e-9,
+            "{h}"
+        );
+    }
     let reasons: Vec<&str> = v["pruned"]
         .as_array()
         .unwrap()
