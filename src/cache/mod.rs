@@ -2,6 +2,7 @@
 //! workload generation, subset sizing and the copy benchmark.
 
 pub(crate) mod copy_bench;
+pub mod fill;
 pub(crate) mod policy;
 pub mod simulate;
 pub(crate) mod subset;

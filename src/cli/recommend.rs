@@ -45,6 +45,22 @@ pub struct RecommendArgs {
         default_value = "nvme-gen4"
     )]
     pub tiers: Vec<String>,
+    /// RAM per node to consider, comma-separated (e.g. 128GiB,256GiB): pruned
+    /// below the worker profile's RAM per GPU, priced by the list's `ram-gb`.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = values::size(1))]
+    pub ram: Vec<u64>,
+    /// CPU cores per node to consider, comma-separated: pruned below the
+    /// worker profile's cores per GPU, priced by `cpu-core`.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = values::count::<u32>(1, 4096))]
+    pub cores: Vec<u32>,
+    /// SSD cache sizes to consider, comma-separated (e.g. 2TB,4TB): pruned
+    /// below the largest stack, priced by `ssd-tb`.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = values::size(1))]
+    pub ssd: Vec<u64>,
+    /// With --ssd: the storage tier the SSD cache is filled from (shared
+    /// project storage) [default: nfs-10gbe, seed 003's 10 Gb/s link].
+    #[arg(long, value_name = "TIER", default_value = "nfs-10gbe")]
+    pub fill_from: String,
     /// Price list CSV: item,unit_price,currency,date,source (see datasets/prices-example.csv).
     #[arg(long, value_name = "FILE")]
     pub prices: PathBuf,
@@ -54,15 +70,77 @@ pub struct RecommendArgs {
     /// Most nodes to buy.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = values::count::<u32>(1, 10_000))]
     pub max_nodes: u32,
-    /// Datasets per month to reach [default: the workload's datasets per month].
-    #[arg(long, value_name = "N", value_parser = values::positive(1e9))]
-    pub target: Option<f64>,
+    /// Exactly this many nodes (instead of as many as the target needs, up to --max-nodes).
+    #[arg(long, value_name = "N", conflicts_with = "max_nodes",
+          value_parser = values::count::<u32>(1, 10_000))]
+    pub nodes: Option<u32>,
+    /// Targets, comma-separated: datasets per month (`40` or `40/month`)
+    /// and/or hours per dataset on one node (`24h`) [default: the
+    /// workload's datasets per month].
+    #[arg(long, value_name = "N[/month]|Hh", value_delimiter = ',', value_parser = target)]
+    pub target: Vec<Target>,
     /// Years the purchase is spread over in cost per dataset.
     #[arg(long, value_name = "N", default_value_t = 5.0, value_parser = values::positive(100.0))]
     pub years: f64,
+    /// Price of a kWh in the price list's currency: adds each dataset's
+    /// energy (GPUs at catalog board power plus --base-power) to its cost.
+    #[arg(long, value_name = "PRICE", value_parser = values::positive(1e6))]
+    pub power_price: Option<f64>,
+    /// Watts a node draws besides its GPUs (CPUs, RAM, disks, fans), for --power-price.
+    #[arg(long, value_name = "WATTS", default_value_t = 0.0, value_parser = values::positive_or_zero(1e6))]
+    pub base_power: f64,
     /// A `bench gpu` result to take GPU rates from [default: the stored H100 run, reports/bench-gpu-h100.json].
     #[arg(long, value_name = "FILE")]
     pub bench_gpu: Option<PathBuf>,
+    /// Results measured on candidate nodes: `bench gpu` JSON replaces the
+    /// rate of the GPU it ran on; `bench io` or `qualify` JSON, written
+    /// `TIER=FILE`, replaces that storage tier's read rate.
+    #[arg(long, value_name = "[TIER=]FILE", num_args = 1..)]
+    pub measured: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// One `--target`: datasets per month or hours per dataset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    PerMonth(f64),
+    Hours(f64),
+}
+
+fn target(text: &str) -> Result<Target, String> {
+    let t = text.trim();
+    if let Some(n) = t.strip_suffix("/month") {
+        return values::positive(1e9)(n).map(Target::PerMonth).map_err(|_| {
+            format!("'{t}': datasets per month must be a number above 0 and at most 1000000000")
+        });
+    }
+    if let Some(h) = t.strip_suffix('h') {
+        return values::positive(1e6)(h).map(Target::Hours).map_err(|_| {
+            format!(
+                "'{t}': hours per dataset must be a number above 0 and at most 1000000, e.g. 24h"
+            )
+        });
+    }
+    values::positive(1e9)(t)
+        .map(Target::PerMonth)
+        .map_err(|_| format!("'{t}' is not datasets per month above 0 (e.g. 40 or 40/month) or hours per dataset (e.g. 24h)"))
+}
+
+impl RecommendArgs {
+    /// `--target` as (datasets per month, hours per dataset); an error when
+    /// one of them is given twice.
+    pub fn targets(&self) -> Result<(Option<f64>, Option<f64>), String> {
+        let (mut per_month, mut hours) = (None, None);
+        for t in &self.target {
+            let (slot, value, what) = match *t {
+                Target::PerMonth(v) => (&mut per_month, v, "datasets per month"),
+                Target::Hours(v) => (&mut hours, v, "hours per dataset"),
+            };
+            if slot.replace(value).is_some() {
+                return Err(format!("--target: {what} given twice"));
+            }
+        }
+        Ok((per_month, hours))
+    }
 }

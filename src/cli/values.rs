@@ -286,6 +286,17 @@ pub fn positive(max: f64) -> impl Fn(&str) -> Result<f64, String> + Clone + Send
     }
 }
 
+/// A number from 0 to `max`.
+pub fn positive_or_zero(max: f64) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync {
+    move |text: &str| {
+        let t = text.trim();
+        t.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0 && *v <= max)
+            .ok_or_else(|| format!("'{t}' is not a number from 0 to {max}"))
+    }
+}
+
 /// A read pattern of `bench io`: sequential, random, epochs:N, subset:F.
 pub fn pattern(text: &str) -> Result<Pattern, String> {
     Pattern::parse(text)

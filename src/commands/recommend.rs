@@ -2,7 +2,7 @@
 //! into a ranked list of node configurations (`sizing::recommend`).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -30,6 +30,11 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
     let mut inputs = vec![a.prices.clone()];
     inputs.extend(a.workload.clone());
     inputs.extend(a.bench_gpu.clone());
+    inputs.extend(
+        a.measured
+            .iter()
+            .map(|m| PathBuf::from(measured_path(m, &[]).1)),
+    );
     check_outputs(&result_files(&a.output.files), &inputs)?;
     let catalog = Catalog::get()?;
     let workload = workload(a, catalog)?;
@@ -70,7 +75,64 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
     let ref_gb_s = catalog
         .gpu(&ref_id)
         .map_or(1.0, |g| g.memory_bandwidth_gb_s);
-    // Candidates.
+    let largest_box = workload.iter().map(|c| c.box_size).max().unwrap_or(1);
+    let mut known: Vec<&str> = gpu_ids.clone();
+    known.extend(tier_ids.iter().copied());
+    let found = measured(&a.measured, &known, &cat, largest_box)?;
+    // Candidates: RAM, cores and SSD where chosen, each needing its price.
+    for (given, price, item) in [
+        (!a.ram.is_empty(), list.book.ram_per_gb, "ram-gb (--ram)"),
+        (
+            !a.cores.is_empty(),
+            list.book.per_core,
+            "cpu-core (--cores)",
+        ),
+        (!a.ssd.is_empty(), list.book.ssd_per_tb, "ssd-tb (--ssd)"),
+    ] {
+        if given && price.is_none() {
+            return Err(usage(format!("--prices {shown}: no price for {item}")));
+        }
+    }
+    let opt = |v: &[u64]| -> Vec<Option<u64>> {
+        if v.is_empty() {
+            vec![None]
+        } else {
+            v.iter().copied().map(Some).collect()
+        }
+    };
+    let cores: Vec<Option<u32>> = if a.cores.is_empty() {
+        vec![None]
+    } else {
+        a.cores.iter().copied().map(Some).collect()
+    };
+    let mut specs = Vec::new();
+    for ram in opt(&a.ram) {
+        for &c in &cores {
+            for ssd in opt(&a.ssd) {
+                specs.push(NodeSpec {
+                    ram_bytes: ram,
+                    cores: c,
+                    ssd_bytes: ssd,
+                });
+            }
+        }
+    }
+    // The SSD cache fill: the cache simulator over the month's trace, once
+    // per SSD size; filled from --fill-from.
+    let fill_rate = if a.ssd.is_empty() {
+        None
+    } else {
+        let t = catalog.storage_tier(&a.fill_from).ok_or_else(|| {
+            usage(format!(
+                "--fill-from: unknown storage tier '{}'; nearest: {} (see `cryocap catalog storage`)",
+                a.fill_from,
+                nearest(&a.fill_from, tier_ids.iter().copied(), 3).join(", ")
+            ))
+        })?;
+        Some(t.seq_read_bytes_per_s())
+    };
+    let mut month = crate::cache::fill::MonthFill::new(&workload)
+        .map_err(|e| usage(format!("--workload: {e}")))?;
     let mut candidates = Vec::new();
     for name in &a.gpus {
         let g = catalog.gpu(name).ok_or_else(|| {
@@ -85,7 +147,9 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
                 g.id
             )));
         }
-        let rate = if g.id == ref_id {
+        let rate = if let Some(m) = found.gpus.iter().find(|m| m.0 == g.id) {
+            m.1.clone()
+        } else if g.id == ref_id {
             ref_rate.clone()
         } else {
             GpuRate::scaled(&ref_rate, &ref_id, ref_gb_s, g.memory_bandwidth_gb_s)
@@ -103,28 +167,57 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
                     tier.id
                 )));
             }
-            for &n in &a.per_node {
+            for (&n, spec) in a
+                .per_node
+                .iter()
+                .flat_map(|n| specs.iter().map(move |s| (n, s)))
+            {
+                let fill = match (spec.ssd_bytes, fill_rate) {
+                    (Some(ssd), Some(rate)) => Some(Fill {
+                        bytes_per_month: month.bytes_per_month(ssd),
+                        rate,
+                    }),
+                    _ => None,
+                };
                 candidates.push(Candidate {
+                    fill,
+                    spec: *spec,
                     gpu: GpuOption {
                         id: g.id.clone(),
                         vram_bytes: g.vram_bytes(),
                         rate: rate.clone(),
+                        board_power_w: g.board_power_w,
                     },
                     per_node: n,
-                    tier: TierOption {
-                        id: tier.id.clone(),
-                        read_bytes_per_s: tier.seq_read_bytes_per_s(),
+                    tier: match found.tiers.iter().find(|m| m.0 == tier.id) {
+                        Some((_, rate, fig)) => TierOption {
+                            id: tier.id.clone(),
+                            read_bytes_per_s: *rate,
+                            measured: Some(measured_where(fig)),
+                        },
+                        None => TierOption {
+                            id: tier.id.clone(),
+                            read_bytes_per_s: tier.seq_read_bytes_per_s(),
+                            measured: None,
+                        },
                     },
                 });
             }
         }
     }
     let per_month: f64 = workload.iter().map(|c| c.per_month).sum();
+    let (target_per_month, max_hours) = a.targets().map_err(usage)?;
     let limits = Constraints {
         budget: a.budget,
-        max_nodes: a.max_nodes,
-        target_per_month: a.target.unwrap_or(per_month),
+        max_nodes: a.nodes.unwrap_or(a.max_nodes),
+        nodes: a.nodes,
+        target_per_month: target_per_month.unwrap_or(per_month),
+        max_hours_per_dataset: max_hours,
         years: a.years,
+        min_ram_per_gpu: per_gpu_minimum(catalog, "ram") as u64,
+        min_cores_per_gpu: per_gpu_minimum(catalog, "cpu_cores") as u32,
+        power_price: a.power_price,
+        base_power_w: a.base_power,
     };
     let rec = model::recommend(
         &workload,
@@ -134,21 +227,36 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
         &catalog.vram_jobs,
     );
     if rec.ranked.is_empty() {
-        let why: Vec<String> = rec
-            .pruned
-            .iter()
-            .map(|p| format!("{}: {}", p.label, p.reason))
-            .collect();
         return Err(usage(format!(
-            "no feasible configuration: {}",
-            why.join("; ")
+            "no feasible configuration of {}: {}",
+            rec.pruned.len(),
+            explain_pruned(&rec.pruned)
         )));
     }
     let short = rec
         .chosen
         .is_none()
         .then(|| short_of(&rec, &limits, &list.book.currency));
-    let report = report(
+    let mut figures: Vec<MeasuredFigure> = found
+        .gpus
+        .into_iter()
+        .map(|m| m.2)
+        .chain(found.tiers.into_iter().map(|m| m.2))
+        .collect();
+    for f in &mut figures {
+        f.applies_to = rec
+            .ranked
+            .iter()
+            .filter(|r| {
+                if f.figure == GPU_FIGURE {
+                    r.gpu == f.node_type
+                } else {
+                    r.tier == f.node_type
+                }
+            })
+            .count() as u32;
+    }
+    let mut report = report(
         a,
         &workload,
         &list,
@@ -158,6 +266,7 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
         rec,
         short.clone(),
     );
+    report.measured = figures;
     finish(Kind::Recommend(Box::new(report)), started, &a.output, out)?;
     if let Some(s) = &short {
         eprintln!("cryocap recommend: no configuration meets the target: {s}");
@@ -165,28 +274,63 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
     Ok(Outcome::failed_if(short.is_some()))
 }
 
-/// What the best configurations miss when none is chosen.
+/// What is short when no configuration is chosen, without picking one of
+/// several that tie: the best any reaches of each constraint it misses.
 fn short_of(rec: &Recommendation, k: &Constraints, cur: &str) -> String {
-    let best = rec.ranked.iter().max_by(|a, b| {
-        a.fleet_datasets_per_month
-            .total_cmp(&b.fleet_datasets_per_month)
-    });
-    let cheapest_meeting = rec
+    let nodes = match k.nodes {
+        Some(n) => format!("--nodes {n}"),
+        None => format!("--max-nodes {}", k.max_nodes),
+    };
+    let mut parts = Vec::new();
+    let most = rec
         .ranked
         .iter()
-        .filter(|r| r.meets_target)
-        .min_by(|a, b| a.fleet_price.total_cmp(&b.fleet_price));
-    match (cheapest_meeting, best) {
-        (Some(m), _) => format!(
-            "the cheapest fleet that reaches {} datasets/month ({} × {}) costs {:.0} {cur}, over the budget",
-            k.target_per_month, m.nodes, m.label, m.fleet_price
-        ),
-        (None, Some(b)) => format!(
-            "the fastest, {} × {}, reaches {:.1} of {} datasets/month at --max-nodes {}",
-            b.nodes, b.label, b.fleet_datasets_per_month, k.target_per_month, k.max_nodes
-        ),
-        (None, None) => "nothing is feasible".into(),
+        .map(|r| r.fleet_datasets_per_month)
+        .fold(0.0, f64::max);
+    if most < k.target_per_month * (1.0 - 1e-12) {
+        let tie = rec
+            .ranked
+            .iter()
+            .filter(|r| (r.fleet_datasets_per_month - most).abs() <= 1e-9 * most)
+            .count();
+        parts.push(format!(
+            "throughput: the most any configuration reaches with {nodes} is {most:.1} of {} datasets/month ({tie} configuration(s) reach that)",
+            k.target_per_month
+        ));
     }
+    if let Some(h) = k.max_hours_per_dataset {
+        let quickest = rec
+            .ranked
+            .iter()
+            .map(|r| r.slowest_hours_per_dataset)
+            .fold(f64::INFINITY, f64::min);
+        if quickest > h * (1.0 + 1e-12) {
+            parts.push(format!(
+                "hours per dataset: the quickest takes {quickest:.1} h, over the {h} h target"
+            ));
+        }
+    }
+    if parts.is_empty() {
+        // Every constraint but the budget can be met: by the cheapest such fleet.
+        let cheapest = rec
+            .ranked
+            .iter()
+            .filter(|r| r.meets_target)
+            .map(|r| r.fleet_price)
+            .fold(f64::INFINITY, f64::min);
+        if cheapest.is_finite() {
+            parts.push(format!(
+                "budget: the cheapest fleet that meets the target costs {} {cur}, over the budget of {} {cur}",
+                crate::units::group_digits(cheapest.round().max(0.0) as u64),
+                crate::units::group_digits(k.budget.unwrap_or_default().round().max(0.0) as u64)
+            ));
+        } else {
+            parts.push(
+                "no single configuration meets both the datasets per month and the hours per dataset targets".into(),
+            );
+        }
+    }
+    parts.join("; ")
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -219,6 +363,13 @@ fn report(
                 tier: r.tier.clone(),
                 gpu_rate_basis: basis,
                 gpu_rate_source: source,
+                gpu_particles_per_second: Some(r.gpu_particles_per_second),
+                tier_read_bytes_per_second: Some(r.tier_read_bytes_per_s),
+                fill_hours_per_dataset: (!a.ssd.is_empty()).then_some(r.fill_hours_per_dataset),
+                tier_read_basis: Some(match &r.tier_measured {
+                    Some(_) => "measured".into(),
+                    None => "modelled".into(),
+                }),
                 node_price: r.node_price,
                 placeholder_price: placeholder("node-base".into())
                     || placeholder(format!("gpu:{}", r.gpu))
@@ -230,6 +381,11 @@ fn report(
                 fleet_price: r.fleet_price,
                 fleet_datasets_per_month: r.fleet_datasets_per_month,
                 cost_per_dataset: r.cost_per_dataset,
+                node_power_w: Some(r.node_power_w),
+                energy_per_dataset: r.energy_per_dataset,
+                cost_per_million_particle_passes: Some(r.cost_per_million_particle_passes),
+                slowest_hours_per_dataset: Some(r.slowest_hours_per_dataset),
+                misses: r.misses.clone(),
                 meets_target: r.meets_target,
                 within_budget: r.within_budget,
             }
@@ -257,7 +413,11 @@ fn report(
         constraints: ConstraintsUsed {
             budget: limits.budget,
             max_nodes: limits.max_nodes,
+            nodes: limits.nodes,
             target_per_month: limits.target_per_month,
+            max_hours_per_dataset: limits.max_hours_per_dataset,
+            power_price: limits.power_price,
+            base_power_w: limits.power_price.map(|_| limits.base_power_w),
             years: limits.years,
         },
         gpu_reference: format!("{ref_id}, bench gpu end-to-end insertion (padding 2, float32) in {ref_name}"),
@@ -271,12 +431,22 @@ fn report(
             .collect(),
         ranked,
         short,
+        change: rec.change.clone(),
+        measured: Vec::new(),
         notes: vec![
             format!("Every price and cost comes from {prices_file}; rows marked * use a placeholder price."),
-            "Time per pass = the slower of the stack at the tier's sequential read rate and the particles at the GPU rate × GPUs per node (modelled; the SSD cache fill is not modelled yet).".into(),
+            "Time per pass = the slower of the stack at the tier's sequential read rate (catalog, or measured where listed) and the particles at the GPU rate × GPUs per node (modelled).".into(),
             "GPU rates other than the measured GPU's are scaled by memory bandwidth (REFERENCE §11: the primary metric), and by box² from the nearest measured box.".into(),
-            format!("Cost per dataset = node price / (datasets per month per node × 12 × {} years), at full use; power is not counted.", limits.years),
+            match limits.power_price {
+                None => format!("Cost per dataset = node price / (datasets per month per node × 12 × {} years), at full use; power is not counted (give --power-price).", limits.years),
+                Some(p) => format!("Cost per dataset = node price / (datasets per month per node × 12 × {} years) + energy: (GPUs × catalog board power + {} W base) × hours per dataset × {p} per kWh, at full load (an upper bound when the GPUs wait on storage).", limits.years, limits.base_power_w),
+            },
             "A node works 730.5 h a month on the workload's mix.".into(),
+            if a.ssd.is_empty() {
+                "No SSD cache size chosen (--ssd): the cache fill is not counted.".into()
+            } else {
+                format!("With --ssd, each month's cache fill (bytes copied, from the cache simulator over the month's datasets and chains, 30-day lifetime, once per SSD size) is read from {} and added to the node's hours.", a.fill_from)
+            },
         ],
     }
 }
@@ -400,4 +570,163 @@ fn workload(a: &RecommendArgs, catalog: &Catalog) -> Result<Vec<DatasetClass>, C
             })
         })
         .collect()
+}
+
+const GPU_FIGURE: &str = "gpu rate";
+const STORAGE_FIGURE: &str = "storage read rate";
+
+/// Figures `--measured` gave: per GPU id its rate, per tier id its read
+/// rate, each with the figure the output lists.
+struct Found {
+    gpus: Vec<(String, GpuRate, MeasuredFigure)>,
+    tiers: Vec<(String, f64, MeasuredFigure)>,
+}
+
+/// `TYPE=FILE` into (TYPE, FILE) when TYPE is one of `known`; otherwise the
+/// whole value is the file.
+fn measured_path<'a>(value: &'a str, known: &[&str]) -> (Option<&'a str>, &'a str) {
+    match value.split_once('=') {
+        Some((ty, file)) if known.contains(&ty) => (Some(ty), file),
+        Some((ty, file)) if known.is_empty() && !ty.contains('/') => (Some(ty), file),
+        _ => (None, value),
+    }
+}
+
+/// Where and when a figure was measured, in words.
+fn measured_where(f: &MeasuredFigure) -> String {
+    format!(
+        "{} {} on {}, {}",
+        f.kind,
+        f.file,
+        f.host,
+        f.started_at
+            .map_or("time not recorded".into(), crate::units::utc_timestamp)
+    )
+}
+
+fn measured(
+    values: &[String],
+    known: &[&str],
+    catalog: &[(String, f64, f64)],
+    largest_box: u32,
+) -> Result<Found, CommandError> {
+    let mut found = Found {
+        gpus: Vec::new(),
+        tiers: Vec::new(),
+    };
+    for value in values {
+        let (ty, file) = measured_path(value, known);
+        if file.is_empty() {
+            return Err(usage(format!("--measured '{value}': no file")));
+        }
+        let flag = format!("--measured {file}");
+        let env = crate::files::read_result(Path::new(file))
+            .map_err(|e| usage(format!("--measured {e}")))?;
+        let host = env.node.clone();
+        let is_gpu = |t: &str| catalog.iter().any(|g| g.0 == t);
+        let figure = |figure: &str, node_type: &str, value: f64, unit: &str, at_box, kind: &str| {
+            MeasuredFigure {
+                figure: figure.into(),
+                node_type: node_type.into(),
+                value,
+                unit: unit.into(),
+                at_box,
+                file: file.to_string(),
+                kind: kind.into(),
+                host: host.clone(),
+                started_at: env.started_at,
+                applies_to: 0,
+            }
+        };
+        match &env.kind {
+            Kind::BenchGpu(bench) => {
+                if ty.is_some_and(|t| !is_gpu(t)) {
+                    return Err(usage(format!(
+                        "{flag}: a bench gpu result measures a GPU, not storage tier {}",
+                        ty.unwrap_or_default()
+                    )));
+                }
+                let (matched, mut rate) = measured_rate(bench, file, catalog).ok_or_else(|| {
+                    usage(format!(
+                        "{flag}: no end-to-end rate at padding 2, float32, on a catalog GPU"
+                    ))
+                })?;
+                let id = ty.map_or(matched, str::to_string);
+                let fig = figure(
+                    GPU_FIGURE,
+                    &id,
+                    rate.at(largest_box),
+                    "particles/s per GPU",
+                    Some(largest_box),
+                    "bench gpu",
+                );
+                rate.basis = RateBasis::Measured {
+                    source: measured_where(&fig),
+                };
+                if found.gpus.iter().any(|g| g.0 == id) {
+                    return Err(usage(format!("{flag}: GPU {id} is measured twice")));
+                }
+                found.gpus.push((id, rate, fig));
+            }
+            Kind::BenchIo(b) => {
+                let fig = storage(&flag, file, ty, "bench io", &b.runs, &found, &is_gpu)?;
+                let fig = figure(STORAGE_FIGURE, &fig.0, fig.1, "bytes/s", None, "bench io");
+                found.tiers.push((fig.node_type.clone(), fig.value, fig));
+            }
+            Kind::Qualify(q) => {
+                let io =
+                    q.io.iter()
+                        .find(|s| s.storage == "ssd")
+                        .or_else(|| q.io.first())
+                        .ok_or_else(|| {
+                            usage(format!("{flag}: the qualify result holds no storage runs"))
+                        })?;
+                let fig = storage(&flag, file, ty, "qualify", &io.runs, &found, &is_gpu)?;
+                let fig = figure(STORAGE_FIGURE, &fig.0, fig.1, "bytes/s", None, "qualify");
+                found.tiers.push((fig.node_type.clone(), fig.value, fig));
+            }
+            other => {
+                return Err(usage(format!(
+                    "{flag}: a {} result; --measured takes bench gpu, bench io or qualify results",
+                    other.name()
+                )));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The tier a storage result was measured on and its read rate.
+fn storage(
+    flag: &str,
+    file: &str,
+    ty: Option<&str>,
+    kind: &str,
+    runs: &[crate::results::bench_io::IoRun],
+    found: &Found,
+    is_gpu: &dyn Fn(&str) -> bool,
+) -> Result<(String, f64), CommandError> {
+    let Some(tier) = ty.filter(|t| !is_gpu(t)) else {
+        return Err(usage(format!(
+            "{flag}: a {kind} result measures storage: name the tier it was measured on, e.g. --measured nvme-gen4={file}"
+        )));
+    };
+    let rate = measured_read_rate(runs)
+        .ok_or_else(|| usage(format!("{flag}: no sequential read run with a rate")))?;
+    if found.tiers.iter().any(|t| t.0 == tier) {
+        return Err(usage(format!(
+            "{flag}: storage tier {tier} is measured twice"
+        )));
+    }
+    Ok((tier.to_string(), rate))
+}
+
+/// The CryoSPARC worker profile's minimum per GPU of requirement `id` (0
+/// when the profile lacks it).
+fn per_gpu_minimum(catalog: &Catalog, id: &str) -> f64 {
+    catalog
+        .profile("cryosparc-worker")
+        .and_then(|p| p.requirements.iter().find(|r| r.id == id))
+        .and_then(|r| r.minimum)
+        .unwrap_or(0.0)
 }

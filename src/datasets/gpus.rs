@@ -12,6 +12,10 @@ pub struct GpuModel {
     pub memory_bandwidth_gb_s: f64,
     pub compute_capability: String,
     pub architecture: String,
+    /// Board power (TDP) in watts, what the card draws at full load.
+    pub board_power_w: f64,
+    /// Where the board power comes from.
+    pub power_source: String,
     pub source: String,
 }
 

@@ -167,6 +167,82 @@ pub(super) fn bars(
     Ok(svg)
 }
 
+/// A labelled point of a scatter chart.
+pub(super) struct Point {
+    pub label: String,
+    pub x: f64,
+    pub y: f64,
+}
+
+/// A scatter chart of a Pareto frontier: `front` as labelled circles joined
+/// by a line (one `<circle>` per point, nothing else drawn as a circle),
+/// `others` as grey crosses.
+pub(super) fn frontier(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    front: &[Point],
+    others: &[Point],
+    x_format: &dyn Fn(f64) -> String,
+) -> Result<String, String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (760, 440)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let all = || front.iter().chain(others);
+        let (x0, x1) = span(all().map(|p| p.x).chain(std::iter::once(0.0)));
+        let (_, y1) = span(all().map(|p| p.y).chain(std::iter::once(0.0)));
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(80)
+            .build_cartesian_2d(x0..x1 * 1.25, 0.0..y1 * 1.12)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .x_label_formatter(&|v| x_format(*v))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let grey = RGBColor(150, 150, 150);
+        chart
+            .draw_series(
+                others
+                    .iter()
+                    .map(|p| Cross::new((p.x, p.y), 4, grey.stroke_width(1))),
+            )
+            .map_err(|e| e.to_string())?;
+        let color = PALETTE[0];
+        chart
+            .draw_series(LineSeries::new(
+                front.iter().map(|p| (p.x, p.y)),
+                color.stroke_width(2),
+            ))
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(
+                front
+                    .iter()
+                    .map(|p| Circle::new((p.x, p.y), 5, color.filled())),
+            )
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(front.iter().map(|p| {
+                Text::new(
+                    p.label.clone(),
+                    (p.x, p.y),
+                    ("sans-serif", 12).into_font().color(&BLACK),
+                )
+            }))
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,5 +274,27 @@ mod tests {
         .unwrap();
         assert!(svg.contains("HDD") && svg.contains("GPU"));
         assert!(svg.matches("<rect").count() >= 2);
+    }
+
+    #[test]
+    fn frontier_chart_has_one_circle_per_frontier_point() {
+        let pt = |label: &str, x, y| Point {
+            label: label.into(),
+            x,
+            y,
+        };
+        let front = [pt("alpha", 10.0, 5.0), pt("beta", 20.0, 9.0)];
+        let others = [
+            pt("gamma", 30.0, 4.0),
+            pt("d", 25.0, 8.0),
+            pt("e", 40.0, 1.0),
+        ];
+        let svg = frontier("f", "price", "rate", &front, &others, &|v| {
+            format!("{v:.0}")
+        })
+        .unwrap();
+        assert!(svg.starts_with("<svg"));
+        assert_eq!(svg.matches("<circle").count(), 2, "{svg}");
+        assert!(svg.contains("alpha") && svg.contains("beta") && !svg.contains("gamma"));
     }
 }

@@ -1,10 +1,10 @@
 //! `cryocap recommend` results as a document and CSV.
 
 use super::document::{Align, Block, Document, Section};
-use super::{LongCsv, Render};
+use super::{LongCsv, Render, charts};
 use crate::results::Envelope;
-use crate::results::recommend::RecommendReport;
-use crate::units::{bytes_binary, bytes_decimal, group_digits};
+use crate::results::recommend::{RankedConfig, RecommendReport};
+use crate::units::{bytes_binary, bytes_decimal, group_digits, utc_timestamp};
 
 fn money(v: f64, currency: &str) -> String {
     format!("{} {currency}", group_digits(v.round().max(0.0) as u64))
@@ -41,14 +41,48 @@ fn document(r: &RecommendReport) -> Document {
     input.push((
         "constraints".into(),
         format!(
-            "target {}/month, at most {} node(s), budget {}, over {} years",
+            "target {}/month{}, {}, budget {}, over {} years",
             k.target_per_month,
-            k.max_nodes,
+            k.max_hours_per_dataset
+                .map_or(String::new(), |h| format!(" and at most {h} h per dataset")),
+            match k.nodes {
+                Some(n) => format!("exactly {n} node(s)"),
+                None => format!("at most {} node(s)", k.max_nodes),
+            },
             k.budget.map_or("none".into(), |b| money(b, cur)),
             k.years
-        ),
+        ) + &k.power_price.map_or(String::new(), |p| {
+            format!(
+                ", power at {p} {cur}/kWh (GPUs at catalog board power + {} W base per node)",
+                k.base_power_w.unwrap_or(0.0)
+            )
+        }),
     ));
     input.push(("GPU rate reference".into(), r.gpu_reference.clone()));
+    for m in &r.measured {
+        let value = match m.at_box {
+            Some(b) => format!(
+                "{} particles/s per GPU at box {b}",
+                group_digits(m.value.round().max(0.0) as u64)
+            ),
+            None => format!(
+                "{}/s sequential read",
+                bytes_decimal(m.value.max(0.0) as u64)
+            ),
+        };
+        input.push((
+            format!("measured: {} of {}", m.figure, m.node_type),
+            format!(
+                "{value}, from {} {} on host {}, {}; replaces the model in {} configuration(s)",
+                m.kind,
+                m.file,
+                m.host,
+                m.started_at
+                    .map_or("time not recorded".into(), utc_timestamp),
+                m.applies_to
+            ),
+        ));
+    }
     input.push((
         "VRAM needed".into(),
         format!(
@@ -78,12 +112,14 @@ fn document(r: &RecommendReport) -> Document {
     let headers = [
         "configuration",
         "GPU rate",
+        "storage rate",
         "node price",
         "nodes",
         "fleet price",
         "datasets/month",
         "h/dataset",
         "cost/dataset",
+        "cost/M particle-passes",
         "bottleneck",
         "meets target",
     ];
@@ -95,12 +131,17 @@ fn document(r: &RecommendReport) -> Document {
             vec![
                 x.label.clone(),
                 x.gpu_rate_basis.clone(),
+                x.tier_read_basis
+                    .clone()
+                    .unwrap_or_else(|| "modelled".into()),
                 format!("{}{mark}", money(x.node_price, cur)),
                 x.nodes.to_string(),
                 money(x.fleet_price, cur),
                 format!("{:.1}", x.fleet_datasets_per_month),
                 format!("{:.1}", x.hours_per_dataset),
                 format!("{:.2} {cur}", x.cost_per_dataset),
+                x.cost_per_million_particle_passes
+                    .map_or("-".into(), |c| format!("{c:.4} {cur}")),
                 x.bottleneck.clone(),
                 match (x.meets_target, x.within_budget) {
                     (true, true) => "yes".into(),
@@ -110,15 +151,20 @@ fn document(r: &RecommendReport) -> Document {
             ]
         })
         .collect();
-    let mut align = vec![Align::Left, Align::Left];
-    align.extend([Align::Right; 6]);
+    let mut align = vec![Align::Left, Align::Left, Align::Left];
+    align.extend([Align::Right; 7]);
     align.extend([Align::Left; 2]);
     let mut sections = vec![
         Section::new("Input").with(Block::Pairs(input)),
-        Section::new("Recommendation").with(Block::Pairs(vec![(
-            "cheapest meeting the target".into(),
-            answer,
-        )])),
+        Section::new("Recommendation").with(Block::Pairs(
+            std::iter::once(("cheapest meeting the target".to_string(), answer))
+                .chain(
+                    r.change
+                        .iter()
+                        .map(|c| ("what would change the answer".to_string(), c.clone())),
+                )
+                .collect(),
+        )),
         Section::new("Ranked configurations").with(Block::Table {
             headers: headers.iter().map(|h| h.to_string()).collect(),
             align,
@@ -151,9 +197,57 @@ fn document(r: &RecommendReport) -> Document {
     }
 }
 
+/// The Pareto frontier as an SVG chart: node price against datasets per
+/// month per node, one circle per frontier configuration, a cross for each
+/// other feasible one.
+fn frontier_chart(r: &RecommendReport) -> Option<Block> {
+    let point = |x: &RankedConfig| charts::Point {
+        label: x.label.clone(),
+        x: x.node_price,
+        y: x.datasets_per_month_per_node,
+    };
+    let mut front: Vec<charts::Point> = r
+        .frontier
+        .iter()
+        .filter_map(|f| r.ranked.iter().find(|x| &x.label == f))
+        .map(point)
+        .collect();
+    front.sort_by(|a, b| a.x.total_cmp(&b.x));
+    let others: Vec<charts::Point> = r
+        .ranked
+        .iter()
+        .filter(|x| !r.frontier.contains(&x.label))
+        .map(point)
+        .collect();
+    if front.is_empty() {
+        return None;
+    }
+    let cur = r.prices.currency.clone();
+    let svg = charts::frontier(
+        "Pareto frontier: node price against throughput",
+        &format!("node price ({cur}, from {})", r.prices.file),
+        "datasets/month per node",
+        &front,
+        &others,
+        &|v| group_digits(v.round().max(0.0) as u64),
+    )
+    .ok()?;
+    Some(Block::Chart {
+        caption: format!(
+            "{} frontier configuration(s) (circles, joined) and {} dominated (grey crosses): no configuration is both cheaper and faster than a circle",
+            front.len(),
+            others.len()
+        ),
+        svg,
+    })
+}
+
 impl Render for RecommendReport {
     fn document(&self, _: &Envelope) -> Document {
         document(self)
+    }
+    fn charts(&self, _: &Envelope) -> Vec<Block> {
+        frontier_chart(self).into_iter().collect()
     }
     fn csv(&self, w: &mut LongCsv) {
         let cur = self.prices.currency.as_str();
@@ -184,8 +278,35 @@ impl Render for RecommendReport {
             );
             add("hours_per_dataset", x.hours_per_dataset.to_string(), "h");
             add("cost_per_dataset", x.cost_per_dataset.to_string(), cur);
+            if let Some(h) = x.fill_hours_per_dataset {
+                add("fill_hours_per_dataset", h.to_string(), "h");
+            }
+            if let Some(w) = x.node_power_w {
+                add("node_power", w.to_string(), "W");
+            }
+            if let Some(e) = x.energy_per_dataset {
+                add("energy_per_dataset", e.to_string(), cur);
+            }
+            if let Some(c) = x.cost_per_million_particle_passes {
+                add("cost_per_million_particle_passes", c.to_string(), cur);
+            }
+            if let Some(h) = x.slowest_hours_per_dataset {
+                add("slowest_hours_per_dataset", h.to_string(), "h");
+            }
+            if let Some(m) = &x.misses {
+                add("misses", m.clone(), "");
+            }
             add("bottleneck", x.bottleneck.clone(), "");
             add("gpu_rate_basis", x.gpu_rate_basis.clone(), "");
+            if let Some(v) = x.gpu_particles_per_second {
+                add("gpu_particles_per_second", v.to_string(), "particles/s");
+            }
+            if let Some(v) = x.tier_read_bytes_per_second {
+                add("tier_read_bytes_per_second", v.to_string(), "bytes/s");
+            }
+            if let Some(v) = &x.tier_read_basis {
+                add("tier_read_basis", v.clone(), "");
+            }
             add("meets_target", x.meets_target.to_string(), "");
             add("within_budget", x.within_budget.to_string(), "");
             add(
@@ -196,6 +317,15 @@ impl Render for RecommendReport {
         }
         for p in &self.pruned {
             w.add("pruned", &p.label, "reason", p.reason.clone(), "");
+        }
+        for m in &self.measured {
+            let item = format!("{} of {}", m.figure, m.node_type);
+            w.add("measured", &item, "value", m.value, &m.unit);
+            w.add("measured", &item, "file", m.file.clone(), "");
+            w.add("measured", &item, "host", m.host.clone(), "");
+            if let Some(s) = m.started_at {
+                w.add("measured", &item, "started_at", s, "s");
+            }
         }
         if let Some(c) = &self.chosen {
             w.add("recommendation", c, "chosen", "true", "");

@@ -24,7 +24,39 @@ pub struct RecommendReport {
     pub chosen: Option<String>,
     /// What no configuration reaches, when none is chosen.
     pub short: Option<String>,
+    /// What would change the answer: the next cheaper fleet and the
+    /// constraint it misses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
+    /// Figures taken from `--measured` results instead of the model.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub measured: Vec<MeasuredFigure>,
     pub notes: Vec<String>,
+}
+
+/// A figure measured on a candidate node type (`--measured`), which
+/// replaces the modelled one for exactly that GPU model or storage tier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasuredFigure {
+    /// `gpu rate` or `storage read rate`.
+    pub figure: String,
+    /// The catalog GPU or storage tier it applies to.
+    pub node_type: String,
+    /// Particles per second per GPU at `at_box`, or bytes per second.
+    pub value: f64,
+    pub unit: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_box: Option<u32>,
+    /// The results file and the kind of result it is.
+    pub file: String,
+    pub kind: String,
+    /// The host it was measured on (`unknown` when the file does not say).
+    pub host: String,
+    /// When, seconds since the Unix epoch (absent when the file does not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<u64>,
+    /// Ranked configurations it applies to.
+    pub applies_to: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,7 +84,19 @@ pub struct PricesUsed {
 pub struct ConstraintsUsed {
     pub budget: Option<f64>,
     pub max_nodes: u32,
+    /// `--nodes`: exactly this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<u32>,
     pub target_per_month: f64,
+    /// Longest a dataset may take on one node, hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_hours_per_dataset: Option<f64>,
+    /// Price of a kWh (`--power-price`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_price: Option<f64>,
+    /// Watts per node besides the GPUs, when power is priced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_power_w: Option<f64>,
     pub years: f64,
 }
 
@@ -66,6 +110,18 @@ pub struct RankedConfig {
     pub gpu_rate_basis: String,
     /// Where the GPU rate comes from, in words.
     pub gpu_rate_source: String,
+    /// One GPU's particles per second at the workload's largest box.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_particles_per_second: Option<f64>,
+    /// The storage tier's sequential read rate used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_read_bytes_per_second: Option<f64>,
+    /// Hours of the mean dataset spent filling the SSD cache (with `--ssd`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill_hours_per_dataset: Option<f64>,
+    /// `measured` or `modelled` (absent in files written before `--measured`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_read_basis: Option<String>,
     pub node_price: f64,
     /// Whether the node's price uses a placeholder item.
     pub placeholder_price: bool,
@@ -77,6 +133,21 @@ pub struct RankedConfig {
     pub fleet_price: f64,
     pub fleet_datasets_per_month: f64,
     pub cost_per_dataset: f64,
+    /// Watts a node draws at full load (GPUs at board power plus the base).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_power_w: Option<f64>,
+    /// Energy cost of one dataset, included in cost_per_dataset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub energy_per_dataset: Option<f64>,
+    /// Cost of a million particle-passes of the workload's mix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_per_million_particle_passes: Option<f64>,
+    /// Hours the slowest class's dataset takes on one node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slowest_hours_per_dataset: Option<f64>,
+    /// The constraint it misses, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub misses: Option<String>,
     pub meets_target: bool,
     pub within_budget: bool,
 }

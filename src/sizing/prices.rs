@@ -1,6 +1,8 @@
 //! A price list (`--prices`): `item,unit_price,currency,date,source`, one
 //! currency. Items are `node-base` (one node without GPUs or storage),
-//! `gpu:<catalog id>` (per GPU) and `storage:<tier id>` (per node). A row
+//! `gpu:<catalog id>` (per GPU), `storage:<tier id>` (per node), and where
+//! the candidates choose them `ram-gb` (per GB of RAM), `cpu-core` (per
+//! core) and `ssd-tb` (per TB of SSD cache). A row
 //! whose source starts with `placeholder` is labelled so in every output.
 //! Pure: the text and the known ids come in, a [`PriceBook`] goes out.
 
@@ -34,6 +36,7 @@ pub fn parse(name: &str, text: &str, gpus: &[&str], tiers: &[&str]) -> Result<Pr
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut currency: Option<String> = None;
     let mut node_base = None;
+    let (mut ram_per_gb, mut per_core, mut ssd_per_tb) = (None, None, None);
     let mut book_gpus = Vec::new();
     let mut book_tiers = Vec::new();
     let mut placeholders = Vec::new();
@@ -68,8 +71,15 @@ pub fn parse(name: &str, text: &str, gpus: &[&str], tiers: &[&str]) -> Result<Pr
             None => currency = Some(cur),
         }
         let dup = |what: &str| format!("{name}: line {line}: {what} is priced twice");
-        if item == "node-base" {
-            if node_base.replace(price).is_some() {
+        let slot = match item.as_str() {
+            "node-base" => Some(&mut node_base),
+            "ram-gb" => Some(&mut ram_per_gb),
+            "cpu-core" => Some(&mut per_core),
+            "ssd-tb" => Some(&mut ssd_per_tb),
+            _ => None,
+        };
+        if let Some(slot) = slot {
+            if slot.replace(price).is_some() {
                 return Err(dup(&item));
             }
         } else if let Some(g) = item.strip_prefix("gpu:") {
@@ -94,7 +104,7 @@ pub fn parse(name: &str, text: &str, gpus: &[&str], tiers: &[&str]) -> Result<Pr
             book_tiers.push((t.to_string(), price));
         } else {
             return Err(format!(
-                "{name}: line {line}: unknown item '{item}'; items are node-base, gpu:<id>, storage:<tier>"
+                "{name}: line {line}: unknown item '{item}'; items are node-base, gpu:<id>, storage:<tier>, ram-gb, cpu-core, ssd-tb"
             ));
         }
         if row.source.trim().to_lowercase().starts_with("placeholder") {
@@ -107,6 +117,9 @@ pub fn parse(name: &str, text: &str, gpus: &[&str], tiers: &[&str]) -> Result<Pr
         book: PriceBook {
             currency: currency.unwrap_or_default(),
             node_base,
+            ram_per_gb,
+            per_core,
+            ssd_per_tb,
             gpus: book_gpus,
             tiers: book_tiers,
         },
@@ -147,6 +160,18 @@ mod tests {
         assert_eq!(l.book.gpu("rtx-3090"), Some(10.0));
         assert_eq!(l.book.tier("nvme-gen4"), Some(5.0));
         assert_eq!(l.placeholders, vec!["gpu:rtx-3090".to_string()]);
+        let l =
+            p("node-base,1,USD,d,s\nram-gb,4,USD,d,s\ncpu-core,50,USD,d,s\nssd-tb,90,USD,d,s\n")
+                .unwrap();
+        assert_eq!(
+            (l.book.ram_per_gb, l.book.per_core, l.book.ssd_per_tb),
+            (Some(4.0), Some(50.0), Some(90.0))
+        );
+        assert!(
+            p("node-base,1,USD,d,s\nram-gb,4,USD,d,s\nram-gb,5,USD,d,s\n")
+                .unwrap_err()
+                .contains("twice")
+        );
     }
 
     #[test]

@@ -167,6 +167,8 @@ pub struct GpuOption {
     pub id: String,
     pub vram_bytes: u64,
     pub rate: GpuRate,
+    /// Board power at full load, watts (the catalog's).
+    pub board_power_w: f64,
 }
 
 /// A storage tier a node reads its stacks from.
@@ -174,14 +176,32 @@ pub struct GpuOption {
 pub struct TierOption {
     pub id: String,
     pub read_bytes_per_s: f64,
+    /// Where a measured read rate comes from; None when it is the catalog's
+    /// (modelled) sequential read rate.
+    pub measured: Option<String>,
+}
+
+/// The sequential read rate a storage measurement shows: the best
+/// sequential run (bytes per second), or None when it has none.
+pub fn measured_read_rate(runs: &[crate::results::bench_io::IoRun]) -> Option<f64> {
+    runs.iter()
+        .filter(|r| r.pattern == "sequential")
+        .map(|r| r.bytes_per_second)
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .max_by(f64::total_cmp)
 }
 
 /// Prices of the parts, all in one currency.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PriceBook {
     pub currency: String,
     /// Chassis, CPUs, RAM and system disk of one node, without GPUs.
     pub node_base: f64,
+    /// Per GB of RAM, per CPU core and per TB of SSD cache, when the
+    /// candidates choose them (`ram-gb`, `cpu-core`, `ssd-tb`).
+    pub ram_per_gb: Option<f64>,
+    pub per_core: Option<f64>,
+    pub ssd_per_tb: Option<f64>,
     /// Per GPU, by GPU id.
     pub gpus: Vec<(String, f64)>,
     /// Per node, by storage tier id (the SSD or the share of the link).
@@ -202,6 +222,9 @@ impl PriceBook {
         PriceBook {
             currency: self.currency.clone(),
             node_base: self.node_base * k,
+            ram_per_gb: self.ram_per_gb.map(|p| p * k),
+            per_core: self.per_core.map(|p| p * k),
+            ssd_per_tb: self.ssd_per_tb.map(|p| p * k),
             gpus: self.gpus.iter().map(|(g, p)| (g.clone(), p * k)).collect(),
             tiers: self.tiers.iter().map(|(t, p)| (t.clone(), p * k)).collect(),
         }
@@ -213,9 +236,42 @@ impl PriceBook {
 pub struct Constraints {
     pub budget: Option<f64>,
     pub max_nodes: u32,
+    /// Exactly this many nodes (`--nodes`), instead of as many as the
+    /// target needs up to `max_nodes`.
+    pub nodes: Option<u32>,
     /// Datasets per month of the workload's mix.
     pub target_per_month: f64,
+    /// Longest a dataset of any class may take on one node, hours.
+    pub max_hours_per_dataset: Option<f64>,
     pub years: f64,
+    /// The node profile's minimum RAM and CPU cores per GPU (seed 003:
+    /// 32 GiB and 2 cores).
+    pub min_ram_per_gpu: u64,
+    pub min_cores_per_gpu: u32,
+    /// Price of a kWh, in the price list's currency (`--power-price`);
+    /// None leaves power out of the costs.
+    pub power_price: Option<f64>,
+    /// Watts a node draws besides its GPUs (`--base-power`).
+    pub base_power_w: f64,
+}
+
+/// RAM, CPU cores and SSD cache of a node, where the candidates choose
+/// them (None: not a choice, not checked, not priced).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct NodeSpec {
+    pub ram_bytes: Option<u64>,
+    pub cores: Option<u32>,
+    pub ssd_bytes: Option<u64>,
+}
+
+/// Filling the node's SSD cache from shared storage.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fill {
+    /// Bytes copied into the cache in a month of the workload (the cache
+    /// simulator's figure for this SSD size).
+    pub bytes_per_month: f64,
+    /// Bytes per second the cache is filled at (the shared storage's read rate).
+    pub rate: f64,
 }
 
 /// One node configuration to consider.
@@ -224,11 +280,24 @@ pub struct Candidate {
     pub gpu: GpuOption,
     pub per_node: u32,
     pub tier: TierOption,
+    pub spec: NodeSpec,
+    /// The cache fill, when the node has an SSD cache (`--ssd`).
+    pub fill: Option<Fill>,
 }
 
 impl Candidate {
     pub fn label(&self) -> String {
-        format!("{}× {}, {}", self.per_node, self.gpu.id, self.tier.id)
+        let mut s = format!("{}× {}, {}", self.per_node, self.gpu.id, self.tier.id);
+        if let Some(r) = self.spec.ram_bytes {
+            s += &format!(", {} RAM", crate::units::bytes_binary(r));
+        }
+        if let Some(c) = self.spec.cores {
+            s += &format!(", {c} cores");
+        }
+        if let Some(b) = self.spec.ssd_bytes {
+            s += &format!(", {} SSD", crate::units::bytes_decimal(b));
+        }
+        s
     }
 }
 
@@ -256,6 +325,13 @@ pub struct Ranked {
     pub per_node: u32,
     pub tier: String,
     pub rate_basis: RateBasis,
+    /// One GPU's particles per second at the workload's largest box.
+    pub gpu_particles_per_second: f64,
+    pub tier_read_bytes_per_s: f64,
+    /// Where the tier's read rate was measured, if it was.
+    pub tier_measured: Option<String>,
+    /// Hours of the mean dataset spent filling the SSD cache.
+    pub fill_hours_per_dataset: f64,
     pub node_price: f64,
     /// Mean hours per dataset of the mix on one node.
     pub hours_per_dataset: f64,
@@ -266,14 +342,31 @@ pub struct Ranked {
     pub fleet_price: f64,
     pub fleet_datasets_per_month: f64,
     pub cost_per_dataset: f64,
+    /// Watts a node draws at full load: GPUs at board power plus the base.
+    pub node_power_w: f64,
+    /// Energy cost of one dataset (included in `cost_per_dataset`), when a
+    /// power price is given.
+    pub energy_per_dataset: Option<f64>,
+    /// Cost of a million particle-passes (one particle read by one job
+    /// iteration) of the workload's mix.
+    pub cost_per_million_particle_passes: f64,
+    /// Hours the slowest class's dataset takes on one node.
+    pub slowest_hours_per_dataset: f64,
+    /// Reaches the datasets per month and the hours per dataset targets.
     pub meets_target: bool,
     pub within_budget: bool,
+    /// The one constraint it misses first (throughput, hours, budget), in
+    /// words; None when it meets them all.
+    pub misses: Option<String>,
 }
 
 /// A configuration left out, and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pruned {
     pub label: String,
+    /// The constraint that removed it: `VRAM`, `RAM per GPU`, `cores per
+    /// GPU`, `SSD`, `price`, `throughput`.
+    pub constraint: &'static str,
     pub reason: String,
 }
 
@@ -291,6 +384,9 @@ pub struct Recommendation {
     pub chosen: Option<usize>,
     /// VRAM the largest box needs, over every job of every class.
     pub vram_needed_bytes: u64,
+    /// What would change the answer: the next cheaper fleet than the
+    /// chosen one and the constraint it misses.
+    pub change: Option<String>,
 }
 
 /// Bytes of VRAM the workload's most demanding job needs.
@@ -349,6 +445,18 @@ pub fn recommend(
 ) -> Recommendation {
     let need = vram_needed(workload, jobs);
     let per_month: f64 = workload.iter().map(|c| c.per_month).sum();
+    let largest_box = workload.iter().map(|c| c.box_size).max().unwrap_or(1);
+    let largest_stack = workload.iter().map(|c| c.stack_bytes()).max().unwrap_or(0);
+    // Particle-passes of the mean dataset of the mix.
+    let passes_per_dataset = if per_month > 0.0 {
+        workload
+            .iter()
+            .map(|c| c.per_month * c.particles as f64 * c.passes() as f64)
+            .sum::<f64>()
+            / per_month
+    } else {
+        0.0
+    };
     let mut ranked = Vec::new();
     let mut pruned = Vec::new();
     let mut seen = BTreeSet::new();
@@ -360,6 +468,7 @@ pub fn recommend(
         if c.gpu.vram_bytes < need {
             pruned.push(Pruned {
                 label,
+                constraint: "VRAM",
                 reason: format!(
                     "VRAM {:.1} GiB below the {:.1} GiB the largest box needs",
                     c.gpu.vram_bytes as f64 / (1u64 << 30) as f64,
@@ -368,48 +477,155 @@ pub fn recommend(
             });
             continue;
         }
-        let (Some(gpu_price), Some(tier_price)) = (prices.gpu(&c.gpu.id), prices.tier(&c.tier.id))
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        let n = u64::from(c.per_node);
+        if let Some(ram) = c.spec.ram_bytes
+            && ram < limits.min_ram_per_gpu.saturating_mul(n)
+        {
+            pruned.push(Pruned {
+                label,
+                constraint: "RAM per GPU",
+                reason: format!(
+                    "RAM per GPU {:.1} GiB below the profile's {:.1} GiB",
+                    gib(ram) / n as f64,
+                    gib(limits.min_ram_per_gpu)
+                ),
+            });
+            continue;
+        }
+        if let Some(cores) = c.spec.cores
+            && cores < limits.min_cores_per_gpu.saturating_mul(c.per_node)
+        {
+            pruned.push(Pruned {
+                label,
+                constraint: "cores per GPU",
+                reason: format!(
+                    "cores per GPU {:.1} below the profile's {}",
+                    f64::from(cores) / n as f64,
+                    limits.min_cores_per_gpu
+                ),
+            });
+            continue;
+        }
+        if let Some(ssd) = c.spec.ssd_bytes
+            && ssd < largest_stack
+        {
+            pruned.push(Pruned {
+                label,
+                constraint: "SSD",
+                reason: format!(
+                    "SSD {} below the largest stack, {}",
+                    crate::units::bytes_decimal(ssd),
+                    crate::units::bytes_decimal(largest_stack)
+                ),
+            });
+            continue;
+        }
+        let spec_price = match (
+            c.spec
+                .ram_bytes
+                .map(|r| prices.ram_per_gb.map(|p| p * r as f64 / 1e9)),
+            c.spec
+                .cores
+                .map(|k| prices.per_core.map(|p| p * f64::from(k))),
+            c.spec
+                .ssd_bytes
+                .map(|s| prices.ssd_per_tb.map(|p| p * s as f64 / 1e12)),
+        ) {
+            (Some(None), _, _) | (_, Some(None), _) | (_, _, Some(None)) => None,
+            (r, k, s) => Some(
+                r.flatten().unwrap_or(0.0)
+                    + k.flatten().unwrap_or(0.0)
+                    + s.flatten().unwrap_or(0.0),
+            ),
+        };
+        let (Some(gpu_price), Some(tier_price), Some(spec_price)) =
+            (prices.gpu(&c.gpu.id), prices.tier(&c.tier.id), spec_price)
         else {
             pruned.push(Pruned {
                 label,
-                reason: "no price for its GPU or storage tier".into(),
+                constraint: "price",
+                reason: "no price for its GPU, storage tier, RAM, cores or SSD".into(),
             });
             continue;
         };
         // Node-hours a month of the workload, and what limits most of them.
         let mut hours = 0.0;
         let (mut storage_h, mut gpu_h) = (0.0, 0.0);
+        let mut slowest: f64 = 0.0;
         for class in workload {
             let (h, neck) = dataset_hours(class, c);
+            slowest = slowest.max(h);
             hours += class.per_month * h;
             match neck {
                 Bottleneck::Storage => storage_h += class.per_month * h,
                 Bottleneck::Gpu => gpu_h += class.per_month * h,
             }
         }
+        // Filling the cache: jobs wait for their stack to be copied in.
+        let fill_hours = c.fill.map_or(0.0, |f| f.bytes_per_month / f.rate / 3600.0);
+        hours += fill_hours;
         if !(hours.is_finite() && hours > 0.0 && per_month > 0.0) {
             pruned.push(Pruned {
                 label,
+                constraint: "throughput",
                 reason: "no throughput (zero rate or empty workload)".into(),
             });
             continue;
         }
-        let node_price = prices.node_base + f64::from(c.per_node) * gpu_price + tier_price;
+        let node_price =
+            prices.node_base + f64::from(c.per_node) * gpu_price + tier_price + spec_price;
         let per_node = per_month * HOURS_PER_MONTH / hours;
         let nodes_needed = (limits.target_per_month / per_node).ceil().max(1.0);
-        let nodes = if nodes_needed > f64::from(limits.max_nodes) {
-            limits.max_nodes
-        } else {
-            nodes_needed as u32
+        let nodes = match limits.nodes {
+            Some(n) => n,
+            None if nodes_needed > f64::from(limits.max_nodes) => limits.max_nodes,
+            None => nodes_needed as u32,
         };
         let fleet_price = node_price * f64::from(nodes);
         let fleet = per_node * f64::from(nodes);
+        let node_power_w = f64::from(c.per_node) * c.gpu.board_power_w + limits.base_power_w;
+        // kWh of the mean dataset at full load, times the price.
+        let energy_per_dataset = limits
+            .power_price
+            .map(|p| node_power_w * (hours / per_month) / 1000.0 * p);
+        let cost_per_dataset =
+            node_price / (per_node * 12.0 * limits.years) + energy_per_dataset.unwrap_or(0.0);
+        let reaches = fleet >= limits.target_per_month * (1.0 - 1e-12);
+        let quick = limits
+            .max_hours_per_dataset
+            .is_none_or(|h| slowest <= h * (1.0 + 1e-12));
+        let within_budget = limits.budget.is_none_or(|b| fleet_price <= b);
+        let cur = &prices.currency;
+        let misses = if !reaches {
+            Some(format!(
+                "throughput: {fleet:.1} of {} datasets/month with {nodes} node(s)",
+                limits.target_per_month
+            ))
+        } else if !quick {
+            Some(format!(
+                "hours per dataset: {slowest:.1} h, over the {} h target",
+                limits.max_hours_per_dataset.unwrap_or_default()
+            ))
+        } else if !within_budget {
+            Some(format!(
+                "budget: {} {cur}, over {} {cur}",
+                money(fleet_price),
+                money(limits.budget.unwrap_or_default())
+            ))
+        } else {
+            None
+        };
         ranked.push(Ranked {
             label,
             gpu: c.gpu.id.clone(),
             per_node: c.per_node,
             tier: c.tier.id.clone(),
             rate_basis: c.gpu.rate.basis.clone(),
+            gpu_particles_per_second: c.gpu.rate.at(largest_box),
+            tier_read_bytes_per_s: c.tier.read_bytes_per_s,
+            tier_measured: c.tier.measured.clone(),
+            fill_hours_per_dataset: fill_hours / per_month,
             node_price,
             hours_per_dataset: hours / per_month,
             datasets_per_month_per_node: per_node,
@@ -421,9 +637,14 @@ pub fn recommend(
             nodes,
             fleet_price,
             fleet_datasets_per_month: fleet,
-            cost_per_dataset: node_price / (per_node * 12.0 * limits.years),
-            meets_target: fleet >= limits.target_per_month * (1.0 - 1e-12),
-            within_budget: limits.budget.is_none_or(|b| fleet_price <= b),
+            cost_per_dataset,
+            node_power_w,
+            energy_per_dataset,
+            cost_per_million_particle_passes: cost_per_dataset / (passes_per_dataset / 1e6),
+            slowest_hours_per_dataset: slowest,
+            meets_target: reaches && quick,
+            within_budget,
+            misses,
         });
     }
     ranked.sort_by(|a, b| {
@@ -449,13 +670,66 @@ pub fn recommend(
                 .then(a.cost_per_dataset.total_cmp(&b.cost_per_dataset))
         })
         .map(|(i, _)| i);
+    let change = chosen.map(|i| {
+        let c = &ranked[i];
+        // The dearest fleet cheaper than the chosen one (label breaks ties).
+        let next = ranked
+            .iter()
+            .filter(|r| r.fleet_price < c.fleet_price)
+            .max_by(|a, b| {
+                a.fleet_price
+                    .total_cmp(&b.fleet_price)
+                    .then(b.label.cmp(&a.label))
+            });
+        match next {
+            Some(n) => format!(
+                "the next cheaper option, {} × ({}) for {} {}, misses {}",
+                n.nodes,
+                n.label,
+                money(n.fleet_price),
+                prices.currency,
+                n.misses.as_deref().unwrap_or("nothing")
+            ),
+            None => "no feasible fleet is cheaper".into(),
+        }
+    });
     Recommendation {
         frontier: frontier(&points),
         ranked,
         pruned,
         chosen,
         vram_needed_bytes: need,
+        change,
     }
+}
+
+fn money(v: f64) -> String {
+    crate::units::group_digits(v.round().max(0.0) as u64)
+}
+
+/// Which constraint removed how many configurations, for an empty feasible
+/// set: `VRAM: 4 (2× rtx-3060, ...)`, one part per kind of reason.
+pub fn explain_pruned(pruned: &[Pruned]) -> String {
+    let mut kinds: Vec<&'static str> = Vec::new();
+    for p in pruned {
+        if !kinds.contains(&p.constraint) {
+            kinds.push(p.constraint);
+        }
+    }
+    kinds
+        .iter()
+        .map(|kind| {
+            let of: Vec<&Pruned> = pruned.iter().filter(|p| p.constraint == *kind).collect();
+            let labels: Vec<&str> = of.iter().map(|p| p.label.as_str()).collect();
+            format!(
+                "{kind} removed {} ({}), e.g. {}",
+                of.len(),
+                labels.join(", "),
+                of.first().map_or("", |p| p.reason.as_str())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]
@@ -478,6 +752,7 @@ mod tests {
             id: id.into(),
             vram_bytes: vram_gib << 30,
             rate: GpuRate::scaled(&reference(), "h100-sxm", 3350.0, gb_s),
+            board_power_w: 300.0,
         }
     }
 
@@ -485,6 +760,7 @@ mod tests {
         TierOption {
             id: id.into(),
             read_bytes_per_s: mb_s * 1e6,
+            measured: None,
         }
     }
 
@@ -515,6 +791,8 @@ mod tests {
                         gpu: g.clone(),
                         per_node: n,
                         tier: t.clone(),
+                        spec: NodeSpec::default(),
+                        fill: None,
                     });
                 }
             }
@@ -533,6 +811,7 @@ mod tests {
                 ("rtx-3060".into(), 300.0),
             ],
             tiers: vec![("nfs-10gbe".into(), 500.0), ("nvme-gen4".into(), 1200.0)],
+            ..PriceBook::default()
         }
     }
 
@@ -540,8 +819,14 @@ mod tests {
         Constraints {
             budget: None,
             max_nodes: 4,
+            nodes: None,
             target_per_month: 4.0,
+            max_hours_per_dataset: None,
             years: 5.0,
+            min_ram_per_gpu: 32 << 30,
+            min_cores_per_gpu: 2,
+            power_price: None,
+            base_power_w: 0.0,
         }
     }
 
@@ -559,6 +844,8 @@ mod tests {
             gpu: gpu("rtx-3090", 24, 936.0),
             per_node: 2,
             tier: tier("nfs-10gbe", 1100.0),
+            spec: NodeSpec::default(),
+            fill: None,
         };
         let storage_pass = class.stack_bytes() as f64 / 1.1e9;
         let gpu_pass = 2e6 / (128_526.6 * 936.0 / 3350.0 * 2.0);
@@ -615,6 +902,174 @@ mod tests {
     }
 
     #[test]
+    fn power_adds_energy_per_dataset_by_hand() {
+        let mut l = limits();
+        let a = recommend(&workload(256), &candidates(), &prices(), &l, jobs());
+        l.power_price = Some(0.25);
+        l.base_power_w = 400.0;
+        let b = recommend(&workload(256), &candidates(), &prices(), &l, jobs());
+        for y in &b.ranked {
+            let x = a.ranked.iter().find(|x| x.label == y.label).unwrap();
+            // (GPUs × 300 W + 400 W) × hours / 1000 × 0.25 per kWh
+            let kwh = (f64::from(y.per_node) * 300.0 + 400.0) * y.hours_per_dataset / 1000.0;
+            assert!((y.energy_per_dataset.unwrap() - kwh * 0.25).abs() < 1e-9);
+            assert!((y.cost_per_dataset - x.cost_per_dataset - kwh * 0.25).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn cost_per_million_particle_passes_by_hand() {
+        let r = recommend(&workload(256), &candidates(), &prices(), &limits(), jobs());
+        for x in &r.ranked {
+            // 2e6 particles × 85 passes = 170 million particle-passes a dataset.
+            assert!(
+                (x.cost_per_million_particle_passes - x.cost_per_dataset / 170.0).abs() < 1e-12
+            );
+        }
+    }
+
+    #[test]
+    fn fixed_node_count_and_hours_target() {
+        let mut l = limits();
+        l.nodes = Some(3);
+        l.max_nodes = 3;
+        let r = recommend(&workload(256), &candidates(), &prices(), &l, jobs());
+        assert!(r.ranked.iter().all(|x| x.nodes == 3));
+        // An hours target between the fastest and slowest configurations.
+        let mut hs: Vec<f64> = r
+            .ranked
+            .iter()
+            .map(|x| x.slowest_hours_per_dataset)
+            .collect();
+        hs.sort_by(f64::total_cmp);
+        let cut = (hs[0] + hs[hs.len() - 1]) / 2.0;
+        l.max_hours_per_dataset = Some(cut);
+        let r = recommend(&workload(256), &candidates(), &prices(), &l, jobs());
+        for x in &r.ranked {
+            assert_eq!(
+                x.meets_target,
+                x.slowest_hours_per_dataset <= cut,
+                "{}",
+                x.label
+            );
+            if !x.meets_target {
+                assert!(
+                    x.misses
+                        .as_deref()
+                        .unwrap()
+                        .starts_with("hours per dataset")
+                );
+            }
+        }
+        let chosen = &r.ranked[r.chosen.unwrap()];
+        assert!(chosen.slowest_hours_per_dataset <= cut);
+    }
+
+    #[test]
+    fn what_would_change_names_the_next_cheaper_fleet_and_its_miss() {
+        // 10 GbE takes 11.3 h a dataset, NVMe 1.7 h: the cheaper 10 GbE
+        // fleets miss a 5 h target.
+        let mut l = limits();
+        l.max_hours_per_dataset = Some(5.0);
+        let r = recommend(&workload(256), &candidates(), &prices(), &l, jobs());
+        let chosen = &r.ranked[r.chosen.unwrap()];
+        assert_eq!(chosen.tier, "nvme-gen4");
+        let next = r
+            .ranked
+            .iter()
+            .filter(|x| x.fleet_price < chosen.fleet_price)
+            .max_by(|a, b| {
+                a.fleet_price
+                    .total_cmp(&b.fleet_price)
+                    .then(b.label.cmp(&a.label))
+            })
+            .unwrap();
+        let change = r.change.unwrap();
+        assert!(change.contains(&next.label), "{change}");
+        assert!(change.contains(next.misses.as_deref().unwrap()), "{change}");
+        assert!(change.contains("misses hours per dataset"), "{change}");
+    }
+
+    #[test]
+    fn pruned_configurations_are_explained_by_constraint() {
+        let r = recommend(&workload(800), &candidates(), &prices(), &limits(), jobs());
+        let why = explain_pruned(&r.pruned);
+        assert!(why.starts_with("VRAM removed 12 (2× rtx-a4000"), "{why}");
+        let mut p = prices();
+        p.gpus.retain(|g| g.0 != "rtx-3090");
+        let r = recommend(&workload(800), &candidates(), &p, &limits(), jobs());
+        let why = explain_pruned(&r.pruned);
+        assert!(
+            why.contains("VRAM removed 12") && why.contains("price removed 6"),
+            "{why}"
+        );
+    }
+
+    fn with_specs() -> (Vec<Candidate>, PriceBook) {
+        let mut out = Vec::new();
+        for c in candidates() {
+            for ram in [64u64 << 30, 256 << 30] {
+                for cores in [8, 32] {
+                    for ssd in [1_000_000_000_000u64, 2_000_000_000_000] {
+                        let mut c = c.clone();
+                        c.spec = NodeSpec {
+                            ram_bytes: Some(ram),
+                            cores: Some(cores),
+                            ssd_bytes: Some(ssd),
+                        };
+                        out.push(c);
+                    }
+                }
+            }
+        }
+        let mut p = prices();
+        p.ram_per_gb = Some(4.0);
+        p.per_core = Some(60.0);
+        p.ssd_per_tb = Some(120.0);
+        (out, p)
+    }
+
+    #[test]
+    fn ram_cores_and_ssd_prune_with_the_constraint_named() {
+        // Box 432, 2e6 particles: a 1.50 TB stack, over a 1 TB SSD.
+        let (cs, p) = with_specs();
+        let r = recommend(&workload(432), &cs, &p, &limits(), jobs());
+        for x in &r.ranked {
+            let c = cs.iter().find(|c| c.label() == x.label).unwrap();
+            let n = u64::from(c.per_node);
+            assert!(c.spec.ram_bytes.unwrap() >= n * (32 << 30), "{}", x.label);
+            assert!(c.spec.cores.unwrap() >= 2 * c.per_node, "{}", x.label);
+            assert_eq!(c.spec.ssd_bytes, Some(2_000_000_000_000), "{}", x.label);
+            // node-base + GPUs + tier + RAM (GB) + cores + SSD (TB)
+            let want = 8000.0
+                + f64::from(c.per_node) * p.gpu(&c.gpu.id).unwrap()
+                + p.tier(&c.tier.id).unwrap()
+                + 4.0 * c.spec.ram_bytes.unwrap() as f64 / 1e9
+                + 60.0 * f64::from(c.spec.cores.unwrap())
+                + 120.0 * 2.0;
+            assert!(
+                (x.node_price - want).abs() < 1e-6,
+                "{}: {} vs {want}",
+                x.label,
+                x.node_price
+            );
+        }
+        let why = explain_pruned(&r.pruned);
+        for kind in [
+            "RAM per GPU removed",
+            "cores per GPU removed",
+            "SSD removed",
+        ] {
+            assert!(why.contains(kind), "{why}");
+        }
+        assert!(
+            r.pruned.iter().any(|p| p.constraint == "SSD"
+                && p.reason == "SSD 1.00 TB below the largest stack, 1.50 TB")
+        );
+        assert_eq!(r.ranked.len() + r.pruned.len(), cs.len());
+    }
+
+    #[test]
     fn gpu_rate_scales_by_box_squared_from_the_nearest_box() {
         let r = reference();
         assert_eq!(r.at(256), 128_526.6);
@@ -632,6 +1087,8 @@ mod tests {
                 prop_assert_eq!(&x.label, &y.label);
                 prop_assert!((y.cost_per_dataset - k * x.cost_per_dataset).abs() <= 1e-9 * y.cost_per_dataset.abs().max(1.0));
                 prop_assert!((y.fleet_price - k * x.fleet_price).abs() <= 1e-9 * y.fleet_price.max(1.0));
+                prop_assert!((y.cost_per_million_particle_passes - k * x.cost_per_million_particle_passes).abs()
+                    <= 1e-9 * y.cost_per_million_particle_passes.abs().max(1e-12));
             }
             prop_assert_eq!(a.frontier, b.frontier);
         }
@@ -675,6 +1132,22 @@ mod tests {
             cs.push(worse);
             let b = recommend(&w, &cs, &p, &limits(), jobs());
             prop_assert_eq!(a.frontier, b.frontier);
+        }
+
+        #[test]
+        fn no_infeasible_spec_is_listed(box_size in 64u32..1200, particles in 1_000u64..5_000_000) {
+            let (cs, p) = with_specs();
+            let mut w = workload(box_size);
+            w[0].particles = particles;
+            let r = recommend(&w, &cs, &p, &limits(), jobs());
+            for x in &r.ranked {
+                let c = cs.iter().find(|c| c.label() == x.label).unwrap();
+                prop_assert!(c.gpu.vram_bytes >= r.vram_needed_bytes);
+                prop_assert!(c.spec.ram_bytes.unwrap() >= u64::from(c.per_node) * (32 << 30));
+                prop_assert!(c.spec.cores.unwrap() >= 2 * c.per_node);
+                prop_assert!(c.spec.ssd_bytes.unwrap() >= w[0].stack_bytes());
+            }
+            prop_assert_eq!(r.ranked.len() + r.pruned.len(), cs.len());
         }
 
         #[test]

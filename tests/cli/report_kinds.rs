@@ -100,4 +100,6 @@ fn html_pages_carry_their_charts() {
     assert!(sweep.contains("<svg") && sweep.contains("SSD cache sweep"));
     let qualify = report("qualify", "html");
     assert!(qualify.contains("VRAM needed per job type"));
+    let recommend = report("recommend", "html");
+    assert!(recommend.contains("<svg") && recommend.contains("Pareto frontier: node price"));
 }
