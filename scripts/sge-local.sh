@@ -160,16 +160,26 @@ configure_queue() {
       -e 's/^flush_submit_sec .*/flush_submit_sec 1/' \
       -e 's/^flush_finish_sec .*/flush_finish_sec 1/' >"$STATE_DIR/sched.conf"
   quiet qconf -Msconf "$STATE_DIR/sched.conf"
-  printf 'hostname %s\nload_scaling NONE\ncomplex_values NONE\nuser_lists NONE\nxuser_lists NONE\nprojects NONE\nxprojects NONE\nusage_scaling NONE\nreport_variables NONE\n' \
+  # `fleet submit` asks for a whole node with -l exclusive=true: Grid Engine
+  # 8.1 has the EXCL relation but no such complex until an admin adds one
+  # (sge_complex(5)); add it, and offer it on this host.
+  qconf -sc | grep -v '^#' >"$STATE_DIR/complexes.conf"
+  echo 'exclusive excl BOOL EXCL YES YES 0 1000' >>"$STATE_DIR/complexes.conf"
+  quiet qconf -Mc "$STATE_DIR/complexes.conf"
+  printf 'hostname %s\nload_scaling NONE\ncomplex_values exclusive=true\nuser_lists NONE\nxuser_lists NONE\nprojects NONE\nxprojects NONE\nusage_scaling NONE\nreport_variables NONE\n' \
     "$host" >"$STATE_DIR/exechost.conf"
   quiet qconf -Ae "$STATE_DIR/exechost.conf"
   printf 'group_name @allhosts\nhostlist %s\n' "$host" >"$STATE_DIR/hostgroup.conf"
   quiet qconf -Ahgrp "$STATE_DIR/hostgroup.conf"
-  # all.q from the built-in template, on this host, one slot per CPU.
+  # all.q from the built-in template, on this host, one slot per CPU, with
+  # no load threshold: a busy CI machine (load above 1.75 per CPU, the
+  # template's np_load_avg) would otherwise put the queue in alarm and
+  # schedule nothing.
   qconf -sq | sed -e 's/^qname .*/qname all.q/' \
       -e 's/^hostlist .*/hostlist @allhosts/' \
       -e "s/^slots .*/slots $slots/" \
       -e 's/^pe_list .*/pe_list NONE/' \
+      -e 's/^load_thresholds .*/load_thresholds NONE/' \
       -e 's/^shell .*/shell \/bin\/bash/' >"$STATE_DIR/queue.conf"
   quiet qconf -Aq "$STATE_DIR/queue.conf"
 }
