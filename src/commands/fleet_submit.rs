@@ -43,7 +43,7 @@ pub(super) fn run(a: &FleetSubmitArgs, out: &mut dyn Write) -> Result<Outcome, C
         if a.time.is_some() && b == gridengine::Batch::Pbs {
             return refuse("--time");
         }
-        if a.shared_read.is_some() {
+        if a.shared_read.is_some() && b == gridengine::Batch::Pbs {
             return refuse("--shared-read");
         }
     }

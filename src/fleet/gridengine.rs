@@ -80,6 +80,11 @@ pub(crate) fn job_script(batch: Batch, spec: &JobSpec) -> String {
     let _ = writeln!(s, "qualify_args=({})", args.join(" "));
     s.push_str(
         r#"node=${CRYOCAP_NODE:-}
+# With --shared-read a node may be named more than once: CRYOCAP_TASK is this
+# job's place in the run and CRYOCAP_FIRST=0 marks a node's later jobs, which
+# only read (one job writes each <node>.json).
+task=${CRYOCAP_TASK:-0}
+first=${CRYOCAP_FIRST:-1}
 if [ -z "$node" ]; then
   echo "cryocap fleet: CRYOCAP_NODE is not set; submit with qsub -v CRYOCAP_NODE=NODE" >&2
   exit 3
@@ -93,15 +98,33 @@ fi
 # qualify writes its JSON atomically and exits 1 when the node fails a check:
 # that is a result, so the job succeeds when the JSON is there. Any other
 # exit (2: bad options, a crash) fails the job.
-"$cryocap" qualify --quiet --json "$out_dir/$node.json" "${qualify_args[@]}"
-status=$?
-if [ "$status" -eq 1 ] && [ -s "$out_dir/$node.json" ]; then
-  echo "cryocap fleet: $node failed some checks; see $out_dir/$node.json" >&2
-  status=0
+status=0
+if [ "$first" = 1 ]; then
+  "$cryocap" qualify --quiet --json "$out_dir/$node.json" "${qualify_args[@]}"
+  status=$?
+  if [ "$status" -eq 1 ] && [ -s "$out_dir/$node.json" ]; then
+    echo "cryocap fleet: $node failed some checks; see $out_dir/$node.json" >&2
+    status=0
+  fi
 fi
-exit "$status"
 "#,
     );
+    if let Some(r) = &spec.shared_read {
+        let _ = writeln!(s, "\nshared_dir={}", quote_path(&r.dir));
+        s.push_str(
+            "# Every job joins the barrier, also when its qualify failed, so that the\n\
+             # others are not left waiting; then all read the shared stacks at once.\n",
+        );
+        let _ = writeln!(
+            s,
+            "\"$cryocap\" fleet shared-read --out-dir \"$out_dir\" --dir \"$shared_dir\" \
+             --node \"$node\" --task \"$task\" --tasks {} --timeout {}s",
+            spec.nodes.len(),
+            r.barrier_timeout_s
+        );
+        s.push_str("read_status=$?\nif [ \"$status\" -eq 0 ]; then status=$read_status; fi\n");
+    }
+    s.push_str("exit \"$status\"\n");
     s
 }
 
@@ -137,8 +160,13 @@ pub(crate) fn time_seconds(limit: &str) -> Option<u64> {
 /// Where a Grid Engine job's log goes: qsub expands `$JOB_ID` in `-o`.
 pub(crate) const SGE_LOG_NAME: &str = "$JOB_ID.out";
 
-/// The `qsub` arguments that submit `node`'s job (no shell sees them).
-pub(crate) fn qsub_args(batch: Batch, spec: &JobSpec, script: &Path, node: &str) -> Vec<String> {
+/// The `qsub` arguments that submit task `task`'s job, on `spec.nodes[task]`
+/// (no shell sees them).
+pub(crate) fn qsub_args(batch: Batch, spec: &JobSpec, script: &Path, task: usize) -> Vec<String> {
+    let node = spec.nodes.get(task).map_or("", String::as_str);
+    let first = !spec.nodes[..task.min(spec.nodes.len())]
+        .iter()
+        .any(|n| n == node);
     let logs = fleet_dir(&spec.out_dir).join("logs");
     let log = match batch {
         Batch::Sge => logs.join(SGE_LOG_NAME),
@@ -172,7 +200,14 @@ pub(crate) fn qsub_args(batch: Batch, spec: &JobSpec, script: &Path, node: &str)
         }
     }
     a.extend(["-o".into(), log.to_string_lossy().into_owned()]);
-    a.extend(["-v".into(), format!("CRYOCAP_NODE={node}")]);
+    // Node names hold no ',' (host lists split on it), so the list is safe.
+    a.extend([
+        "-v".into(),
+        format!(
+            "CRYOCAP_NODE={node},CRYOCAP_TASK={task},CRYOCAP_FIRST={}",
+            u8::from(first)
+        ),
+    ]);
     a.push(script.to_string_lossy().into_owned());
     a
 }
@@ -187,10 +222,10 @@ pub(crate) fn dry_run(batch: Batch, spec: &JobSpec, script: &Path) -> String {
         batch.name(),
         one_line(script.display().to_string())
     );
-    for node in &spec.nodes {
+    for task in 0..spec.nodes.len() {
         let cmd: Vec<String> = std::iter::once("qsub".to_string())
             .chain(
-                qsub_args(batch, spec, script, node)
+                qsub_args(batch, spec, script, task)
                     .iter()
                     .map(|a| shell_quote(a)),
             )
@@ -592,16 +627,21 @@ mod tests {
     fn one_job_per_node_pinned_to_it() {
         let s = spec("/shared/fleet".into(), "/opt/cryocap".into());
         let p = Path::new("/shared/fleet/.cryocap-fleet/job.sh");
-        let sge = qsub_args(Batch::Sge, &s, p, "gpu02").join(" ");
+        let sge = qsub_args(Batch::Sge, &s, p, 1).join(" ");
         assert!(sge.contains("-l hostname=gpu02"), "{sge}");
         assert!(sge.contains("-l exclusive=true -l gpu=2"), "{sge}");
-        assert!(sge.contains("-v CRYOCAP_NODE=gpu02"), "{sge}");
-        let pbs = qsub_args(Batch::Pbs, &s, p, "gpu01").join(" ");
+        assert!(
+            sge.contains("-v CRYOCAP_NODE=gpu02,CRYOCAP_TASK=1,CRYOCAP_FIRST=1"),
+            "{sge}"
+        );
+        let pbs = qsub_args(Batch::Pbs, &s, p, 0).join(" ");
         assert!(
             pbs.contains("-l select=1:host=gpu01:ngpus=2 -l place=excl"),
             "{pbs}"
         );
-        assert!(pbs.ends_with("-v CRYOCAP_NODE=gpu01 /shared/fleet/.cryocap-fleet/job.sh"));
+        assert!(pbs.ends_with(
+            "-v CRYOCAP_NODE=gpu01,CRYOCAP_TASK=0,CRYOCAP_FIRST=1 /shared/fleet/.cryocap-fleet/job.sh"
+        ));
         let d = dry_run(Batch::Sge, &s, p);
         assert_eq!(d.matches("#   qsub ").count(), 2, "{d}");
     }

@@ -246,8 +246,8 @@ pub(crate) fn submit_sge(
     crate::files::write(&script_path, text.as_bytes())?;
 
     let mut jobs: Vec<u64> = Vec::with_capacity(nodes.len());
-    for node in &nodes {
-        let mut args = ge::qsub_args(Batch::Sge, &spec, &script_path, node);
+    for task in 0..nodes.len() {
+        let mut args = ge::qsub_args(Batch::Sge, &spec, &script_path, task);
         // Held until every node's job is in; the script path stays last.
         args.insert(args.len() - 1, "-h".into());
         match ge::qsub(&args) {

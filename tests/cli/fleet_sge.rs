@@ -157,6 +157,44 @@ fn fleet_runs_on_a_real_grid_engine() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("already holds a fleet run"), "{stderr}");
 
+    // 1b. Two jobs with --shared-read: both run at once (no exclusive), meet
+    // at the barrier and read the same stacks together.
+    let stacks = root.path().join("stacks ;touch pwned; 'x'");
+    std::fs::create_dir(&stacks).unwrap();
+    cryocap()
+        .args(["stack", "create", "--quiet", "--particles", "4000"])
+        .args(["--box", "128", "--reserve", "1GB", "--dir"])
+        .arg(&stacks)
+        .assert()
+        .success();
+    let shared = root.path().join("shared read 'q'");
+    let out = cryocap()
+        .args(["fleet", "submit", "--scheduler", "sge", "--timeout", "5m"])
+        .arg("--nodes")
+        .arg(format!("{node},{node}"))
+        .arg("--out-dir")
+        .arg(&shared)
+        .arg("--shared-read")
+        .arg(&stacks)
+        .args(["--", "--quick", "--repeats", "1"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    let (_, r) = fleet_json(&shared);
+    assert_eq!(r.tasks.len(), 2, "{stdout}{stderr}");
+    assert_eq!(r.job_ids.len(), 2);
+    for t in &r.tasks {
+        assert_eq!(t.state.state, "COMPLETED", "{t:?}\n{stdout}{stderr}");
+        assert_eq!(t.outcome, TaskOutcome::Ran, "{t:?}");
+    }
+    let s = r.shared_read.expect("the report sums the shared reads");
+    assert_eq!(s.tasks.len(), 2, "{s:?}");
+    assert!(s.overlap_seconds > 0.0, "both jobs read at once: {s:?}");
+    assert!(stdout.contains("aggregate throughput"), "{stdout}");
+
     // 2. A job that fails on its node: the profile does not exist there.
     let bad = root.path().join("failing");
     let (code, stdout, stderr) = submit(
