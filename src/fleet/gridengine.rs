@@ -232,6 +232,12 @@ pub(crate) fn dry_run(batch: Batch, spec: &JobSpec, script: &Path) -> String {
             .collect();
         let _ = writeln!(s, "#   {}", one_line(cmd.join(" ")));
     }
+    if batch == Batch::Sge {
+        s.push_str(
+            "# each with -h (held) until every node's job is in, then released with qrls;\n\
+             # states from qstat while listed, then qacct -j (exit_status, failed).\n",
+        );
+    }
     if batch == Batch::Pbs {
         s.push_str(
             "# Only --dry-run exists for pbs: no PBS server was reachable to test submission and\n\
