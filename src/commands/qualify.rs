@@ -37,6 +37,8 @@ pub(super) fn run(a: &QualifyArgs, out: &mut dyn Write) -> Result<Outcome, Comma
             base: m.base,
         }),
         deployment_checks: a.deployment,
+        ssd_quota: a.ssd_quota.map(|q| q.0),
+        ssd_reserve: a.ssd_reserve.map(|r| r.0),
     };
     let profile_file: Vec<PathBuf> = [PathBuf::from(&a.profile)]
         .into_iter()

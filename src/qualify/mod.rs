@@ -39,6 +39,9 @@ pub struct QualifyParams {
     /// user, access, shared file system, kernel, driver, visible GPUs).
     pub deployment: Option<deployment::Master>,
     pub deployment_checks: bool,
+    /// `--ssd-quota` and `--ssd-reserve`, in bytes.
+    pub ssd_quota: Option<u64>,
+    pub ssd_reserve: Option<u64>,
 }
 
 /// Which metric answers which requirement, and what to say when none does.
@@ -209,6 +212,8 @@ pub fn run(cfg: &QualifyParams, catalog: &Catalog, progress: &Progress) -> Quali
                 master: cfg.deployment.clone(),
                 project_dir: cfg.project_dir.clone(),
                 ssd_dir: cfg.ssd_dir.clone(),
+                ssd_quota: cfg.ssd_quota,
+                ssd_reserve: cfg.ssd_reserve,
             },
             &facts.kernel,
             g.devices,
