@@ -68,7 +68,8 @@ fn check_fresh(out_dir: &Path, nodes: &[String]) -> Result<(), FleetError> {
     Ok(())
 }
 
-fn state_line(job: u64, tasks: &[TaskState]) -> String {
+/// How many tasks are in each state: `1 COMPLETED, 1 RUNNING`.
+fn state_counts(tasks: &[TaskState]) -> String {
     let mut counts: Vec<(String, usize)> = Vec::new();
     for t in tasks {
         match counts.iter_mut().find(|(s, _)| *s == t.state) {
@@ -77,7 +78,11 @@ fn state_line(job: u64, tasks: &[TaskState]) -> String {
         }
     }
     let parts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
-    format!("fleet: job {job}: {}", parts.join(", "))
+    parts.join(", ")
+}
+
+fn state_line(job: u64, tasks: &[TaskState]) -> String {
+    format!("fleet: job {job}: {}", state_counts(tasks))
 }
 
 /// The nodes a run qualifies: those named, or a partition's as Slurm lists them.
@@ -294,7 +299,7 @@ pub(crate) fn submit_sge(
         crate::units::duration(cfg.timeout.as_secs_f64())
     ));
     let (tasks, done) = ge::wait(&jobs, cfg.timeout, &mut |t| {
-        progress.step(&state_line(first, t).replacen("job", "jobs from", 1))
+        progress.step(&format!("fleet: jobs {list}: {}", state_counts(t)))
     })?;
     record.tasks = tasks;
     if done {
@@ -305,11 +310,7 @@ pub(crate) fn submit_sge(
         return Err(FleetError::Other(format!(
             "--timeout: jobs {list} had not all ended after {} ({}); they stay queued: run `cryocap fleet report {}` later, or `qdel {list}`",
             crate::units::duration(cfg.timeout.as_secs_f64()),
-            state_line(first, &record.tasks)
-                .split_once(": ")
-                .map_or("", |(_, r)| r)
-                .split_once(": ")
-                .map_or("", |(_, r)| r),
+            state_counts(&record.tasks),
             shell_quote(&cfg.out_dir.to_string_lossy())
         )));
     }
