@@ -63,7 +63,7 @@ pub struct FleetSharedReadArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Scheduler {
     Slurm,
-    /// Grid Engine (--dry-run only so far).
+    /// Grid Engine: one job per node, pinned with -l hostname=.
     Sge,
     /// PBS Pro / OpenPBS (--dry-run only so far).
     Pbs,
@@ -71,7 +71,7 @@ pub enum Scheduler {
 
 #[derive(Debug, Args)]
 pub struct FleetSubmitArgs {
-    /// The batch system: slurm, or sge and pbs (job scripts with --dry-run only).
+    /// The batch system: slurm, sge (Grid Engine), or pbs (job scripts with --dry-run only).
     #[arg(long, value_enum, default_value = "slurm")]
     pub scheduler: Scheduler,
     /// Shared directory every node can write: results land in DIR/<node>.json.
@@ -87,7 +87,8 @@ pub struct FleetSubmitArgs {
     #[arg(long, value_name = "N", 
           value_parser = values::count::<u32>(1, 64))]
     pub gpus: Option<u32>,
-    /// Slurm time limit of each task: 30, 00:30:00, 1-00:00:00.
+    /// Time limit of each task, in Slurm's syntax: 30, 00:30:00, 1-00:00:00
+    /// (Grid Engine gets it as -l h_rt=SECONDS).
     #[arg(long, value_name = "LIMIT")]
     pub time: Option<String>,
     /// How long to wait for all tasks to end.

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::values::{self, BoxSize, MasterAddr};
+use super::values::{self, BoxSize, CryosparcMb, MasterAddr};
 use super::{HistoryArg, JunitArg, OpenMetricsArg, OutputArgs};
 
 #[derive(Debug, Args)]
@@ -53,6 +53,14 @@ pub struct QualifyArgs {
     /// With --workers: the ssh client configuration to use (`ssh -F`).
     #[arg(long, value_name = "FILE", requires = "workers")]
     pub ssh_config: Option<std::path::PathBuf>,
+    /// With --deployment: the SSD cache quota (CryoSPARC --ssdquota) the
+    /// --ssd-dir drive's free space must hold: MB, or a size such as 250GB.
+    #[arg(long, value_name = "MB", requires = "deployment")]
+    pub ssd_quota: Option<CryosparcMb>,
+    /// With --deployment: the space the cache keeps free (CryoSPARC
+    /// --ssdreserve; default 10000 MB): MB, or a size such as 10GB.
+    #[arg(long, value_name = "MB", requires = "deployment")]
+    pub ssd_reserve: Option<CryosparcMb>,
     #[command(flatten)]
     pub openmetrics: OpenMetricsArg,
     #[command(flatten)]

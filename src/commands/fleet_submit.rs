@@ -1,5 +1,6 @@
 //! `cryocap fleet submit`: qualify every node of a Slurm cluster through
-//! one job array, wait, and report.
+//! one job array (or of a Grid Engine cluster through one job per node),
+//! wait, and report.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -30,20 +31,19 @@ pub(super) fn run(a: &FleetSubmitArgs, out: &mut dyn Write) -> Result<Outcome, C
                 b.name()
             )))
         };
-        if !a.dry_run {
-            return Err(usage(format!(
-                "--scheduler {}: only --dry-run is supported so far (no {} server was available to test submission against); give --dry-run",
-                b.name(),
-                b.name().to_uppercase()
-            )));
+        if !a.dry_run && b == gridengine::Batch::Pbs {
+            return Err(usage(
+                "--scheduler pbs: only --dry-run is supported (no PBS server was available to test submission against); give --dry-run"
+                    .into(),
+            ));
         }
         if a.partition.is_some() {
             return refuse("--partition (a Slurm partition); give --nodes");
         }
-        if a.time.is_some() {
+        if a.time.is_some() && b == gridengine::Batch::Pbs {
             return refuse("--time");
         }
-        if a.shared_read.is_some() {
+        if a.shared_read.is_some() && b == gridengine::Batch::Pbs {
             return refuse("--shared-read");
         }
     }
@@ -122,9 +122,15 @@ pub(super) fn run(a: &FleetSubmitArgs, out: &mut dyn Write) -> Result<Outcome, C
                 crate::text::printable(&cfg.out_dir.display().to_string())
             )));
         }
-        let text = submit::dry_run_batch(b, &cfg, &nodes);
-        writer::write(&Destination::Stdout, text.as_bytes(), out)?;
-        return Ok(Outcome::Ok);
+        if a.dry_run {
+            let text = submit::dry_run_batch(b, &cfg, &nodes);
+            writer::write(&Destination::Stdout, text.as_bytes(), out)?;
+            return Ok(Outcome::Ok);
+        }
+        let report = submit::submit_sge(&cfg, &nodes, &Progress::new(a.output.quiet))?;
+        let failed = report.failed();
+        finish(Kind::Fleet(report), started, &a.output, out)?;
+        return Ok(Outcome::failed_if(failed));
     }
     if a.dry_run {
         let text = submit::dry_run(&cfg, &nodes);

@@ -38,6 +38,8 @@ pub(super) fn run(a: &QualifyArgs, out: &mut dyn Write) -> Result<Outcome, Comma
         }),
         deployment_checks: a.deployment,
         ssh: ssh_workers(a)?,
+        ssd_quota: a.ssd_quota.map(|q| q.0),
+        ssd_reserve: a.ssd_reserve.map(|r| r.0),
     };
     let profile_file: Vec<PathBuf> = [PathBuf::from(&a.profile)]
         .into_iter()

@@ -1,9 +1,11 @@
-//! Fleet qualification through Slurm: one job-array task per node runs
+//! Fleet qualification through Slurm or Grid Engine: one task per node (a
+//! Slurm array task, or a Grid Engine job pinned with `-l hostname=`) runs
 //! `cryocap qualify` and writes `SHARED_DIR/<node>.json`; the results are
-//! merged into one fleet report. Slurm does the distribution; cryocap only
-//! writes the script, submits it, reads the task states and merges.
+//! merged into one fleet report. The scheduler does the distribution;
+//! cryocap only writes the script, submits it, reads the task states and
+//! merges.
 
-pub(crate) mod gridengine;
+pub mod gridengine;
 pub(crate) mod hostlist;
 pub mod report;
 pub(crate) mod script;
@@ -16,6 +18,8 @@ pub(crate) mod submit;
 pub enum FleetError {
     #[error(transparent)]
     Slurm(#[from] slurm::SlurmError),
+    #[error(transparent)]
+    Sge(#[from] gridengine::SgeError),
     #[error(transparent)]
     Report(#[from] report::FleetReportError),
     #[error(transparent)]

@@ -286,6 +286,8 @@ pub fn merge(
     FleetReport {
         dir: dir.to_string(),
         job_id: submission.map(|s| s.job_id),
+        scheduler: submission.and_then(|s| s.scheduler.clone()),
+        job_ids: submission.map(|s| s.job_ids.clone()).unwrap_or_default(),
         completed_after_seconds: submission.and_then(|s| s.completed_after_seconds),
         margin,
         checks,
@@ -299,6 +301,10 @@ pub fn merge(
     }
 }
 
+fn is_sge(s: &Submission) -> bool {
+    s.scheduler.as_deref() == Some("sge")
+}
+
 /// Reads a shared directory and merges it. Task states come from the
 /// submission record; where it still shows unfinished tasks (submit timed
 /// out or was interrupted) and Slurm answers, they are read again.
@@ -309,9 +315,20 @@ pub fn build(out_dir: &Path, margin: f64) -> Result<FleetReport, FleetReportErro
     let mut submission = read_submission(out_dir)?;
     if let Some(s) = submission.as_mut()
         && s.tasks.iter().any(|t| !slurm::is_final(&t.state))
-        && let Ok(now) = slurm::task_states(s.job_id, s.nodes.len())
     {
-        s.tasks = now;
+        let now = if is_sge(s) {
+            super::gridengine::task_states(
+                &s.job_ids,
+                &mut super::gridengine::Tracker::default(),
+                super::gridengine::accounting_grace(),
+            )
+            .ok()
+        } else {
+            slurm::task_states(s.job_id, s.nodes.len()).ok()
+        };
+        if let Some(now) = now {
+            s.tasks = now;
+        }
     }
     if results.is_empty() && submission.is_none() && reads.is_empty() {
         return Err(FleetReportError::Empty {
@@ -323,7 +340,13 @@ pub fn build(out_dir: &Path, margin: f64) -> Result<FleetReport, FleetReportErro
         &out_dir.display().to_string(),
         &results,
         submission.as_ref(),
-        &|job, task| slurm::log_tail(&logs_dir, job, task),
+        &|job, task| match submission.as_ref() {
+            Some(s) if is_sge(s) => s
+                .job_ids
+                .get(task as usize)
+                .and_then(|j| super::gridengine::log_tail(&logs_dir, *j)),
+            _ => slurm::log_tail(&logs_dir, job, task),
+        },
         margin,
         skipped,
     );
@@ -371,6 +394,8 @@ mod tests {
             schema_version: crate::results::fleet::FLEET_STATE_VERSION,
             kind: "fleet-submission".into(),
             job_id: 9,
+            scheduler: None,
+            job_ids: Vec::new(),
             nodes: ["a", "b", "c", "d", "e"].map(String::from).to_vec(),
             submitted_at: 0,
             completed_after_seconds: Some(3.0),

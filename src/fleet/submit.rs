@@ -68,7 +68,8 @@ fn check_fresh(out_dir: &Path, nodes: &[String]) -> Result<(), FleetError> {
     Ok(())
 }
 
-fn state_line(job: u64, tasks: &[TaskState]) -> String {
+/// How many tasks are in each state: `1 COMPLETED, 1 RUNNING`.
+fn state_counts(tasks: &[TaskState]) -> String {
     let mut counts: Vec<(String, usize)> = Vec::new();
     for t in tasks {
         match counts.iter_mut().find(|(s, _)| *s == t.state) {
@@ -77,7 +78,11 @@ fn state_line(job: u64, tasks: &[TaskState]) -> String {
         }
     }
     let parts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
-    format!("fleet: job {job}: {}", parts.join(", "))
+    parts.join(", ")
+}
+
+fn state_line(job: u64, tasks: &[TaskState]) -> String {
+    format!("fleet: job {job}: {}", state_counts(tasks))
 }
 
 /// The nodes a run qualifies: those named, or a partition's as Slurm lists them.
@@ -175,6 +180,8 @@ pub(crate) fn submit(
         schema_version: FLEET_STATE_VERSION,
         kind: "fleet-submission".into(),
         job_id: job,
+        scheduler: None,
+        job_ids: Vec::new(),
         nodes: nodes.clone(),
         submitted_at: SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -214,6 +221,96 @@ pub(crate) fn submit(
             "--timeout: job {job} had not ended after {} ({}); it stays queued: run `cryocap fleet report {}` later, or `scancel {job}`",
             crate::units::duration(cfg.timeout.as_secs_f64()),
             state_line(job, &record.tasks).trim_start_matches("fleet: "),
+            shell_quote(&cfg.out_dir.to_string_lossy())
+        )));
+    }
+    Ok(fleet_report::build(&cfg.out_dir, DEFAULT_MARGIN)?)
+}
+
+/// Runs the fleet through Grid Engine: one job per node, each pinned to its
+/// node with `-l hostname=`, submitted held and released once all are in
+/// (a node whose qsub is refused leaves no other job behind); waits and
+/// merges as the Slurm path does.
+pub(crate) fn submit_sge(
+    cfg: &FleetSubmit,
+    nodes: &[String],
+    progress: &Progress,
+) -> Result<FleetReport, FleetError> {
+    use super::gridengine::{self as ge, Batch};
+    let nodes = nodes.to_vec();
+    let (spec, script_path) = job(cfg, &nodes);
+    let text = ge::job_script(Batch::Sge, &spec);
+
+    ge::check_client()?;
+    let logs = fleet_dir(&cfg.out_dir).join("logs");
+    std::fs::create_dir_all(&logs).map_err(|e| FleetError::Dir {
+        path: cfg.out_dir.clone(),
+        reason: format!("cannot create it: {e}"),
+    })?;
+    check_fresh(&cfg.out_dir, &nodes)?;
+    crate::files::write(&script_path, text.as_bytes())?;
+
+    let mut jobs: Vec<u64> = Vec::with_capacity(nodes.len());
+    for task in 0..nodes.len() {
+        let mut args = ge::qsub_args(Batch::Sge, &spec, &script_path, task);
+        // Held until every node's job is in; the script path stays last.
+        args.insert(args.len() - 1, "-h".into());
+        match ge::qsub(&args) {
+            Ok(id) => jobs.push(id),
+            Err(e) => {
+                let _ = ge::qdel(&jobs);
+                return Err(FleetError::Other(format!(
+                    "{e}; the {} job(s) already submitted were deleted before any ran",
+                    jobs.len()
+                )));
+            }
+        }
+    }
+    let submitted = Instant::now();
+    let first = jobs.first().copied().unwrap_or_default();
+    let mut record = Submission {
+        schema_version: FLEET_STATE_VERSION,
+        kind: "fleet-submission".into(),
+        job_id: first,
+        scheduler: Some("sge".into()),
+        job_ids: jobs.clone(),
+        nodes: nodes.clone(),
+        submitted_at: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        completed_after_seconds: None,
+        tasks: Vec::new(),
+    };
+    save(&cfg.out_dir, &record)?;
+    let list = jobs
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    if let Err(e) = ge::release(&jobs) {
+        let _ = ge::qdel(&jobs);
+        return Err(FleetError::Other(format!(
+            "{e}; jobs {list} were deleted before any ran"
+        )));
+    }
+    progress.step(&format!(
+        "fleet: submitted Grid Engine jobs {list}: one on each of {}; waiting up to {}",
+        nodes.join(","),
+        crate::units::duration(cfg.timeout.as_secs_f64())
+    ));
+    let (tasks, done) = ge::wait(&jobs, cfg.timeout, &mut |t| {
+        progress.step(&format!("fleet: jobs {list}: {}", state_counts(t)))
+    })?;
+    record.tasks = tasks;
+    if done {
+        record.completed_after_seconds = Some(submitted.elapsed().as_secs_f64());
+    }
+    save(&cfg.out_dir, &record)?;
+    if !done {
+        return Err(FleetError::Other(format!(
+            "--timeout: jobs {list} had not all ended after {} ({}); they stay queued: run `cryocap fleet report {}` later, or `qdel {list}`",
+            crate::units::duration(cfg.timeout.as_secs_f64()),
+            state_counts(&record.tasks),
             shell_quote(&cfg.out_dir.to_string_lossy())
         )));
     }

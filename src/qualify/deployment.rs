@@ -45,6 +45,10 @@ pub struct DeploymentParams {
     pub project_dir: Option<PathBuf>,
     pub ssd_dir: Option<PathBuf>,
     pub ssh: Option<SshWorkers>,
+    /// The SSD cache quota and reserve in bytes (CryoSPARC --ssdquota,
+    /// --ssdreserve); the reserve defaults to 10,000 MB.
+    pub ssd_quota: Option<u64>,
+    pub ssd_reserve: Option<u64>,
 }
 
 fn check(id: &str, label: &str, verdict: Verdict, note: String) -> Check {
@@ -94,6 +98,23 @@ pub fn run(p: &DeploymentParams, kernel: &str, gpus_seen: u32) -> Vec<Check> {
             ),
         });
     }
+    out.push(match &p.ssd_dir {
+        Some(d) => ssd_space(
+            d,
+            crate::storage::space::fs_space(d).map_err(|e| e.to_string()),
+            p.ssd_quota,
+            p.ssd_reserve,
+        ),
+        None => with_source(
+            check(
+                "ssd_space",
+                "SSD cache free space",
+                Verdict::NotMeasured,
+                "give --ssd-dir DIR (and --ssd-quota MB) to check the drive holds the cache's quota and reserve".into(),
+            ),
+            SSD_SOURCE,
+        ),
+    });
     out.push(match &p.project_dir {
         Some(d) => match probe::mount_of_path(d) {
             Ok(m) => shared_fs(m.as_ref()),
@@ -122,6 +143,95 @@ pub fn run(p: &DeploymentParams, kernel: &str, gpus_seen: u32) -> Vec<Check> {
         gpus_seen,
     ));
     out
+}
+
+/// Where the SSD cache's quota and reserve come from.
+pub const SSD_SOURCE: &str = "REFERENCE.md section 3 (CryoSPARC cryosparcw connect --ssdquota, --ssdreserve; default reserve 10,000 MB)";
+
+/// CryoSPARC's default `--ssdreserve`: 10,000 MB.
+pub const DEFAULT_SSD_RESERVE: u64 = 10_000 * crate::units::MIB;
+
+fn with_source(mut c: Check, source: &str) -> Check {
+    c.source = source.to_string();
+    c
+}
+
+/// Whether the SSD drive's free space holds the reserve the cache keeps
+/// free, and on top of it the quota the cache may fill. Files the cache
+/// already holds there are not counted: they are space the cache can reuse,
+/// so a WARN on a drive with a warm cache may overstate the shortfall.
+pub fn ssd_space(
+    dir: &Path,
+    space: Result<crate::storage::space::FsSpace, String>,
+    quota: Option<u64>,
+    reserve: Option<u64>,
+) -> Check {
+    use crate::units::bytes_decimal;
+    let (id, label) = ("ssd_space", "SSD cache free space");
+    let reserve = reserve.unwrap_or(DEFAULT_SSD_RESERVE);
+    let space = match space {
+        Ok(s) => s,
+        Err(e) => {
+            return with_source(
+                check(
+                    id,
+                    label,
+                    Verdict::NotMeasured,
+                    format!("{}: free space could not be read ({e})", dir.display()),
+                ),
+                SSD_SOURCE,
+            );
+        }
+    };
+    let free = space.available;
+    let (verdict, note) = if free <= reserve {
+        (
+            Verdict::Fail,
+            format!(
+                "{}: {} free, not more than the reserve {} the cache keeps free: the cache can hold nothing; free space on the drive or lower --ssdreserve",
+                dir.display(),
+                bytes_decimal(free),
+                bytes_decimal(reserve)
+            ),
+        )
+    } else {
+        let room = free - reserve;
+        match quota {
+            Some(q) if room < q => (
+                Verdict::Warn,
+                format!(
+                    "{}: {} free leaves the cache {} above the reserve {}, less than its quota {}; free space or lower --ssdquota to {} MB (files the cache already holds are not counted)",
+                    dir.display(),
+                    bytes_decimal(free),
+                    bytes_decimal(room),
+                    bytes_decimal(reserve),
+                    bytes_decimal(q),
+                    room / crate::units::MIB
+                ),
+            ),
+            Some(q) => (
+                Verdict::Pass,
+                format!(
+                    "{}: {} free holds the quota {} and the reserve {}",
+                    dir.display(),
+                    bytes_decimal(free),
+                    bytes_decimal(q),
+                    bytes_decimal(reserve)
+                ),
+            ),
+            None => (
+                Verdict::Pass,
+                format!(
+                    "{}: {} free, {} above the reserve {}; give --ssd-quota to check the quota fits too",
+                    dir.display(),
+                    bytes_decimal(free),
+                    bytes_decimal(room),
+                    bytes_decimal(reserve)
+                ),
+            ),
+        }
+    };
+    with_source(check(id, label, verdict, note), SSD_SOURCE)
 }
 
 /// Connects to each of the master's 11 ports at once, each bounded by
@@ -638,6 +748,31 @@ mod tests {
         assert_eq!(shared_fs(Some(&m("lustre"))).verdict, Verdict::Pass);
         assert_eq!(shared_fs(Some(&m("ext4"))).verdict, Verdict::Warn);
         assert_eq!(shared_fs(None).verdict, Verdict::NotMeasured);
+    }
+
+    #[test]
+    fn ssd_space_against_quota_and_reserve() {
+        use crate::storage::space::FsSpace;
+        const GB: u64 = 1_000_000_000;
+        let d = Path::new("/ssd");
+        let fs = |free: u64| {
+            Ok(FsSpace {
+                total: 2000 * GB,
+                available: free,
+            })
+        };
+        let v = |free, q, r| ssd_space(d, fs(free), q, r).verdict;
+        assert_eq!(v(300 * GB, Some(250 * GB), Some(5 * GB)), Verdict::Pass);
+        assert_eq!(v(300 * GB, Some(296 * GB), Some(5 * GB)), Verdict::Warn);
+        assert_eq!(v(5 * GB, None, Some(5 * GB)), Verdict::Fail);
+        // The default reserve is 10,000 MB.
+        assert_eq!(v(10_000 * crate::units::MIB, None, None), Verdict::Fail);
+        assert_eq!(v(11 * GB, None, None), Verdict::Pass);
+        let w = ssd_space(d, fs(300 * GB), Some(296 * GB), Some(5 * GB));
+        assert!(w.note.contains("lower --ssdquota"), "{}", w.note);
+        assert!(w.source.contains("--ssdquota"));
+        let e = ssd_space(d, Err("EIO".into()), None, None);
+        assert_eq!(e.verdict, Verdict::NotMeasured);
     }
 
     #[test]

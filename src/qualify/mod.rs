@@ -41,6 +41,9 @@ pub struct QualifyParams {
     pub deployment_checks: bool,
     /// `--workers`: the hosts to check password-less SSH to.
     pub ssh: Option<deployment::SshWorkers>,
+    /// `--ssd-quota` and `--ssd-reserve`, in bytes.
+    pub ssd_quota: Option<u64>,
+    pub ssd_reserve: Option<u64>,
 }
 
 /// Which metric answers which requirement, and what to say when none does.
@@ -212,6 +215,8 @@ pub fn run(cfg: &QualifyParams, catalog: &Catalog, progress: &Progress) -> Quali
                 project_dir: cfg.project_dir.clone(),
                 ssd_dir: cfg.ssd_dir.clone(),
                 ssh: cfg.ssh.clone(),
+                ssd_quota: cfg.ssd_quota,
+                ssd_reserve: cfg.ssd_reserve,
             },
             &facts.kernel,
             g.devices,

@@ -1,5 +1,5 @@
 //! The fleet report as a document: nodes × checks, outliers, the spread of
-//! each metric, and what became of every Slurm task.
+//! each metric, and what became of every Slurm or Grid Engine task.
 
 use super::document::{Align, Block, Document, Section};
 use super::values::value;
@@ -76,10 +76,18 @@ fn percent(f: f64) -> String {
     format!("{:.0}%", f * 100.0)
 }
 
+fn is_sge(r: &FleetReport) -> bool {
+    r.scheduler.as_deref() == Some("sge")
+}
+
 fn title(r: &FleetReport) -> String {
-    let job = r
-        .job_id
-        .map_or(String::new(), |j| format!(", Slurm job {j}"));
+    let job = if is_sge(r) {
+        let ids: Vec<String> = r.job_ids.iter().map(u64::to_string).collect();
+        format!(", Grid Engine jobs {}", ids.join(","))
+    } else {
+        r.job_id
+            .map_or(String::new(), |j| format!(", Slurm job {j}"))
+    };
     format!("cryocap fleet report: {} node results{job}", r.nodes.len())
 }
 
@@ -103,8 +111,9 @@ fn summary(r: &FleetReport) -> Section {
         pairs.push((
             "submission to completion".into(),
             format!(
-                "{} (sbatch's answer until every task had ended)",
-                crate::units::duration(s)
+                "{} ({}'s answer until every task had ended)",
+                crate::units::duration(s),
+                if is_sge(r) { "qsub" } else { "sbatch" }
             ),
         ));
     }
@@ -231,11 +240,16 @@ fn tasks(r: &FleetReport) -> Option<Section> {
             ]
         })
         .collect();
-    Some(Section::new("Slurm tasks").with(Block::table(
+    let (section, state) = if is_sge(r) {
+        ("Grid Engine jobs (one per task)", "state")
+    } else {
+        ("Slurm tasks", "Slurm state")
+    };
+    Some(Section::new(section).with(Block::table(
         &[
             "task",
             "node",
-            "Slurm state",
+            state,
             "exit",
             "outcome",
             "reason / last log line",

@@ -18,7 +18,15 @@ pub struct Submission {
     pub schema_version: u32,
     /// Always `fleet-submission`.
     pub kind: String,
+    /// The job (Slurm: the array; Grid Engine: task 0's job).
     pub job_id: u64,
+    /// `sge` for Grid Engine, where each task is a job of its own; absent
+    /// for Slurm (the files written before Grid Engine had none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler: Option<String>,
+    /// Grid Engine: task i's job id (one job per node); empty for Slurm.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub job_ids: Vec<u64>,
     /// Task i qualifies nodes[i].
     pub nodes: Vec<String>,
     /// Seconds since the Unix epoch when sbatch accepted the job.
@@ -112,6 +120,12 @@ pub struct FleetReport {
     /// The job that produced them, when `fleet submit` recorded one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<u64>,
+    /// `sge` when the run went through Grid Engine; absent for Slurm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler: Option<String>,
+    /// Grid Engine: each task's job id, in task order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub job_ids: Vec<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completed_after_seconds: Option<f64>,
     /// The outlier margin as a fraction of the fleet median.
@@ -210,7 +224,8 @@ pub struct TaskState {
     /// The node it ran on; empty if it never started.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub ran_on: String,
-    /// Slurm's `exit:signal` of the batch script.
+    /// Slurm's `exit:signal` of the batch script; Grid Engine's
+    /// `exit_status` from qacct.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub exit_code: String,
 }

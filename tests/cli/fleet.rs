@@ -505,8 +505,9 @@ fn fleet_runs_on_a_real_slurm_cluster() {
 }
 
 /// `--scheduler sge|pbs --dry-run`: one qsub per node, pinned to it, the
-/// script quoted and valid bash; real submission, --partition, --time and
-/// --shared-read are refused (no SGE or PBS server to test against).
+/// script quoted and valid bash; --partition is refused for both, and real
+/// submission and --time for PBS (no PBS server to test against; Grid
+/// Engine's real submission is tested in fleet_sge.rs).
 #[test]
 fn sge_and_pbs_dry_runs_pin_one_job_per_node() {
     let root = tempfile::tempdir().unwrap();
@@ -536,10 +537,7 @@ fn sge_and_pbs_dry_runs_pin_one_job_per_node() {
         assert!(text.contains(pin), "{sched}: {text}");
         assert!(text.contains("-v CRYOCAP_NODE=gpu01"), "{text}");
         assert!(text.contains("'/data/$(touch pwned)'"), "{text}");
-        assert!(
-            text.contains("no --dry-run") || text.contains("Only --dry-run"),
-            "{text}"
-        );
+        assert_eq!(text.contains("Only --dry-run"), sched == "pbs", "{text}");
         Command::new("bash")
             .args(["-n", "-c", &text])
             .assert()
@@ -547,19 +545,35 @@ fn sge_and_pbs_dry_runs_pin_one_job_per_node() {
         assert!(!root.path().join("pwned").exists());
         assert!(!out_dir.exists(), "a dry run writes nothing");
     }
-    for extra in [
-        &["--nodes", "gpu01"][..],
-        &["--nodes", "gpu01", "--dry-run", "--time", "10"][..],
-        &["--partition", "p", "--dry-run"][..],
+    for (sched, extra) in [
+        ("pbs", &["--nodes", "gpu01"][..]),
+        (
+            "pbs",
+            &["--nodes", "gpu01", "--dry-run", "--time", "10"][..],
+        ),
+        ("sge", &["--partition", "p", "--dry-run"][..]),
+        ("pbs", &["--partition", "p", "--dry-run"][..]),
     ] {
         cryocap()
-            .args(["fleet", "submit", "--scheduler", "sge", "--out-dir"])
+            .args(["fleet", "submit", "--scheduler", sched, "--out-dir"])
             .arg(root.path().join("o"))
             .args(extra)
             .assert()
             .code(2)
-            .stderr(predicates::str::contains("--scheduler sge"));
+            .stderr(predicates::str::contains(format!("--scheduler {sched}")));
     }
+    // --time becomes Grid Engine's hard run-time limit, in seconds.
+    let out = cryocap()
+        .args(["fleet", "submit", "--scheduler", "sge", "--dry-run"])
+        .args(["--nodes", "gpu01", "--time", "1-00:30:00", "--out-dir"])
+        .arg(&out_dir)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("-l h_rt=88200 "), "{text}");
+    assert!(text.contains("/logs/$JOB_ID.out'"), "{text}");
     cryocap()
         .args([
             "fleet",

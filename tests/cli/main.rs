@@ -8,6 +8,7 @@ mod exact_files;
 mod fio_compare;
 mod fit;
 mod fleet;
+mod fleet_sge;
 mod hostile;
 mod io;
 mod json_contract;

@@ -401,6 +401,8 @@ fn deployment_checks_real_ports_and_dirs() {
         .arg(project.path())
         .arg("--ssd-dir")
         .arg(project.path())
+        // a petabyte quota: no test disk holds it
+        .args(["--ssd-quota", "1000000000", "--ssd-reserve", "5000"])
         .arg("--json")
         .arg(f("r.json"))
         .arg("--csv")
@@ -440,6 +442,16 @@ fn deployment_checks_real_ports_and_dirs() {
         Verdict::Pass
     );
     assert_eq!(deployment_check(&r, "ssd_access").verdict, Verdict::Pass);
+    // statvfs of the real directory, against the quota and reserve given
+    let space = deployment_check(&r, "ssd_space");
+    assert_eq!(space.verdict, Verdict::Warn, "{}", space.note);
+    assert!(
+        space.note.contains("1.05 PB") && space.note.contains("5.24 GB"),
+        "{}",
+        space.note
+    );
+    assert!(space.note.contains("lower --ssdquota"), "{}", space.note);
+    assert!(space.source.contains("--ssdreserve"), "{}", space.source);
     assert_ne!(deployment_check(&r, "shared_fs").verdict, Verdict::Fail);
     assert_ne!(deployment_check(&r, "kernel").verdict, Verdict::NotMeasured);
     assert!(deployment_check(&r, "visible_gpus").note.contains("'0,1'"));
@@ -475,6 +487,10 @@ fn deployment_checks_real_ports_and_dirs() {
     assert_eq!(deployment_check(&r, "master_ports").verdict, Verdict::Pass);
     assert_eq!(
         deployment_check(&r, "project_access").verdict,
+        Verdict::NotMeasured
+    );
+    assert_eq!(
+        deployment_check(&r, "ssd_space").verdict,
         Verdict::NotMeasured
     );
 }
