@@ -32,8 +32,9 @@ import json, sys
 for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
-        name = m["target"]["name"]
-        if name in ("cryocap", "cli"):
+        name, kinds = m["target"]["name"], m["target"]["kind"]
+        # the library'"'"'s unit tests (not the binary'"'"'s), and the CLI suite
+        if (name, kinds) in (("cryocap", ["lib"]), ("cli", ["test"])):
             print(name, m["executable"])
 ')"
     rm -rf .gpu/stage && mkdir -p .gpu/stage/release/deps
