@@ -50,6 +50,11 @@ pub struct QualifyArgs {
     /// `ssh -o BatchMode=yes HOST true`.
     #[arg(long, value_name = "HOSTS", requires = "deployment")]
     pub workers: Option<String>,
+    /// With --deployment: a token file written once into the shared
+    /// directory (`fleet submit` does it); its inode and content are
+    /// recorded for `fleet report` to compare across nodes.
+    #[arg(long, value_name = "FILE", requires = "deployment")]
+    pub shared_token: Option<std::path::PathBuf>,
     /// With --workers: the ssh client configuration to use (`ssh -F`).
     #[arg(long, value_name = "FILE", requires = "workers")]
     pub ssh_config: Option<std::path::PathBuf>,

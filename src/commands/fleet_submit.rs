@@ -94,6 +94,19 @@ pub(super) fn run(a: &FleetSubmitArgs, out: &mut dyn Write) -> Result<Outcome, C
     check_outputs(&result_files(&a.output.files), &[])?;
     let out_dir = std::path::absolute(&a.out_dir)
         .map_err(|e| usage(format!("--out-dir: {}: {e}", a.out_dir.display())))?;
+    // deployment checks on every node also read a token written once into
+    // the shared directory, so the report can say who sees another one
+    let mut qualify_args = a.qualify_args.clone();
+    if qualify_args.iter().any(|x| x == "--deployment")
+        && !qualify_args.iter().any(|x| x.starts_with("--shared-token"))
+    {
+        qualify_args.push("--shared-token".into());
+        qualify_args.push(
+            submit::shared_token_path(&out_dir)
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
     let cfg = FleetSubmit {
         out_dir,
         targets,
@@ -105,7 +118,7 @@ pub(super) fn run(a: &FleetSubmitArgs, out: &mut dyn Write) -> Result<Outcome, C
             .transpose()
             .map_err(|e| usage(format!("--time: {e}")))?,
         timeout: a.timeout,
-        qualify_args: a.qualify_args.clone(),
+        qualify_args,
         shared_read: a
             .shared_read
             .as_deref()

@@ -38,6 +38,7 @@ pub(super) fn run(a: &QualifyArgs, out: &mut dyn Write) -> Result<Outcome, Comma
         }),
         deployment_checks: a.deployment,
         ssh: ssh_workers(a)?,
+        shared_token: a.shared_token.clone(),
         ssd_quota: a.ssd_quota.map(|q| q.0),
         ssd_reserve: a.ssd_reserve.map(|r| r.0),
     };

@@ -12,8 +12,8 @@ use crate::results::fleet::{
     CheckColumn, FleetReport, MetricSpread, NodeRow, Outlier, Submission, TaskOutcome, TaskRow,
 };
 use crate::results::metrics::{Better, median};
-use crate::results::qualify::QualifyReport;
 use crate::results::qualify::Verdict;
+use crate::results::qualify::{NodeIdentity, QualifyReport};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FleetReportError {
@@ -283,6 +283,11 @@ pub fn merge(
         None => (Vec::new(), Vec::new()),
     };
 
+    let seen: Vec<(&str, &NodeIdentity)> = results
+        .iter()
+        .filter_map(|n| n.report.identity.as_ref().map(|i| (n.node.as_str(), i)))
+        .collect();
+    let (identity, identity_mismatches) = compare_identities(&seen);
     FleetReport {
         dir: dir.to_string(),
         job_id: submission.map(|s| s.job_id),
@@ -298,7 +303,77 @@ pub fn merge(
         missing,
         skipped,
         shared_read: None,
+        identity,
+        identity_mismatches,
     }
+}
+
+/// The most common value of `key` over `items` (the first seen on ties).
+fn most_common<T, K: PartialEq + Clone>(items: &[T], key: impl Fn(&T) -> K) -> Option<K> {
+    let mut counts: Vec<(K, usize)> = Vec::new();
+    for i in items {
+        let k = key(i);
+        match counts.iter_mut().find(|(c, _)| *c == k) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((k, 1)),
+        }
+    }
+    let best = counts.iter().map(|(_, n)| *n).max()?;
+    counts.into_iter().find(|(_, n)| *n == best).map(|(k, _)| k)
+}
+
+/// Compares what the nodes' deployment checks saw: the same token file
+/// (inode and content; device numbers are per client on NFS, so they are
+/// shown, not compared) and the same UID as most nodes. Returns the
+/// fleet's line and one line per node that differs.
+pub fn compare_identities(nodes: &[(&str, &NodeIdentity)]) -> (Option<String>, Vec<String>) {
+    if nodes.is_empty() {
+        return (None, Vec::new());
+    }
+    let token_key =
+        |(_, i): &(&str, &NodeIdentity)| i.token.as_ref().map(|t| (t.inode, t.content.clone()));
+    let uid = most_common(nodes, |(_, i)| i.uid);
+    let token = most_common(nodes, token_key).flatten();
+    let mut odd = Vec::new();
+    for n in nodes {
+        let (name, i) = n;
+        match (&i.token, &token) {
+            (None, Some(_)) => odd.push(format!(
+                "{name}: could not read the shared token file: it does not see the shared directory"
+            )),
+            (Some(t), Some((inode, content))) if (t.inode, &t.content) != (*inode, content) => {
+                odd.push(format!(
+                    "{name}: sees another file at {} (inode {}, token {}) than most nodes (inode {inode}): a different file system is mounted there",
+                    t.path, t.inode, t.content
+                ))
+            }
+            _ => {}
+        }
+        if Some(i.uid) != uid {
+            odd.push(format!(
+                "{name}: ran as UID {} where most nodes ran as UID {}: the user must have one UID on every node (seed 003)",
+                i.uid,
+                uid.unwrap_or_default()
+            ));
+        }
+    }
+    let line = match &token {
+        Some((inode, _)) => format!(
+            "{} of {} node(s) see the shared token file as inode {inode} and run as UID {}",
+            nodes
+                .iter()
+                .filter(|n| token_key(n).as_ref().map(|k| k.0) == Some(*inode))
+                .count(),
+            nodes.len(),
+            uid.unwrap_or_default()
+        ),
+        None => format!(
+            "no node read a shared token file; {} node(s) run as UID {}",
+            nodes.len(),
+            uid.unwrap_or_default()
+        ),
+    };
+    (Some(line), odd)
 }
 
 fn is_sge(s: &Submission) -> bool {
@@ -356,6 +431,46 @@ pub fn build(out_dir: &Path, margin: f64) -> Result<FleetReport, FleetReportErro
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn nodes_that_see_another_token_or_uid_are_named() {
+        use crate::results::qualify::TokenSeen;
+        let who = |uid: u32, inode: Option<u64>| NodeIdentity {
+            uid,
+            token: inode.map(|inode| TokenSeen {
+                path: "/shared/out/.cryocap-fleet/shared-token".into(),
+                inode,
+                device: "0:52".into(),
+                content: if inode == 7 {
+                    "cryocap fleet token ab"
+                } else {
+                    "other"
+                }
+                .into(),
+            }),
+        };
+        let (a, b, c, d) = (
+            who(1000, Some(7)),
+            who(1000, Some(7)),
+            who(1001, Some(9)),
+            who(1000, None),
+        );
+        let (line, odd) =
+            compare_identities(&[("gpu01", &a), ("gpu02", &b), ("gpu03", &c), ("gpu04", &d)]);
+        assert_eq!(
+            line.unwrap(),
+            "2 of 4 node(s) see the shared token file as inode 7 and run as UID 1000"
+        );
+        assert_eq!(odd.len(), 3, "{odd:?}");
+        assert!(odd[0].starts_with("gpu03: sees another file") && odd[0].contains("inode 9"));
+        assert!(odd[1].starts_with("gpu03: ran as UID 1001 where most nodes ran as UID 1000"));
+        assert!(odd[2].starts_with("gpu04: could not read the shared token file"));
+        // all alike: one line, nothing flagged
+        let (line, odd) = compare_identities(&[("gpu01", &a), ("gpu02", &b)]);
+        assert!(line.unwrap().starts_with("2 of 2 node(s)"));
+        assert!(odd.is_empty());
+        assert_eq!(compare_identities(&[]), (None, Vec::new()));
+    }
     use super::*;
 
     const FIXTURE: &str = include_str!("../../tests/fixtures/qualify-vm.json");

@@ -19,6 +19,27 @@ pub(crate) enum Targets {
     Partition(String),
 }
 
+/// The token file every node's `qualify --deployment` reads, so that
+/// `fleet report` can tell whether all of them see one shared directory.
+pub(crate) fn shared_token_path(out_dir: &Path) -> PathBuf {
+    fleet_dir(out_dir).join("shared-token")
+}
+
+/// Writes the token once, before any task starts, when the nodes are asked
+/// to read it (`--shared-token` with this run's path): one random line.
+fn write_token(cfg: &FleetSubmit) -> Result<(), FleetError> {
+    let path = shared_token_path(&cfg.out_dir);
+    let asked = cfg
+        .qualify_args
+        .windows(2)
+        .any(|w| w[0] == "--shared-token" && Path::new(&w[1]) == path);
+    if asked {
+        let line = format!("cryocap fleet token {:032x}\n", rand::random::<u128>());
+        crate::files::write(&path, line.as_bytes())?;
+    }
+    Ok(())
+}
+
 /// One fleet run.
 #[derive(Debug, Clone)]
 pub(crate) struct FleetSubmit {
@@ -173,6 +194,7 @@ pub(crate) fn submit(
     })?;
     check_fresh(&cfg.out_dir, &nodes)?;
     crate::files::write(&script_path, text.as_bytes())?;
+    write_token(cfg)?;
 
     let job = slurm::sbatch(&sbatch_args)?;
     let submitted = Instant::now();
@@ -249,6 +271,7 @@ pub(crate) fn submit_sge(
     })?;
     check_fresh(&cfg.out_dir, &nodes)?;
     crate::files::write(&script_path, text.as_bytes())?;
+    write_token(cfg)?;
 
     let mut jobs: Vec<u64> = Vec::with_capacity(nodes.len());
     for task in 0..nodes.len() {

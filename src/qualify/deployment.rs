@@ -45,6 +45,8 @@ pub struct DeploymentParams {
     pub project_dir: Option<PathBuf>,
     pub ssd_dir: Option<PathBuf>,
     pub ssh: Option<SshWorkers>,
+    /// `--shared-token`: the token file `fleet submit` wrote.
+    pub shared_token: Option<PathBuf>,
     /// The SSD cache quota and reserve in bytes (CryoSPARC --ssdquota,
     /// --ssdreserve); the reserve defaults to 10,000 MB.
     pub ssd_quota: Option<u64>,
@@ -70,8 +72,18 @@ fn check(id: &str, label: &str, verdict: Verdict, note: String) -> Check {
 
 /// Runs every deployment check. `kernel` is the release the host facts
 /// hold; `gpus_seen` the devices the CUDA driver listed (0 without one).
-pub fn run(p: &DeploymentParams, kernel: &str, gpus_seen: u32) -> Vec<Check> {
+pub fn run(
+    p: &DeploymentParams,
+    kernel: &str,
+    gpus_seen: u32,
+) -> (Vec<Check>, crate::results::qualify::NodeIdentity) {
     let mut out = vec![master_ports(p.master.as_ref(), PORT_TIMEOUT)];
+    let mut token = None;
+    if let Some(t) = &p.shared_token {
+        let (c, seen) = shared_token(t);
+        out.push(c);
+        token = seen;
+    }
     out.push(ssh_workers(p.ssh.as_ref()));
     out.push(user(rustix::process::geteuid().is_root()));
     for (id, label, flag, dir) in [
@@ -142,7 +154,11 @@ pub fn run(p: &DeploymentParams, kernel: &str, gpus_seen: u32) -> Vec<Check> {
         std::env::var("CUDA_VISIBLE_DEVICES").ok().as_deref(),
         gpus_seen,
     ));
-    out
+    let identity = crate::results::qualify::NodeIdentity {
+        uid: rustix::process::geteuid().as_raw(),
+        token,
+    };
+    (out, identity)
 }
 
 /// Where the SSD cache's quota and reserve come from.
@@ -434,6 +450,53 @@ pub fn ssh_workers(ssh: Option<&SshWorkers>) -> Check {
                 failed.join("; ")
             ),
         )
+    }
+}
+
+/// Reads the shared token file `fleet submit` wrote: PASS with what this
+/// node sees (inode, device, content), or FAIL when it cannot be read (the
+/// directory is not shared with this node).
+pub fn shared_token(path: &Path) -> (Check, Option<crate::results::qualify::TokenSeen>) {
+    use std::os::unix::fs::MetadataExt;
+    let (id, label) = ("shared_token", "shared directory token");
+    let seen = std::fs::metadata(path).and_then(|m| {
+        let text = std::fs::read_to_string(path)?;
+        Ok((m, text))
+    });
+    match seen {
+        Ok((m, text)) => {
+            let content = crate::text::printable(text.lines().next().unwrap_or("").trim())
+                .chars()
+                .take(200)
+                .collect::<String>();
+            let token = crate::results::qualify::TokenSeen {
+                path: path.display().to_string(),
+                inode: m.ino(),
+                device: format!(
+                    "{}:{}",
+                    rustix::fs::major(m.dev()),
+                    rustix::fs::minor(m.dev())
+                ),
+                content,
+            };
+            let note = format!(
+                "{}: inode {} on device {}; `fleet report` compares it with every other node's ({SEED}: all nodes share a file system)",
+                token.path, token.inode, token.device
+            );
+            (check(id, label, Verdict::Pass, note), Some(token))
+        }
+        Err(e) => (
+            check(
+                id,
+                label,
+                Verdict::Fail,
+                format!(
+                    "{}: {e}: this node does not see the directory `fleet submit` wrote into; mount the shared file system here at the same path ({SEED}: all nodes share a file system)",
+                    path.display()
+                ),
+            ),
+            None,
+        ),
     }
 }
 

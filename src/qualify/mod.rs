@@ -41,6 +41,8 @@ pub struct QualifyParams {
     pub deployment_checks: bool,
     /// `--workers`: the hosts to check password-less SSH to.
     pub ssh: Option<deployment::SshWorkers>,
+    /// `--shared-token`: the token file `fleet submit` wrote.
+    pub shared_token: Option<std::path::PathBuf>,
     /// `--ssd-quota` and `--ssd-reserve`, in bytes.
     pub ssd_quota: Option<u64>,
     pub ssd_reserve: Option<u64>,
@@ -207,20 +209,24 @@ pub fn run(cfg: &QualifyParams, catalog: &Catalog, progress: &Progress) -> Quali
             check
         })
         .collect();
+    let mut identity = None;
     if cfg.deployment_checks {
         progress.step("qualify: deployment checks");
-        checks.extend(deployment::run(
+        let (deployment_checks, who) = deployment::run(
             &deployment::DeploymentParams {
                 master: cfg.deployment.clone(),
                 project_dir: cfg.project_dir.clone(),
                 ssd_dir: cfg.ssd_dir.clone(),
                 ssh: cfg.ssh.clone(),
+                shared_token: cfg.shared_token.clone(),
                 ssd_quota: cfg.ssd_quota,
                 ssd_reserve: cfg.ssd_reserve,
             },
             &facts.kernel,
             g.devices,
-        ));
+        );
+        checks.extend(deployment_checks);
+        identity = Some(who);
     }
     if cfg.gpus.is_none() && g.devices == 0 {
         notes.push(
@@ -246,5 +252,6 @@ pub fn run(cfg: &QualifyParams, catalog: &Catalog, progress: &Progress) -> Quali
         io,
         vram_curves: vram_curves(catalog),
         notes,
+        identity,
     }
 }

@@ -22,6 +22,9 @@ impl Render for FleetReport {
             }
             w.add("node", &n.node, "failed_checks", n.failed_checks, "checks");
         }
+        for (i, line) in self.identity_mismatches.iter().enumerate() {
+            w.add("identity", &i.to_string(), "mismatch", line, "");
+        }
         for m in &self.metrics {
             w.add("metric", &m.id, "fleet_median", m.fleet_median, &m.unit);
             w.add("metric", &m.id, "min", m.min, &m.unit);
@@ -322,6 +325,13 @@ fn shared_read(r: &FleetReport) -> Option<Section> {
 
 fn document(r: &FleetReport) -> Document {
     let mut sections = vec![summary(r), checks_table(r), outliers(r), metrics(r)];
+    if let Some(line) = &r.identity {
+        let mut sec = Section::new("Shared directory and user").with(Block::Text(line.clone()));
+        if !r.identity_mismatches.is_empty() {
+            sec = sec.with(Block::Bullets(r.identity_mismatches.clone()));
+        }
+        sections.push(sec);
+    }
     sections.extend(shared_read(r));
     sections.extend(tasks(r));
     if !r.missing.is_empty() {

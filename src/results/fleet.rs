@@ -142,6 +142,14 @@ pub struct FleetReport {
     /// The `--shared-read` measurement, when the run made one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shared_read: Option<SharedReadSummary>,
+    /// With deployment checks: what every node saw of the shared token
+    /// file and which user it ran as, in one line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// Nodes that saw another token file (or none) or ran as another UID
+    /// than most nodes, one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identity_mismatches: Vec<String>,
 }
 
 impl FleetReport {
@@ -152,6 +160,7 @@ impl FleetReport {
             || self.tasks.iter().any(|t| t.outcome != TaskOutcome::Ran)
             || !self.missing.is_empty()
             || !self.outliers.is_empty()
+            || !self.identity_mismatches.is_empty()
     }
 }
 

@@ -24,6 +24,31 @@ pub struct QualifyReport {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vram_curves: Vec<VramCurve>,
     pub notes: Vec<String>,
+    /// With `--deployment`: who ran it and which shared token file it saw,
+    /// for `fleet report` to compare across nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<NodeIdentity>,
+}
+
+/// The user a node's qualify ran as and the shared token file it saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeIdentity {
+    pub uid: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<TokenSeen>,
+}
+
+/// The token file `fleet submit` writes once into the shared directory, as
+/// one node sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenSeen {
+    pub path: String,
+    pub inode: u64,
+    /// major:minor of the file system as this node numbers it (NFS clients
+    /// number their mounts independently, so it is shown, not compared).
+    pub device: String,
+    /// The token's first line (random, written once).
+    pub content: String,
 }
 
 /// One job type's modelled VRAM need at a series of box sizes.

@@ -537,6 +537,11 @@ fn sge_and_pbs_dry_runs_pin_one_job_per_node() {
         assert!(text.contains(pin), "{sched}: {text}");
         assert!(text.contains("-v CRYOCAP_NODE=gpu01"), "{text}");
         assert!(text.contains("'/data/$(touch pwned)'"), "{text}");
+        // --deployment: every node also reads the run's shared token
+        assert!(
+            text.contains("--shared-token ") && text.contains(".cryocap-fleet/shared-token"),
+            "{text}"
+        );
         assert_eq!(text.contains("Only --dry-run"), sched == "pbs", "{text}");
         Command::new("bash")
             .args(["-n", "-c", &text])

@@ -387,6 +387,7 @@ fn deployment_checks_real_ports_and_dirs() {
     let dir = tempfile::tempdir().unwrap();
     let project = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let f = |name: &str| dir.path().join(name);
+    std::fs::write(f("token"), "cryocap fleet token 0123abcd\n").unwrap();
     let out = cryocap()
         .args([
             "qualify",
@@ -397,6 +398,8 @@ fn deployment_checks_real_ports_and_dirs() {
             "--master",
         ])
         .arg(format!("127.0.0.1:{base}"))
+        .arg("--shared-token")
+        .arg(f("token"))
         .arg("--dir")
         .arg(project.path())
         .arg("--ssd-dir")
@@ -462,6 +465,14 @@ fn deployment_checks_real_ports_and_dirs() {
     );
     let csv = std::fs::read_to_string(f("r.csv")).unwrap();
     assert!(csv.contains("deployment.master_ports"), "{csv}");
+    // the token as this node sees it, and who ran
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(deployment_check(&r, "shared_token").verdict, Verdict::Pass);
+    let who = r.identity.as_ref().expect("deployment records who ran");
+    assert_eq!(who.uid, rustix::process::geteuid().as_raw());
+    let t = who.token.as_ref().expect("the token was read");
+    assert_eq!(t.inode, std::fs::metadata(f("token")).unwrap().ino());
+    assert_eq!(t.content, "cryocap fleet token 0123abcd");
 
     // every port open: PASS, within the bounded timeouts
     drop(held);
@@ -482,6 +493,26 @@ fn deployment_checks_real_ports_and_dirs() {
         .arg(f("p.json"))
         .assert()
         .code(if root { 1 } else { 0 });
+    // a token this node cannot read is a FAIL of its own
+    cryocap()
+        .args([
+            "qualify",
+            "--quick",
+            "--repeats",
+            "1",
+            "--deployment",
+            "--quiet",
+        ])
+        .arg("--shared-token")
+        .arg(f("no-such-token"))
+        .arg("--json")
+        .arg(f("t.json"))
+        .assert()
+        .code(1);
+    let t = read_report(&f("t.json"));
+    let c = deployment_check(&t, "shared_token");
+    assert_eq!(c.verdict, Verdict::Fail);
+    assert!(c.note.contains("does not see the directory"), "{}", c.note);
     assert!(t0.elapsed() < std::time::Duration::from_secs(120));
     let r = read_report(&f("p.json"));
     assert_eq!(deployment_check(&r, "master_ports").verdict, Verdict::Pass);
