@@ -167,9 +167,9 @@ fn device(
     let worst = super::align::check_against_cpu(ctx, &aligner)?;
     checks.push(KernelCheck {
         kernel: "frame alignment (largest shift difference, px)".into(),
-        box_size: 320,
+        box_size: super::align::CHECK_MOVIE.0 as u32,
         pad: 1,
-        images: 8,
+        images: super::align::CHECK_MOVIE.2 as u64,
         relative_error: worst,
         limit: ALIGN_CHECK_LIMIT,
         passed: worst < ALIGN_CHECK_LIMIT,
