@@ -76,6 +76,7 @@ pub fn run(
     p: &DeploymentParams,
     kernel: &str,
     gpus_seen: u32,
+    newest_arch: Option<(i32, i32)>,
 ) -> (Vec<Check>, crate::results::qualify::NodeIdentity) {
     let mut out = vec![master_ports(p.master.as_ref(), PORT_TIMEOUT)];
     let mut token = None;
@@ -149,6 +150,7 @@ pub fn run(
         std::fs::read_to_string("/proc/driver/nvidia/version")
             .ok()
             .as_deref(),
+        newest_arch,
     ));
     out.push(visible_devices(
         std::env::var("CUDA_VISIBLE_DEVICES").ok().as_deref(),
@@ -655,39 +657,85 @@ fn driver_version(text: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Which NVIDIA driver is loaded. cryocap holds no table of the minimum
-/// driver per GPU architecture and CUDA build, so a loaded driver is
-/// reported (PASS means loaded), not graded.
-pub fn nvidia_driver(proc_version: Option<&str>) -> Check {
+/// Where the driver minimums come from.
+const DRIVER_SOURCE: &str = "NVIDIA CUDA Toolkit Release Notes, CUDA Toolkit and Corresponding Driver Versions (Linux x86_64)";
+
+/// The Linux driver cryocap's own GPU code needs: its bindings are those of
+/// CUDA 12.8 (cudarc's `cuda-12080`), whose GA release needs 570.26.
+const BUILD_DRIVER: (&str, &str) = ("570.26", "cryocap's GPU code (CUDA 12.8 driver API)");
+
+/// The oldest driver of the first CUDA release that supports compute
+/// capability `cc`, for the architectures cryo-EM nodes use.
+fn arch_driver((major, minor): (i32, i32)) -> Option<(&'static str, &'static str)> {
+    match (major, minor) {
+        (10.., _) => Some(("570.26", "Blackwell (first supported by CUDA 12.8)")),
+        (9, 0) | (8, 9) => Some(("520.61.05", "Hopper and Ada (first supported by CUDA 11.8)")),
+        (8, _) => Some(("450.51.05", "Ampere (first supported by CUDA 11.0)")),
+        _ => None,
+    }
+}
+
+/// A dotted version as numbers, for comparing.
+fn version_key(v: &str) -> Vec<u32> {
+    v.split('.').map(|p| p.parse().unwrap_or(0)).collect()
+}
+
+/// Which NVIDIA driver is loaded, graded against what cryocap's CUDA build
+/// and the newest GPU architecture (`newest_arch`, when a driver listed the
+/// GPUs) need: FAIL below the larger minimum, naming it.
+pub fn nvidia_driver(proc_version: Option<&str>, newest_arch: Option<(i32, i32)>) -> Check {
     let (id, label) = ("nvidia_driver", "NVIDIA driver");
-    match proc_version {
-        None => check(
+    let Some(text) = proc_version else {
+        return check(
             id,
             label,
             Verdict::NotMeasured,
             format!(
                 "no NVIDIA driver loaded (/proc/driver/nvidia/version is absent): on a worker, \
-                 install the latest driver for its GPUs and CUDA ({SEED})"
+                 install at least {} for {} ({SEED}: recent NVIDIA drivers)",
+                BUILD_DRIVER.0, BUILD_DRIVER.1
             ),
-        ),
-        Some(t) => match driver_version(t) {
-            Some(v) => check(
-                id,
-                label,
-                Verdict::Pass,
-                format!(
-                    "driver {v} loaded; not graded against the GPU and CUDA build (cryocap holds no \
-                     such table): keep it the latest for the GPUs ({SEED})"
-                ),
+        );
+    };
+    let Some(v) = driver_version(text) else {
+        return check(
+            id,
+            label,
+            Verdict::NotMeasured,
+            "a driver is loaded but /proc/driver/nvidia/version names no version".into(),
+        );
+    };
+    let mut needs = vec![BUILD_DRIVER];
+    needs.extend(newest_arch.and_then(arch_driver));
+    let short: Vec<String> = needs
+        .iter()
+        .filter(|(min, _)| version_key(&v) < version_key(min))
+        .map(|(min, why)| format!("{min} for {why}"))
+        .collect();
+    let mut c = if short.is_empty() {
+        let list: Vec<String> = needs.iter().map(|(m, w)| format!("{m} for {w}")).collect();
+        check(
+            id,
+            label,
+            Verdict::Pass,
+            format!(
+                "driver {v} loaded, at least {} ({SEED}: recent NVIDIA drivers)",
+                list.join(" and ")
             ),
-            None => check(
-                id,
-                label,
-                Verdict::NotMeasured,
-                "a driver is loaded but /proc/driver/nvidia/version names no version".into(),
+        )
+    } else {
+        check(
+            id,
+            label,
+            Verdict::Fail,
+            format!(
+                "driver {v} is older than {}: install a newer NVIDIA driver ({SEED}: recent NVIDIA drivers)",
+                short.join(" and ")
             ),
-        },
-    }
+        )
+    };
+    c.source = format!("{SOURCE}; {DRIVER_SOURCE}");
+    c
 }
 
 /// What `CUDA_VISIBLE_DEVICES` gives this process, against what the CUDA
@@ -780,11 +828,37 @@ mod tests {
     #[test]
     fn drivers() {
         let text = "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.65.06  Sun Jul 27 07:09:35 UTC 2025\nGCC version:  gcc version 12.2.0\n";
-        let c = nvidia_driver(Some(text));
-        assert_eq!(c.verdict, Verdict::Pass);
-        assert!(c.note.contains("580.65.06"), "{}", c.note);
-        assert_eq!(nvidia_driver(None).verdict, Verdict::NotMeasured);
-        assert_eq!(nvidia_driver(Some("garbage")).verdict, Verdict::NotMeasured);
+        let c = nvidia_driver(Some(text), Some((9, 0)));
+        assert_eq!(c.verdict, Verdict::Pass, "{}", c.note);
+        assert!(
+            c.note.contains("580.65.06") && c.note.contains("Hopper"),
+            "{}",
+            c.note
+        );
+        assert!(c.source.contains("Release Notes"), "{}", c.source);
+        // 550 runs a Hopper, but not cryocap's CUDA 12.8 build
+        let old = text.replace("580.65.06", "550.127.08");
+        let c = nvidia_driver(Some(&old), Some((9, 0)));
+        assert_eq!(c.verdict, Verdict::Fail);
+        assert!(
+            c.note.contains("older than 570.26 for cryocap's GPU code"),
+            "{}",
+            c.note
+        );
+        assert!(!c.note.contains("Hopper"), "{}", c.note);
+        // versions compare as numbers, not text
+        let newer = text.replace("580.65.06", "1000.1");
+        assert_eq!(
+            nvidia_driver(Some(&newer), Some((12, 0))).verdict,
+            Verdict::Pass
+        );
+        let c = nvidia_driver(Some(&text.replace("580.65.06", "570.26")), Some((10, 0)));
+        assert_eq!(c.verdict, Verdict::Pass, "{}", c.note);
+        assert_eq!(nvidia_driver(None, None).verdict, Verdict::NotMeasured);
+        assert_eq!(
+            nvidia_driver(Some("garbage"), None).verdict,
+            Verdict::NotMeasured
+        );
     }
 
     #[test]

@@ -15,6 +15,9 @@ pub(crate) struct GpuResults {
     /// (box, particles/s one GPU inserts at padding 2), the slowest device.
     pub insertion: Vec<(u32, f64)>,
     pub notes: Vec<String>,
+    /// The newest compute capability among the GPUs (what the driver must
+    /// support), when a driver listed them.
+    pub newest_arch: Option<(i32, i32)>,
 }
 
 fn range(
@@ -44,6 +47,7 @@ fn range(
 pub(crate) fn from_report(r: &GpuBenchReport) -> GpuResults {
     let mut out = GpuResults {
         devices: r.devices.len() as u32,
+        newest_arch: r.devices.iter().map(|d| d.device.compute_capability).max(),
         ..Default::default()
     };
     if r.status == BenchStatus::Skipped {

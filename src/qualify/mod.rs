@@ -224,6 +224,7 @@ pub fn run(cfg: &QualifyParams, catalog: &Catalog, progress: &Progress) -> Quali
             },
             &facts.kernel,
             g.devices,
+            g.newest_arch,
         );
         checks.extend(deployment_checks);
         identity = Some(who);
