@@ -455,15 +455,20 @@ pub fn ssh_workers(ssh: Option<&SshWorkers>) -> Check {
     }
 }
 
+/// Most bytes a token file may hold (`fleet submit` writes one short line).
+const TOKEN_LIMIT: u64 = 4096;
+
 /// Reads the shared token file `fleet submit` wrote: PASS with what this
 /// node sees (inode, device, content), or FAIL when it cannot be read (the
 /// directory is not shared with this node).
 pub fn shared_token(path: &Path) -> (Check, Option<crate::results::qualify::TokenSeen>) {
     use std::os::unix::fs::MetadataExt;
     let (id, label) = ("shared_token", "shared directory token");
-    let seen = std::fs::metadata(path).and_then(|m| {
-        let text = std::fs::read_to_string(path)?;
-        Ok((m, text))
+    // only a small regular file is read: a FIFO or a device named here
+    // must not hang the check or fill memory
+    let seen = crate::files::read_input(path, TOKEN_LIMIT).and_then(|bytes| {
+        let m = crate::files::check_input(path)?;
+        Ok((m, String::from_utf8_lossy(&bytes).into_owned()))
     });
     match seen {
         Ok((m, text)) => {
@@ -493,8 +498,9 @@ pub fn shared_token(path: &Path) -> (Check, Option<crate::results::qualify::Toke
                 label,
                 Verdict::Fail,
                 format!(
-                    "{}: {e}: this node does not see the directory `fleet submit` wrote into; mount the shared file system here at the same path ({SEED}: all nodes share a file system)",
-                    path.display()
+                    "{}: {}: this node does not see the directory `fleet submit` wrote the token into; mount the shared file system here at the same path ({SEED}: all nodes share a file system)",
+                    path.display(),
+                    e.reason()
                 ),
             ),
             None,
@@ -1112,6 +1118,33 @@ mod tests {
             std::thread::sleep(Duration::from_millis(50));
         }
         Some(LocalSshd { child, dir })
+    }
+
+    #[test]
+    fn a_token_that_is_not_a_small_regular_file_is_refused_without_reading_it() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        // a FIFO with no writer would block a plain read forever
+        let (c, seen) = shared_token(&fifo);
+        assert_eq!(c.verdict, Verdict::Fail);
+        assert!(c.note.contains("not a regular file"), "{}", c.note);
+        assert!(seen.is_none());
+        let big = d.path().join("big");
+        std::fs::write(&big, vec![b'x'; 10_000]).unwrap();
+        assert_eq!(shared_token(&big).0.verdict, Verdict::Fail);
+        let ok = d.path().join("token");
+        std::fs::write(&ok, "cryocap fleet token 1f\nmore\n").unwrap();
+        let (c, seen) = shared_token(&ok);
+        assert_eq!(c.verdict, Verdict::Pass, "{}", c.note);
+        assert_eq!(seen.unwrap().content, "cryocap fleet token 1f");
     }
 
     #[test]
