@@ -354,13 +354,24 @@ fn ssh_login(host: &str, config: Option<&Path>, timeout: Duration) -> Result<f64
         }
         Err(e) => return Err(format!("ssh could not start: {e}")),
     };
+    // stderr is drained while ssh runs, so that a chatty ssh cannot fill
+    // the pipe and stall until the timeout; a process ssh leaves behind
+    // (a ControlPersist master) may hold it open, so it is waited for only
+    // briefly once ssh has exited
+    let (tx, drained) = std::sync::mpsc::channel::<String>();
+    if let Some(mut e) = child.stderr.take() {
+        std::thread::spawn(move || {
+            let mut err = String::new();
+            let _ = std::io::Read::read_to_string(&mut e, &mut err);
+            let _ = tx.send(err);
+        });
+    }
     loop {
         match child.try_wait() {
             Ok(Some(status)) => {
-                let mut err = String::new();
-                if let Some(mut e) = child.stderr.take() {
-                    let _ = std::io::Read::read_to_string(&mut e, &mut err);
-                }
+                let err = drained
+                    .recv_timeout(Duration::from_secs(1))
+                    .unwrap_or_default();
                 let took = started.elapsed().as_secs_f64();
                 if status.success() {
                     return Ok(took);
