@@ -81,7 +81,7 @@ pub fn run(
             };
             let once = || {
                 gpu.insert_particles(
-                    &d.origin,
+                    &d.dir,
                     &d.particles,
                     &d.stacks,
                     pad as usize,

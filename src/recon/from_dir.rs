@@ -16,7 +16,7 @@ use crate::storage::mrc::Mode;
 #[derive(Debug)]
 pub struct DirStacks {
     /// Stands in for a STAR file in messages: the directory itself.
-    pub origin: PathBuf,
+    pub dir: PathBuf,
     pub particles: Vec<Particle>,
     pub stacks: Stacks,
 }
@@ -56,7 +56,7 @@ impl DirStacks {
         };
         let stacks = Stacks::open(dir, &particles, &opts)?;
         Ok(DirStacks {
-            origin: dir.to_path_buf(),
+            dir: dir.to_path_buf(),
             particles,
             stacks,
         })
@@ -102,7 +102,7 @@ impl DirStacks {
             policy: NonFinite::Skip,
         };
         feed::run(
-            &self.origin,
+            &self.dir,
             &self.particles,
             &self.stacks,
             &order,
