@@ -20,7 +20,7 @@ use std::sync::{Mutex, mpsc};
 use std::time::Instant;
 
 use crate::storage::direct_io::{self, AlignedBuf, Alignment, ReadFile};
-use crate::storage::mrc::{Mode, MrcError, MrcFile, decode_pixels};
+use crate::storage::mrc::{Mode, MrcError, MrcFile, decode_into, decode_pixels};
 
 use super::particles::Particle;
 use super::stacks::{NonFinite, Stacks, StacksError};
@@ -211,10 +211,15 @@ fn put_image(
         out.bytes_mut()[at * pixels * b..(at + 1) * pixels * b].copy_from_slice(raw);
         return Ok(());
     }
-    let values = decode_pixels(raw, mode).ok_or_else(unreadable)?;
     match out {
-        Pixels::F32(p) => p[at * pixels..(at + 1) * pixels].copy_from_slice(&values),
+        // decoded straight into the buffer: no allocation per image
+        Pixels::F32(p) => {
+            if !decode_into(raw, mode, &mut p[at * pixels..(at + 1) * pixels]) {
+                return Err(unreadable());
+            }
+        }
         Pixels::F16(p) => {
+            let values = decode_pixels(raw, mode).ok_or_else(unreadable)?;
             for (d, v) in p[at * pixels..(at + 1) * pixels].iter_mut().zip(values) {
                 *d = half::f16::from_f32(v).to_bits();
             }

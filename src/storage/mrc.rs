@@ -500,26 +500,43 @@ pub fn check_size(path: &Path, header: &MrcHeader, actual: u64) -> Result<(), Mr
 
 /// Decodes little-endian pixels of a real-valued mode into f32.
 pub fn decode_pixels(raw: &[u8], mode: Mode) -> Option<Vec<f32>> {
-    Some(match mode {
-        Mode::Float32 => raw
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
-        Mode::Float16 => raw
-            .chunks_exact(2)
-            .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
-            .collect(),
-        Mode::Int8 => raw.iter().map(|v| f32::from(*v as i8)).collect(),
-        Mode::Int16 => raw
-            .chunks_exact(2)
-            .map(|c| f32::from(i16::from_le_bytes([c[0], c[1]])))
-            .collect(),
-        Mode::Uint16 => raw
-            .chunks_exact(2)
-            .map(|c| f32::from(u16::from_le_bytes([c[0], c[1]])))
-            .collect(),
-        _ => return None,
-    })
+    let mut out = vec![0.0; (raw.len() as u64 / mode.bytes_for(1).max(1)) as usize];
+    decode_into(raw, mode, &mut out).then_some(out)
+}
+
+/// Decodes little-endian pixels of a real-valued mode into `out` (one value
+/// per pixel, as many as both hold); false for a mode that holds no real
+/// values.
+pub fn decode_into(raw: &[u8], mode: Mode, out: &mut [f32]) -> bool {
+    match mode {
+        Mode::Float32 => {
+            for (o, c) in out.iter_mut().zip(raw.chunks_exact(4)) {
+                *o = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            }
+        }
+        Mode::Float16 => {
+            for (o, c) in out.iter_mut().zip(raw.chunks_exact(2)) {
+                *o = half::f16::from_le_bytes([c[0], c[1]]).to_f32();
+            }
+        }
+        Mode::Int8 => {
+            for (o, v) in out.iter_mut().zip(raw) {
+                *o = f32::from(*v as i8);
+            }
+        }
+        Mode::Int16 => {
+            for (o, c) in out.iter_mut().zip(raw.chunks_exact(2)) {
+                *o = f32::from(i16::from_le_bytes([c[0], c[1]]));
+            }
+        }
+        Mode::Uint16 => {
+            for (o, c) in out.iter_mut().zip(raw.chunks_exact(2)) {
+                *o = f32::from(u16::from_le_bytes([c[0], c[1]]));
+            }
+        }
+        _ => return false,
+    }
+    true
 }
 
 /// Encodes f32 pixels as little-endian bytes of `mode` (float32 or float16).
