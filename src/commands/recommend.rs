@@ -616,6 +616,14 @@ fn measured(
     };
     for value in values {
         let (ty, file) = measured_path(value, known);
+        if let (None, Some((left, _))) = (ty, value.split_once('='))
+            && !Path::new(value).exists()
+        {
+            return Err(usage(format!(
+                "--measured '{value}': '{}' is not a GPU or storage tier of the catalog (see `cryocap catalog`), and no file has that name",
+                crate::text::printable(left)
+            )));
+        }
         if file.is_empty() {
             return Err(usage(format!("--measured '{value}': no file")));
         }

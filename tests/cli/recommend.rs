@@ -739,3 +739,33 @@ fn power_price_adds_energy_by_hand() {
     assert!((r["cost_per_dataset"].as_f64().unwrap() - (purchase + energy)).abs() < 1e-9);
     assert_eq!(v["constraints"]["power_price"], 0.30);
 }
+
+#[test]
+fn a_measured_file_for_an_unknown_tier_is_named_as_such() {
+    let prices = concat!(env!("CARGO_MANIFEST_DIR"), "/datasets/prices-example.csv");
+    let io = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/results/bench-io.json"
+    );
+    let e = crate::common::bad_input(&[
+        "recommend",
+        "--particles",
+        "2e6",
+        "--box",
+        "432",
+        "--gpus",
+        "rtx-3090",
+        "--per-node",
+        "2",
+        "--tiers",
+        "nvme-gen4",
+        "--prices",
+        prices,
+        "--measured",
+        &format!("nvme-gen9={io}"),
+    ]);
+    assert!(
+        e.contains("'nvme-gen9' is not a GPU or storage tier"),
+        "{e}"
+    );
+}
