@@ -13,6 +13,7 @@ mod compare;
 mod document;
 mod fit;
 mod fleet;
+mod job_run;
 mod junit;
 mod long_csv;
 mod movies;
@@ -94,6 +95,7 @@ pub fn render_of(kind: &Kind) -> &dyn Render {
         Kind::Probe(r) => r,
         Kind::Fit(r) => r.as_ref(),
         Kind::Recommend(r) => r.as_ref(),
+        Kind::JobRun(r) => r.as_ref(),
     }
 }
 

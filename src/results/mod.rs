@@ -11,6 +11,7 @@ pub mod compare;
 pub mod fit;
 pub mod fleet;
 pub mod gpu;
+pub mod job_run;
 pub mod metrics;
 pub mod movies;
 pub mod plan;
@@ -75,6 +76,7 @@ pub enum Kind {
     Probe(probe::ProbeReport),
     Fit(Box<fit::FitReport>),
     Recommend(Box<recommend::RecommendReport>),
+    JobRun(Box<job_run::JobRun>),
 }
 
 impl Kind {
@@ -100,6 +102,7 @@ impl Kind {
             Kind::Probe(_) => "probe",
             Kind::Fit(_) => "fit",
             Kind::Recommend(_) => "recommend",
+            Kind::JobRun(_) => "job-run",
         }
     }
 
