@@ -4,6 +4,7 @@
 mod detectors;
 mod empiar;
 mod gpus;
+mod job_times;
 mod mig;
 mod profiles;
 mod ssd_sizes;
@@ -13,6 +14,7 @@ mod vram_jobs;
 pub use detectors::Detector;
 pub use empiar::EmpiarDataset;
 pub use gpus::GpuModel;
+pub use job_times::JobTimeRow;
 pub use mig::MigProfile;
 pub use profiles::{ExampleSystem, Profile, Requirement, Scale};
 pub use ssd_sizes::SsdClass;
@@ -41,6 +43,7 @@ pub struct Catalog {
     pub empiar: Vec<EmpiarDataset>,
     pub detectors: Vec<Detector>,
     pub profiles: Vec<Profile>,
+    pub job_times: Vec<JobTimeRow>,
 }
 
 fn read_csv<T: serde::de::DeserializeOwned>(
@@ -76,6 +79,10 @@ impl Catalog {
                 include_str!("../../datasets/detectors.csv"),
             )?,
             profiles: profiles::parse_all()?,
+            job_times: read_csv(
+                "job-times.csv",
+                include_str!("../../datasets/job-times.csv"),
+            )?,
         })
     }
 
