@@ -22,6 +22,7 @@ pub mod gpu;
 pub mod history;
 pub mod host;
 pub mod interrupt;
+pub mod jobtime;
 pub mod metadata;
 pub mod movies;
 pub(crate) mod progress;

@@ -18,6 +18,7 @@ mod cache;
 pub mod deprecated;
 mod fit;
 mod fleet;
+mod jobs;
 mod movies;
 mod plan;
 mod qualify;
@@ -35,6 +36,9 @@ pub use cache::{
 };
 pub use fit::FitArgs;
 pub use fleet::{FleetCommand, FleetReportArgs, FleetSharedReadArgs, FleetSubmitArgs, Scheduler};
+pub use jobs::{
+    CalibrateArgs, CalibrationArg, CopyArg, JobsCommand, JobsPredictArgs, JobsValidateArgs,
+};
 pub use movies::{
     BenchMoviesArgs, MovieFormatArg, MovieShapeArgs, MoviesCommand, MoviesCreateArgs,
     MoviesPlanArgs,
@@ -102,6 +106,12 @@ pub enum Command {
     /// Movies for pre-processing: size a collection, write synthetic movies in the detectors' formats.
     #[command(subcommand)]
     Movies(MoviesCommand),
+    /// Refit the job-time model on the shipped rows and your own runs, and
+    /// write the calibration every command that times a job reads.
+    Calibrate(CalibrateArgs),
+    /// Job times: predict a job's time from the calibrated model, validate the model.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Print a shell completion script: `source <(cryocap completions bash)`.
     Completions(CompletionsArgs),
     /// Write a man page for cryocap and each of its commands into a directory.
@@ -127,6 +137,8 @@ impl Command {
             Command::Probe(_) => vec!["probe"],
             Command::Bench(c) => vec!["bench", c.name()],
             Command::Movies(c) => vec!["movies", c.name()],
+            Command::Jobs(c) => vec!["jobs", c.name()],
+            Command::Calibrate(_) => vec!["calibrate"],
             Command::Completions(_) => vec!["completions"],
             Command::Manpages(_) => vec!["manpages"],
         }

@@ -10,6 +10,7 @@ mod cache_copy_bench;
 mod cache_simulate;
 mod cache_subset;
 mod cache_workload;
+mod calibrate;
 mod catalog;
 mod compare;
 mod completions;
@@ -18,6 +19,8 @@ mod fleet_report;
 mod fleet_shared_read;
 mod fleet_submit;
 mod history;
+mod jobs_predict;
+mod jobs_validate;
 mod manpages;
 mod movies_create;
 mod movies_plan;
@@ -35,7 +38,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::cli::{
-    BenchCommand, CacheCommand, Cli, Command, FleetCommand, MoviesCommand, StackCommand,
+    BenchCommand, CacheCommand, Cli, Command, FleetCommand, JobsCommand, MoviesCommand,
+    StackCommand,
 };
 
 /// How a command ended when nothing went wrong.
@@ -95,6 +99,10 @@ pub enum CommandError {
     #[error(transparent)]
     Probe(#[from] crate::storage::probe::ProbeError),
     #[error(transparent)]
+    Calibration(#[from] crate::jobtime::calibration::CalibrationError),
+    #[error(transparent)]
+    Predict(#[from] crate::jobtime::PredictError),
+    #[error(transparent)]
     BenchIo(#[from] crate::storage::bench_io::BenchIoError),
     #[error("-o {path}: could not write the volume: {source}")]
     Volume {
@@ -138,6 +146,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, CommandError> {
         Command::Movies(MoviesCommand::Create(a)) => movies_create::run(&a, out),
         Command::Movies(MoviesCommand::Plan(a)) => movies_plan::run(&a, out),
         Command::Probe(a) => probe::run(&a, out),
+        Command::Calibrate(a) => calibrate::run(&a, out),
+        Command::Jobs(JobsCommand::Predict(a)) => jobs_predict::run(&a, out),
+        Command::Jobs(JobsCommand::Validate(a)) => jobs_validate::run(&a, out),
         Command::Bench(BenchCommand::Io(a)) => bench_io::run(&a, out),
         Command::Bench(BenchCommand::Gpu(a)) => bench_gpu::run(&a, out),
         Command::Bench(BenchCommand::Movies(a)) => bench_movies::run(&a, out),

@@ -14,6 +14,7 @@ mod document;
 mod fit;
 mod fleet;
 mod job_run;
+mod jobtime;
 mod junit;
 mod long_csv;
 mod movies;
@@ -96,6 +97,8 @@ pub fn render_of(kind: &Kind) -> &dyn Render {
         Kind::Fit(r) => r.as_ref(),
         Kind::Recommend(r) => r.as_ref(),
         Kind::JobRun(r) => r.as_ref(),
+        Kind::JobPredict(r) => r.as_ref(),
+        Kind::JobValidate(r) => r.as_ref(),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod fit;
 pub mod fleet;
 pub mod gpu;
 pub mod job_run;
+pub mod jobtime;
 pub mod metrics;
 pub mod movies;
 pub mod plan;
@@ -77,6 +78,8 @@ pub enum Kind {
     Fit(Box<fit::FitReport>),
     Recommend(Box<recommend::RecommendReport>),
     JobRun(Box<job_run::JobRun>),
+    JobPredict(Box<jobtime::JobPredictReport>),
+    JobValidate(Box<jobtime::JobValidateReport>),
 }
 
 impl Kind {
@@ -103,6 +106,8 @@ impl Kind {
             Kind::Fit(_) => "fit",
             Kind::Recommend(_) => "recommend",
             Kind::JobRun(_) => "job-run",
+            Kind::JobPredict(_) => "job-predict",
+            Kind::JobValidate(_) => "job-validate",
         }
     }
 

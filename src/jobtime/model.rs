@@ -1,0 +1,268 @@
+//! The fitted model and what it predicts for one job.
+//!
+//! seconds = scale(job) × work ÷ throughput(device), where
+//! - work is [`JobQuery::work`]: iterations × particles × classes × the
+//!   cost of one image at the size the job works at × the orientations searched;
+//! - a GPU's throughput is (bandwidth ÷ 900 GB/s)^a × (FP32 ÷ 14 TFLOPS)^b
+//!   (a Tesla V100 is 1), times Amdahl's speed-up over the node's GPUs with
+//!   the job type's serial fraction s: 1 ÷ (s + (1 − s) ÷ GPUs);
+//! - a CPU run's throughput is its cores × a per-core rate, one for RELION's
+//!   accelerated `--cpu` path and one for its plain code.
+//!
+//! scale, s, a, b and the two core rates are fitted ([`super::fit`]); the
+//! prediction interval is the spread of the calibration's leave-one-out
+//! errors, widened where the query leaves the calibrated ground.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::query::{Device, JobQuery};
+
+/// A Tesla V100's memory bandwidth and FP32 rate: throughput 1.
+pub const REFERENCE_GB_S: f64 = 900.0;
+pub const REFERENCE_TFLOPS: f64 = 14.0;
+/// RELION followers per GPU that keep it busy (2–3 saturate an Ampere
+/// card: RELION issues 846 and 1074).
+pub const SATURATING_FOLLOWERS: f64 = 2.0;
+
+/// What was fitted for one job type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobFit {
+    /// ln of seconds per unit of work on one reference GPU.
+    pub log_scale: f64,
+    /// Amdahl serial fraction over GPUs.
+    pub serial_fraction: f64,
+    /// Whether the serial fraction was fitted (rows at two or more GPU
+    /// counts) or borrowed from the software's other jobs.
+    pub serial_fitted: bool,
+    /// Half-width of the 90 % interval, in ln units.
+    pub spread: f64,
+    /// The rows it was fitted to, by id.
+    pub rows: Vec<String>,
+    /// GPU models and counts among them.
+    pub gpus: Vec<String>,
+    pub max_gpus: u32,
+    pub cpu_rows: usize,
+}
+
+/// The whole fitted model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub jobs: BTreeMap<String, JobFit>,
+    /// Exponent of memory bandwidth in a GPU's throughput.
+    pub bandwidth_exponent: f64,
+    /// Exponent of the FP32 rate.
+    pub fp32_exponent: f64,
+    /// How a GPU fed by fewer than [`SATURATING_FOLLOWERS`] RELION followers
+    /// slows: its throughput × (followers ÷ 2)^this.
+    #[serde(default)]
+    pub follower_exponent: f64,
+    /// ln throughput of one core, accelerated `--cpu` path and plain code.
+    pub log_core_accelerated: f64,
+    pub log_core_plain: f64,
+    /// Added (in ln units) to the spread for a GPU model no row of the job
+    /// type ran on.
+    pub gpu_spread: f64,
+    /// ln correction of a dataset the calibration knows, by
+    /// `job|dataset`: what its rows share that the work formula misses
+    /// (shrunk towards 0 by its rows' weight n as n ÷ (n + 1)), with n.
+    pub datasets: BTreeMap<String, (f64, f64)>,
+    /// Spread of those corrections (ln units): how far a dataset the
+    /// calibration does not know may sit from the formula.
+    pub dataset_spread: f64,
+    /// The rows it was fitted to, all job types, and where they came from.
+    pub basis: String,
+}
+
+/// Why the model will not answer.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PredictError {
+    #[error(
+        "no calibration for {0}: no published or imported run of this job type; import real runs (`cryocap jobs import`) and refit with `cryocap calibrate`, or set the time yourself"
+    )]
+    Uncalibrated(String),
+    #[error("{0} needs GPU figures this model cannot use: {1}")]
+    BadDevice(String, String),
+}
+
+pub use crate::results::jobtime::Prediction;
+
+impl Model {
+    /// Throughput of the query's device, in reference-GPU units.
+    pub fn throughput_of(&self, q: &JobQuery, serial: f64) -> f64 {
+        let fed = match (q.followers_per_gpu, &q.device) {
+            (Some(f), Device::Gpu { .. }) => {
+                (f.min(SATURATING_FOLLOWERS) / SATURATING_FOLLOWERS).powf(self.follower_exponent)
+            }
+            _ => 1.0,
+        };
+        self.throughput(&q.device, serial) * fed
+    }
+
+    /// Throughput of a device, in reference-GPU units.
+    pub fn throughput(&self, device: &Device, serial: f64) -> f64 {
+        match device {
+            Device::Gpu {
+                memory_bandwidth_gb_s,
+                fp32_tflops,
+                count,
+                ..
+            } => {
+                let one = (memory_bandwidth_gb_s / REFERENCE_GB_S).powf(self.bandwidth_exponent)
+                    * (fp32_tflops / REFERENCE_TFLOPS).powf(self.fp32_exponent);
+                one * amdahl(serial, *count)
+            }
+            Device::Cpu { cores, accelerated } => {
+                let per_core = if *accelerated {
+                    self.log_core_accelerated
+                } else {
+                    self.log_core_plain
+                };
+                f64::from((*cores).max(1)) * per_core.exp()
+            }
+        }
+    }
+
+    /// The ln correction of the query's dataset, where the calibration knows it.
+    pub fn dataset_offset(&self, q: &JobQuery) -> Option<f64> {
+        let d = q.dataset.as_deref()?;
+        self.datasets.get(&format!("{}|{d}", q.job.id)).map(|x| x.0)
+    }
+
+    /// The weight of the rows behind the query's dataset correction.
+    fn dataset_weight(&self, q: &JobQuery) -> Option<f64> {
+        let d = q.dataset.as_deref()?;
+        self.datasets.get(&format!("{}|{d}", q.job.id)).map(|x| x.1)
+    }
+
+    /// Seconds the job computes, without the interval.
+    pub fn seconds(&self, fit: &JobFit, q: &JobQuery) -> f64 {
+        let offset = if self.jobs.contains_key(q.job.id) {
+            self.dataset_offset(q).unwrap_or(0.0)
+        } else {
+            0.0
+        };
+        (fit.log_scale + offset).exp() * q.work() / self.throughput_of(q, fit.serial_fraction)
+    }
+
+    /// The fit that times `q`'s job: its own, or its proxy's (named).
+    fn fit_for(&self, q: &JobQuery) -> Result<(&JobFit, Option<&'static str>), PredictError> {
+        if let Some(f) = self.jobs.get(q.job.id) {
+            return Ok((f, None));
+        }
+        q.job
+            .proxy
+            .and_then(|p| self.jobs.get(p).map(|f| (f, Some(p))))
+            .ok_or_else(|| PredictError::Uncalibrated(q.job.id.to_string()))
+    }
+
+    /// The job's time with its interval and what calibrates it.
+    pub fn predict(&self, q: &JobQuery) -> Result<Prediction, PredictError> {
+        let (fit, proxy) = self.fit_for(q)?;
+        if let Device::Gpu {
+            model,
+            memory_bandwidth_gb_s,
+            fp32_tflops,
+            ..
+        } = &q.device
+            && (*memory_bandwidth_gb_s <= 0.0 || *fp32_tflops <= 0.0)
+        {
+            return Err(PredictError::BadDevice(
+                model.clone(),
+                "its memory bandwidth and FP32 rate must be above zero".into(),
+            ));
+        }
+        let seconds = self.seconds(fit, q);
+        let (mut extra, mut extrapolation) = self.extrapolation(fit, q);
+        if let Some(p) = proxy {
+            // Another program's per-unit cost: as uncertain as an unknown GPU, twice.
+            extra += 2.0 * self.gpu_spread;
+            extrapolation.insert(
+                0,
+                format!(
+                    "no run of {} is calibrated: it is timed as {p} per unit of work (modelled, not calibrated)",
+                    q.job.id
+                ),
+            );
+        }
+        let half = fit.spread + extra;
+        Ok(Prediction {
+            seconds,
+            low: seconds * (-half).exp(),
+            high: seconds * half.exp(),
+            calibrated_by: fit.rows.clone(),
+            extrapolation,
+            proxy: proxy.map(str::to_string),
+        })
+    }
+
+    /// Extra interval width (ln units) and the reasons.
+    fn extrapolation(&self, fit: &JobFit, q: &JobQuery) -> (f64, Vec<String>) {
+        let mut extra = 0.0;
+        let mut why = Vec::new();
+        if let Some(n) = self.dataset_weight(q) {
+            // The correction is itself estimated from n rows.
+            extra += fit.spread * ((1.0 + 1.0 / n.max(0.25)).sqrt() - 1.0);
+        } else {
+            extra += (fit.spread.powi(2) + self.dataset_spread.powi(2)).sqrt() - fit.spread;
+            why.push(format!(
+                "no calibration row of {} ran on this dataset: the interval adds the spread between datasets",
+                q.job.id
+            ));
+        }
+        match &q.device {
+            Device::Gpu { model, count, .. } => {
+                if !fit.gpus.iter().any(|g| g == model) {
+                    extra += self.gpu_spread;
+                    why.push(format!(
+                        "no calibration row of {} ran on a {model}: its speed comes from its catalog bandwidth and FP32 rate",
+                        q.job.id
+                    ));
+                }
+                if *count > fit.max_gpus {
+                    extra += 0.1 * (f64::from(*count) / f64::from(fit.max_gpus.max(1))).log2();
+                    why.push(format!(
+                        "{count} GPUs is more than the {} of any calibration row: Amdahl's law is extended past them",
+                        fit.max_gpus
+                    ));
+                }
+                if !fit.serial_fitted && *count > 1 {
+                    why.push(format!(
+                        "{}'s serial fraction is borrowed from the other jobs of its software (no rows at two GPU counts)",
+                        q.job.id
+                    ));
+                }
+            }
+            Device::Cpu { .. } => {
+                if fit.cpu_rows == 0 {
+                    extra += self.gpu_spread;
+                    why.push(format!(
+                        "no CPU run of {} is calibrated: the core rate comes from other job types' CPU runs",
+                        q.job.id
+                    ));
+                }
+            }
+        }
+        (extra, why)
+    }
+}
+
+/// Amdahl's speed-up on `n` workers with serial fraction `s`.
+pub fn amdahl(s: f64, n: u32) -> f64 {
+    let n = f64::from(n.max(1));
+    1.0 / (s + (1.0 - s) / n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amdahl_by_hand() {
+        assert_eq!(amdahl(0.0, 4), 4.0);
+        assert_eq!(amdahl(1.0, 4), 1.0);
+        assert!((amdahl(0.1, 4) - 1.0 / (0.1 + 0.9 / 4.0)).abs() < 1e-12);
+        assert_eq!(amdahl(0.2, 0), 1.0);
+    }
+}
