@@ -1,7 +1,8 @@
 //! `recommend` at scale: 10,000 candidate configurations (every catalog
 //! GPU × 1/2/4/8 per node × every storage tier × RAM, cores and SSD
 //! choices) ranked for a two-class workload, with the SSD cache fill
-//! simulated once per SSD size. Target: under 2 s.
+//! simulated once per SSD size and every job of every chain timed by the
+//! job-time model. Target: under 2 s.
 
 use std::hint::black_box;
 
@@ -34,18 +35,13 @@ fn workload() -> Vec<DatasetClass> {
 
 fn setup() -> (Vec<Candidate>, PriceBook) {
     let catalog = Catalog::get().expect("shipped datasets parse");
-    let reference = GpuRate {
-        points: vec![(128, 662_975.6), (256, 128_526.6), (432, 43_324.8)],
-        basis: RateBasis::Measured {
-            source: "bench".into(),
-        },
-    };
     let mut out = Vec::new();
     for g in &catalog.gpus {
         let gpu = GpuOption {
             id: g.id.clone(),
             vram_bytes: g.vram_bytes(),
-            rate: GpuRate::scaled(&reference, "h100-sxm", 3350.0, g.memory_bandwidth_gb_s),
+            memory_bandwidth_gb_s: g.memory_bandwidth_gb_s,
+            fp32_tflops: g.fp32_tflops,
             board_power_w: g.board_power_w,
         };
         for per_node in [1, 2, 4, 8] {
@@ -100,6 +96,7 @@ fn setup() -> (Vec<Candidate>, PriceBook) {
 fn rank(c: &mut Criterion) {
     let catalog = Catalog::get().expect("shipped datasets parse");
     let (candidates, prices) = setup();
+    let times = cryocap::jobtime::shipped_model().expect("shipped job times");
     let w = workload();
     let limits = Constraints {
         budget: Some(200_000.0),
@@ -133,6 +130,7 @@ fn rank(c: &mut Criterion) {
                 &prices,
                 &limits,
                 &catalog.vram_jobs,
+                times,
             );
             assert_eq!(month.simulations, 3);
             black_box(r)

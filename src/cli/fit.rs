@@ -69,8 +69,17 @@ pub struct FitArgs {
     #[arg(long, value_name = "N", default_value_t = 25,
           value_parser = values::count::<u32>(1, 100_000))]
     pub passes: u32,
-    /// Factor on the reading time for Slurm's --time.
-    #[arg(long, value_name = "X", default_value_t = 2.0, value_parser = values::positive(1000.0))]
+    /// Slurm's --time for the job, in Slurm's syntax (30, 12:00:00,
+    /// 1-12:00:00) [default: reading plus the job-time model's upper bound
+    /// for the compute, times --time-margin; none for a job type without
+    /// calibration].
+    #[arg(long, value_name = "LIMIT", value_parser = crate::fleet::slurm::time_limit)]
+    pub time: Option<String>,
+    #[command(flatten)]
+    pub calibration: super::CalibrationArg,
+    /// Factor on reading plus compute (the top of the job-time model's 90 %
+    /// interval) for Slurm's --time.
+    #[arg(long, value_name = "X", default_value_t = 1.25, value_parser = values::positive(1000.0))]
     pub time_margin: f64,
     /// GPUs the job runs on [default: 1, or the qualify file's].
     #[arg(long, value_name = "N", value_parser = values::count::<u32>(1, 64))]

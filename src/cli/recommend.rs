@@ -89,12 +89,15 @@ pub struct RecommendArgs {
     /// Watts a node draws besides its GPUs (CPUs, RAM, disks, fans), for --power-price.
     #[arg(long, value_name = "WATTS", default_value_t = 0.0, value_parser = values::positive_or_zero(1e6))]
     pub base_power: f64,
-    /// A `bench gpu` result to take GPU rates from [default: the stored H100 run, reports/bench-gpu-h100.json].
-    #[arg(long, value_name = "FILE")]
+    /// Refused: a `bench gpu` result times the insertion kernel, not a job
+    /// (kept so that old scripts get that answer rather than "unknown flag").
+    #[arg(long, value_name = "FILE", hide = true)]
     pub bench_gpu: Option<PathBuf>,
-    /// Results measured on candidate nodes: `bench gpu` JSON replaces the
-    /// rate of the GPU it ran on; `bench io` or `qualify` JSON, written
-    /// `TIER=FILE`, replaces that storage tier's read rate.
+    #[command(flatten)]
+    pub calibration: super::CalibrationArg,
+    /// Results measured on candidate nodes: `bench io` or `qualify` JSON,
+    /// written `TIER=FILE`, replaces that storage tier's read rate (job
+    /// times come from the job-time model: see --calibration).
     #[arg(long, value_name = "[TIER=]FILE", num_args = 1..)]
     pub measured: Vec<String>,
     #[command(flatten)]

@@ -26,6 +26,7 @@ pub(super) fn run(a: &FitArgs, out: &mut dyn Write) -> Result<Outcome, CommandEr
     let mut inputs = Vec::new();
     inputs.extend(a.particles_file.clone());
     inputs.extend(a.node.clone());
+    inputs.extend(a.calibration.calibration.clone());
     check_outputs(&outs, &inputs)?;
     let catalog = Catalog::get()?;
     let params = params(a, catalog)?;
@@ -382,6 +383,15 @@ fn params(a: &FitArgs, catalog: &Catalog) -> Result<FitParams, CommandError> {
             l.repeated_rows
         ));
     }
+    let compute = compute(
+        a,
+        catalog,
+        &job.id,
+        particles,
+        box_size,
+        gpus,
+        ranks_per_gpu,
+    )?;
     Ok(FitParams {
         classes: fit::classes_for(&job, a.classes),
         job,
@@ -406,5 +416,56 @@ fn params(a: &FitArgs, catalog: &Catalog) -> Result<FitParams, CommandError> {
             scratch_dir,
             job_dir,
         },
+        compute,
+        time_given: a.time.clone(),
+    })
+}
+
+/// The job's compute from the job-time model, or why it cannot be timed.
+fn compute(
+    a: &FitArgs,
+    catalog: &Catalog,
+    job: &str,
+    particles: u64,
+    box_size: u32,
+    gpus: u32,
+    ranks_per_gpu: u32,
+) -> Result<Result<crate::jobtime::Prediction, String>, CommandError> {
+    use crate::jobtime::{Device, JobQuery, calibration, jobs};
+    let Some(job) = jobs::find(job) else {
+        return Ok(Err(format!("the job-time model has no job type {job}")));
+    };
+    let Some(g) = a.gpu.as_deref().and_then(|g| catalog.gpu(g)) else {
+        return Ok(Err(
+            "no GPU model named (--gpu): the job-time model needs one".into(),
+        ));
+    };
+    let model = calibration::load(a.calibration.calibration.as_deref())?;
+    let q = JobQuery {
+        job,
+        particles: particles.saturating_mul(u64::from(a.sym_expand)),
+        box_size,
+        image_size: None,
+        classes: a.classes,
+        iterations: Some(f64::from(a.passes)),
+        healpix_order: None,
+        symmetry_order: 1,
+        device: Device::Gpu {
+            model: g.id.clone(),
+            memory_bandwidth_gb_s: g.memory_bandwidth_gb_s,
+            fp32_tflops: g.fp32_tflops,
+            count: gpus,
+        },
+        followers_per_gpu: (job.software == "relion").then_some(f64::from(ranks_per_gpu)),
+        dataset: None,
+    };
+    Ok(match model.predict(&q) {
+        Ok(p) if p.proxy.is_none() => Ok(p),
+        Ok(p) => Err(format!(
+            "{} has no calibration of its own (only timed as {} by the model)",
+            job.id,
+            p.proxy.unwrap_or_default()
+        )),
+        Err(e) => Err(e.to_string()),
     })
 }

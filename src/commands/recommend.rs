@@ -16,9 +16,6 @@ use crate::results::recommend::*;
 use crate::sizing::prices;
 use crate::sizing::recommend::{self as model, *};
 
-/// The stored H100 run every other GPU's rate is scaled from by default.
-const REFERENCE_NAME: &str = "reports/bench-gpu-h100.json";
-const REFERENCE_TEXT: &str = include_str!("../../reports/bench-gpu-h100.json");
 const PRICES_LIMIT: u64 = 1 << 20;
 
 fn usage(m: impl Into<String>) -> CommandError {
@@ -30,6 +27,7 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
     let mut inputs = vec![a.prices.clone()];
     inputs.extend(a.workload.clone());
     inputs.extend(a.bench_gpu.clone());
+    inputs.extend(a.calibration.calibration.clone());
     inputs.extend(
         a.measured
             .iter()
@@ -49,36 +47,21 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
         .map_err(|e| usage(format!("--prices {shown}: {}", e.reason())))?;
     let list =
         prices::parse(&format!("--prices {shown}"), &text, &gpu_ids, &tier_ids).map_err(usage)?;
-    // The measured reference.
-    let (env, ref_name) = match &a.bench_gpu {
-        Some(p) => (crate::files::read_result(p)?, p.display().to_string()),
-        None => (
-            crate::results::read::parse(Path::new(REFERENCE_NAME), REFERENCE_TEXT)?,
-            REFERENCE_NAME.to_string(),
-        ),
-    };
-    let Kind::BenchGpu(bench) = env.kind else {
+    if let Some(p) = &a.bench_gpu {
         return Err(usage(format!(
-            "--bench-gpu {ref_name}: not a bench gpu result"
+            "--bench-gpu {}: a bench gpu result times the insertion kernel, not a job, and no longer sets job speeds; calibrate job times on real runs with `cryocap calibrate` and give --calibration FILE",
+            p.display()
         )));
-    };
+    }
     let cat: Vec<(String, f64, f64)> = catalog
         .gpus
         .iter()
         .map(|g| (g.id.clone(), g.vram_gib, g.memory_bandwidth_gb_s))
         .collect();
-    let (ref_id, ref_rate) = measured_rate(&bench, &ref_name, &cat).ok_or_else(|| {
-        usage(format!(
-            "--bench-gpu {ref_name}: no end-to-end rate at padding 2, float32, on a catalog GPU"
-        ))
-    })?;
-    let ref_gb_s = catalog
-        .gpu(&ref_id)
-        .map_or(1.0, |g| g.memory_bandwidth_gb_s);
-    let largest_box = workload.iter().map(|c| c.box_size).max().unwrap_or(1);
+    let times = crate::jobtime::calibration::load(a.calibration.calibration.as_deref())?;
     let mut known: Vec<&str> = gpu_ids.clone();
     known.extend(tier_ids.iter().copied());
-    let found = measured(&a.measured, &known, &cat, largest_box)?;
+    let found = measured(&a.measured, &known, &cat)?;
     // Candidates: RAM, cores and SSD where chosen, each needing its price.
     for (given, price, item) in [
         (!a.ram.is_empty(), list.book.ram_per_gb, "ram-gb (--ram)"),
@@ -147,13 +130,6 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
                 g.id
             )));
         }
-        let rate = if let Some(m) = found.gpus.iter().find(|m| m.0 == g.id) {
-            m.1.clone()
-        } else if g.id == ref_id {
-            ref_rate.clone()
-        } else {
-            GpuRate::scaled(&ref_rate, &ref_id, ref_gb_s, g.memory_bandwidth_gb_s)
-        };
         for t in &a.tiers {
             let tier = catalog.storage_tier(t).ok_or_else(|| {
                 usage(format!(
@@ -185,7 +161,8 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
                     gpu: GpuOption {
                         id: g.id.clone(),
                         vram_bytes: g.vram_bytes(),
-                        rate: rate.clone(),
+                        memory_bandwidth_gb_s: g.memory_bandwidth_gb_s,
+                        fp32_tflops: g.fp32_tflops,
                         board_power_w: g.board_power_w,
                     },
                     per_node: n,
@@ -197,7 +174,8 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
                         },
                         None => TierOption {
                             id: tier.id.clone(),
-                            read_bytes_per_s: tier.seq_read_bytes_per_s(),
+                            // One NFS client plateaus near 2 GB/s whatever its link.
+                            read_bytes_per_s: crate::jobtime::copy::client_read_bytes_per_s(tier),
                             measured: None,
                         },
                     },
@@ -225,6 +203,7 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
         &list.book,
         &limits,
         &catalog.vram_jobs,
+        &times,
     );
     if rec.ranked.is_empty() {
         return Err(usage(format!(
@@ -237,32 +216,16 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
         .chosen
         .is_none()
         .then(|| short_of(&rec, &limits, &list.book.currency));
-    let mut figures: Vec<MeasuredFigure> = found
-        .gpus
-        .into_iter()
-        .map(|m| m.2)
-        .chain(found.tiers.into_iter().map(|m| m.2))
-        .collect();
+    let mut figures: Vec<MeasuredFigure> = found.tiers.into_iter().map(|m| m.2).collect();
     for f in &mut figures {
-        f.applies_to = rec
-            .ranked
-            .iter()
-            .filter(|r| {
-                if f.figure == GPU_FIGURE {
-                    r.gpu == f.node_type
-                } else {
-                    r.tier == f.node_type
-                }
-            })
-            .count() as u32;
+        f.applies_to = rec.ranked.iter().filter(|r| r.tier == f.node_type).count() as u32;
     }
     let mut report = report(
         a,
         &workload,
         &list,
         &limits,
-        &ref_id,
-        &ref_name,
+        &times.basis,
         rec,
         short.clone(),
     );
@@ -339,8 +302,7 @@ fn report(
     workload: &[DatasetClass],
     list: &prices::PriceList,
     limits: &Constraints,
-    ref_id: &str,
-    ref_name: &str,
+    time_model: &str,
     rec: Recommendation,
     short: Option<String>,
 ) -> RecommendReport {
@@ -349,21 +311,33 @@ fn report(
         .ranked
         .iter()
         .map(|r| {
-            let (basis, source) = match &r.rate_basis {
-                RateBasis::Measured { source } => ("measured".to_string(), format!("bench gpu, {source}")),
-                RateBasis::Scaled { reference, reference_gb_s, gb_s } => (
-                    "scaled".to_string(),
-                    format!("{reference} measured, × {gb_s} / {reference_gb_s} GB/s memory bandwidth (modelled)"),
-                ),
-            };
+            let source = format!(
+                "job-time model, {} calibration row(s): {}",
+                r.calibrated_by.len(),
+                r.calibrated_by.join(", ")
+            );
             RankedConfig {
                 label: r.label.clone(),
                 gpu: r.gpu.clone(),
                 gpus_per_node: r.per_node,
                 tier: r.tier.clone(),
-                gpu_rate_basis: basis,
+                gpu_rate_basis: r.time_basis.to_string(),
                 gpu_rate_source: source,
-                gpu_particles_per_second: Some(r.gpu_particles_per_second),
+                gpu_particles_per_second: None,
+                hours_low: Some(r.hours_low),
+                hours_high: Some(r.hours_high),
+                jobs: r
+                    .jobs
+                    .iter()
+                    .map(|j| JobTime {
+                        job: j.job.clone(),
+                        hours: j.hours,
+                        low: j.low,
+                        high: j.high,
+                        bottleneck: j.bottleneck.to_string(),
+                        basis: j.basis.to_string(),
+                    })
+                    .collect(),
                 tier_read_bytes_per_second: Some(r.tier_read_bytes_per_s),
                 fill_hours_per_dataset: (!a.ssd.is_empty()).then_some(r.fill_hours_per_dataset),
                 tier_read_basis: Some(match &r.tier_measured {
@@ -420,7 +394,7 @@ fn report(
             base_power_w: limits.power_price.map(|_| limits.base_power_w),
             years: limits.years,
         },
-        gpu_reference: format!("{ref_id}, bench gpu end-to-end insertion (padding 2, float32) in {ref_name}"),
+        gpu_reference: format!("job-time model: {time_model}"),
         vram_needed_bytes: rec.vram_needed_bytes,
         chosen: rec.chosen.map(|i| rec.ranked[i].label.clone()),
         frontier: rec.frontier,
@@ -435,8 +409,8 @@ fn report(
         measured: Vec::new(),
         notes: vec![
             format!("Every price and cost comes from {prices_file}; rows marked * use a placeholder price."),
-            "Time per pass = the slower of the stack at the tier's sequential read rate (catalog, or measured where listed) and the particles at the GPU rate × GPUs per node (modelled).".into(),
-            "GPU rates other than the measured GPU's are scaled by memory bandwidth (REFERENCE §11: the primary metric), and by box² from the nearest measured box.".into(),
+            "Each job's time = the job-time model's compute on the node's GPUs (fitted to published runs; `cryocap jobs validate` shows its error) plus reading the stack at the tier's read rate every iteration (catalog, or measured where listed), or the longer of the two where the program overlaps them (CryoSPARC, cryoDRGN).".into(),
+            "job times: `calibrated` = calibration rows ran on this GPU; `extrapolated` = its speed from its catalog memory bandwidth and FP32 rate; `proxy` = no run of the job type is calibrated (CryoSPARC's jobs are timed as RELION's per unit of work), its interval widened.".into(),
             match limits.power_price {
                 None => format!("Cost per dataset = node price / (datasets per month per node × 12 × {} years), at full use; power is not counted (give --power-price).", limits.years),
                 Some(p) => format!("Cost per dataset = node price / (datasets per month per node × 12 × {} years) + energy: (GPUs × catalog board power + {} W base) × hours per dataset × {p} per kWh, at full load (an upper bound when the GPUs wait on storage).", limits.years, limits.base_power_w),
@@ -484,9 +458,12 @@ fn chain(flag: &str, items: &[String], catalog: &Catalog) -> Result<Vec<JobStep>
                     "{flag}: '{item}' is not job:passes, e.g. class2d:20"
                 ))
             })?;
-            if !catalog.vram_jobs.iter().any(|j| j.job == job) {
+            if !catalog.vram_jobs.iter().any(|j| j.job == job)
+                && crate::jobtime::jobs::find(job).is_none()
+            {
                 return Err(usage(format!(
-                    "{flag}: unknown job '{job}' (see `cryocap catalog jobs`)"
+                    "{flag}: unknown job '{job}' (see `cryocap catalog jobs`, or a job-time model job: {})",
+                    crate::jobtime::jobs::names()
                 )));
             }
             let passes: u32 = passes
@@ -572,13 +549,11 @@ fn workload(a: &RecommendArgs, catalog: &Catalog) -> Result<Vec<DatasetClass>, C
         .collect()
 }
 
-const GPU_FIGURE: &str = "gpu rate";
 const STORAGE_FIGURE: &str = "storage read rate";
 
 /// Figures `--measured` gave: per GPU id its rate, per tier id its read
 /// rate, each with the figure the output lists.
 struct Found {
-    gpus: Vec<(String, GpuRate, MeasuredFigure)>,
     tiers: Vec<(String, f64, MeasuredFigure)>,
 }
 
@@ -608,12 +583,8 @@ fn measured(
     values: &[String],
     known: &[&str],
     catalog: &[(String, f64, f64)],
-    largest_box: u32,
 ) -> Result<Found, CommandError> {
-    let mut found = Found {
-        gpus: Vec::new(),
-        tiers: Vec::new(),
-    };
+    let mut found = Found { tiers: Vec::new() };
     for value in values {
         let (ty, file) = measured_path(value, known);
         if let (None, Some((left, _))) = (ty, value.split_once('='))
@@ -647,34 +618,10 @@ fn measured(
             }
         };
         match &env.kind {
-            Kind::BenchGpu(bench) => {
-                if ty.is_some_and(|t| !is_gpu(t)) {
-                    return Err(usage(format!(
-                        "{flag}: a bench gpu result measures a GPU, not storage tier {}",
-                        ty.unwrap_or_default()
-                    )));
-                }
-                let (matched, mut rate) = measured_rate(bench, file, catalog).ok_or_else(|| {
-                    usage(format!(
-                        "{flag}: no end-to-end rate at padding 2, float32, on a catalog GPU"
-                    ))
-                })?;
-                let id = ty.map_or(matched, str::to_string);
-                let fig = figure(
-                    GPU_FIGURE,
-                    &id,
-                    rate.at(largest_box),
-                    "particles/s per GPU",
-                    Some(largest_box),
-                    "bench gpu",
-                );
-                rate.basis = RateBasis::Measured {
-                    source: measured_where(&fig),
-                };
-                if found.gpus.iter().any(|g| g.0 == id) {
-                    return Err(usage(format!("{flag}: GPU {id} is measured twice")));
-                }
-                found.gpus.push((id, rate, fig));
+            Kind::BenchGpu(_) => {
+                return Err(usage(format!(
+                    "{flag}: a bench gpu result times the insertion kernel, not a job, and no longer sets job speeds; calibrate job times on real runs with `cryocap calibrate` and give --calibration FILE"
+                )));
             }
             Kind::BenchIo(b) => {
                 let fig = storage(&flag, file, ty, "bench io", &b.runs, &found, &is_gpu)?;
@@ -695,7 +642,7 @@ fn measured(
             }
             other => {
                 return Err(usage(format!(
-                    "{flag}: a {} result; --measured takes bench gpu, bench io or qualify results",
+                    "{flag}: a {} result; --measured takes bench io or qualify results",
                     other.name()
                 )));
             }

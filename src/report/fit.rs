@@ -228,15 +228,31 @@ fn time_section(r: &FitReport) -> Section {
         ),
         ("first read or copy".to_string(), duration(t.seconds_first)),
         (
+            "compute".to_string(),
+            match (t.seconds_compute, t.seconds_compute_high) {
+                (Some(c), Some(h)) => format!(
+                    "{} (up to {} at the top of the 90 % interval; {})",
+                    duration(c),
+                    duration(h),
+                    t.compute_basis
+                ),
+                _ => format!("not timed: {}", t.compute_basis),
+            },
+        ),
+        (
             "--time".to_string(),
-            format!(
-                "{} = ({} + {} passes × {}) × {} margin, at least an hour",
-                t.time_limit,
-                duration(t.seconds_first),
-                r.input.passes,
-                duration(t.seconds_per_pass),
-                t.margin
-            ),
+            match (&t.time_limit, t.seconds_compute_high) {
+                (Some(l), Some(h)) => format!(
+                    "{l} = ({} + {} passes × {} + {}) × {} margin, at least an hour",
+                    duration(t.seconds_first),
+                    r.input.passes,
+                    duration(t.seconds_per_pass),
+                    duration(h),
+                    t.margin
+                ),
+                (Some(l), None) => format!("{l} (as given)"),
+                (None, _) => "none written: give --time".to_string(),
+            },
         ),
     ]))
 }

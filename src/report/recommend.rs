@@ -58,7 +58,12 @@ fn document(r: &RecommendReport) -> Document {
             )
         }),
     ));
-    input.push(("GPU rate reference".into(), r.gpu_reference.clone()));
+    let label = if r.gpu_reference.starts_with("job-time model") {
+        "job times"
+    } else {
+        "GPU rate reference"
+    };
+    input.push((label.into(), r.gpu_reference.clone()));
     for m in &r.measured {
         let value = match m.at_box {
             Some(b) => format!(
@@ -111,13 +116,13 @@ fn document(r: &RecommendReport) -> Document {
     };
     let headers = [
         "configuration",
-        "GPU rate",
+        "job times",
         "storage rate",
         "node price",
         "nodes",
         "fleet price",
         "datasets/month",
-        "h/dataset",
+        "h/dataset (90 %)",
         "cost/dataset",
         "cost/M particle-passes",
         "bottleneck",
@@ -138,7 +143,10 @@ fn document(r: &RecommendReport) -> Document {
                 x.nodes.to_string(),
                 money(x.fleet_price, cur),
                 format!("{:.1}", x.fleet_datasets_per_month),
-                format!("{:.1}", x.hours_per_dataset),
+                match (x.hours_low, x.hours_high) {
+                    (Some(l), Some(h)) => format!("{:.1} ({l:.1}–{h:.1})", x.hours_per_dataset),
+                    _ => format!("{:.1}", x.hours_per_dataset),
+                },
                 format!("{:.2} {cur}", x.cost_per_dataset),
                 x.cost_per_million_particle_passes
                     .map_or("-".into(), |c| format!("{c:.4} {cur}")),
@@ -173,6 +181,26 @@ fn document(r: &RecommendReport) -> Document {
         Section::new("Pareto frontier (node price against datasets per month)")
             .with(Block::Bullets(r.frontier.clone())),
     ];
+    if let Some(x) = r.ranked.first().filter(|x| !x.jobs.is_empty()) {
+        sections.push(
+            Section::new(format!("Jobs of the slowest dataset on {}", x.label)).with(Block::table(
+                &["job", "hours", "90 % interval", "bottleneck", "basis"],
+                "lrrll",
+                x.jobs
+                    .iter()
+                    .map(|j| {
+                        vec![
+                            j.job.clone(),
+                            format!("{:.2}", j.hours),
+                            format!("{:.2}–{:.2}", j.low, j.high),
+                            j.bottleneck.clone(),
+                            j.basis.clone(),
+                        ]
+                    })
+                    .collect(),
+            )),
+        );
+    }
     if !r.pruned.is_empty() {
         sections.push(
             Section::new("Left out").with(Block::Table {

@@ -156,8 +156,18 @@ pub struct TimeFit {
     pub seconds_first: f64,
     pub seconds_total: f64,
     pub margin: f64,
-    /// Slurm `--time`, `D-HH:MM:SS`.
-    pub time_limit: String,
+    /// The job's compute from the job-time model and the top of its 90 %
+    /// interval, which `--time` counts (absent without a calibrated model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds_compute: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds_compute_high: Option<f64>,
+    /// The calibration rows behind it, or why there is no compute time.
+    #[serde(default)]
+    pub compute_basis: String,
+    /// Slurm `--time`, `D-HH:MM:SS` (or the user's `--time`); None when the
+    /// job type has no calibration and none was given.
+    pub time_limit: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -106,13 +106,24 @@ pub struct RankedConfig {
     pub gpu: String,
     pub gpus_per_node: u32,
     pub tier: String,
-    /// `measured` or `scaled`.
+    /// How its job times were reached: `calibrated` (calibration rows ran
+    /// on this GPU), `extrapolated` (from its catalog bandwidth and FP32),
+    /// `proxy` (a job type timed as another's). Files written before the
+    /// job-time model say `measured` or `scaled` (a bench gpu rate).
     pub gpu_rate_basis: String,
-    /// Where the GPU rate comes from, in words.
+    /// Where its job times come from, in words (the calibration rows).
     pub gpu_rate_source: String,
-    /// One GPU's particles per second at the workload's largest box.
+    /// One GPU's insertion rate, in files written before the job-time model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpu_particles_per_second: Option<f64>,
+    /// The 90 % interval of the hours per dataset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours_low: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours_high: Option<f64>,
+    /// The slowest class's dataset, job by job.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jobs: Vec<JobTime>,
     /// The storage tier's sequential read rate used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier_read_bytes_per_second: Option<f64>,
@@ -127,7 +138,7 @@ pub struct RankedConfig {
     pub placeholder_price: bool,
     pub hours_per_dataset: f64,
     pub datasets_per_month_per_node: f64,
-    /// `storage` or `gpu`.
+    /// `gpu`, `storage` or `copy` (filling the SSD cache).
     pub bottleneck: String,
     pub nodes: u32,
     pub fleet_price: f64,
@@ -156,4 +167,17 @@ pub struct RankedConfig {
 pub struct PrunedConfig {
     pub label: String,
     pub reason: String,
+}
+
+/// One job of a dataset's chain on one node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobTime {
+    pub job: String,
+    pub hours: f64,
+    pub low: f64,
+    pub high: f64,
+    /// `gpu` or `storage`.
+    pub bottleneck: String,
+    /// `calibrated`, `extrapolated` or `proxy`.
+    pub basis: String,
 }

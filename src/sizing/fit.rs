@@ -148,6 +148,10 @@ pub(crate) struct FitParams {
     pub project_tier: StorageTier,
     pub margin: f64,
     pub paths: Paths,
+    /// The job's compute from the job-time model, or why there is none.
+    pub compute: Result<crate::jobtime::Prediction, String>,
+    /// `--time` as the user gave it, in Slurm's form.
+    pub time_given: Option<String>,
 }
 
 /// The classes `job` runs with for a request of `requested`.
@@ -383,14 +387,29 @@ fn time(p: &FitParams, sc: Option<&ScratchFit>) -> TimeFit {
     } else {
         (0.0, storage_time::random_pass_seconds(project, n, on_disk))
     };
-    let total = (first + per_pass * f64::from(p.passes)) * p.margin;
+    let reading = first + per_pass * f64::from(p.passes);
+    let high = p.compute.as_ref().ok().map(|c| c.high);
+    let total = (reading + high.unwrap_or(0.0)) * p.margin;
     TimeFit {
         project_tier: project.id.clone(),
         seconds_per_pass: per_pass,
         seconds_first: first,
         seconds_total: total,
         margin: p.margin,
-        time_limit: slurm_time(total),
+        seconds_compute: p.compute.as_ref().ok().map(|c| c.seconds),
+        seconds_compute_high: high,
+        compute_basis: match &p.compute {
+            Ok(c) => format!(
+                "job-time model, {} calibration row(s)",
+                c.calibrated_by.len()
+            ),
+            Err(why) => why.clone(),
+        },
+        time_limit: match (&p.time_given, high) {
+            (Some(t), _) => Some(t.clone()),
+            (None, Some(_)) => Some(slurm_time(total)),
+            (None, None) => None,
+        },
     }
 }
 
@@ -454,7 +473,9 @@ fn sbatch_lines(p: &FitParams, ram: &RamFit, time: &TimeFit) -> Vec<String> {
         }
     }
     l.push(format!("#SBATCH --mem={}G", ram.request_gib));
-    l.push(format!("#SBATCH --time={}", time.time_limit));
+    if let Some(t) = &time.time_limit {
+        l.push(format!("#SBATCH --time={t}"));
+    }
     l
 }
 
@@ -595,7 +616,7 @@ fn notes(p: &FitParams, sc: Option<&ScratchFit>) -> Vec<String> {
     let mut n = vec![
         "VRAM: RELION at 11 B per voxel of the padded box per rank and class (1.1e-8·(2N)³ GB at --pad 2, RELION src/error.h); CryoSPARC rows as in `cryocap catalog jobs`. CUDA contexts (a few hundred MB per rank) are not in RELION's figure.".to_string(),
         "Allocators that take all free memory make a MIG slice look full whatever the box (3dem/relion #1262): size slices from these figures, not from nvidia-smi.".to_string(),
-        "--time counts reading only (tier profiles in datasets/storage.csv) with the margin; GPU compute is not modelled: raise it for compute-bound jobs.".to_string(),
+        "--time = (reading, from the tier profiles in datasets/storage.csv, + the top of the job-time model's 90 % interval for the compute) × the margin; no --time is written for a job type the model has no calibration of, unless --time is given.".to_string(),
     ];
     if p.job.software == Software::Relion {
         n.push("RELION: 2–3 ranks per GPU saturate Ampere cards (3dem/relion #846, #1074); --free_gpu_memory decides pass or fail on a card (#619).".into());
@@ -798,6 +819,8 @@ mod tests {
                 job_dir: "Refine3D/fit".into(),
                 ..Paths::default()
             },
+            compute: Err("not timed in this test".into()),
+            time_given: None,
         }
     }
 
@@ -966,6 +989,35 @@ mod tests {
         assert_eq!(r.ram.fits, Some(false));
         assert!(r.remedies.iter().any(|m| m.kind == "no_preread"));
         assert_eq!(r.time.seconds_per_pass, 0.0);
+    }
+
+    #[test]
+    fn time_counts_the_models_upper_bound_and_is_left_out_without_one() {
+        let mut p = params("relion-refine", 256, 80);
+        let r = fit(&p, Catalog::get().unwrap());
+        assert_eq!(r.time.time_limit, None);
+        assert!(
+            !r.lines
+                .sbatch
+                .iter()
+                .any(|l| l.starts_with("#SBATCH --time"))
+        );
+        p.compute = Ok(crate::jobtime::Prediction {
+            seconds: 36_000.0,
+            low: 20_000.0,
+            high: 72_000.0,
+            calibrated_by: vec!["row".into()],
+            extrapolation: Vec::new(),
+            proxy: None,
+        });
+        let r = fit(&p, Catalog::get().unwrap());
+        let reading = r.time.seconds_first + r.time.seconds_per_pass * 20.0;
+        let want = slurm_time((reading + 72_000.0) * 1.5);
+        assert_eq!(r.time.time_limit.as_deref(), Some(want.as_str()));
+        assert!(r.lines.sbatch.contains(&format!("#SBATCH --time={want}")));
+        p.time_given = Some("2-00:00:00".into());
+        let r = fit(&p, Catalog::get().unwrap());
+        assert_eq!(r.time.time_limit.as_deref(), Some("2-00:00:00"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Pure sizing functions: no I/O, no clap, no printing. Bytes in, bytes out.
 
+pub mod dataset_time;
 pub(crate) mod fit;
 pub mod movies;
 pub(crate) mod node;

@@ -3,21 +3,23 @@
 //! rates and the prices come in as values; nothing here reads a file.
 //!
 //! Model (REFERENCE §11, §5, §7):
-//! - one pass of a job over a dataset takes the slower of the storage feed
-//!   (the stack at the node's storage tier's sequential read rate, shared by
-//!   the node's GPUs) and the GPUs (particles at the GPU rate times the GPUs
-//!   per node);
-//! - a dataset takes its chain's passes, one after another;
+//! - each job of a dataset's chain takes the job-time model's time on the
+//!   node's GPUs (`crate::jobtime`: calibrated on published runs) plus
+//!   reading the stack from the node's storage tier every iteration, or
+//!   the longer of the two where the program overlaps them
+//!   ([`super::dataset_time`]);
+//! - a dataset takes its chain's jobs, one after another;
 //! - a node works 730.5 hours a month (365.25 · 24 / 12) on the workload's mix;
 //! - cost per dataset = the purchase spread over `years` of datasets at the
 //!   node's full throughput.
 
 use std::collections::BTreeSet;
 
+use super::dataset_time::{DatasetTime, dataset_time};
 use super::stack::{self, SizeModel};
 use super::vram;
 use crate::datasets::VramJob;
-use crate::results::GpuBenchReport;
+use crate::jobtime::Model;
 use crate::results::plan::Dtype;
 
 /// Hours a node works in a month: 365.25 · 24 / 12.
@@ -71,102 +73,15 @@ impl DatasetClass {
     }
 }
 
-/// Where a GPU's particle rate comes from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RateBasis {
-    /// Measured on this GPU model by `bench gpu` (`source` names the file).
-    Measured { source: String },
-    /// Scaled from a measured reference GPU by memory bandwidth.
-    Scaled {
-        reference: String,
-        reference_gb_s: f64,
-        gb_s: f64,
-    },
-}
-
-/// Particles per second one GPU back-projects, measured at some boxes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GpuRate {
-    /// (box, particles per second), at least one point.
-    pub points: Vec<(u32, f64)>,
-    pub basis: RateBasis,
-}
-
-impl GpuRate {
-    /// Particles per second at `box_size`: the nearest measured box, scaled
-    /// by pixels per particle (box²), since inserting a particle touches each
-    /// of its pixels once.
-    pub fn at(&self, box_size: u32) -> f64 {
-        let Some(&(b, rate)) = self.points.iter().min_by_key(|(b, _)| b.abs_diff(box_size)) else {
-            return 0.0;
-        };
-        let ratio = f64::from(b) / f64::from(box_size.max(1));
-        rate * ratio * ratio
-    }
-
-    /// `reference`'s rate scaled to a GPU of `gb_s` memory bandwidth.
-    pub fn scaled(reference: &GpuRate, name: &str, reference_gb_s: f64, gb_s: f64) -> GpuRate {
-        let k = gb_s / reference_gb_s;
-        GpuRate {
-            points: reference.points.iter().map(|&(b, r)| (b, r * k)).collect(),
-            basis: RateBasis::Scaled {
-                reference: name.to_string(),
-                reference_gb_s,
-                gb_s,
-            },
-        }
-    }
-}
-
-/// The measured rate of a `bench gpu` result: the end-to-end rows at
-/// padding 2 (RELION's default) with float32 input, of device 0, and the
-/// catalog GPU it ran on: the one with the device's VRAM (within 10%) whose
-/// catalog bandwidth is nearest the measured device-to-device copy rate.
-/// None when the file holds no such rows or no catalog GPU matches.
-pub fn measured_rate(
-    report: &GpuBenchReport,
-    source: &str,
-    catalog: &[(String, f64, f64)],
-) -> Option<(String, GpuRate)> {
-    let dev = report.devices.first()?;
-    let points: Vec<(u32, f64)> = dev
-        .end_to_end
-        .iter()
-        .filter(|r| r.pad == 2 && r.input == "float32" && r.error.is_none())
-        .filter(|r| {
-            r.median_particles_per_second.is_finite() && r.median_particles_per_second > 0.0
-        })
-        .map(|r| (r.box_size, r.median_particles_per_second))
-        .collect();
-    if points.is_empty() {
-        return None;
-    }
-    let vram_gib = dev.device.vram_bytes as f64 / (1u64 << 30) as f64;
-    let copy_gb_s = dev
-        .copy
-        .as_ref()
-        .map_or(0.0, |c| c.median_bytes_per_second / 1e9);
-    let (id, _, _) = catalog
-        .iter()
-        .filter(|(_, gib, _)| (gib - vram_gib).abs() <= 0.1 * gib)
-        .min_by(|a, b| (a.2 - copy_gb_s).abs().total_cmp(&(b.2 - copy_gb_s).abs()))?;
-    Some((
-        id.clone(),
-        GpuRate {
-            points,
-            basis: RateBasis::Measured {
-                source: source.to_string(),
-            },
-        },
-    ))
-}
-
 /// A GPU model a node may carry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GpuOption {
     pub id: String,
     pub vram_bytes: u64,
-    pub rate: GpuRate,
+    /// The catalog's memory bandwidth and FP32 rate: the job-time model's
+    /// inputs for a GPU.
+    pub memory_bandwidth_gb_s: f64,
+    pub fp32_tflops: f64,
     /// Board power at full load, watts (the catalog's).
     pub board_power_w: f64,
 }
@@ -306,6 +221,8 @@ impl Candidate {
 pub enum Bottleneck {
     Storage,
     Gpu,
+    /// Filling the SSD cache.
+    Copy,
 }
 
 impl Bottleneck {
@@ -313,6 +230,7 @@ impl Bottleneck {
         match self {
             Bottleneck::Storage => "storage",
             Bottleneck::Gpu => "gpu",
+            Bottleneck::Copy => "copy",
         }
     }
 }
@@ -324,9 +242,17 @@ pub struct Ranked {
     pub gpu: String,
     pub per_node: u32,
     pub tier: String,
-    pub rate_basis: RateBasis,
-    /// One GPU's particles per second at the workload's largest box.
-    pub gpu_particles_per_second: f64,
+    /// How the GPU's job times were reached: `calibrated` (rows ran on
+    /// this GPU), `extrapolated` (its catalog properties) or `proxy` (a job
+    /// type timed as another's), the weakest over the chain's jobs.
+    pub time_basis: &'static str,
+    /// The calibration rows behind its job times.
+    pub calibrated_by: Vec<String>,
+    /// The slowest class's dataset, job by job.
+    pub jobs: Vec<super::dataset_time::JobHours>,
+    /// The 90 % interval of the mean hours per dataset.
+    pub hours_low: f64,
+    pub hours_high: f64,
     pub tier_read_bytes_per_s: f64,
     /// Where the tier's read rate was measured, if it was.
     pub tier_measured: Option<String>,
@@ -407,16 +333,12 @@ pub fn vram_needed(workload: &[DatasetClass], jobs: &[VramJob]) -> u64 {
         .unwrap_or(0)
 }
 
-/// Hours one dataset of `class` takes on one node of `c`, and what limits it.
-pub fn dataset_hours(class: &DatasetClass, c: &Candidate) -> (f64, Bottleneck) {
-    let storage_s = class.stack_bytes() as f64 / c.tier.read_bytes_per_s;
-    let gpu_s = class.particles as f64 / (c.gpu.rate.at(class.box_size) * f64::from(c.per_node));
-    let (pass_s, neck) = if storage_s >= gpu_s {
-        (storage_s, Bottleneck::Storage)
-    } else {
-        (gpu_s, Bottleneck::Gpu)
-    };
-    (pass_s * class.passes() as f64 / 3600.0, neck)
+/// The weakest basis among a dataset's jobs.
+fn weakest(t: &DatasetTime) -> &'static str {
+    ["proxy", "extrapolated"]
+        .into_iter()
+        .find(|b| t.jobs.iter().any(|j| j.basis == *b))
+        .unwrap_or("calibrated")
 }
 
 /// Whether `a` dominates `b`: no dearer, no slower, and better in one.
@@ -442,10 +364,10 @@ pub fn recommend(
     prices: &PriceBook,
     limits: &Constraints,
     jobs: &[VramJob],
+    times_model: &Model,
 ) -> Recommendation {
     let need = vram_needed(workload, jobs);
     let per_month: f64 = workload.iter().map(|c| c.per_month).sum();
-    let largest_box = workload.iter().map(|c| c.box_size).max().unwrap_or(1);
     let largest_stack = workload.iter().map(|c| c.stack_bytes()).max().unwrap_or(0);
     // Particle-passes of the mean dataset of the mix.
     let passes_per_dataset = if per_month > 0.0 {
@@ -550,21 +472,58 @@ pub fn recommend(
             continue;
         };
         // Node-hours a month of the workload, and what limits most of them.
-        let mut hours = 0.0;
-        let (mut storage_h, mut gpu_h) = (0.0, 0.0);
-        let mut slowest: f64 = 0.0;
+        let mut times = Vec::new();
+        let mut unknown = None;
         for class in workload {
-            let (h, neck) = dataset_hours(class, c);
-            slowest = slowest.max(h);
-            hours += class.per_month * h;
-            match neck {
-                Bottleneck::Storage => storage_h += class.per_month * h,
-                Bottleneck::Gpu => gpu_h += class.per_month * h,
+            match dataset_time(class, c, times_model) {
+                Ok(t) => times.push((class.per_month, t)),
+                Err(e) => unknown = Some(e.to_string()),
             }
         }
+        if let Some(reason) = unknown {
+            pruned.push(Pruned {
+                label,
+                constraint: "job time",
+                reason,
+            });
+            continue;
+        }
+        let mut hours = 0.0;
+        let (mut low, mut high) = (0.0, 0.0);
+        let (mut storage_h, mut gpu_h) = (0.0, 0.0);
+        let mut slowest: Option<&DatasetTime> = None;
+        for (n, t) in &times {
+            hours += n * t.hours;
+            low += n * t.low;
+            high += n * t.high;
+            storage_h += n * t.storage_hours;
+            gpu_h += n * t.gpu_hours;
+            if slowest.is_none_or(|s| t.hours > s.hours) {
+                slowest = Some(t);
+            }
+        }
+        let basis = times
+            .iter()
+            .map(|(_, t)| weakest(t))
+            .min_by_key(|b| {
+                ["proxy", "extrapolated", "calibrated"]
+                    .iter()
+                    .position(|x| x == b)
+            })
+            .unwrap_or("calibrated");
+        let calibrated_by: Vec<String> = times
+            .iter()
+            .flat_map(|(_, t)| t.calibrated_by.iter().cloned())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let slowest_jobs = slowest.map(|t| t.jobs.clone()).unwrap_or_default();
+        let slowest = slowest.map_or(0.0, |t| t.hours);
         // Filling the cache: jobs wait for their stack to be copied in.
         let fill_hours = c.fill.map_or(0.0, |f| f.bytes_per_month / f.rate / 3600.0);
         hours += fill_hours;
+        low += fill_hours;
+        high += fill_hours;
         if !(hours.is_finite() && hours > 0.0 && per_month > 0.0) {
             pruned.push(Pruned {
                 label,
@@ -621,15 +580,20 @@ pub fn recommend(
             gpu: c.gpu.id.clone(),
             per_node: c.per_node,
             tier: c.tier.id.clone(),
-            rate_basis: c.gpu.rate.basis.clone(),
-            gpu_particles_per_second: c.gpu.rate.at(largest_box),
+            time_basis: basis,
+            calibrated_by,
+            jobs: slowest_jobs,
+            hours_low: low / per_month,
+            hours_high: high / per_month,
             tier_read_bytes_per_s: c.tier.read_bytes_per_s,
             tier_measured: c.tier.measured.clone(),
             fill_hours_per_dataset: fill_hours / per_month,
             node_price,
             hours_per_dataset: hours / per_month,
             datasets_per_month_per_node: per_node,
-            bottleneck: if storage_h >= gpu_h {
+            bottleneck: if fill_hours > storage_h.max(gpu_h) {
+                Bottleneck::Copy
+            } else if storage_h >= gpu_h {
                 Bottleneck::Storage
             } else {
                 Bottleneck::Gpu
@@ -738,20 +702,16 @@ mod tests {
     use crate::datasets::Catalog;
     use proptest::prelude::*;
 
-    fn reference() -> GpuRate {
-        GpuRate {
-            points: vec![(128, 662_975.6), (256, 128_526.6), (432, 43_324.8)],
-            basis: RateBasis::Measured {
-                source: "test".into(),
-            },
-        }
+    fn model() -> &'static Model {
+        crate::jobtime::shipped_model().unwrap()
     }
 
     fn gpu(id: &str, vram_gib: u64, gb_s: f64) -> GpuOption {
         GpuOption {
             id: id.into(),
             vram_bytes: vram_gib << 30,
-            rate: GpuRate::scaled(&reference(), "h100-sxm", 3350.0, gb_s),
+            memory_bandwidth_gb_s: gb_s,
+            fp32_tflops: Catalog::get().unwrap().gpu(id).unwrap().fp32_tflops,
             board_power_w: 300.0,
         }
     }
@@ -837,9 +797,12 @@ mod tests {
     #[test]
     fn hand_arithmetic_of_one_node() {
         // 2e6 particles at box 256, f32: (4·256² + 128 + 1024)·2e6 bytes.
-        let class = &workload(256)[0];
+        let mut class = workload(256)[0].clone();
         assert_eq!(class.stack_bytes(), (4 * 65_536 + 1152) * 2_000_000);
-        assert_eq!(class.passes(), 85);
+        class.chain = vec![JobStep {
+            job: "relion-class3d".into(),
+            passes: 25,
+        }];
         let c = Candidate {
             gpu: gpu("rtx-3090", 24, 936.0),
             per_node: 2,
@@ -847,16 +810,47 @@ mod tests {
             spec: NodeSpec::default(),
             fill: None,
         };
-        let storage_pass = class.stack_bytes() as f64 / 1.1e9;
-        let gpu_pass = 2e6 / (128_526.6 * 936.0 / 3350.0 * 2.0);
-        let (h, neck) = dataset_hours(class, &c);
-        assert!((h - storage_pass.max(gpu_pass) * 85.0 / 3600.0).abs() < 1e-9);
-        assert_eq!(neck, Bottleneck::Storage);
+        // RELION waits for its reads: the model's compute plus 25 passes.
+        let q = crate::jobtime::JobQuery {
+            job: crate::jobtime::jobs::find("relion-class3d").unwrap(),
+            particles: 2_000_000,
+            box_size: 256,
+            image_size: None,
+            classes: None,
+            iterations: Some(25.0),
+            healpix_order: None,
+            symmetry_order: 1,
+            device: crate::jobtime::Device::Gpu {
+                model: "rtx-3090".into(),
+                memory_bandwidth_gb_s: 936.0,
+                fp32_tflops: 35.58,
+                count: 2,
+            },
+            followers_per_gpu: Some(2.0),
+            dataset: None,
+        };
+        let compute = model().predict(&q).unwrap().seconds;
+        let read = class.stack_bytes() as f64 / 1.1e9 * 25.0;
+        let t = dataset_time(&class, &c, model()).unwrap();
+        assert!((t.hours - (compute + read) / 3600.0).abs() < 1e-9);
+        assert!(t.low < t.hours && t.hours < t.high);
+        assert_eq!(t.jobs[0].basis, "extrapolated");
+        assert_eq!(
+            t.jobs[0].bottleneck,
+            if compute > read { "gpu" } else { "storage" }
+        );
     }
 
     #[test]
     fn small_vram_is_pruned_with_the_reason() {
-        let r = recommend(&workload(800), &candidates(), &prices(), &limits(), jobs());
+        let r = recommend(
+            &workload(800),
+            &candidates(),
+            &prices(),
+            &limits(),
+            jobs(),
+            model(),
+        );
         assert!(r.vram_needed_bytes > 12 << 30, "{}", r.vram_needed_bytes);
         assert!(r.pruned.iter().any(|p| p.label.contains("rtx-3060")));
         assert!(r.ranked.iter().all(|x| x.gpu != "rtx-3060"));
@@ -867,10 +861,24 @@ mod tests {
     fn a_big_target_is_met_by_more_nodes_or_not_at_all() {
         let mut l = limits();
         l.target_per_month = 1e6;
-        let r = recommend(&workload(256), &candidates(), &prices(), &l, jobs());
+        let r = recommend(
+            &workload(256),
+            &candidates(),
+            &prices(),
+            &l,
+            jobs(),
+            model(),
+        );
         assert!(r.chosen.is_none());
         assert!(r.ranked.iter().all(|x| x.nodes == 4 && !x.meets_target));
-        let r = recommend(&workload(256), &candidates(), &prices(), &limits(), jobs());
+        let r = recommend(
+            &workload(256),
+            &candidates(),
+            &prices(),
+            &limits(),
+            jobs(),
+            model(),
+        );
         let chosen = &r.ranked[r.chosen.unwrap()];
         assert!(chosen.meets_target);
         assert!(
@@ -882,32 +890,26 @@ mod tests {
     }
 
     #[test]
-    fn the_stored_h100_bench_is_the_sxm_part() {
-        let text = include_str!("../../reports/bench-gpu-h100.json");
-        let env =
-            crate::results::read::parse(std::path::Path::new("bench-gpu-h100.json"), text).unwrap();
-        let crate::results::Kind::BenchGpu(r) = env.kind else {
-            panic!("not bench-gpu")
-        };
-        let cat: Vec<(String, f64, f64)> = Catalog::get()
-            .unwrap()
-            .gpus
-            .iter()
-            .map(|g| (g.id.clone(), g.vram_gib, g.memory_bandwidth_gb_s))
-            .collect();
-        let (id, rate) = measured_rate(&r, "bench-gpu-h100.json", &cat).unwrap();
-        assert_eq!(id, "h100-sxm");
-        assert_eq!(rate.points.len(), 3);
-        assert!((rate.at(432) - 43_324.767_935_815_275).abs() < 1e-6);
-    }
-
-    #[test]
     fn power_adds_energy_per_dataset_by_hand() {
         let mut l = limits();
-        let a = recommend(&workload(256), &candidates(), &prices(), &l, jobs());
+        let a = recommend(
+            &workload(256),
+            &candidates(),
+            &prices(),
+            &l,
+            jobs(),
+            model(),
+        );
         l.power_price = Some(0.25);
         l.base_power_w = 400.0;
-        let b = recommend(&workload(256), &candidates(), &prices(), &l, jobs());
+        let b = recommend(
+            &workload(256),
+            &candidates(),
+            &prices(),
+            &l,
+            jobs(),
+            model(),
+        );
         for y in &b.ranked {
             let x = a.ranked.iter().find(|x| x.label == y.label).unwrap();
             // (GPUs × 300 W + 400 W) × hours / 1000 × 0.25 per kWh
@@ -919,7 +921,14 @@ mod tests {
 
     #[test]
     fn cost_per_million_particle_passes_by_hand() {
-        let r = recommend(&workload(256), &candidates(), &prices(), &limits(), jobs());
+        let r = recommend(
+            &workload(256),
+            &candidates(),
+            &prices(),
+            &limits(),
+            jobs(),
+            model(),
+        );
         for x in &r.ranked {
             // 2e6 particles × 85 passes = 170 million particle-passes a dataset.
             assert!(
@@ -933,7 +942,14 @@ mod tests {
         let mut l = limits();
         l.nodes = Some(3);
         l.max_nodes = 3;
-        let r = recommend(&workload(256), &candidates(), &prices(), &l, jobs());
+        let r = recommend(
+            &workload(256),
+            &candidates(),
+            &prices(),
+            &l,
+            jobs(),
+            model(),
+        );
         assert!(r.ranked.iter().all(|x| x.nodes == 3));
         // An hours target between the fastest and slowest configurations.
         let mut hs: Vec<f64> = r
@@ -944,7 +960,14 @@ mod tests {
         hs.sort_by(f64::total_cmp);
         let cut = (hs[0] + hs[hs.len() - 1]) / 2.0;
         l.max_hours_per_dataset = Some(cut);
-        let r = recommend(&workload(256), &candidates(), &prices(), &l, jobs());
+        let r = recommend(
+            &workload(256),
+            &candidates(),
+            &prices(),
+            &l,
+            jobs(),
+            model(),
+        );
         for x in &r.ranked {
             assert_eq!(
                 x.meets_target,
@@ -967,13 +990,32 @@ mod tests {
 
     #[test]
     fn what_would_change_names_the_next_cheaper_fleet_and_its_miss() {
-        // 10 GbE takes 11.3 h a dataset, NVMe 1.7 h: the cheaper 10 GbE
-        // fleets miss a 5 h target.
+        // A target between the quickest and the slowest configuration.
         let mut l = limits();
-        l.max_hours_per_dataset = Some(5.0);
-        let r = recommend(&workload(256), &candidates(), &prices(), &l, jobs());
+        let all = recommend(
+            &workload(256),
+            &candidates(),
+            &prices(),
+            &l,
+            jobs(),
+            model(),
+        );
+        let mut hs: Vec<f64> = all
+            .ranked
+            .iter()
+            .map(|x| x.slowest_hours_per_dataset)
+            .collect();
+        hs.sort_by(f64::total_cmp);
+        l.max_hours_per_dataset = Some(hs[hs.len() / 4]);
+        let r = recommend(
+            &workload(256),
+            &candidates(),
+            &prices(),
+            &l,
+            jobs(),
+            model(),
+        );
         let chosen = &r.ranked[r.chosen.unwrap()];
-        assert_eq!(chosen.tier, "nvme-gen4");
         let next = r
             .ranked
             .iter()
@@ -992,12 +1034,26 @@ mod tests {
 
     #[test]
     fn pruned_configurations_are_explained_by_constraint() {
-        let r = recommend(&workload(800), &candidates(), &prices(), &limits(), jobs());
+        let r = recommend(
+            &workload(800),
+            &candidates(),
+            &prices(),
+            &limits(),
+            jobs(),
+            model(),
+        );
         let why = explain_pruned(&r.pruned);
         assert!(why.starts_with("VRAM removed 12 (2× rtx-a4000"), "{why}");
         let mut p = prices();
         p.gpus.retain(|g| g.0 != "rtx-3090");
-        let r = recommend(&workload(800), &candidates(), &p, &limits(), jobs());
+        let r = recommend(
+            &workload(800),
+            &candidates(),
+            &p,
+            &limits(),
+            jobs(),
+            model(),
+        );
         let why = explain_pruned(&r.pruned);
         assert!(
             why.contains("VRAM removed 12") && why.contains("price removed 6"),
@@ -1033,7 +1089,7 @@ mod tests {
     fn ram_cores_and_ssd_prune_with_the_constraint_named() {
         // Box 432, 2e6 particles: a 1.50 TB stack, over a 1 TB SSD.
         let (cs, p) = with_specs();
-        let r = recommend(&workload(432), &cs, &p, &limits(), jobs());
+        let r = recommend(&workload(432), &cs, &p, &limits(), jobs(), model());
         for x in &r.ranked {
             let c = cs.iter().find(|c| c.label() == x.label).unwrap();
             let n = u64::from(c.per_node);
@@ -1070,18 +1126,36 @@ mod tests {
     }
 
     #[test]
-    fn gpu_rate_scales_by_box_squared_from_the_nearest_box() {
-        let r = reference();
-        assert_eq!(r.at(256), 128_526.6);
-        assert!((r.at(300) - 128_526.6 * (256.0f64 / 300.0).powi(2)).abs() < 1e-6);
+    fn a_faster_gpu_ranks_differently_and_the_gpu_is_the_bottleneck_on_fast_storage() {
+        let r = recommend(
+            &workload(256),
+            &candidates(),
+            &prices(),
+            &limits(),
+            jobs(),
+            model(),
+        );
+        let nvme: Vec<&Ranked> = r.ranked.iter().filter(|x| x.tier == "nvme-gen4").collect();
+        assert!(
+            nvme.iter().all(|x| x.bottleneck == Bottleneck::Gpu),
+            "{nvme:?}"
+        );
+        let hours = |g: &str| {
+            nvme.iter()
+                .find(|x| x.gpu == g && x.per_node == 4)
+                .unwrap()
+                .hours_per_dataset
+        };
+        assert!(hours("a100-80gb") < hours("rtx-3090"));
+        assert!(hours("rtx-3090") < hours("rtx-a4000"));
     }
 
     proptest! {
         #[test]
         fn price_scaling_scales_costs_and_keeps_ranking(k in 0.01f64..100.0, box_size in 64u32..700) {
             let w = workload(box_size);
-            let a = recommend(&w, &candidates(), &prices(), &limits(), jobs());
-            let b = recommend(&w, &candidates(), &prices().scaled(k), &limits(), jobs());
+            let a = recommend(&w, &candidates(), &prices(), &limits(), jobs(), model());
+            let b = recommend(&w, &candidates(), &prices().scaled(k), &limits(), jobs(), model());
             prop_assert_eq!(a.ranked.len(), b.ranked.len());
             for (x, y) in a.ranked.iter().zip(&b.ranked) {
                 prop_assert_eq!(&x.label, &y.label);
@@ -1097,7 +1171,7 @@ mod tests {
         fn frontier_points_are_non_dominated(box_size in 64u32..700, base in 0.0f64..50_000.0) {
             let mut p = prices();
             p.node_base = base;
-            let r = recommend(&workload(box_size), &candidates(), &p, &limits(), jobs());
+            let r = recommend(&workload(box_size), &candidates(), &p, &limits(), jobs(), model());
             for f in &r.frontier {
                 let me = r.ranked.iter().find(|x| &x.label == f).unwrap();
                 for o in &r.ranked {
@@ -1117,7 +1191,7 @@ mod tests {
         #[test]
         fn a_dominated_candidate_leaves_the_frontier(box_size in 64u32..700, slow in 0.01f64..0.99, extra in 1.0f64..10_000.0) {
             let w = workload(box_size);
-            let a = recommend(&w, &candidates(), &prices(), &limits(), jobs());
+            let a = recommend(&w, &candidates(), &prices(), &limits(), jobs(), model());
             // A copy of a frontier GPU that is slower and dearer.
             let Some(first) = a.ranked.iter().find(|x| a.frontier.contains(&x.label)) else {
                 return Ok(());
@@ -1125,12 +1199,13 @@ mod tests {
             let base = candidates().into_iter().find(|c| c.label() == first.label).unwrap();
             let mut worse = base.clone();
             worse.gpu.id = "worse-gpu".into();
-            worse.gpu.rate.points.iter_mut().for_each(|p| p.1 *= slow);
+            worse.gpu.memory_bandwidth_gb_s *= slow;
+            worse.gpu.fp32_tflops *= slow;
             let mut p = prices();
             p.gpus.push(("worse-gpu".into(), p.gpu(&base.gpu.id).unwrap() + extra));
             let mut cs = candidates();
             cs.push(worse);
-            let b = recommend(&w, &cs, &p, &limits(), jobs());
+            let b = recommend(&w, &cs, &p, &limits(), jobs(), model());
             prop_assert_eq!(a.frontier, b.frontier);
         }
 
@@ -1139,7 +1214,7 @@ mod tests {
             let (cs, p) = with_specs();
             let mut w = workload(box_size);
             w[0].particles = particles;
-            let r = recommend(&w, &cs, &p, &limits(), jobs());
+            let r = recommend(&w, &cs, &p, &limits(), jobs(), model());
             for x in &r.ranked {
                 let c = cs.iter().find(|c| c.label() == x.label).unwrap();
                 prop_assert!(c.gpu.vram_bytes >= r.vram_needed_bytes);
@@ -1152,7 +1227,7 @@ mod tests {
 
         #[test]
         fn no_infeasible_configuration_is_listed(box_size in 64u32..1200) {
-            let r = recommend(&workload(box_size), &candidates(), &prices(), &limits(), jobs());
+            let r = recommend(&workload(box_size), &candidates(), &prices(), &limits(), jobs(), model());
             for x in &r.ranked {
                 let c = candidates().into_iter().find(|c| c.label() == x.label).unwrap();
                 prop_assert!(c.gpu.vram_bytes >= r.vram_needed_bytes);

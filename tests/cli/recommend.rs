@@ -43,9 +43,11 @@ fn recommends_and_labels_measured_and_placeholder_figures() {
     let (rc, out, err) = run(&["--target", "8"], &example_prices());
     assert_eq!(rc, 0, "{err}");
     assert!(out.contains("cheapest meeting the target"), "{out}");
-    // The H100 SXM is the GPU the stored bench ran on: measured, the others scaled.
-    assert!(out.contains("2× h100-sxm, nvme-gen4  measured"), "{out}");
-    assert!(out.contains("2× rtx-3090, nvme-gen4  scaled"), "{out}");
+    // The default chain is CryoSPARC's, which no calibration row ran: its
+    // job times are RELION's by proxy, and say so.
+    assert!(out.contains("2× h100-sxm, nvme-gen4  proxy"), "{out}");
+    assert!(out.contains("2× rtx-3090, nvme-gen4  proxy"), "{out}");
+    assert!(out.contains("cryosparc-nu-refine"), "{out}");
     assert!(out.contains("placeholder"), "{out}");
 }
 
@@ -125,12 +127,15 @@ fn bad_input_is_one_line_exit_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown GPU 'rtx-9999'"));
 }
 
-/// docs/recommend.md's worked example: seed 003's example systems (4×
-/// Tesla V100 32 GB and 2× RTX 3090, each reading from a PCIe SSD cache)
-/// for 2,000,000 particles at box 432, checked against the hand arithmetic
-/// written out there.
+/// docs/recommend.md's worked example: seed 003's example GPUs (Tesla V100
+/// 32 GB and RTX 3090, 2 or 4 a node, reading from a PCIe SSD) for 2,000,000
+/// particles at box 432 through a RELION chain. Every configuration's hours
+/// per dataset are the sum of what `jobs predict` says of each job on that
+/// node (the same model, asked through its own command); the V100 rows are
+/// calibrated, the RTX 3090 rows extrapolated, and the GPUs, slower than
+/// the SSD, are the bottleneck.
 #[test]
-fn seed_example_systems_match_the_hand_arithmetic() {
+fn recommend_times_each_job_as_jobs_predict_does() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("r.json");
     let out = cryocap()
@@ -146,10 +151,8 @@ fn seed_example_systems_match_the_hand_arithmetic() {
             "2,4",
             "--tiers",
             "nvme-gen4",
-            "--target",
-            "40",
-            "--max-nodes",
-            "2",
+            "--chain",
+            "relion-class3d:25,relion-refine3d:20",
             "--prices",
         ])
         .arg(example_prices())
@@ -157,59 +160,75 @@ fn seed_example_systems_match_the_hand_arithmetic() {
         .arg(&json)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    let row = |label: &str| {
-        v["ranked"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["label"] == label)
-            .unwrap_or_else(|| panic!("no {label}"))
-            .clone()
+    let predict = |job: &str, iterations: &str, gpu: &str, gpus: &str| {
+        let o = cryocap()
+            .args([
+                "jobs",
+                "predict",
+                "--job",
+                job,
+                "--particles",
+                "2e6",
+                "--box",
+                "432",
+            ])
+            .args(["--iterations", iterations, "--gpu", gpu, "--gpus", gpus])
+            .args(["--tier", "nvme-gen4", "--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let p: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(p["kind"], "job-predict");
+        p["prediction"]["seconds"].as_f64().unwrap()
     };
-    let close = |got: &serde_json::Value, want: f64| {
-        let g = got.as_f64().unwrap();
-        assert!((g - want).abs() <= 1e-6 * want.abs(), "{g} vs {want}");
-    };
-    // By hand: stack (4·432² + 128 + 1024)·2e6 = 1,495,296,000,000 B; one
-    // pass from NVMe Gen4 at 7.4 GB/s = 202.067 s; 85 passes = 4.771 h.
-    let stack: f64 = (4.0 * 432.0 * 432.0 + 1152.0) * 2e6;
-    assert_eq!(stack, 1_495_296_000_000.0);
-    let hours = stack / 7.4e9 * 85.0 / 3600.0;
-    assert!((hours - 4.771_027).abs() < 1e-6);
-    // The GPUs are faster than that: H100 SXM measured 43,324.77 particles/s
-    // at box 432; scaled by memory bandwidth, 2× RTX 3090 (936 GB/s) take
-    // 2e6 / (2 · 43,324.77 · 936/3350) = 82.6 s a pass and 4× V100 (900
-    // GB/s) 43.0 s: both wait on the SSD.
-    let h100 = 43_324.767_935_815_275;
-    assert!(2e6 / (2.0 * h100 * 936.0 / 3350.0) < stack / 7.4e9);
-    assert!(2e6 / (4.0 * h100 * 900.0 / 3350.0) < stack / 7.4e9);
-    let per_month = 730.5 / hours; // 153.11
-    for (label, price) in [
-        // node-base 10,000 + 2 × 1,499 + NVMe 800
-        ("2× rtx-3090, nvme-gen4", 13_798.0),
-        // node-base 10,000 + 4 × 9,000 (placeholder) + NVMe 800
-        ("4× tesla-v100-32gb, nvme-gen4", 46_800.0),
-    ] {
-        let r = row(label);
-        assert_eq!(r["bottleneck"], "storage", "{label}");
-        close(&r["hours_per_dataset"], hours);
-        close(&r["datasets_per_month_per_node"], per_month);
-        close(&r["node_price"], price);
-        assert_eq!(r["nodes"], 1, "{label}");
-        close(&r["cost_per_dataset"], price / (per_month * 12.0 * 5.0));
+    let mut hours = Vec::new();
+    for r in v["ranked"].as_array().unwrap() {
+        let gpu = r["gpu"].as_str().unwrap();
+        let n = r["gpus_per_node"].to_string();
+        let want = (predict("relion-class3d", "25", gpu, &n)
+            + predict("relion-refine3d", "20", gpu, &n))
+            / 3600.0;
+        let got = r["hours_per_dataset"].as_f64().unwrap();
+        assert!(
+            (got - want).abs() <= 1e-9 * want,
+            "{}: {got} vs {want}",
+            r["label"]
+        );
+        assert!(r["hours_low"].as_f64().unwrap() < got && got < r["hours_high"].as_f64().unwrap());
+        assert_eq!(r["bottleneck"], "gpu", "{}", r["label"]);
+        let basis = if gpu == "tesla-v100-32gb" {
+            "calibrated"
+        } else {
+            "extrapolated"
+        };
+        assert_eq!(r["gpu_rate_basis"], basis, "{}", r["label"]);
+        assert!(
+            r["gpu_rate_source"]
+                .as_str()
+                .unwrap()
+                .contains("e2e-ribo-class3d-v100x1")
+        );
+        hours.push((r["label"].as_str().unwrap().to_string(), got));
     }
-    // 1.50 and 5.09 USD per dataset, as the docs say.
-    assert!((13_798.0 / (per_month * 60.0) - 1.502).abs() < 1e-3);
-    assert!((46_800.0 / (per_month * 60.0) - 5.094).abs() < 1e-3);
-    assert_eq!(v["chosen"], "2× rtx-3090, nvme-gen4");
+    assert_eq!(hours.len(), 4);
+    // The GPU model changes the answer: each configuration takes its own time.
+    for (i, a) in hours.iter().enumerate() {
+        for b in &hours[i + 1..] {
+            assert!((a.1 - b.1).abs() > 1e-3 * a.1, "{a:?} {b:?}");
+        }
+    }
 }
 
 /// The HTML report holds the Pareto frontier as an SVG chart with one
@@ -321,85 +340,22 @@ fn recommend_json(extra: &[&std::ffi::OsStr]) -> (i32, String, serde_json::Value
     (out.status.code().unwrap_or(-1), stdout, v)
 }
 
-/// A measured `bench gpu` result (the stored H100 run, its rates halved as
-/// if from a slower demo node) replaces the GPU rate of exactly the GPU it
-/// ran on; the output says which figure, from which host and when.
+/// A `bench gpu` result times the insertion kernel, not a job: given to
+/// `--measured` or `--bench-gpu` it is refused in one line that says where
+/// job times come from instead.
 #[test]
-fn measured_bench_gpu_changes_exactly_that_gpu() {
-    let dir = tempfile::tempdir().unwrap();
+fn bench_gpu_results_no_longer_set_job_speeds() {
     let stored = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("reports/bench-gpu-h100.json");
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&stored).unwrap()).unwrap();
-    v["kind"] = "bench-gpu".into();
-    v["schema_version"] = 2.into();
-    v["cryocap_version"] = "0.1.0".into();
-    v["node"] = "vendor-demo-01".into();
-    v["started_at"] = 1_796_205_588u64.into();
-    for r in v["devices"][0]["end_to_end"].as_array_mut().unwrap() {
-        let rate = r["median_particles_per_second"].as_f64().unwrap();
-        r["median_particles_per_second"] = (rate / 2.0).into();
-    }
-    let half = dir.path().join("demo-bench-gpu.json");
-    std::fs::write(&half, v.to_string()).unwrap();
-
-    let (rc, _, before) = recommend_json(&[]);
-    assert_eq!(rc, 0);
-    let (rc, out, after) = recommend_json(&["--measured".as_ref(), half.as_os_str()]);
-    assert_eq!(rc, 0, "{out}");
-    let rows_before = json_rows(&before);
-    let rows_after = json_rows(&after);
-    assert_eq!(rows_before.len(), rows_after.len());
-    for b in &rows_before {
-        let a = rows_after
-            .iter()
-            .find(|a| a["label"] == b["label"])
-            .unwrap();
-        let (rb, ra) = (
-            b["gpu_particles_per_second"].as_f64().unwrap(),
-            a["gpu_particles_per_second"].as_f64().unwrap(),
+    for flag in ["--measured", "--bench-gpu"] {
+        let (rc, out, _) = recommend_json(&[flag.as_ref(), stored.as_os_str()]);
+        assert_eq!(rc, 2, "{out}");
+        assert!(
+            out.starts_with("error:") && out.contains("insertion kernel, not a job"),
+            "{out}"
         );
-        if b["gpu"] == "h100-sxm" {
-            assert!(
-                (ra - rb / 2.0).abs() < 1e-6 * rb,
-                "{}: {rb} -> {ra}",
-                b["label"]
-            );
-            assert_eq!(a["gpu_rate_basis"], "measured");
-            let src = a["gpu_rate_source"].as_str().unwrap();
-            assert!(
-                src.contains("vendor-demo-01") && src.contains("demo-bench-gpu.json"),
-                "{src}"
-            );
-        } else {
-            assert_eq!(ra, rb, "{} changed", b["label"]);
-            assert_eq!(a["gpu_rate_source"], b["gpu_rate_source"]);
-        }
-        assert_eq!(
-            a["tier_read_bytes_per_second"],
-            b["tier_read_bytes_per_second"]
-        );
+        assert!(out.contains("cryocap calibrate"), "{out}");
+        assert_eq!(out.trim_end().lines().count(), 1, "{out}");
     }
-    let m = &after["measured"][0];
-    assert_eq!(m["figure"], "gpu rate");
-    assert_eq!(m["node_type"], "h100-sxm");
-    assert_eq!(m["host"], "vendor-demo-01");
-    assert_eq!(m["started_at"], 1_796_205_588u64);
-    assert_eq!(m["applies_to"], 4);
-    // The table says it too: which figure, where and when.
-    let (rc, out, _) = recommend_json(&["--measured".as_ref(), half.as_os_str()]);
-    assert_eq!(rc, 0);
-    let line = out
-        .lines()
-        .find(|l| l.contains("measured: gpu rate of h100-sxm"))
-        .unwrap_or_else(|| panic!("{out}"));
-    assert!(
-        line.contains("on host vendor-demo-01") && line.contains("2026-12-02 09:59:48 UTC"),
-        "{line}"
-    );
-    // The stored run itself records no host or time, and says so.
-    let (rc, out, _) = recommend_json(&["--measured".as_ref(), stored.as_os_str()]);
-    assert_eq!(rc, 0, "{out}");
-    assert!(out.contains("on host unknown, time not recorded"), "{out}");
 }
 
 /// A `bench io` or `qualify` result, named with its tier, replaces that
@@ -438,7 +394,7 @@ fn measured_storage_changes_exactly_that_tier() {
         ),
         (
             fixture.join("plan.json").into_os_string(),
-            "takes bench gpu, bench io or qualify",
+            "takes bench io or qualify",
         ),
         (
             std::ffi::OsString::from(format!("rtx-3090={}", io.display())),
@@ -456,7 +412,8 @@ fn measured_storage_changes_exactly_that_tier() {
 /// that tie; `--nodes` fixes the fleet; `--target` takes hours per dataset.
 #[test]
 fn short_targets_nodes_and_hours() {
-    // Every configuration reads from 10 GbE: all tie at the same throughput.
+    // Ab-initio over 10 GbE waits on the storage (CryoSPARC reads while it
+    // computes): configurations tie at the same throughput.
     let base = [
         "recommend",
         "--particles",
@@ -469,33 +426,72 @@ fn short_targets_nodes_and_hours() {
         "2,4",
         "--tiers",
         "nfs-10gbe",
+        "--chain",
+        "abinit:5",
         "--prices",
     ];
+    let (first, out) = {
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("all.json");
+        let out = cryocap()
+            .args(base)
+            .arg(example_prices())
+            .args(["--nodes", "2", "--json"])
+            .arg(&json)
+            .output()
+            .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        (v, out)
+    };
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = first["ranked"].as_array().unwrap();
+    let most = rows
+        .iter()
+        .map(|r| r["fleet_datasets_per_month"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    let tie = rows
+        .iter()
+        .filter(|r| (r["fleet_datasets_per_month"].as_f64().unwrap() - most).abs() <= 1e-9 * most)
+        .count();
+    assert!(tie >= 2, "{first}");
+    let quickest = rows
+        .iter()
+        .map(|r| r["slowest_hours_per_dataset"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    let target = format!("{:.0}", most * 2.0);
     let out = cryocap()
         .args(base)
         .arg(example_prices())
-        .args(["--target", "60", "--max-nodes", "2"])
+        .args(["--target", target.as_str(), "--max-nodes", "2"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("the most any configuration reaches with --max-nodes 2 is 45.5 of 60")
-            && err.contains("4 configuration(s) reach that"),
+        err.contains(&format!(
+            "the most any configuration reaches with --max-nodes 2 is {most:.1} of {target}"
+        )) && err.contains(&format!("{tie} configuration(s) reach that")),
         "{err}"
     );
     assert!(!err.contains("rtx-3090") && !err.contains("l40s"), "{err}");
-    // Hours per dataset: 32.1 h over 10 GbE.
+    // Hours per dataset: a target under the quickest configuration's.
+    let h = format!("{}h", (quickest / 2.0).max(0.1));
     let out = cryocap()
         .args(base)
         .arg(example_prices())
-        .args(["--target", "24h"])
+        .args(["--target", h.as_str()])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("the quickest takes 32.1 h, over the 24 h target"),
+        err.contains(&format!("the quickest takes {quickest:.1} h, over the")),
         "{err}"
     );
     let dir = tempfile::tempdir().unwrap();
@@ -528,7 +524,8 @@ fn short_targets_nodes_and_hours() {
         .as_f64()
         .unwrap();
     let d = v["ranked"][0]["cost_per_dataset"].as_f64().unwrap();
-    assert!((c - d / 170.0).abs() < 1e-9, "{c} {d}");
+    // 2e6 particles × 5 passes = 10 million particle-passes a dataset.
+    assert!((c - d / 10.0).abs() < 1e-9, "{c} {d}");
     // --nodes with --max-nodes, and a bad target: one line, exit 2.
     for extra in [
         &["--nodes", "2", "--max-nodes", "3"][..],
@@ -633,16 +630,17 @@ fn ram_cores_and_ssd_choices() {
     assert_eq!(ranked.len(), 5, "{ranked:?}");
     // The cache fill: each month's datasets copied once into the SSD (the
     // cache simulator's bytes), read from 10 GbE NFS at 1.1 GB/s, on top of
-    // the 85 passes from NVMe at 7.4 GB/s.
+    // the jobs, which RAM, cores and SSD size do not change.
     let stack = 1_495_296_000_000.0;
+    let mut jobs_hours = std::collections::BTreeMap::new();
     for r in v["ranked"].as_array().unwrap() {
         let fill = r["fill_hours_per_dataset"].as_f64().unwrap();
         assert!((fill - stack / 1.1e9 / 3600.0).abs() < 1e-9, "{fill}");
-        let h = r["hours_per_dataset"].as_f64().unwrap();
-        assert!(
-            (h - (stack / 7.4e9 * 85.0 / 3600.0 + fill)).abs() < 1e-9,
-            "{h}"
-        );
+        let h = r["hours_per_dataset"].as_f64().unwrap() - fill;
+        let prev = *jobs_hours
+            .entry(r["gpus_per_node"].to_string())
+            .or_insert(h);
+        assert!(h > 0.0 && (h - prev).abs() < 1e-9, "{h} vs {prev}");
     }
     let reasons: Vec<&str> = v["pruned"]
         .as_array()
@@ -730,8 +728,8 @@ fn power_price_adds_energy_by_hand() {
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let r = &v["ranked"][0];
-    // 2 × 350 W (RTX 3090 board power) + 400 W, for 4.771 h, at 0.30 a kWh.
-    let hours = 1_495_296_000_000.0 / 7.4e9 * 85.0 / 3600.0;
+    // 2 × 350 W (RTX 3090 board power) + 400 W, for the dataset's hours, at 0.30 a kWh.
+    let hours = r["hours_per_dataset"].as_f64().unwrap();
     let energy = (2.0 * 350.0 + 400.0) * hours / 1000.0 * 0.30;
     assert_eq!(r["node_power_w"], 1100.0);
     assert!((r["energy_per_dataset"].as_f64().unwrap() - energy).abs() < 1e-9);
