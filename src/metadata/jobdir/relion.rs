@@ -1,0 +1,145 @@
+//! A RELION job directory: `note.txt` (the command and when it was run),
+//! the last iteration's `*_itNNN_optimiser.star`, `_model.star` and
+//! `_data.star`, the exit markers, and the program's `.out`/`.err`.
+
+use std::path::Path;
+
+use super::JobDirError;
+use super::dates;
+use super::relion_files::{Optimiser, apply_command, model, optimiser, out_file, particles};
+use super::relion_status::{status, times};
+use crate::results::job_run::{JobRun, JobShape, RunLayout, RunStatus};
+
+pub(super) const TEXT_LIMIT: u64 = 64 << 20;
+
+/// What `note.txt` holds: one block per time the job was run.
+pub(super) struct Note {
+    /// The dates of the first and the last block (ctime, read as UTC).
+    pub first: Option<f64>,
+    pub last: Option<f64>,
+    pub runs: usize,
+    /// The last block's command.
+    pub command: Option<String>,
+}
+
+fn read_note(text: &str) -> Note {
+    let mut note = Note {
+        first: None,
+        last: None,
+        runs: 0,
+        command: None,
+    };
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(date) = line.trim().strip_prefix("++++ Executing new job on") else {
+            continue;
+        };
+        note.runs += 1;
+        let t = dates::ctime(date.trim());
+        note.first = note.first.or(t);
+        note.last = t;
+        let mut cmd = Vec::new();
+        while let Some(l) = lines.next_if(|l| !l.trim().starts_with("++++ Executing")) {
+            let l = l.trim();
+            if l == "++++" {
+                break;
+            }
+            if !l.starts_with("++++") && !l.is_empty() {
+                cmd.push(l);
+            }
+        }
+        note.command = (!cmd.is_empty()).then(|| cmd.join("\n"));
+    }
+    note
+}
+
+/// The last iteration's files: `<root>_itNNN_*` with the largest NNN.
+pub(super) struct Iteration {
+    pub root: String,
+    pub number: u32,
+}
+
+fn last_iteration(names: &[String]) -> Option<Iteration> {
+    names
+        .iter()
+        .filter_map(|n| {
+            let stem = n.strip_suffix("_optimiser.star")?;
+            let (root, it) = stem.rsplit_once("_it")?;
+            let number = it.parse().ok()?;
+            Some(Iteration {
+                root: root.to_string(),
+                number,
+            })
+        })
+        .max_by_key(|i| i.number)
+}
+
+impl Iteration {
+    pub(super) fn file(&self, what: &str) -> String {
+        format!("{}_it{:03}_{what}", self.root, self.number)
+    }
+}
+
+/// Reads the job in `dir`, whose file names are `names`.
+pub(super) fn read(dir: &Path, names: &[String]) -> Result<JobRun, JobDirError> {
+    let has = |n: &str| names.iter().any(|x| x == n);
+    let mut run = JobRun {
+        source: "relion-dir".into(),
+        dir: None,
+        software: "relion".into(),
+        version: None,
+        job: None,
+        job_label: None,
+        status: RunStatus::Unknown,
+        command: None,
+        shape: JobShape::default(),
+        layout: RunLayout::default(),
+        started_at: None,
+        ended_at: None,
+        wall_seconds: None,
+        timed_by: None,
+        missing: Vec::new(),
+        monitor: None,
+    };
+    let note = has("note.txt")
+        .then(|| crate::files::read_text(&dir.join("note.txt"), TEXT_LIMIT).map(|t| read_note(&t)));
+    let note = match note {
+        Some(Ok(n)) => Some(n),
+        Some(Err(e)) => {
+            run.missing.push(format!("note.txt: {}", e.reason()));
+            None
+        }
+        None => {
+            run.missing.push(
+                "note.txt: not in the directory (RELION before 2.0 wrote none): no start \
+                 time; the command is the optimiser file's"
+                    .into(),
+            );
+            None
+        }
+    };
+    let iteration = last_iteration(names);
+    let opt = match &iteration {
+        Some(it) => optimiser(dir, it, &mut run),
+        None => Optimiser::default(),
+    };
+    match note.as_ref().and_then(|n| n.command.clone()) {
+        Some(c) => apply_command(&mut run, Some(c), false),
+        None => apply_command(&mut run, opt.command.clone(), true),
+    }
+    match &iteration {
+        Some(it) => {
+            model(dir, it, &mut run);
+            particles(dir, it, &mut run);
+        }
+        None => run.missing.push(
+            "iterations, image size, particles: no *_itNNN_optimiser.star (no iteration \
+             written yet, or not a refinement job)"
+                .into(),
+        ),
+    }
+    out_file(dir, names, iteration.as_ref(), &mut run);
+    run.status = status(dir, names, iteration.as_ref(), &opt, &mut run);
+    times(dir, names, note.as_ref(), iteration.as_ref(), &mut run);
+    Ok(run)
+}
