@@ -18,6 +18,7 @@ mod cache;
 pub mod deprecated;
 mod fit;
 mod fleet;
+mod jobs;
 mod movies;
 mod plan;
 mod qualify;
@@ -35,6 +36,7 @@ pub use cache::{
 };
 pub use fit::FitArgs;
 pub use fleet::{FleetCommand, FleetReportArgs, FleetSharedReadArgs, FleetSubmitArgs, Scheduler};
+pub use jobs::{JobsCommand, JobsImportArgs};
 pub use movies::{
     BenchMoviesArgs, MovieFormatArg, MovieShapeArgs, MoviesCommand, MoviesCreateArgs,
     MoviesPlanArgs,
@@ -102,6 +104,9 @@ pub enum Command {
     /// Movies for pre-processing: size a collection, write synthetic movies in the detectors' formats.
     #[command(subcommand)]
     Movies(MoviesCommand),
+    /// Job times: predict, validate, and import real runs.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Print a shell completion script: `source <(cryocap completions bash)`.
     Completions(CompletionsArgs),
     /// Write a man page for cryocap and each of its commands into a directory.
@@ -127,6 +132,7 @@ impl Command {
             Command::Probe(_) => vec!["probe"],
             Command::Bench(c) => vec!["bench", c.name()],
             Command::Movies(c) => vec!["movies", c.name()],
+            Command::Jobs(c) => vec!["jobs", c.name()],
             Command::Completions(_) => vec!["completions"],
             Command::Manpages(_) => vec!["manpages"],
         }

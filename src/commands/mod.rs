@@ -18,6 +18,7 @@ mod fleet_report;
 mod fleet_shared_read;
 mod fleet_submit;
 mod history;
+mod jobs_import;
 mod manpages;
 mod movies_create;
 mod movies_plan;
@@ -35,7 +36,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::cli::{
-    BenchCommand, CacheCommand, Cli, Command, FleetCommand, MoviesCommand, StackCommand,
+    BenchCommand, CacheCommand, Cli, Command, FleetCommand, JobsCommand, MoviesCommand,
+    StackCommand,
 };
 
 /// How a command ended when nothing went wrong.
@@ -95,6 +97,8 @@ pub enum CommandError {
     #[error(transparent)]
     Probe(#[from] crate::storage::probe::ProbeError),
     #[error(transparent)]
+    JobDir(#[from] crate::metadata::jobdir::JobDirError),
+    #[error(transparent)]
     BenchIo(#[from] crate::storage::bench_io::BenchIoError),
     #[error("-o {path}: could not write the volume: {source}")]
     Volume {
@@ -138,6 +142,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, CommandError> {
         Command::Movies(MoviesCommand::Create(a)) => movies_create::run(&a, out),
         Command::Movies(MoviesCommand::Plan(a)) => movies_plan::run(&a, out),
         Command::Probe(a) => probe::run(&a, out),
+        Command::Jobs(JobsCommand::Import(a)) => jobs_import::run(&a, out),
         Command::Bench(BenchCommand::Io(a)) => bench_io::run(&a, out),
         Command::Bench(BenchCommand::Gpu(a)) => bench_gpu::run(&a, out),
         Command::Bench(BenchCommand::Movies(a)) => bench_movies::run(&a, out),
