@@ -157,7 +157,8 @@ impl Render for JobRun {
             }
         }
         if let Some(m) = &self.monitor {
-            let mut add = |metric: &str, v: String, unit: &str| w.add("monitor", &item, metric, v, unit);
+            let mut add =
+                |metric: &str, v: String, unit: &str| w.add("monitor", &item, metric, v, unit);
             add("wall_seconds", m.wall_seconds.to_string(), "s");
             add("user_cpu_seconds", m.user_cpu_seconds.to_string(), "s");
             add("system_cpu_seconds", m.system_cpu_seconds.to_string(), "s");
