@@ -33,10 +33,12 @@ pub struct JobRun {
     pub shape: JobShape,
     #[serde(default)]
     pub layout: RunLayout,
-    /// Seconds since the Unix epoch.
-    #[serde(default)]
+    /// When the run started and ended, seconds since the Unix epoch; in
+    /// JSON `run_started_at` and `run_ended_at`, apart from the envelope's
+    /// `started_at` (when cryocap ran).
+    #[serde(default, rename = "run_started_at")]
     pub started_at: Option<f64>,
-    #[serde(default)]
+    #[serde(default, rename = "run_ended_at")]
     pub ended_at: Option<f64>,
     /// Wall time of the run: ended minus started where both are known.
     #[serde(default)]
