@@ -486,19 +486,32 @@ _rlnOpticsGroup #3
     fn counts_the_rows_of_the_particles_loop_only() {
         let optics = "data_optics\nloop_\n_rlnOpticsGroup #1\n1\n2\n\n";
         let parts = "data_particles\nloop_\n_rlnImageName #1\n_rlnAngleRot #2\n";
-        assert_eq!(rows(&format!("{optics}{parts}1@a 0\n2@a 1\n\n3@a 2\n")).unwrap(), 3);
+        assert_eq!(
+            rows(&format!("{optics}{parts}1@a 0\n2@a 1\n\n3@a 2\n")).unwrap(),
+            3
+        );
         // a row over two lines, then another block
         let t = format!("{parts}1@a\n 0\n2@a 1\ndata_more\nloop_\n_rlnX\n1\n");
         assert_eq!(rows(&t).unwrap(), 2);
-        assert_eq!(rows(&format!("{parts}\n")).unwrap(), 0, "a loop with no rows");
+        assert_eq!(
+            rows(&format!("{parts}\n")).unwrap(),
+            0,
+            "a loop with no rows"
+        );
     }
 
     #[test]
     fn a_cut_row_and_a_missing_column_are_errors() {
         let parts = "data_\nloop_\n_rlnImageName #1\n_rlnAngleRot #2\n1@a 0\n2@a\n";
         let e = rows(parts).unwrap_err().to_string();
-        assert!(e.contains("run_data.star:6: the last row has 1 of its 2 values"), "{e}");
+        assert!(
+            e.contains("run_data.star:6: the last row has 1 of its 2 values"),
+            "{e}"
+        );
         let e = rows("data_\nloop_\n_rlnX #1\n1\n").unwrap_err().to_string();
-        assert!(e.contains("no data block has a loop with column rlnImageName"), "{e}");
+        assert!(
+            e.contains("no data block has a loop with column rlnImageName"),
+            "{e}"
+        );
     }
 }

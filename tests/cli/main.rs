@@ -11,6 +11,7 @@ mod fleet;
 mod fleet_sge;
 mod hostile;
 mod io;
+mod jobs_import;
 mod json_contract;
 mod layers;
 mod machine_formats;
