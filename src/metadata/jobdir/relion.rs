@@ -127,6 +127,9 @@ pub(super) fn read(dir: &Path, names: &[String]) -> Result<JobRun, JobDirError> 
         Some(c) => apply_command(&mut run, Some(c), false),
         None => apply_command(&mut run, opt.command.clone(), true),
     }
+    if run.job.is_none() && has("job.star") {
+        job_star(dir, &mut run);
+    }
     match &iteration {
         Some(it) => {
             model(dir, it, &mut run);
@@ -142,4 +145,24 @@ pub(super) fn read(dir: &Path, names: &[String]) -> Result<JobRun, JobDirError> 
     run.status = status(dir, names, iteration.as_ref(), &opt, &mut run);
     times(dir, names, note.as_ref(), iteration.as_ref(), &mut run);
     Ok(run)
+}
+
+/// The job type from `job.star` (`relion.class3d`, `relion.motioncorr.own`)
+/// when no command names it: a job scheduled but never run.
+fn job_star(dir: &Path, run: &mut JobRun) {
+    let label = crate::metadata::star::StarFile::read(&dir.join("job.star"))
+        .ok()
+        .and_then(|f| {
+            f.block("job")
+                .and_then(|b| b.value("rlnJobTypeLabel"))
+                .map(str::to_string)
+        });
+    let Some(label) = label else {
+        return run
+            .missing
+            .push("job.star: no _rlnJobTypeLabel in its data_job block".into());
+    };
+    let kind = label.split('.').nth(1).unwrap_or(&label).to_lowercase();
+    run.job = Some(format!("relion-{kind}"));
+    run.job_label = Some(label);
 }

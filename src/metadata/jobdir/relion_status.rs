@@ -64,7 +64,9 @@ pub(super) fn status(
             ));
             RunStatus::Finished
         }
-        None => RunStatus::Running,
+        // launched (a note or an iteration) but not ended; else never run
+        None if names.iter().any(|n| n == "note.txt") || it.is_some() => RunStatus::Running,
+        None => RunStatus::Unknown,
     }
 }
 

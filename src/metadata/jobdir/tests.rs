@@ -171,6 +171,23 @@ fn cryosparc_failed_and_running_jobs_keep_their_figures() {
 }
 
 #[test]
+fn a_job_star_alone_names_a_job_that_never_ran() {
+    let t = tempfile::tempdir().unwrap();
+    let star = "data_job\n\n_rlnJobTypeLabel             relion.motioncorr.own\n\
+                _rlnJobIsContinue                       0\n";
+    fs::write(t.path().join("job.star"), star).unwrap();
+    let r = read(t.path(), "MotionCorr/job002").unwrap();
+    assert_eq!(r.job.as_deref(), Some("relion-motioncorr"));
+    assert_eq!(r.job_label.as_deref(), Some("relion.motioncorr.own"));
+    assert_eq!(
+        r.status,
+        RunStatus::Unknown,
+        "no note, no iteration: never launched"
+    );
+    assert!(r.missing.iter().any(|m| m.starts_with("command: neither")));
+}
+
+#[test]
 fn unreadable_directories_are_one_line_errors() {
     let t = tempfile::tempdir().unwrap();
     let e = read(t.path(), "x").unwrap_err().to_string();
