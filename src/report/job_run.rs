@@ -137,7 +137,11 @@ fn monitor_section(m: &Monitor) -> Section {
 impl Render for JobRun {
     fn document(&self, h: &Envelope) -> Document {
         let mut doc = Document {
-            title: format!("cryocap job run on {}", h.node),
+            // an imported run ran elsewhere: the envelope's node only read it
+            title: match self.source.as_str() {
+                "bench-app" => format!("cryocap job run on {}", h.node),
+                _ => format!("cryocap job run, read on {}", h.node),
+            },
             sections: vec![Section::new("Run").with(Block::Pairs(run_pairs(self)))],
         };
         if !self.missing.is_empty() {

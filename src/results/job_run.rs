@@ -109,6 +109,9 @@ pub struct RunLayout {
     pub gpu_model: Option<String>,
     /// Node the job ran on, where its files say.
     pub host: Option<String>,
+    /// The node's CPU model (CryoSPARC's `instance_information.cpu_model`).
+    #[serde(default)]
+    pub cpu_model: Option<String>,
     /// RELION `--scratch_dir`, `--preread_images`, `--pool`.
     pub scratch_dir: Option<String>,
     pub preread_images: Option<bool>,

@@ -154,6 +154,11 @@ fn layout(doc: &Value, run: &mut JobRun) {
         .and_then(Value::as_str)
         .filter(|h| !h.is_empty())
         .map(str::to_string);
+    l.cpu_model = info
+        .and_then(|i| i.get("cpu_model"))
+        .and_then(Value::as_str)
+        .filter(|m| !m.is_empty())
+        .map(str::to_string);
     let gpu_info = info
         .and_then(|i| i.get("gpu_info"))
         .and_then(Value::as_array);

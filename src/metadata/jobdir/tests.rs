@@ -143,6 +143,10 @@ fn cryosparc_job_json_gives_type_particles_gpus_and_wall_time() {
     assert_eq!((l.gpus, l.threads), (Some(1), Some(4)));
     assert_eq!(l.gpu_model.as_deref(), Some("NVIDIA A100-SXM4-80GB"));
     assert_eq!(l.host.as_deref(), Some("gpu-node-01"));
+    assert_eq!(
+        l.cpu_model.as_deref(),
+        Some("AMD EPYC 7543 32-Core Processor")
+    );
     assert_eq!(r.version.as_deref(), Some("v4.4.1"));
 }
 
