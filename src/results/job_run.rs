@@ -55,6 +55,30 @@ pub struct JobRun {
     pub monitor: Option<Monitor>,
 }
 
+impl JobRun {
+    /// A run from `source` (`relion-dir`, ...) of `software`, nothing read yet.
+    pub fn new(source: &str, software: &str) -> JobRun {
+        JobRun {
+            source: source.to_string(),
+            dir: None,
+            software: software.to_string(),
+            version: None,
+            job: None,
+            job_label: None,
+            status: RunStatus::Unknown,
+            command: None,
+            shape: JobShape::default(),
+            layout: RunLayout::default(),
+            started_at: None,
+            ended_at: None,
+            wall_seconds: None,
+            timed_by: None,
+            missing: Vec::new(),
+            monitor: None,
+        }
+    }
+}
+
 /// How a run ended, as far as its files tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

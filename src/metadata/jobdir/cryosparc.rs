@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::JobDirError;
 use super::dates::json_date;
-use crate::results::job_run::{JobRun, JobShape, RunLayout, RunStatus};
+use crate::results::job_run::{JobRun, RunStatus};
 
 const JSON_LIMIT: u64 = 256 << 20;
 
@@ -69,24 +69,11 @@ pub(super) fn read(dir: &Path) -> Result<JobRun, JobDirError> {
     let job_type = s("/job_type")
         .or_else(|| s("/spec/type"))
         .or_else(|| s("/type"));
-    let mut run = JobRun {
-        source: "cryosparc-dir".into(),
-        dir: None,
-        software: "cryosparc".into(),
-        version: s("/version"),
-        job: job_type.as_deref().map(job_name),
-        job_label: job_type.clone(),
-        status: s("/status").map_or(RunStatus::Unknown, |t| status_of(&t)),
-        command: None,
-        shape: JobShape::default(),
-        layout: RunLayout::default(),
-        started_at: None,
-        ended_at: None,
-        wall_seconds: None,
-        timed_by: None,
-        missing: Vec::new(),
-        monitor: None,
-    };
+    let mut run = JobRun::new("cryosparc-dir", "cryosparc");
+    run.version = s("/version");
+    run.job = job_type.as_deref().map(job_name);
+    run.job_label = job_type.clone();
+    run.status = s("/status").map_or(RunStatus::Unknown, |t| status_of(&t));
     if job_type.is_none() {
         run.missing
             .push("job type: job.json has no job_type".into());

@@ -8,7 +8,7 @@ use super::JobDirError;
 use super::dates;
 use super::relion_files::{Optimiser, apply_command, model, optimiser, out_file, particles};
 use super::relion_status::{status, times};
-use crate::results::job_run::{JobRun, JobShape, RunLayout, RunStatus};
+use crate::results::job_run::JobRun;
 
 pub(super) const TEXT_LIMIT: u64 = 64 << 20;
 
@@ -80,44 +80,30 @@ impl Iteration {
     }
 }
 
-/// Reads the job in `dir`, whose file names are `names`.
-pub(super) fn read(dir: &Path, names: &[String]) -> Result<JobRun, JobDirError> {
-    let has = |n: &str| names.iter().any(|x| x == n);
-    let mut run = JobRun {
-        source: "relion-dir".into(),
-        dir: None,
-        software: "relion".into(),
-        version: None,
-        job: None,
-        job_label: None,
-        status: RunStatus::Unknown,
-        command: None,
-        shape: JobShape::default(),
-        layout: RunLayout::default(),
-        started_at: None,
-        ended_at: None,
-        wall_seconds: None,
-        timed_by: None,
-        missing: Vec::new(),
-        monitor: None,
-    };
-    let note = has("note.txt")
-        .then(|| crate::files::read_text(&dir.join("note.txt"), TEXT_LIMIT).map(|t| read_note(&t)));
-    let note = match note {
-        Some(Ok(n)) => Some(n),
-        Some(Err(e)) => {
+/// `note.txt`, or why there is none in `missing`.
+fn load_note(dir: &Path, present: bool, run: &mut JobRun) -> Option<Note> {
+    if !present {
+        run.missing.push(
+            "note.txt: not in the directory (RELION before 2.0 wrote none): no start time; \
+             the command is the optimiser file's"
+                .into(),
+        );
+        return None;
+    }
+    match crate::files::read_text(&dir.join("note.txt"), TEXT_LIMIT) {
+        Ok(t) => Some(read_note(&t)),
+        Err(e) => {
             run.missing.push(format!("note.txt: {}", e.reason()));
             None
         }
-        None => {
-            run.missing.push(
-                "note.txt: not in the directory (RELION before 2.0 wrote none): no start \
-                 time; the command is the optimiser file's"
-                    .into(),
-            );
-            None
-        }
-    };
+    }
+}
+
+/// Reads the job in `dir`, whose file names are `names`.
+pub(super) fn read(dir: &Path, names: &[String]) -> Result<JobRun, JobDirError> {
+    let has = |n: &str| names.iter().any(|x| x == n);
+    let mut run = JobRun::new("relion-dir", "relion");
+    let note = load_note(dir, has("note.txt"), &mut run);
     let iteration = last_iteration(names);
     let opt = match &iteration {
         Some(it) => optimiser(dir, it, &mut run),
