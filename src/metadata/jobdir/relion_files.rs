@@ -148,8 +148,8 @@ fn head(path: &Path) -> Option<String> {
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// `run.out` (or `<root>.out`): the MPI setup RELION prints, for the ranks,
-/// threads and host when the command did not say; then names what is
+/// `run.out` (or `<root>.out`): RELION's version and the MPI setup it
+/// prints, for the ranks, threads and host when the command did not say; then names what is
 /// still unknown of the layout.
 pub(super) fn out_file(dir: &Path, names: &[String], it: Option<&Iteration>, run: &mut JobRun) {
     let root_out = it.map(|i| format!("{}.out", i.root));
@@ -159,6 +159,9 @@ pub(super) fn out_file(dir: &Path, names: &[String], it: Option<&Iteration>, run
         .find(|n| names.contains(n))
         .and_then(|n| head(&dir.join(n)));
     for line in out.as_deref().unwrap_or("").lines().take(200) {
+        if let Some(v) = line.trim().strip_prefix("RELION version:") {
+            run.version.get_or_insert_with(|| v.trim().to_string());
+        }
         let Some((key, value)) = line.split_once('=') else {
             continue;
         };

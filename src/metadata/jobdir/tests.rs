@@ -75,7 +75,13 @@ fn a_note_and_a_success_marker_time_the_run() {
         &t.path().join("RELION_JOB_EXIT_SUCCESS"),
         1_622_558_852 - 7200 + 5400,
     );
+    let out = "RELION version: 4.0.1-commit-ex417f\n === RELION MPI setup ===\n \
+               + Number of MPI processes             = 3\n \
+               + Leader      (0) runs on host            = gpu17\n";
+    fs::write(t.path().join("run.out"), out).unwrap();
     let r = read(t.path(), "job008").unwrap();
+    assert_eq!(r.version.as_deref(), Some("4.0.1-commit-ex417f"));
+    assert_eq!(r.layout.host.as_deref(), Some("gpu17"));
     assert_eq!(r.status, RunStatus::Finished);
     assert_eq!(r.wall_seconds, Some(5400.0));
     assert_eq!(r.layout.ranks, Some(3), "the note's command, not run.out");
@@ -189,6 +195,33 @@ fn a_job_star_alone_names_a_job_that_never_ran() {
         "no note, no iteration: never launched"
     );
     assert!(r.missing.iter().any(|m| m.starts_with("command: neither")));
+}
+
+#[test]
+fn an_auto_refine_that_converged_is_finished_and_reads_its_half_model() {
+    let t = copy("relion/class2d-relion13-tutorial");
+    let opt = t.path().join("manual_it025_optimiser.star");
+    let text = fs::read_to_string(&opt).unwrap();
+    let text = text
+        .replace(
+            "_rlnNumberOfIterations                                          25",
+            "_rlnNumberOfIterations                                         999",
+        )
+        .replace(
+            "_rlnHasConverged                                                 0",
+            "_rlnHasConverged                                                 1",
+        );
+    fs::write(&opt, text).unwrap();
+    let model = t.path().join("manual_it025_model.star");
+    fs::rename(&model, t.path().join("manual_it025_half1_model.star")).unwrap();
+    let r = read(t.path(), "x").unwrap();
+    assert_eq!(r.status, RunStatus::Finished);
+    assert!(
+        r.missing
+            .iter()
+            .any(|m| m.contains("the refinement converged"))
+    );
+    assert_eq!(r.shape.image_size, Some(68));
 }
 
 #[test]
