@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::OutputArgs;
 use super::values::{self, BoxSize};
+use super::{HistoryArg, OutputArgs};
 use crate::sizing::MAX_PARTICLES;
 
 #[derive(Debug, Subcommand)]
@@ -16,6 +16,9 @@ pub enum JobsCommand {
     /// Leave-one-out error of the job-time model against every calibration
     /// row, per job type, and the fitted parameters.
     Validate(JobsValidateArgs),
+    /// Read RELION or CryoSPARC job directories into job-run results: the
+    /// job, its particles, box, classes, iterations, layout and wall time.
+    Import(JobsImportArgs),
 }
 
 impl JobsCommand {
@@ -23,6 +26,7 @@ impl JobsCommand {
         match self {
             JobsCommand::Predict(_) => "predict",
             JobsCommand::Validate(_) => "validate",
+            JobsCommand::Import(_) => "import",
         }
     }
 }
@@ -124,15 +128,29 @@ pub struct JobsValidateArgs {
 
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {
-    /// `job-run` results of your own runs (`cryocap jobs import --json`,
-    /// `cryocap bench app --json`): fitted with the shipped rows, weighing
-    /// twice as much.
-    #[arg(value_name = "RUN.json")]
+    /// Your own runs: RELION or CryoSPARC job directories, or `job-run`
+    /// results (`cryocap jobs import --json`, `cryocap bench app --json`);
+    /// finished ones are fitted with the shipped rows, weighing twice as much.
+    #[arg(value_name = "RUN")]
     pub runs: Vec<PathBuf>,
     /// Where to write the calibration [default: $CRYOCAP_CALIBRATION, else
     /// $XDG_CONFIG_HOME/cryocap/calibration.json, else ~/.config/cryocap/calibration.json].
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct JobsImportArgs {
+    /// Job directories (e.g. Class3D/job016, or CryoSPARC's J42); which
+    /// program wrote each is read from its files. Several: one result each,
+    /// printed one after the other (with --format json, one JSON document
+    /// per line); --json/--markdown/--csv/--html take one directory.
+    #[arg(value_name = "DIR", required = true, num_args = 1..)]
+    pub dirs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub history: HistoryArg,
     #[command(flatten)]
     pub output: OutputArgs,
 }

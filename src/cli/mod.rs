@@ -37,7 +37,8 @@ pub use cache::{
 pub use fit::FitArgs;
 pub use fleet::{FleetCommand, FleetReportArgs, FleetSharedReadArgs, FleetSubmitArgs, Scheduler};
 pub use jobs::{
-    CalibrateArgs, CalibrationArg, CopyArg, JobsCommand, JobsPredictArgs, JobsValidateArgs,
+    CalibrateArgs, CalibrationArg, CopyArg, JobsCommand, JobsImportArgs, JobsPredictArgs,
+    JobsValidateArgs,
 };
 pub use movies::{
     BenchMoviesArgs, MovieFormatArg, MovieShapeArgs, MoviesCommand, MoviesCreateArgs,
@@ -109,7 +110,8 @@ pub enum Command {
     /// Refit the job-time model on the shipped rows and your own runs, and
     /// write the calibration every command that times a job reads.
     Calibrate(CalibrateArgs),
-    /// Job times: predict a job's time from the calibrated model, validate the model.
+    /// Job times: predict a job's time from the calibrated model, validate the
+    /// model, and import real runs.
     #[command(subcommand)]
     Jobs(JobsCommand),
     /// Print a shell completion script: `source <(cryocap completions bash)`.

@@ -39,13 +39,21 @@ pub(super) fn run(a: &CalibrateArgs, out: &mut dyn Write) -> Result<Outcome, Com
     let (mut obs, mut unusable) = observe::shipped(catalog);
     let shipped = obs.len();
     for (i, path) in a.runs.iter().enumerate() {
-        let env = crate::files::read_result(path)?;
-        let Kind::JobRun(run) = env.kind else {
-            return Err(CommandError::Usage(format!(
-                "{}: a {} result; calibrate takes job-run results (`cryocap jobs import --json`, `cryocap bench app --json`)",
-                path.display(),
-                env.kind.name()
-            )));
+        let run = if path.is_dir() {
+            Box::new(crate::metadata::jobdir::read(
+                path,
+                &path.to_string_lossy(),
+            )?)
+        } else {
+            let env = crate::files::read_result(path)?;
+            let Kind::JobRun(run) = env.kind else {
+                return Err(CommandError::Usage(format!(
+                    "{}: a {} result; calibrate takes job directories and job-run results (`cryocap jobs import --json`, `cryocap bench app --json`)",
+                    path.display(),
+                    env.kind.name()
+                )));
+            };
+            run
         };
         let id = format!(
             "imported-{}-{}",

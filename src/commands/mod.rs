@@ -19,6 +19,7 @@ mod fleet_report;
 mod fleet_shared_read;
 mod fleet_submit;
 mod history;
+mod jobs_import;
 mod jobs_predict;
 mod jobs_validate;
 mod manpages;
@@ -103,6 +104,8 @@ pub enum CommandError {
     #[error(transparent)]
     Predict(#[from] crate::jobtime::PredictError),
     #[error(transparent)]
+    JobDir(#[from] crate::metadata::jobdir::JobDirError),
+    #[error(transparent)]
     BenchIo(#[from] crate::storage::bench_io::BenchIoError),
     #[error("-o {path}: could not write the volume: {source}")]
     Volume {
@@ -149,6 +152,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, CommandError> {
         Command::Calibrate(a) => calibrate::run(&a, out),
         Command::Jobs(JobsCommand::Predict(a)) => jobs_predict::run(&a, out),
         Command::Jobs(JobsCommand::Validate(a)) => jobs_validate::run(&a, out),
+        Command::Jobs(JobsCommand::Import(a)) => jobs_import::run(&a, out),
         Command::Bench(BenchCommand::Io(a)) => bench_io::run(&a, out),
         Command::Bench(BenchCommand::Gpu(a)) => bench_gpu::run(&a, out),
         Command::Bench(BenchCommand::Movies(a)) => bench_movies::run(&a, out),

@@ -1,4 +1,6 @@
-//! Particle metadata files: RELION STAR files (and, later, cryoSPARC `.cs`).
+//! Particle metadata files (RELION STAR, cryoSPARC `.cs`) and the job
+//! directories RELION and CryoSPARC write ([`jobdir`]).
 
 pub mod cs;
+pub mod jobdir;
 pub mod star;

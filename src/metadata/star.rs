@@ -265,6 +265,89 @@ pub fn parse(path: &Path, text: &str) -> Result<StarFile, StarError> {
     Ok(file)
 }
 
+/// Counts the rows of the first loop that has `column`, reading line by
+/// line, so that a particles file of millions of rows is never held in
+/// memory. A row may span lines; a last row cut short is an error.
+pub fn count_rows(path: &Path, column: &str) -> Result<u64, StarError> {
+    use std::io::BufRead;
+    let io = |source| StarError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let syntax = |line, reason| StarError::Syntax {
+        path: path.to_path_buf(),
+        line,
+        reason,
+    };
+    let file = crate::files::open_input(path).map_err(|e| io(e.into()))?;
+    let mut reader = std::io::BufReader::new(file);
+    let want = column.trim_start_matches('_');
+    let mut state = Rows::Outside;
+    let (mut line, mut n) = (Vec::new(), 0);
+    while reader.read_until(b'\n', &mut line).map_err(io)? > 0 {
+        n += 1;
+        let toks = tokens(&String::from_utf8_lossy(&line)).map_err(|r| syntax(n, r))?;
+        line.clear();
+        if let Some(first) = toks.first() {
+            state = state.step(first, toks.len() as u64, want);
+        }
+        if let Rows::Done(..) = state {
+            break;
+        }
+    }
+    match state {
+        Rows::Counting(cols, values) | Rows::Done(cols, values) if values % cols != 0 => {
+            Err(syntax(
+                n,
+                format!(
+                    "the last row has {} of its {cols} values: is the file cut short?",
+                    values % cols
+                ),
+            ))
+        }
+        Rows::Counting(cols, values) | Rows::Done(cols, values) => Ok(values / cols),
+        Rows::Header(cols) if cols.iter().any(|c| c == want) => Ok(0),
+        _ => Err(StarError::MissingColumn {
+            path: path.to_path_buf(),
+            column: want.to_string(),
+        }),
+    }
+}
+
+/// Where [`count_rows`] is: outside the wanted loop, in a loop header (its
+/// columns), in another loop's rows, or counting the values of the wanted
+/// loop (columns, values), or past it.
+enum Rows {
+    Outside,
+    Header(Vec<String>),
+    Counting(u64, u64),
+    Done(u64, u64),
+}
+
+impl Rows {
+    /// The state after a line whose first token is `first` and that holds
+    /// `n` tokens.
+    fn step(self, first: &str, n: u64, want: &str) -> Rows {
+        let keyword = first == "loop_" || first.starts_with("data_") || first.starts_with('_');
+        match self {
+            Rows::Counting(c, v) if keyword => Rows::Done(c, v),
+            Rows::Counting(c, v) => Rows::Counting(c, v + n),
+            Rows::Header(cols) if keyword && first.starts_with('_') => {
+                let mut cols = cols;
+                cols.push(first.trim_start_matches('_').to_string());
+                Rows::Header(cols)
+            }
+            Rows::Header(cols) if !keyword && cols.iter().any(|c| c == want) => {
+                Rows::Counting(cols.len() as u64, n)
+            }
+            Rows::Header(cols) if keyword && cols.iter().any(|c| c == want) => Rows::Done(1, 0),
+            _ if first == "loop_" => Rows::Header(Vec::new()),
+            done @ Rows::Done(..) => done,
+            _ => Rows::Outside,
+        }
+    }
+}
+
 /// A RELION image reference `index@path` (index 1-based).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageRef {
@@ -390,5 +473,45 @@ _rlnOpticsGroup #3
         assert!(parse_image_name("").is_err());
         assert!(parse_image_name("x@a.mrcs").is_err());
         assert!(parse_image_name("3@").is_err());
+    }
+
+    fn rows(text: &str) -> Result<u64, StarError> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("run_data.star");
+        std::fs::write(&p, text).unwrap();
+        count_rows(&p, "_rlnImageName")
+    }
+
+    #[test]
+    fn counts_the_rows_of_the_particles_loop_only() {
+        let optics = "data_optics\nloop_\n_rlnOpticsGroup #1\n1\n2\n\n";
+        let parts = "data_particles\nloop_\n_rlnImageName #1\n_rlnAngleRot #2\n";
+        assert_eq!(
+            rows(&format!("{optics}{parts}1@a 0\n2@a 1\n\n3@a 2\n")).unwrap(),
+            3
+        );
+        // a row over two lines, then another block
+        let t = format!("{parts}1@a\n 0\n2@a 1\ndata_more\nloop_\n_rlnX\n1\n");
+        assert_eq!(rows(&t).unwrap(), 2);
+        assert_eq!(
+            rows(&format!("{parts}\n")).unwrap(),
+            0,
+            "a loop with no rows"
+        );
+    }
+
+    #[test]
+    fn a_cut_row_and_a_missing_column_are_errors() {
+        let parts = "data_\nloop_\n_rlnImageName #1\n_rlnAngleRot #2\n1@a 0\n2@a\n";
+        let e = rows(parts).unwrap_err().to_string();
+        assert!(
+            e.contains("run_data.star:6: the last row has 1 of its 2 values"),
+            "{e}"
+        );
+        let e = rows("data_\nloop_\n_rlnX #1\n1\n").unwrap_err().to_string();
+        assert!(
+            e.contains("no data block has a loop with column rlnImageName"),
+            "{e}"
+        );
     }
 }

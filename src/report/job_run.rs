@@ -45,6 +45,12 @@ fn run_pairs(r: &JobRun) -> Vec<(String, String)> {
         "box / image size".to_string(),
         format!("{} / {} px", opt(&s.box_size), opt(&s.image_size)),
     ));
+    if s.pixel_a.is_some() || s.resolution_a.is_some() {
+        p.push((
+            "pixel, resolution".to_string(),
+            format!("{} Å, {} Å", opt(&s.pixel_a), opt(&s.resolution_a)),
+        ));
+    }
     p.push((
         "classes, iterations".to_string(),
         format!("{}, {}", opt(&s.classes), opt(&s.iterations)),
@@ -52,13 +58,19 @@ fn run_pairs(r: &JobRun) -> Vec<(String, String)> {
     p.push((
         "layout".to_string(),
         format!(
-            "{} rank(s) × {} thread(s), {} GPU(s) {}",
+            "{} rank(s) × {} thread(s), {} GPU(s){}",
             opt(&l.ranks),
             opt(&l.threads),
             opt(&l.gpus),
-            l.gpu_model.clone().unwrap_or_default()
+            l.gpu_model
+                .as_ref()
+                .map(|m| format!(" {m}"))
+                .unwrap_or_default()
         ),
     ));
+    if let Some(h) = &l.host {
+        p.push(("node".to_string(), h.clone()));
+    }
     if let Some(c) = &r.command {
         p.push(("command".to_string(), c.clone()));
     }
@@ -125,7 +137,11 @@ fn monitor_section(m: &Monitor) -> Section {
 impl Render for JobRun {
     fn document(&self, h: &Envelope) -> Document {
         let mut doc = Document {
-            title: format!("cryocap job run on {}", h.node),
+            // an imported run ran elsewhere: the envelope's node only read it
+            title: match self.source.as_str() {
+                "bench-app" => format!("cryocap job run on {}", h.node),
+                _ => format!("cryocap job run, read on {}", h.node),
+            },
             sections: vec![Section::new("Run").with(Block::Pairs(run_pairs(self)))],
         };
         if !self.missing.is_empty() {

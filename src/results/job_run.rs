@@ -33,10 +33,12 @@ pub struct JobRun {
     pub shape: JobShape,
     #[serde(default)]
     pub layout: RunLayout,
-    /// Seconds since the Unix epoch.
-    #[serde(default)]
+    /// When the run started and ended, seconds since the Unix epoch; in
+    /// JSON `run_started_at` and `run_ended_at`, apart from the envelope's
+    /// `started_at` (when cryocap ran).
+    #[serde(default, rename = "run_started_at")]
     pub started_at: Option<f64>,
-    #[serde(default)]
+    #[serde(default, rename = "run_ended_at")]
     pub ended_at: Option<f64>,
     /// Wall time of the run: ended minus started where both are known.
     #[serde(default)]
@@ -51,6 +53,30 @@ pub struct JobRun {
     /// The monitor's figures when `bench app` ran the job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitor: Option<Monitor>,
+}
+
+impl JobRun {
+    /// A run from `source` (`relion-dir`, ...) of `software`, nothing read yet.
+    pub fn new(source: &str, software: &str) -> JobRun {
+        JobRun {
+            source: source.to_string(),
+            dir: None,
+            software: software.to_string(),
+            version: None,
+            job: None,
+            job_label: None,
+            status: RunStatus::Unknown,
+            command: None,
+            shape: JobShape::default(),
+            layout: RunLayout::default(),
+            started_at: None,
+            ended_at: None,
+            wall_seconds: None,
+            timed_by: None,
+            missing: Vec::new(),
+            monitor: None,
+        }
+    }
 }
 
 /// How a run ended, as far as its files tell.
@@ -107,6 +133,9 @@ pub struct RunLayout {
     pub gpu_model: Option<String>,
     /// Node the job ran on, where its files say.
     pub host: Option<String>,
+    /// The node's CPU model (CryoSPARC's `instance_information.cpu_model`).
+    #[serde(default)]
+    pub cpu_model: Option<String>,
     /// RELION `--scratch_dir`, `--preread_images`, `--pool`.
     pub scratch_dir: Option<String>,
     pub preread_images: Option<bool>,

@@ -12,6 +12,7 @@ mod fleet_sge;
 mod hostile;
 mod io;
 mod jobs;
+mod jobs_import;
 mod json_contract;
 mod layers;
 mod machine_formats;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::common::cryocap;
 
 /// Every kind of result file, named as its `kind`.
-const KINDS: [&str; 19] = [
+const KINDS: [&str; 20] = [
     "plan",
     "bench-io",
     "bench-gpu",
@@ -27,6 +27,7 @@ const KINDS: [&str; 19] = [
     "movies-create",
     "bench-movies",
     "recommend",
+    "job-run",
 ];
 
 fn fixture(kind: &str) -> PathBuf {
