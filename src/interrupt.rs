@@ -200,12 +200,16 @@ pub fn forward_to(pid: u32) {
 }
 
 /// The program is about to be reaped: its pid may be reused, so nothing
-/// is sent to it any more. Returns what became of each signal.
-pub fn program_ended() -> Vec<String> {
+/// is sent to it any more.
+pub fn program_ended() {
     let mut f = lock_forwarding();
     f.child = None;
     f.ended = true;
-    f.log.clone()
+}
+
+/// What became of each signal since [`forward`], one line each.
+pub fn forwarded() -> Vec<String> {
+    lock_forwarding().log.clone()
 }
 
 fn remove_scratch() {

@@ -78,15 +78,15 @@ pub(super) fn ended(pid: u32) -> Receiver<()> {
     rx
 }
 
-/// Reaps the program (after [`ended`] said so) and then every child that
-/// has already ended which the program left to cryocap (cryocap is their
-/// subreaper), so that their CPU time and I/O are counted.
+/// Reaps the program (after [`ended`] said so).
 pub(super) fn reap(child: &mut Child) -> Result<ExitStatus, MonitorError> {
-    let status = child
-        .wait()
-        .map_err(|e| MonitorError::Wait(e.to_string()))?;
+    child.wait().map_err(|e| MonitorError::Wait(e.to_string()))
+}
+
+/// Reaps every child that has ended which the program left to cryocap
+/// (cryocap is their subreaper), so that their CPU time and I/O count.
+pub(super) fn reap_orphans() {
     while let Ok(Some(_)) = rustix::process::waitpid(None, WaitOptions::NOHANG) {}
-    Ok(status)
 }
 
 /// Makes cryocap the reaper of the processes its program leaves behind:

@@ -35,6 +35,9 @@ use crate::results::job_run::{GpuUse, JobRun, Monitor, RunStatus};
 use nvml::{GpuTotals, Nvml};
 use procfs::ProcReader;
 
+/// How long processes the program leaves behind may take to end after it.
+const ORPHAN_GRACE: Duration = Duration::from_millis(250);
+
 /// What to run and how to label it.
 #[derive(Debug, Clone)]
 pub struct AppRun {
@@ -151,12 +154,23 @@ pub fn run(a: &AppRun, notice: &dyn Fn(&str)) -> Result<JobRun, MonitorError> {
     }
     let wall = t0.elapsed().as_secs_f64();
     let ended_at = SystemTime::now();
-    let mut notes = interrupt::program_ended();
+    interrupt::program_ended();
     let status = child::reap(&mut program)?;
-    let left = procfs::descendants(me, &reader.parents()).len();
+    // what the program left behind gets a moment to end (a signal sent to
+    // the whole group reaches them too), and is reaped to be counted
+    let grace = Instant::now() + ORPHAN_GRACE;
+    let left = loop {
+        child::reap_orphans();
+        let left = procfs::descendants(me, &reader.parents()).len();
+        if left == 0 || Instant::now() >= grace {
+            break left;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     let usage = child::children_usage();
     let own = reader.bytes_read - own0;
     let io1 = reader.own_io();
+    let mut notes = interrupt::forwarded();
     if left > 0 {
         notes.push(format!(
             "{left} process(es) the program started were still running when it ended: their work after that is not counted"
