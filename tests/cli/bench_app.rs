@@ -347,3 +347,78 @@ fn without_an_nvidia_driver_the_result_says_why_there_are_no_gpu_figures() {
         assert!(table.contains(note.as_str()), "{table}");
     }
 }
+
+/// Runs cryocap on a pseudo-terminal (python3's pty), types Ctrl-C once
+/// `ready` exists, and returns cryocap's exit status.
+const ON_A_TERMINAL: &str = r#"
+import os, pty, sys, time
+argv, ready = sys.argv[1:-1], sys.argv[-1]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+t0 = time.time()
+while not os.path.exists(ready):
+    if time.time() - t0 > 60:
+        sys.exit("never ready")
+    time.sleep(0.02)
+time.sleep(0.2)
+os.write(fd, b"\x03")
+while True:
+    try:
+        if not os.read(fd, 4096):
+            break
+    except OSError:
+        break
+print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"#;
+
+#[test]
+fn ctrl_c_on_a_terminal_reaches_the_program_once() {
+    if !tool_or_skip(
+        python_has("pty"),
+        "PYTHON",
+        "python3",
+        "apt install python3",
+    ) {
+        return;
+    }
+    let dir = scratch();
+    let (ready, mark, json) = (
+        dir.path().join("ready"),
+        dir.path().join("mark"),
+        dir.path().join("r.json"),
+    );
+    // the terminal's SIGINT goes to the whole foreground group; a copy
+    // passed on by cryocap as well would be a second line in `mark`
+    let script = r#"
+        trap 'echo INT >> "$1"' INT
+        : > "$0"
+        while [ ! -s "$1" ]; do sleep 0.05; done
+        sleep 0.5
+        exit 5
+    "#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", ON_A_TERMINAL])
+        .arg(assert_cmd::cargo::cargo_bin("cryocap"))
+        .args(["bench", "app", "-q", "--interval", "100ms", "--json"])
+        .arg(&json)
+        .args(["--", "sh", "-c", script])
+        .arg(&ready)
+        .arg(&mark)
+        .arg(&ready)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(said.trim(), "5", "cryocap's status");
+    assert_eq!(std::fs::read_to_string(&mark).unwrap(), "INT\n");
+    let j = job_run(&json);
+    assert_eq!(
+        monitor(&j).notes,
+        ["SIGINT from the terminal reached the program directly"]
+    );
+}
