@@ -292,6 +292,19 @@ fn a_missing_program_is_one_line_and_exit_2() {
     }
     let out = cryocap().args(["bench", "app"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+    // a file that is there but cannot be run says so, in one line too
+    let dir = scratch();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "not a program\n").unwrap();
+    let out = cryocap()
+        .args(["bench", "app", "--"])
+        .arg(&text)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not an executable file"), "{err}");
 }
 
 #[test]

@@ -29,30 +29,43 @@ pub(super) fn spawn(argv: &[OsString]) -> Result<Child, MonitorError> {
     })
 }
 
-/// Whether `program` names a file that exists, as the program is looked
-/// for when started: a name with a `/` as a path, any other in PATH's
+/// Whether `path` is a file with an execute bit (root too needs one).
+fn executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Checks that `program` names an executable file, looked for as the
+/// start will look: a name with a `/` as a path, any other in PATH's
 /// directories (/bin and /usr/bin where PATH is unset; an empty entry is
-/// the current directory). Whether it runs is the start's to say.
+/// the current directory). Whether it then runs is the start's to say.
 pub(super) fn check_program(program: &OsStr) -> Result<(), MonitorError> {
-    let found = match program.as_encoded_bytes().contains(&b'/') {
-        true => Path::new(program).exists(),
-        false if program.is_empty() => false,
-        false => {
-            let path = std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/bin:/usr/bin"));
-            std::env::split_paths(&path).any(|dir| {
-                let dir = match dir.as_os_str().is_empty() {
-                    true => PathBuf::from("."),
-                    false => dir,
-                };
-                dir.join(program).is_file()
-            })
-        }
-    };
+    let shown = || crate::text::printable(&program.to_string_lossy());
+    if program.as_encoded_bytes().contains(&b'/') {
+        let p = Path::new(program);
+        return match (p.exists(), executable(p)) {
+            (_, true) => Ok(()),
+            (true, false) => Err(MonitorError::Spawn {
+                program: shown(),
+                reason:
+                    "not an executable file (give a program, or run a script with its interpreter)"
+                        .into(),
+            }),
+            (false, _) => Err(MonitorError::NotFound { program: shown() }),
+        };
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/bin:/usr/bin"));
+    let found = !program.is_empty()
+        && std::env::split_paths(&path).any(|dir| {
+            let dir = match dir.as_os_str().is_empty() {
+                true => PathBuf::from("."),
+                false => dir,
+            };
+            executable(&dir.join(program))
+        });
     match found {
         true => Ok(()),
-        false => Err(MonitorError::NotFound {
-            program: crate::text::printable(&program.to_string_lossy()),
-        }),
+        false => Err(MonitorError::NotFound { program: shown() }),
     }
 }
 
