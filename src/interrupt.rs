@@ -9,13 +9,18 @@
 //! [`exit_code`]. Otherwise, and on a second signal, the thread removes
 //! every path registered with [`scratch`] (the temporary files of writes in
 //! progress) and exits at once.
+//!
+//! `bench app` runs a program instead: after [`forward`], no signal stops
+//! cryocap; each one is passed on to the program ([`forward_to`]) and
+//! cryocap waits for it to end, then writes its result.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
+use signal_hook::iterator::SignalsInfo;
+use signal_hook::iterator::exfiltrator::WithRawSiginfo;
 
 /// The signal received, 0 while none has been.
 static SIGNAL: AtomicUsize = AtomicUsize::new(0);
@@ -32,13 +37,19 @@ fn registry() -> &'static Mutex<Vec<PathBuf>> {
 /// the signals are handled.
 pub fn install() -> bool {
     *INSTALLED.get_or_init(|| {
-        let Ok(mut signals) = Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        let Ok(mut signals) = SignalsInfo::<WithRawSiginfo>::new([SIGINT, SIGTERM, SIGHUP]) else {
             return false;
         };
         std::thread::Builder::new()
             .name("signals".into())
             .spawn(move || {
-                for sig in signals.forever() {
+                for info in signals.forever() {
+                    let sig = info.si_signo;
+                    // SI_KERNEL: the terminal's Ctrl-C (and its kin) goes to
+                    // the whole foreground process group, the program too
+                    if passed_on(sig, info.si_code == libc::SI_KERNEL) {
+                        continue;
+                    }
                     let first = SIGNAL.swap(sig as usize, Ordering::SeqCst) == 0;
                     if first && COOPERATIVE.load(Ordering::SeqCst) {
                         continue;
@@ -83,6 +94,122 @@ pub fn signal_name() -> &'static str {
         SIGHUP => "SIGHUP",
         _ => "a signal",
     }
+}
+
+/// What happens to signals while `bench app` runs a program.
+#[derive(Debug, Default)]
+struct Forwarding {
+    /// Signals are passed on rather than stopping cryocap.
+    on: bool,
+    /// The program's pid while it runs (not yet reaped).
+    child: Option<i32>,
+    /// The program has been reaped: later signals are only noted.
+    ended: bool,
+    /// A signal that came before the program was started, for it.
+    pending: Option<i32>,
+    /// What became of each signal, one line each, for the result.
+    log: Vec<String>,
+}
+
+fn forwarding() -> &'static Mutex<Forwarding> {
+    static F: OnceLock<Mutex<Forwarding>> = OnceLock::new();
+    F.get_or_init(|| Mutex::new(Forwarding::default()))
+}
+
+fn lock_forwarding() -> std::sync::MutexGuard<'static, Forwarding> {
+    forwarding()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn name_of(sig: i32) -> String {
+    match sig {
+        SIGINT => "SIGINT".into(),
+        SIGTERM => "SIGTERM".into(),
+        SIGHUP => "SIGHUP".into(),
+        s => format!("signal {s}"),
+    }
+}
+
+/// Sends `sig` to `pid`; says whether it was delivered.
+fn send(pid: i32, sig: i32) -> bool {
+    match (
+        rustix::process::Pid::from_raw(pid),
+        rustix::process::Signal::from_named_raw(sig),
+    ) {
+        (Some(p), Some(s)) => rustix::process::kill_process(p, s).is_ok(),
+        _ => false,
+    }
+}
+
+/// In forwarding mode, handles `sig` (sent by the terminal when
+/// `from_terminal`) and returns true; otherwise false.
+fn passed_on(sig: i32, from_terminal: bool) -> bool {
+    let mut f = lock_forwarding();
+    if !f.on {
+        return false;
+    }
+    let name = name_of(sig);
+    let line = match (f.child, f.ended) {
+        // the program is in cryocap's process group: the terminal sent it
+        // the same signal; a second copy would make it handle the signal twice
+        (Some(_), _) if from_terminal => {
+            format!("{name} from the terminal reached the program directly")
+        }
+        (Some(pid), _) => match send(pid, sig) {
+            true => format!("{name} was passed on to the program"),
+            false => format!("{name} could not be passed on: the program was ending"),
+        },
+        (None, false) => {
+            // said by forward_to, which sends it
+            f.pending = Some(sig);
+            return true;
+        }
+        (None, true) => format!("{name} came after the program had ended"),
+    };
+    f.log.push(line);
+    true
+}
+
+/// From now on, SIGINT, SIGTERM and SIGHUP no longer stop cryocap: they
+/// are passed on to the program named with [`forward_to`].
+pub fn forward() {
+    install();
+    lock_forwarding().on = true;
+}
+
+/// The program signals are passed on to, from its start until
+/// [`program_ended`]; a signal that came before it started is sent now.
+pub fn forward_to(pid: u32) {
+    let mut f = lock_forwarding();
+    let Ok(pid) = i32::try_from(pid) else {
+        return;
+    };
+    f.child = Some(pid);
+    if let Some(sig) = f.pending.take() {
+        let how = match send(pid, sig) {
+            true => "was passed on as it started",
+            false => "could not be passed on",
+        };
+        let line = format!(
+            "{} came before the program started, and {how}",
+            name_of(sig)
+        );
+        f.log.push(line);
+    }
+}
+
+/// The program is about to be reaped: its pid may be reused, so nothing
+/// is sent to it any more.
+pub fn program_ended() {
+    let mut f = lock_forwarding();
+    f.child = None;
+    f.ended = true;
+}
+
+/// What became of each signal since [`forward`], one line each.
+pub fn forwarded() -> Vec<String> {
+    lock_forwarding().log.clone()
 }
 
 fn remove_scratch() {

@@ -22,6 +22,10 @@ pub enum BenchCommand {
     Gpu(Box<BenchGpuArgs>),
     /// Movies: read, decode every frame, apply the gain and sum, on 1, 2, … threads.
     Movies(Box<super::BenchMoviesArgs>),
+    /// Run a real program (`-- COMMAND ARGS...`, no shell) and watch it:
+    /// wall and CPU time, peak memory, bytes read and written, GPU use;
+    /// exits with the program's status.
+    App(Box<BenchAppArgs>),
 }
 
 impl BenchCommand {
@@ -30,6 +34,7 @@ impl BenchCommand {
             BenchCommand::Io(_) => "io",
             BenchCommand::Gpu(_) => "gpu",
             BenchCommand::Movies(_) => "movies",
+            BenchCommand::App(_) => "app",
         }
     }
 }
@@ -117,6 +122,41 @@ pub struct BenchIoArgs {
     pub history: HistoryArg,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchAppArgs {
+    /// Time between samples of the program's process tree and the GPUs, e.g. 1s or 500ms.
+    #[arg(long, value_name = "DURATION", default_value = "1s",
+          value_parser = values::duration(Duration::from_millis(50), Duration::from_secs(3600)))]
+    pub interval: Duration,
+    /// The software the program belongs to, stored in the result (relion, cryosparc, ...) [default: unknown].
+    #[arg(long, value_name = "NAME", value_parser = label)]
+    pub software: Option<String>,
+    /// The job as `cryocap catalog jobs` names it (e.g. relion-class3d), stored in the result.
+    #[arg(long, value_name = "JOB", value_parser = label)]
+    pub job: Option<String>,
+    #[command(flatten)]
+    pub openmetrics: OpenMetricsArg,
+    #[command(flatten)]
+    pub history: HistoryArg,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// The program and its arguments, after `--`, run as given (no shell).
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+/// A label stored in a result: one printable word or phrase, at most 64 characters.
+fn label(text: &str) -> Result<String, String> {
+    let t = text.trim();
+    if t.is_empty() || t.chars().count() > 64 || t.chars().any(char::is_control) {
+        return Err(format!(
+            "'{}' is not a label; give a name of 1 to 64 printable characters, e.g. relion",
+            crate::text::printable(t)
+        ));
+    }
+    Ok(t.to_string())
 }
 
 /// An O_DIRECT alignment: a power of two from 512 bytes to 1 MiB.

@@ -30,7 +30,7 @@ pub mod values;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub use bench::{BenchCommand, BenchGpuArgs, BenchIoArgs};
+pub use bench::{BenchAppArgs, BenchCommand, BenchGpuArgs, BenchIoArgs};
 pub use cache::{
     CacheCommand, CacheSimulateArgs, CacheSubsetArgs, CacheWorkloadArgs, CopyBenchArgs,
 };

@@ -3,6 +3,7 @@
 //! layer through [`output`]. This is the only layer that sees `cli`; the
 //! domain below never sees clap, output formats or files to write.
 
+mod bench_app;
 mod bench_gpu;
 mod bench_io;
 mod bench_movies;
@@ -50,6 +51,8 @@ pub enum Outcome {
     Ok,
     /// A check or comparison failed: exit 1.
     CheckFailed,
+    /// The status of a program cryocap ran for the user (`bench app`).
+    Status(u8),
 }
 
 impl Outcome {
@@ -156,6 +159,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, CommandError> {
         Command::Bench(BenchCommand::Io(a)) => bench_io::run(&a, out),
         Command::Bench(BenchCommand::Gpu(a)) => bench_gpu::run(&a, out),
         Command::Bench(BenchCommand::Movies(a)) => bench_movies::run(&a, out),
+        Command::Bench(BenchCommand::App(a)) => bench_app::run(&a, out),
         Command::Completions(a) => completions::run(&a, out),
         Command::Manpages(a) => manpages::run(&a, out),
     }

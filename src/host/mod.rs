@@ -2,6 +2,7 @@
 //! CPU memory bandwidth (measured).
 
 pub(crate) mod membw;
+pub mod monitor;
 
 use crate::results::qualify::{DiskFact, HostFacts};
 use sysinfo::{Disks, System};

@@ -15,15 +15,15 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
 fn run_pairs(r: &JobRun) -> Vec<(String, String)> {
     let s = &r.shape;
     let l = &r.layout;
+    let label = r
+        .job_label
+        .as_ref()
+        .map(|l| format!(" ({l})"))
+        .unwrap_or_default();
     let mut p = vec![
         (
             "job".to_string(),
-            format!(
-                "{} {} ({})",
-                r.software,
-                opt(&r.job),
-                r.job_label.clone().unwrap_or_default()
-            ),
+            format!("{} {}{label}", r.software, opt(&r.job)),
         ),
         ("status".to_string(), r.status.label().to_string()),
     ];
@@ -37,6 +37,14 @@ fn run_pairs(r: &JobRun) -> Vec<(String, String)> {
             None => "unknown".to_string(),
         },
     ));
+    // a program bench app ran alone says nothing of its shape or layout
+    let watched = r.source == "bench-app";
+    if watched && *s == Default::default() && *l == Default::default() {
+        if let Some(c) = &r.command {
+            p.push(("command".to_string(), c.clone()));
+        }
+        return p;
+    }
     p.push((
         "particles".to_string(),
         s.particles.map(group_digits).unwrap_or("unknown".into()),
@@ -105,7 +113,13 @@ fn monitor_section(m: &Monitor) -> Section {
                 bytes_decimal(m.wchar)
             ),
         ),
-        ("samples".to_string(), m.samples.to_string()),
+        (
+            "samples".to_string(),
+            match m.interval_seconds {
+                Some(i) => format!("{} (every {})", m.samples, duration(i)),
+                None => m.samples.to_string(),
+            },
+        ),
     ]));
     if m.gpus.is_empty() {
         sec.blocks.push(Block::Text(
@@ -122,14 +136,27 @@ fn monitor_section(m: &Monitor) -> Section {
                     format!("{:.0} %", g.mean_utilization_pct),
                     format!("{:.0} %", g.max_utilization_pct),
                     bytes_decimal(g.peak_memory_bytes),
+                    g.memory_before_bytes
+                        .map(bytes_decimal)
+                        .unwrap_or_else(|| "unknown".into()),
                 ]
             })
             .collect();
         sec.blocks.push(Block::table(
-            &["GPU", "name", "mean use", "max use", "peak memory"],
-            "llrrr",
+            &[
+                "GPU",
+                "name",
+                "mean use",
+                "max use",
+                "peak memory",
+                "memory before",
+            ],
+            "llrrrr",
             rows,
         ));
+    }
+    if !m.notes.is_empty() {
+        sec.blocks.push(Block::Bullets(m.notes.clone()));
     }
     sec
 }

@@ -16,6 +16,7 @@ use std::fmt::Write as _;
 
 use super::ReportError;
 use crate::results::gpu::GpuBenchReport;
+use crate::results::job_run::JobRun;
 use crate::results::metrics::Metric;
 use crate::results::qualify::{QualifyReport, Verdict};
 use crate::results::{Envelope, Kind};
@@ -126,6 +127,7 @@ pub(crate) fn openmetrics(r: &Envelope) -> Result<String, ReportError> {
         Kind::CacheCopyBench(c) => plain(&c.metrics, &r.node, "cache copy-bench", &mut f),
         Kind::BenchMovies(b) => plain(&b.metrics, &r.node, "bench movies", &mut f),
         Kind::BenchGpu(g) => gpu(g, &r.node, &mut f),
+        Kind::JobRun(j) => job_run(j, &r.node, &mut f),
         other => return Err(ReportError::NoSuchFormat(other.name(), "OpenMetrics")),
     }
     if let Some(t) = r.started_at {
@@ -197,6 +199,91 @@ fn qualify(q: &QualifyReport, node: &str, f: &mut Families) {
             c.label, q.profile.id
         );
         f.add(id, &help, l, c.value.unwrap_or(f64::NAN));
+    }
+}
+
+/// A job run's wall time and, where `bench app` watched it, what the
+/// monitor took; labelled with the software and the job.
+fn job_run(j: &JobRun, node: &str, f: &mut Families) {
+    let base = |unit: &str| {
+        let mut l = labels(node, unit);
+        l.push(("software", j.software.clone()));
+        l.push(("job", j.job.clone().unwrap_or_default()));
+        l
+    };
+    if let Some(w) = j.wall_seconds {
+        f.add("job.wall_seconds", "Wall time of the job", base("s"), w);
+    }
+    let Some(m) = &j.monitor else {
+        return;
+    };
+    let figures = [
+        (
+            "job.user_cpu_seconds",
+            "User CPU time of the job's process tree",
+            "s",
+            m.user_cpu_seconds,
+        ),
+        (
+            "job.system_cpu_seconds",
+            "System CPU time of the job's process tree",
+            "s",
+            m.system_cpu_seconds,
+        ),
+        (
+            "job.peak_rss_bytes",
+            "Largest resident set of the job's process tree, summed over its processes",
+            "bytes",
+            m.peak_rss_bytes as f64,
+        ),
+        (
+            "job.read_bytes",
+            "Bytes the job's process tree read from storage",
+            "bytes",
+            m.read_bytes as f64,
+        ),
+        (
+            "job.write_bytes",
+            "Bytes the job's process tree wrote to storage",
+            "bytes",
+            m.write_bytes as f64,
+        ),
+    ];
+    for (id, help, unit, v) in figures {
+        f.add(
+            id,
+            &format!("{help}, measured by cryocap bench app"),
+            base(unit),
+            v,
+        );
+    }
+    if let Some(c) = m.exit_code {
+        f.add(
+            "job.exit_code",
+            "Exit status of the job's program",
+            base(""),
+            f64::from(c),
+        );
+    }
+    for g in &m.gpus {
+        let gl = |unit: &str| {
+            let mut l = base(unit);
+            l.push(("gpu", g.index.to_string()));
+            l.push(("model", g.name.clone()));
+            l
+        };
+        f.add(
+            "job.gpu.mean_utilization",
+            "Mean utilisation of the GPU while the job ran (NVML, every process's)",
+            gl("percent"),
+            g.mean_utilization_pct,
+        );
+        f.add(
+            "job.gpu.peak_memory_bytes",
+            "GPU memory in use at its peak while the job ran (NVML, every process's)",
+            gl("bytes"),
+            g.peak_memory_bytes as f64,
+        );
     }
 }
 

@@ -167,14 +167,59 @@ pub struct Monitor {
     /// Why there are no GPU figures, when there are none.
     #[serde(default)]
     pub gpu_note: Option<String>,
+    /// Seconds between samples.
+    #[serde(default)]
+    pub interval_seconds: Option<f64>,
+    /// What else a reader of the figures should know, one line each:
+    /// signals passed on to the program, processes it left running.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
-/// One GPU while the program ran (NVML).
+/// One GPU while the program ran (NVML): the device's figures, whichever
+/// processes used it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GpuUse {
     pub index: u32,
     pub name: String,
     pub mean_utilization_pct: f64,
     pub max_utilization_pct: f64,
+    /// The device's memory in use at its peak, every process's.
     pub peak_memory_bytes: u64,
+    /// The device's memory in use before the program started.
+    #[serde(default)]
+    pub memory_before_bytes: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Envelope, Kind};
+
+    #[test]
+    fn a_job_run_reads_back_as_written_inside_its_envelope() {
+        let run = JobRun {
+            source: "bench-app".into(),
+            dir: None,
+            software: "unknown".into(),
+            version: None,
+            job: None,
+            job_label: None,
+            status: RunStatus::Finished,
+            command: Some("true".into()),
+            shape: JobShape::default(),
+            layout: RunLayout::default(),
+            started_at: Some(1_796_673_722.5),
+            ended_at: Some(1_796_673_723.5),
+            wall_seconds: Some(1.0),
+            timed_by: Some("monitored".into()),
+            missing: Vec::new(),
+            monitor: None,
+        };
+        let env = Envelope::new(Kind::JobRun(Box::new(run)), "n", 1_796_673_722);
+        let text = serde_json::to_string(&env).unwrap();
+        assert_eq!(text.matches("\"started_at\"").count(), 1, "{text}");
+        let back: Envelope = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, env);
+    }
 }

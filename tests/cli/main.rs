@@ -1,5 +1,6 @@
 //! Integration tests: one test binary, driving the real `cryocap` binary.
 
+mod bench_app;
 mod bench_gpu;
 mod cache;
 mod common;
