@@ -136,6 +136,11 @@ pub struct BenchAppArgs {
     /// The job as `cryocap catalog jobs` names it (e.g. relion-class3d), stored in the result.
     #[arg(long, value_name = "JOB", value_parser = label)]
     pub job: Option<String>,
+    /// The RELION or CryoSPARC job directory the program writes: read when
+    /// it ends, its job, particles, box, classes, iterations and layout join
+    /// the monitor's figures (the monitored wall time stays).
+    #[arg(long, value_name = "DIR")]
+    pub import: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub openmetrics: OpenMetricsArg,
     #[command(flatten)]

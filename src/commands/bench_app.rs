@@ -21,8 +21,18 @@ pub(super) fn run(a: &BenchAppArgs, out: &mut dyn Write) -> Result<Outcome, Comm
         software: a.software.clone(),
         job: a.job.clone(),
     };
-    let run = monitor::run(&app, &|why| eprintln!("cryocap: {why}"))
+    let mut run = monitor::run(&app, &|why| eprintln!("cryocap: {why}"))
         .map_err(|e| CommandError::Usage(format!("bench app: {e}")))?;
+    if let Some(dir) = &a.import {
+        // The program has run: a directory that cannot be read is noted, not fatal.
+        match crate::metadata::jobdir::read(dir, &dir.to_string_lossy()) {
+            Ok(d) => run.attach(d),
+            Err(e) => {
+                eprintln!("cryocap: --import: {e}");
+                run.missing.push(format!("--import: {e}"));
+            }
+        }
+    }
     let status = run
         .monitor
         .as_ref()

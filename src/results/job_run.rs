@@ -79,6 +79,22 @@ impl JobRun {
     }
 }
 
+impl JobRun {
+    /// Joins the job directory a monitored program wrote (`bench app
+    /// --import`): the job, its shape and layout come from the directory;
+    /// the status, wall time and monitor stay the monitor's.
+    pub fn attach(&mut self, dir: JobRun) {
+        self.software = dir.software;
+        self.version = dir.version.or(self.version.take());
+        self.job = dir.job.or(self.job.take());
+        self.job_label = dir.job_label.or(self.job_label.take());
+        self.shape = dir.shape;
+        self.layout = dir.layout;
+        self.dir = dir.dir;
+        self.missing.extend(dir.missing);
+    }
+}
+
 /// How a run ended, as far as its files tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -435,3 +435,58 @@ fn ctrl_c_on_a_terminal_reaches_the_program_once() {
         ["SIGINT from the terminal reached the program directly"]
     );
 }
+
+/// `--import DIR` joins the job directory the program wrote: RELION's
+/// job, particles and classes come from it, the wall time stays the
+/// monitor's; a directory that cannot be read is noted and the result and
+/// the program's status are kept.
+#[test]
+fn import_joins_the_job_directory_the_program_wrote() {
+    let dir = scratch();
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/jobs/relion/class2d-relion13-tutorial");
+    let job = dir.path().join("Class2D");
+    std::fs::create_dir(&job).unwrap();
+    for e in std::fs::read_dir(&fixture).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), job.join(e.file_name())).unwrap();
+    }
+    let json = dir.path().join("r.json");
+    let out = cryocap()
+        .args(["bench", "app", "--quiet", "--json"])
+        .arg(&json)
+        .arg("--import")
+        .arg(&job)
+        .args(["--", "sh", "-c", "exit 0"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = job_run(&json);
+    assert_eq!(j.job.as_deref(), Some("relion-class2d"));
+    assert_eq!(j.shape.particles, Some(201));
+    assert_eq!(j.shape.classes, Some(10));
+    assert_eq!(j.timed_by.as_deref(), Some("monitored"));
+    assert_eq!(j.status, RunStatus::Finished);
+    assert!(j.monitor.is_some());
+    // A directory that is not there: noted, the program's status kept.
+    let out = cryocap()
+        .args(["bench", "app", "--quiet", "--json"])
+        .arg(&json)
+        .arg("--import")
+        .arg(dir.path().join("nowhere"))
+        .args(["--", "sh", "-c", "exit 3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let j = job_run(&json);
+    assert!(
+        j.missing.iter().any(|m| m.starts_with("--import:")),
+        "{:?}",
+        j.missing
+    );
+}
