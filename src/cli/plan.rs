@@ -54,6 +54,10 @@ pub struct PlanArgs {
     /// Classes for heterogeneous refinement (3D classification) [default: each job's own, see `cryocap catalog jobs`].
     #[arg(long, value_name = "K", value_parser = values::count::<u32>(1, 1000))]
     pub classes: Option<u32>,
+    /// Jobs to time on each storage tier with the job-time model (needs
+    /// --gpu), e.g. relion-class3d,relion-refine3d; each runs --passes iterations.
+    #[arg(long, value_name = "JOB", value_delimiter = ',')]
+    pub job: Vec<String>,
     /// Passes over the stack a processing chain makes.
     #[arg(long, value_name = "N", default_value_t = 20,
           value_parser = values::count::<u32>(1, 100_000))]

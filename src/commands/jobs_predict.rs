@@ -6,7 +6,7 @@ use super::output::{check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cli::{CopyArg, JobsPredictArgs};
 use crate::datasets::{Catalog, StorageTier};
-use crate::jobtime::predict::{Copy, predict};
+use crate::jobtime::predict::{Copy, Stack, predict};
 use crate::jobtime::query::{dataset_key, symmetry_order};
 use crate::jobtime::{Device, JobQuery, calibration, jobs};
 use crate::results::Kind;
@@ -114,7 +114,17 @@ pub(super) fn run(a: &JobsPredictArgs, out: &mut dyn Write) -> Result<Outcome, C
         _ => None,
     };
     let model = calibration::load(a.calibration.calibration.as_deref())?;
-    let mut r = predict(&model, &q, io, copy)?;
+    let size = crate::sizing::stack::stack_size(
+        q.particles,
+        q.box_size,
+        crate::results::plan::Dtype::F32,
+        crate::sizing::stack::SizeModel::Guide,
+    );
+    let stack = Stack {
+        bytes: size.bytes,
+        particle_bytes: size.pixel_bytes_per_particle,
+    };
+    let mut r = predict(&model, &q, stack, io, copy)?;
     if let Some(rk) = a.ranks_per_gpu {
         r.notes.push(format!(
             "--ranks-per-gpu {rk} is recorded but not modelled: the calibration rows ran 1 to 2.5 followers per GPU"

@@ -18,8 +18,74 @@ pub(super) fn run(a: &PlanArgs, out: &mut dyn Write) -> Result<Outcome, CommandE
     check_outputs(&result_files(&a.output.files), &[])?;
     let catalog = Catalog::get()?;
     let params = params(a, catalog)?;
-    finish(Kind::Plan(plan(&params, catalog)), started, &a.output, out)?;
+    let mut report = plan(&params, catalog);
+    report.job_times = job_times(a, catalog, &report)?;
+    finish(Kind::Plan(report), started, &a.output, out)?;
     Ok(Outcome::Ok)
+}
+
+/// Each `--job` on every storage tier, from the job-time model.
+fn job_times(
+    a: &PlanArgs,
+    catalog: &Catalog,
+    r: &crate::results::PlanReport,
+) -> Result<Vec<crate::results::plan::PlanJobTime>, CommandError> {
+    use crate::jobtime::{Device, JobQuery, calibration, jobs, predict};
+    if a.job.is_empty() {
+        return Ok(Vec::new());
+    }
+    let name = a.gpu.as_deref().ok_or_else(|| {
+        CommandError::Usage("--job: give the GPU model the jobs run on with --gpu".into())
+    })?;
+    let g = catalog.gpu(name).ok_or_else(|| {
+        let names = catalog.gpus.iter().map(|g| g.id.as_str()).collect();
+        unknown("--gpu", "GPU", name, names, "gpus")
+    })?;
+    let model = calibration::load(None)?;
+    let mut rows = Vec::new();
+    for name in &a.job {
+        let job = jobs::find(name).ok_or_else(|| {
+            CommandError::Usage(format!(
+                "--job {name}: unknown job; one of {}",
+                jobs::names()
+            ))
+        })?;
+        let q = JobQuery {
+            job,
+            particles: r.input.particles,
+            box_size: r.input.box_size,
+            image_size: None,
+            classes: a.classes,
+            iterations: Some(f64::from(a.passes)),
+            healpix_order: None,
+            symmetry_order: 1,
+            device: Device::Gpu {
+                model: g.id.clone(),
+                memory_bandwidth_gb_s: g.memory_bandwidth_gb_s,
+                fp32_tflops: g.fp32_tflops,
+                count: a.gpus,
+            },
+            followers_per_gpu: (job.software == "relion").then_some(2.0),
+            dataset: a.dataset.as_deref().map(|d| {
+                format!(
+                    "{}@{}",
+                    crate::jobtime::query::dataset_key(d),
+                    r.input.box_size
+                )
+            }),
+        };
+        let stack = predict::Stack {
+            bytes: r.stack.bytes,
+            particle_bytes: r.stack.pixel_bytes_per_particle,
+        };
+        rows.extend(predict::on_tiers(
+            &model,
+            &q,
+            stack,
+            &catalog.storage_tiers,
+        )?);
+    }
+    Ok(rows)
 }
 
 /// "unknown GPU 'x'; nearest: a, b, c (see `cryocap catalog gpus`)".

@@ -7,8 +7,7 @@ use super::model::{Model, PredictError};
 use super::query::{Device, JobQuery};
 use crate::datasets::StorageTier;
 use crate::results::jobtime::{JobPredictReport, Prediction};
-use crate::results::plan::Dtype;
-use crate::sizing::stack::{SizeModel, stack_size};
+use crate::results::plan::PlanJobTime;
 
 /// The copy made before the job starts.
 #[derive(Debug, Clone, Copy)]
@@ -60,20 +59,28 @@ fn copy_part(q: &JobQuery, copy: Copy, particle_bytes: u64, stack: u64) -> (f64,
     }
 }
 
-/// The prediction for `q`, reading from `io` and copying first where asked.
+/// The stack a job reads: all its bytes, and one particle's pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stack {
+    pub bytes: u64,
+    pub particle_bytes: u64,
+}
+
+/// The prediction for `q` over `stack`, reading from `io` and copying
+/// first where asked.
 pub fn predict(
     model: &Model,
     q: &JobQuery,
+    stack: Stack,
     io: Option<&StorageTier>,
     copy: Option<Copy>,
 ) -> Result<JobPredictReport, PredictError> {
     let compute = model.predict(q)?;
-    let size = stack_size(q.particles, q.box_size, Dtype::F32, SizeModel::Guide);
-    let io_seconds = io.map(|t| size.bytes as f64 / client_read_bytes_per_s(t) * q.iterations());
+    let io_seconds = io.map(|t| stack.bytes as f64 / client_read_bytes_per_s(t) * q.iterations());
     let overlapped = q.job.overlaps_io;
     let (copy_seconds, copy_label) = match copy {
         Some(c) => {
-            let (s, l) = copy_part(q, c, size.pixel_bytes_per_particle, size.bytes);
+            let (s, l) = copy_part(q, c, stack.particle_bytes, stack.bytes);
             (Some(s), Some(l))
         }
         None => (None, None),
@@ -129,4 +136,42 @@ pub fn predict(
         basis: model.basis.clone(),
         notes,
     })
+}
+
+/// `q` read from each of `tiers` (`plan --job`): one row a tier.
+pub fn on_tiers(
+    model: &Model,
+    q: &JobQuery,
+    stack: Stack,
+    tiers: &[StorageTier],
+) -> Result<Vec<PlanJobTime>, PredictError> {
+    tiers
+        .iter()
+        .map(|t| {
+            let r = predict(model, q, stack, Some(t), None)?;
+            let p = &r.prediction;
+            let basis = if p.proxy.is_some() {
+                "proxy"
+            } else if p
+                .extrapolation
+                .iter()
+                .any(|e| e.contains("catalog bandwidth"))
+            {
+                "extrapolated"
+            } else {
+                "calibrated"
+            };
+            Ok(PlanJobTime {
+                job: r.job,
+                tier: t.id.clone(),
+                device: r.device,
+                iterations: r.iterations,
+                seconds: p.seconds,
+                low: p.low,
+                high: p.high,
+                bottleneck: r.bottleneck,
+                basis: basis.to_string(),
+            })
+        })
+        .collect()
 }

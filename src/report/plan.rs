@@ -344,18 +344,59 @@ impl Render for PlanReport {
     }
 }
 
+/// Hours of each `--job` on each tier.
+fn jobs_section(r: &PlanReport) -> Section {
+    let rows: Vec<Vec<String>> = r
+        .job_times
+        .iter()
+        .map(|j| {
+            vec![
+                j.job.clone(),
+                j.tier.clone(),
+                duration(j.seconds),
+                format!("{} to {}", duration(j.low), duration(j.high)),
+                j.bottleneck.clone(),
+                j.basis.clone(),
+            ]
+        })
+        .collect();
+    let title = match r.job_times.first() {
+        Some(j) => format!(
+            "Job times on {}, {} iterations each (job-time model, 90 % interval)",
+            j.device, j.iterations
+        ),
+        None => "Job times".to_string(),
+    };
+    Section::new(title).with(Block::table(
+        &[
+            "job",
+            "tier",
+            "time",
+            "90 % interval",
+            "bottleneck",
+            "basis",
+        ],
+        "llrrll",
+        rows,
+    ))
+}
+
 /// The plan, section by section.
 fn document(r: &PlanReport) -> Document {
+    let mut sections = vec![
+        stack_section(r),
+        ssd_section(r),
+        vram_section(r),
+        storage_section(r),
+    ];
+    if !r.job_times.is_empty() {
+        sections.push(jobs_section(r));
+    }
+    sections.push(node_section(r));
+    sections.push(Section::new("Notes").with(Block::Bullets(r.notes.clone())));
     Document {
         title: title(r),
-        sections: vec![
-            stack_section(r),
-            ssd_section(r),
-            vram_section(r),
-            storage_section(r),
-            node_section(r),
-            Section::new("Notes").with(Block::Bullets(r.notes.clone())),
-        ],
+        sections,
     }
 }
 
@@ -367,6 +408,12 @@ fn csv(r: &PlanReport, w: &mut LongCsv) {
     w.add("input", "", "size_model", &r.input.size_model, "");
     w.add("input", "", "gpus", r.input.gpus, "GPUs");
     w.add("input", "", "passes", r.input.passes, "passes");
+    for j in &r.job_times {
+        let item = format!("{} {}", j.job, j.tier);
+        w.add("job_time", &item, "seconds", j.seconds, "s");
+        w.add("job_time", &item, "low", j.low, "s");
+        w.add("job_time", &item, "high", j.high, "s");
+    }
     w.add("stack", "", "bytes", r.stack.bytes, "bytes");
     w.add(
         "stack",

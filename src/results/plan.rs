@@ -20,6 +20,10 @@ pub struct PlanReport {
     pub storage: Vec<StorageRow>,
     /// What the node needs (the requirement profile scaled to --gpus).
     pub requirements: NodeReport,
+    /// Hours of each job named with `--job` on each storage tier, from the
+    /// job-time model (absent without `--job`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub job_times: Vec<PlanJobTime>,
     /// Caveats a reader must see next to the figures.
     pub notes: Vec<String>,
 }
@@ -226,4 +230,22 @@ pub enum BoxLimit {
     SoftwareCap,
     /// cryocap's own ceiling (box 8192): memory is not the limit.
     Ceiling,
+}
+
+/// One job on one storage tier (`plan --job`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanJobTime {
+    pub job: String,
+    pub tier: String,
+    /// `4× rtx-3090`.
+    pub device: String,
+    pub iterations: f64,
+    pub seconds: f64,
+    /// The 90 % interval.
+    pub low: f64,
+    pub high: f64,
+    /// `gpu` or `storage`.
+    pub bottleneck: String,
+    /// `calibrated`, `extrapolated` or `proxy`.
+    pub basis: String,
 }

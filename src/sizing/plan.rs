@@ -345,6 +345,7 @@ pub(crate) fn plan(cfg: &PlanParams, catalog: &Catalog) -> PlanReport {
         cache_tier: cfg.cache_tier.clone(),
         storage,
         requirements: node,
+        job_times: Vec::new(),
         notes,
     }
 }

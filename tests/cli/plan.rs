@@ -290,3 +290,80 @@ fn catalog_lists_the_shipped_data() {
             .contains("EMPIAR-10028")
     );
 }
+
+/// `plan --job` times each named job on every storage tier with the
+/// job-time model: the GPU-bound tiers agree with `jobs predict`, a slow
+/// tier adds its reads, and `--job` without `--gpu` is one line, exit 2.
+#[test]
+fn plan_times_named_jobs_on_every_tier() {
+    let r = crate::common::plan_json(&[
+        "--particles",
+        "5e5",
+        "--box",
+        "256",
+        "--gpus",
+        "2",
+        "--gpu",
+        "rtx-3090",
+        "--passes",
+        "25",
+        "--job",
+        "relion-class3d,nu-refine",
+    ]);
+    let tiers = cryocap::datasets::Catalog::get()
+        .unwrap()
+        .storage_tiers
+        .len();
+    assert_eq!(r.job_times.len(), 2 * tiers);
+    let nvme = r
+        .job_times
+        .iter()
+        .find(|j| j.job == "relion-class3d" && j.tier == "nvme-gen4")
+        .unwrap();
+    let hdd = r
+        .job_times
+        .iter()
+        .find(|j| j.job == "relion-class3d" && j.tier == "hdd")
+        .unwrap();
+    assert!(hdd.seconds > nvme.seconds, "{hdd:?} {nvme:?}");
+    assert_eq!(nvme.device, "2× rtx-3090");
+    assert_eq!(nvme.basis, "extrapolated");
+    assert!(
+        r.job_times
+            .iter()
+            .filter(|j| j.job == "cryosparc-nu-refine")
+            .all(|j| j.basis == "proxy")
+    );
+    let env: cryocap::results::Envelope = crate::common::json(&[
+        "jobs",
+        "predict",
+        "--job",
+        "relion-class3d",
+        "--particles",
+        "5e5",
+        "--box",
+        "256",
+        "--gpu",
+        "rtx-3090",
+        "--gpus",
+        "2",
+        "--iterations",
+        "25",
+        "--tier",
+        "nvme-gen4",
+    ]);
+    let cryocap::results::Kind::JobPredict(p) = env.kind else {
+        panic!()
+    };
+    assert!((p.prediction.seconds - nvme.seconds).abs() < 1e-6 * nvme.seconds);
+    let e = crate::common::bad_input(&[
+        "plan",
+        "--particles",
+        "5e5",
+        "--box",
+        "256",
+        "--job",
+        "relion-class3d",
+    ]);
+    assert!(e.contains("--gpu"), "{e}");
+}
