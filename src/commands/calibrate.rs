@@ -14,6 +14,11 @@ pub(super) fn run(a: &CalibrateArgs, out: &mut dyn Write) -> Result<Outcome, Com
     let started = now();
     let target = match &a.out {
         Some(p) => p.clone(),
+        None if a.runs.is_empty() => {
+            return Err(CommandError::Usage(
+                "no runs of yours to fit: give job directories or job-run files (the model fitted to the shipped rows alone is the default already; --out FILE writes it)".into(),
+            ));
+        }
         None => {
             let p = calibration::default_path().ok_or_else(|| {
                 CommandError::Usage(

@@ -26,7 +26,7 @@ fn ln_residual(m: &Model, log_scale: f64, s: f64, o: &Observation) -> f64 {
 /// residual without one, shrunk by n ÷ (n + 1).
 fn fit_datasets(m: &mut Model, by_job: &BTreeMap<&str, Vec<&Observation>>) {
     m.datasets.clear();
-    let mut next = BTreeMap::new();
+    let mut next: BTreeMap<String, BTreeMap<String, (f64, f64)>> = BTreeMap::new();
     for (job, rows) in by_job {
         let Some(f) = m.jobs.get(*job) else { continue };
         let mut sums: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
@@ -40,7 +40,9 @@ fn fit_datasets(m: &mut Model, by_job: &BTreeMap<&str, Vec<&Observation>>) {
         }
         for (d, (sum, w)) in sums {
             if w > 0.0 {
-                next.insert(format!("{job}|{d}"), (sum / w * w / (w + 1.0), w));
+                next.entry(job.to_string())
+                    .or_default()
+                    .insert(d.to_string(), (sum / w * w / (w + 1.0), w));
             }
         }
     }
@@ -49,7 +51,11 @@ fn fit_datasets(m: &mut Model, by_job: &BTreeMap<&str, Vec<&Observation>>) {
 
 /// RMS of the dataset corrections: how far an unknown dataset may sit.
 fn dataset_spread(m: &Model) -> f64 {
-    let v: Vec<f64> = m.datasets.values().map(|x| x.0).collect();
+    let v: Vec<f64> = m
+        .datasets
+        .values()
+        .flat_map(|d| d.values().map(|x| x.0))
+        .collect();
     if v.len() < 2 {
         return 0.5;
     }

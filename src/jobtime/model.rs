@@ -64,10 +64,10 @@ pub struct Model {
     /// Added (in ln units) to the spread for a GPU model no row of the job
     /// type ran on.
     pub gpu_spread: f64,
-    /// ln correction of a dataset the calibration knows, by
-    /// `job|dataset`: what its rows share that the work formula misses
-    /// (shrunk towards 0 by its rows' weight n as n ÷ (n + 1)), with n.
-    pub datasets: BTreeMap<String, (f64, f64)>,
+    /// ln correction of a dataset the calibration knows, by job type and
+    /// dataset: what its rows share that the work formula misses (shrunk
+    /// towards 0 by its rows' weight n as n ÷ (n + 1)), with n.
+    pub datasets: BTreeMap<String, BTreeMap<String, (f64, f64)>>,
     /// Spread of those corrections (ln units): how far a dataset the
     /// calibration does not know may sit from the formula.
     pub dataset_spread: f64,
@@ -127,13 +127,13 @@ impl Model {
     /// The ln correction of the query's dataset, where the calibration knows it.
     pub fn dataset_offset(&self, q: &JobQuery) -> Option<f64> {
         let d = q.dataset.as_deref()?;
-        self.datasets.get(&format!("{}|{d}", q.job.id)).map(|x| x.0)
+        self.datasets.get(q.job.id)?.get(d).map(|x| x.0)
     }
 
     /// The weight of the rows behind the query's dataset correction.
     fn dataset_weight(&self, q: &JobQuery) -> Option<f64> {
         let d = q.dataset.as_deref()?;
-        self.datasets.get(&format!("{}|{d}", q.job.id)).map(|x| x.1)
+        self.datasets.get(q.job.id)?.get(d).map(|x| x.1)
     }
 
     /// Seconds the job computes, without the interval.

@@ -127,6 +127,7 @@ pub fn fitted(m: &Model) -> FittedModel {
         basis: m.basis.clone(),
         bandwidth_exponent: m.bandwidth_exponent,
         fp32_exponent: m.fp32_exponent,
+        follower_exponent: m.follower_exponent,
         core_accelerated: m.log_core_accelerated.exp(),
         core_plain: m.log_core_plain.exp(),
         gpu_spread: m.gpu_spread,

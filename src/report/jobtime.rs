@@ -152,8 +152,8 @@ fn model_section(r: &JobValidateReport) -> Section {
             (
                 "GPU throughput".to_string(),
                 format!(
-                    "(bandwidth ÷ 900 GB/s)^{:.2} × (FP32 ÷ 14 TFLOPS)^{:.2}",
-                    m.bandwidth_exponent, m.fp32_exponent
+                    "(bandwidth ÷ 900 GB/s)^{:.2} × (FP32 ÷ 14 TFLOPS)^{:.2} × (RELION followers ÷ 2, at most 1)^{:.2}",
+                    m.bandwidth_exponent, m.fp32_exponent, m.follower_exponent
                 ),
             ),
             (

@@ -57,6 +57,9 @@ pub struct FittedModel {
     pub basis: String,
     pub bandwidth_exponent: f64,
     pub fp32_exponent: f64,
+    /// How a GPU fed by fewer than two RELION followers slows: × (followers ÷ 2)^this.
+    #[serde(default)]
+    pub follower_exponent: f64,
     /// Throughput of one CPU core in Tesla V100s: RELION's `--cpu` path and its plain code.
     pub core_accelerated: f64,
     pub core_plain: f64,

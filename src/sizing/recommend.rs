@@ -321,7 +321,13 @@ pub fn vram_needed(workload: &[DatasetClass], jobs: &[VramJob]) -> u64 {
         .iter()
         .flat_map(|c| {
             c.chain.iter().filter_map(move |s| {
-                let j = jobs.iter().find(|j| j.job == s.job)?;
+                // A VRAM job by its name, or by the job-time model's type
+                // (relion-refine3d is the VRAM model's relion-refine).
+                let ty = crate::jobtime::jobs::find(&s.job).map(|t| t.id);
+                let j = jobs.iter().find(|j| {
+                    j.job == s.job
+                        || ty.is_some() && crate::jobtime::jobs::find(&j.job).map(|t| t.id) == ty
+                })?;
                 Some(vram::bytes_needed(
                     j,
                     c.box_size,
@@ -792,6 +798,17 @@ mod tests {
 
     fn jobs() -> &'static [VramJob] {
         &Catalog::get().unwrap().vram_jobs
+    }
+
+    #[test]
+    fn every_default_chain_job_has_a_job_time_type() {
+        for step in default_chain() {
+            assert!(
+                crate::jobtime::jobs::find(&step.job).is_some(),
+                "{}",
+                step.job
+            );
+        }
     }
 
     #[test]

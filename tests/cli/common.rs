@@ -1,13 +1,22 @@
 use assert_cmd::Command;
 use cryocap::results::PlanReport;
 
+/// Where the tests' binary looks for a calibration: a file that is never
+/// there, so that no test reads (or writes) one in the user's home.
+pub const NO_CALIBRATION: &str =
+    concat!(env!("CARGO_TARGET_TMPDIR"), "/no-such-dir/calibration.json");
+
 pub fn cryocap() -> Command {
-    Command::cargo_bin("cryocap").expect("the cryocap binary is built")
+    let mut c = Command::cargo_bin("cryocap").expect("the cryocap binary is built");
+    c.env("CRYOCAP_CALIBRATION", NO_CALIBRATION);
+    c
 }
 
 /// The binary as a plain process, for tests that wire its stdout themselves.
 pub fn process() -> std::process::Command {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("cryocap"))
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("cryocap"));
+    c.env("CRYOCAP_CALIBRATION", NO_CALIBRATION);
+    c
 }
 
 /// Runs `cryocap ARGS --format json`, expects success, and reads the typed result.
