@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::common::cryocap;
 
 /// Every kind of result file, named as its `kind`.
-const KINDS: [&str; 20] = [
+const KINDS: [&str; 22] = [
     "plan",
     "bench-io",
     "bench-gpu",
@@ -28,6 +28,8 @@ const KINDS: [&str; 20] = [
     "bench-movies",
     "recommend",
     "job-run",
+    "job-predict",
+    "job-validate",
 ];
 
 fn fixture(kind: &str) -> PathBuf {
