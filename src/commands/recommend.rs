@@ -220,15 +220,7 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
     for f in &mut figures {
         f.applies_to = rec.ranked.iter().filter(|r| r.tier == f.node_type).count() as u32;
     }
-    let mut report = report(
-        a,
-        &workload,
-        &list,
-        &limits,
-        &times.basis,
-        rec,
-        short.clone(),
-    );
+    let mut report = report(a, &workload, &list, &limits, &times, rec, short.clone());
     report.measured = figures;
     finish(Kind::Recommend(Box::new(report)), started, &a.output, out)?;
     if let Some(s) = &short {
@@ -302,7 +294,7 @@ fn report(
     workload: &[DatasetClass],
     list: &prices::PriceList,
     limits: &Constraints,
-    time_model: &str,
+    times: &crate::jobtime::Model,
     rec: Recommendation,
     short: Option<String>,
 ) -> RecommendReport {
@@ -312,9 +304,15 @@ fn report(
         .iter()
         .map(|r| {
             let source = format!(
-                "job-time model, {} calibration row(s): {}",
-                r.calibrated_by.len(),
-                r.calibrated_by.join(", ")
+                "job-time model: {}",
+                r.fitted_as
+                    .iter()
+                    .map(|j| format!(
+                        "{j} ({} rows)",
+                        times.jobs.get(*j).map_or(0, |f| f.rows.len())
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             RankedConfig {
                 label: r.label.clone(),
@@ -330,7 +328,7 @@ fn report(
                     .jobs
                     .iter()
                     .map(|j| JobTime {
-                        job: j.job.clone(),
+                        job: j.job.to_string(),
                         hours: j.hours,
                         low: j.low,
                         high: j.high,
@@ -394,7 +392,7 @@ fn report(
             base_power_w: limits.power_price.map(|_| limits.base_power_w),
             years: limits.years,
         },
-        gpu_reference: format!("job-time model: {time_model}"),
+        gpu_reference: format!("job-time model: {}", times.basis),
         vram_needed_bytes: rec.vram_needed_bytes,
         chosen: rec.chosen.map(|i| rec.ranked[i].label.clone()),
         frontier: rec.frontier,

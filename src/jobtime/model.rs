@@ -157,8 +157,9 @@ impl Model {
             .ok_or_else(|| PredictError::Uncalibrated(q.job.id.to_string()))
     }
 
-    /// The job's time with its interval and what calibrates it.
-    pub fn predict(&self, q: &JobQuery) -> Result<Prediction, PredictError> {
+    /// The job's time and interval without words or row names: what
+    /// `recommend` asks thousands of times.
+    pub fn estimate(&self, q: &JobQuery) -> Result<Estimate, PredictError> {
         let (fit, proxy) = self.fit_for(q)?;
         if let Device::Gpu {
             model,
@@ -174,38 +175,42 @@ impl Model {
             ));
         }
         let seconds = self.seconds(fit, q);
-        let (mut extra, mut extrapolation) = self.extrapolation(fit, q);
-        if let Some(p) = proxy {
-            // Another program's per-unit cost: as uncertain as an unknown GPU, twice.
-            extra += 2.0 * self.gpu_spread;
-            extrapolation.insert(
-                0,
-                format!(
-                    "no run of {} is calibrated: it is timed as {p} per unit of work (modelled, not calibrated)",
-                    q.job.id
-                ),
-            );
-        }
-        let half = fit.spread + extra;
-        Ok(Prediction {
+        let w = self.widening(fit, q);
+        // Another program's per-unit cost: as uncertain as an unknown GPU, twice.
+        let proxy_extra = if proxy.is_some() {
+            2.0 * self.gpu_spread
+        } else {
+            0.0
+        };
+        let half = fit.spread + w.extra + proxy_extra;
+        Ok(Estimate {
             seconds,
             low: seconds * (-half).exp(),
             high: seconds * half.exp(),
-            calibrated_by: fit.rows.clone(),
-            extrapolation,
-            proxy: proxy.map(str::to_string),
+            fitted_as: proxy.unwrap_or(q.job.id),
+            proxy: proxy.is_some(),
+            gpu_calibrated: !w.uncalibrated_device,
+            widening: w,
         })
     }
 
-    /// Extra interval width (ln units) and the reasons.
-    fn extrapolation(&self, fit: &JobFit, q: &JobQuery) -> (f64, Vec<String>) {
-        let mut extra = 0.0;
+    /// The job's time with its interval, what calibrates it, and in words
+    /// where the query leaves the calibrated ground.
+    pub fn predict(&self, q: &JobQuery) -> Result<Prediction, PredictError> {
+        let e = self.estimate(q)?;
+        let fit = self
+            .jobs
+            .get(e.fitted_as)
+            .ok_or_else(|| PredictError::Uncalibrated(q.job.id.to_string()))?;
         let mut why = Vec::new();
-        if let Some(n) = self.dataset_weight(q) {
-            // The correction is itself estimated from n rows.
-            extra += fit.spread * ((1.0 + 1.0 / n.max(0.25)).sqrt() - 1.0);
-        } else {
-            extra += (fit.spread.powi(2) + self.dataset_spread.powi(2)).sqrt() - fit.spread;
+        if e.proxy {
+            why.push(format!(
+                "no run of {} is calibrated: it is timed as {} per unit of work (modelled, not calibrated)",
+                q.job.id, e.fitted_as
+            ));
+        }
+        let w = &e.widening;
+        if w.unknown_dataset {
             why.push(format!(
                 "no calibration row of {} ran on this dataset: the interval adds the spread between datasets",
                 q.job.id
@@ -213,15 +218,13 @@ impl Model {
         }
         match &q.device {
             Device::Gpu { model, count, .. } => {
-                if !fit.gpus.iter().any(|g| g == model) {
-                    extra += self.gpu_spread;
+                if w.uncalibrated_device {
                     why.push(format!(
                         "no calibration row of {} ran on a {model}: its speed comes from its catalog bandwidth and FP32 rate",
                         q.job.id
                     ));
                 }
-                if *count > fit.max_gpus {
-                    extra += 0.1 * (f64::from(*count) / f64::from(fit.max_gpus.max(1))).log2();
+                if w.beyond_gpus {
                     why.push(format!(
                         "{count} GPUs is more than the {} of any calibration row: Amdahl's law is extended past them",
                         fit.max_gpus
@@ -234,18 +237,78 @@ impl Model {
                     ));
                 }
             }
+            Device::Cpu { .. } if w.uncalibrated_device => why.push(format!(
+                "no CPU run of {} is calibrated: the core rate comes from other job types' CPU runs",
+                q.job.id
+            )),
+            Device::Cpu { .. } => {}
+        }
+        Ok(Prediction {
+            seconds: e.seconds,
+            low: e.low,
+            high: e.high,
+            calibrated_by: fit.rows.clone(),
+            extrapolation: why,
+            proxy: e.proxy.then(|| e.fitted_as.to_string()),
+        })
+    }
+
+    /// Extra interval width (ln units) and where the query leaves the ground.
+    fn widening(&self, fit: &JobFit, q: &JobQuery) -> Widening {
+        let mut w = Widening::default();
+        if let Some(n) = self.dataset_weight(q) {
+            // The correction is itself estimated from n rows.
+            w.extra += fit.spread * ((1.0 + 1.0 / n.max(0.25)).sqrt() - 1.0);
+        } else {
+            w.extra += (fit.spread.powi(2) + self.dataset_spread.powi(2)).sqrt() - fit.spread;
+            w.unknown_dataset = true;
+        }
+        match &q.device {
+            Device::Gpu { model, count, .. } => {
+                if !fit.gpus.iter().any(|g| g == model) {
+                    w.extra += self.gpu_spread;
+                    w.uncalibrated_device = true;
+                }
+                if *count > fit.max_gpus {
+                    w.extra += 0.1 * (f64::from(*count) / f64::from(fit.max_gpus.max(1))).log2();
+                    w.beyond_gpus = true;
+                }
+            }
             Device::Cpu { .. } => {
                 if fit.cpu_rows == 0 {
-                    extra += self.gpu_spread;
-                    why.push(format!(
-                        "no CPU run of {} is calibrated: the core rate comes from other job types' CPU runs",
-                        q.job.id
-                    ));
+                    w.extra += self.gpu_spread;
+                    w.uncalibrated_device = true;
                 }
             }
         }
-        (extra, why)
+        w
     }
+}
+
+/// Where a query leaves the calibrated ground, and how much wider its
+/// interval is for it (ln units).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Widening {
+    pub extra: f64,
+    pub unknown_dataset: bool,
+    /// No row of the job type ran on this GPU model (or on a CPU).
+    pub uncalibrated_device: bool,
+    pub beyond_gpus: bool,
+}
+
+/// A prediction without words: the time, its 90 % interval, and how it
+/// was reached.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    pub seconds: f64,
+    pub low: f64,
+    pub high: f64,
+    /// The job type whose fit timed it: the query's own, or its proxy.
+    pub fitted_as: &'static str,
+    pub proxy: bool,
+    /// Whether rows of that job type ran on this device.
+    pub gpu_calibrated: bool,
+    pub widening: Widening,
 }
 
 /// Amdahl's speed-up on `n` workers with serial fraction `s`.

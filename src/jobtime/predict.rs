@@ -138,6 +138,19 @@ pub fn predict(
     })
 }
 
+/// How an estimate was reached, in one word: `proxy` (its job type timed
+/// as another's), `extrapolated` (no calibration row ran on its device),
+/// `calibrated`.
+pub fn basis(e: &super::model::Estimate) -> &'static str {
+    if e.proxy {
+        "proxy"
+    } else if !e.gpu_calibrated {
+        "extrapolated"
+    } else {
+        "calibrated"
+    }
+}
+
 /// `q` read from each of `tiers` (`plan --job`): one row a tier.
 pub fn on_tiers(
     model: &Model,

@@ -11,7 +11,7 @@ use crate::jobtime::{Device, JobQuery, Model, PredictError, jobs};
 /// One job of a chain on one node.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobHours {
-    pub job: String,
+    pub job: &'static str,
     pub hours: f64,
     pub low: f64,
     pub high: f64,
@@ -32,8 +32,8 @@ pub struct DatasetTime {
     pub gpu_hours: f64,
     pub storage_hours: f64,
     pub jobs: Vec<JobHours>,
-    /// The calibration rows behind its jobs.
-    pub calibrated_by: BTreeSet<String>,
+    /// The job types whose calibration timed its jobs.
+    pub fitted_as: BTreeSet<&'static str>,
 }
 
 fn query(
@@ -77,12 +77,12 @@ pub fn dataset_time(
         gpu_hours: 0.0,
         storage_hours: 0.0,
         jobs: Vec::new(),
-        calibrated_by: BTreeSet::new(),
+        fitted_as: BTreeSet::new(),
     };
     for step in &class.chain {
         let job =
             jobs::find(&step.job).ok_or_else(|| PredictError::Uncalibrated(step.job.clone()))?;
-        let p = model.predict(&query(class, c, job, step.passes))?;
+        let p = model.estimate(&query(class, c, job, step.passes))?;
         let io = read_pass_s * f64::from(step.passes);
         let total = |compute: f64| if job.overlaps_io { compute.max(io) } else { compute + io } / 3600.0;
         let (hours, low, high) = (total(p.seconds), total(p.low), total(p.high));
@@ -100,24 +100,14 @@ pub fn dataset_time(
         t.hours += hours;
         t.low += low;
         t.high += high;
-        t.calibrated_by.extend(p.calibrated_by.iter().cloned());
+        t.fitted_as.insert(p.fitted_as);
         t.jobs.push(JobHours {
-            job: job.id.to_string(),
+            job: job.id,
             hours,
             low,
             high,
             bottleneck: if storage_bound { "storage" } else { "gpu" },
-            basis: if p.proxy.is_some() {
-                "proxy"
-            } else if p
-                .extrapolation
-                .iter()
-                .any(|e| e.contains("catalog bandwidth"))
-            {
-                "extrapolated"
-            } else {
-                "calibrated"
-            },
+            basis: crate::jobtime::predict::basis(&p),
         });
     }
     Ok(t)

@@ -246,8 +246,8 @@ pub struct Ranked {
     /// this GPU), `extrapolated` (its catalog properties) or `proxy` (a job
     /// type timed as another's), the weakest over the chain's jobs.
     pub time_basis: &'static str,
-    /// The calibration rows behind its job times.
-    pub calibrated_by: Vec<String>,
+    /// The job types whose calibration timed its jobs.
+    pub fitted_as: Vec<&'static str>,
     /// The slowest class's dataset, job by job.
     pub jobs: Vec<super::dataset_time::JobHours>,
     /// The 90 % interval of the mean hours per dataset.
@@ -517,9 +517,9 @@ pub fn recommend(
                     .position(|x| x == b)
             })
             .unwrap_or("calibrated");
-        let calibrated_by: Vec<String> = times
+        let fitted_as: Vec<&'static str> = times
             .iter()
-            .flat_map(|(_, t)| t.calibrated_by.iter().cloned())
+            .flat_map(|(_, t)| t.fitted_as.iter().copied())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -587,7 +587,7 @@ pub fn recommend(
             per_node: c.per_node,
             tier: c.tier.id.clone(),
             time_basis: basis,
-            calibrated_by,
+            fitted_as,
             jobs: slowest_jobs,
             hours_low: low / per_month,
             hours_high: high / per_month,
