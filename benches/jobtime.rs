@@ -15,24 +15,12 @@ fn queries() -> Vec<JobQuery> {
         for g in &catalog.gpus {
             for count in [1, 2, 4, 8] {
                 for box_size in [128, 256, 360, 432, 600] {
-                    out.push(JobQuery {
+                    out.push(JobQuery::new(
                         job,
-                        particles: 1_000_000,
+                        1_000_000,
                         box_size,
-                        image_size: None,
-                        classes: None,
-                        iterations: None,
-                        healpix_order: None,
-                        symmetry_order: 1,
-                        device: Device::Gpu {
-                            model: g.id.clone(),
-                            memory_bandwidth_gb_s: g.memory_bandwidth_gb_s,
-                            fp32_tflops: g.fp32_tflops,
-                            count,
-                        },
-                        followers_per_gpu: Some(2.0),
-                        dataset: None,
-                    });
+                        Device::gpus(g, count),
+                    ));
                     if out.len() == 10_000 {
                         break 'fill;
                     }

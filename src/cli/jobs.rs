@@ -118,10 +118,10 @@ pub struct JobsPredictArgs {
     pub output: OutputArgs,
 }
 
+/// `jobs validate` refits on the shipped rows, one left out at a time;
+/// `calibrate RUN...` prints the same for the shipped rows and your runs.
 #[derive(Debug, Args)]
 pub struct JobsValidateArgs {
-    #[command(flatten)]
-    pub calibration: CalibrationArg,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -441,24 +441,11 @@ fn compute(
         ));
     };
     let model = calibration::load(a.calibration.calibration.as_deref())?;
-    let q = JobQuery {
-        job,
-        particles: particles.saturating_mul(u64::from(a.sym_expand)),
-        box_size,
-        image_size: None,
-        classes: a.classes,
-        iterations: Some(f64::from(a.passes)),
-        healpix_order: None,
-        symmetry_order: 1,
-        device: Device::Gpu {
-            model: g.id.clone(),
-            memory_bandwidth_gb_s: g.memory_bandwidth_gb_s,
-            fp32_tflops: g.fp32_tflops,
-            count: gpus,
-        },
-        followers_per_gpu: (job.software == "relion").then_some(f64::from(ranks_per_gpu)),
-        dataset: None,
-    };
+    let rows = particles.saturating_mul(u64::from(a.sym_expand));
+    let mut q = JobQuery::new(job, rows, box_size, Device::gpus(g, gpus));
+    q.classes = a.classes;
+    q.iterations = Some(f64::from(a.passes));
+    q.followers_per_gpu = q.followers_per_gpu.map(|_| f64::from(ranks_per_gpu));
     Ok(match model.predict(&q) {
         Ok(p) if p.proxy.is_none() => Ok(p),
         Ok(p) => Err(format!(

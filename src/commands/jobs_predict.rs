@@ -39,12 +39,7 @@ fn device(a: &JobsPredictArgs, c: &Catalog) -> Result<Device, CommandError> {
             "--gpu {name}: not in the catalog; see `cryocap catalog gpus`"
         ))
     })?;
-    Ok(Device::Gpu {
-        model: g.id.clone(),
-        memory_bandwidth_gb_s: g.memory_bandwidth_gb_s,
-        fp32_tflops: g.fp32_tflops,
-        count: a.gpus,
-    })
+    Ok(Device::gpus(g, a.gpus))
 }
 
 fn query(a: &JobsPredictArgs, c: &Catalog) -> Result<JobQuery, CommandError> {

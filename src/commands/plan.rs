@@ -50,30 +50,21 @@ fn job_times(
                 jobs::names()
             ))
         })?;
-        let q = JobQuery {
+        let mut q = JobQuery::new(
             job,
-            particles: r.input.particles,
-            box_size: r.input.box_size,
-            image_size: None,
-            classes: a.classes,
-            iterations: Some(f64::from(a.passes)),
-            healpix_order: None,
-            symmetry_order: 1,
-            device: Device::Gpu {
-                model: g.id.clone(),
-                memory_bandwidth_gb_s: g.memory_bandwidth_gb_s,
-                fp32_tflops: g.fp32_tflops,
-                count: a.gpus,
-            },
-            followers_per_gpu: (job.software == "relion").then_some(2.0),
-            dataset: a.dataset.as_deref().map(|d| {
-                format!(
-                    "{}@{}",
-                    crate::jobtime::query::dataset_key(d),
-                    r.input.box_size
-                )
-            }),
-        };
+            r.input.particles,
+            r.input.box_size,
+            Device::gpus(g, a.gpus),
+        );
+        q.classes = a.classes;
+        q.iterations = Some(f64::from(a.passes));
+        q.dataset = a.dataset.as_deref().map(|d| {
+            format!(
+                "{}@{}",
+                crate::jobtime::query::dataset_key(d),
+                r.input.box_size
+            )
+        });
         let stack = predict::Stack {
             bytes: r.stack.bytes,
             particle_bytes: r.stack.pixel_bytes_per_particle,

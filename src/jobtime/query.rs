@@ -59,7 +59,39 @@ pub fn dataset_key(text: &str) -> String {
     lower
 }
 
+impl Device {
+    /// `count` GPUs of catalog model `g`.
+    pub fn gpus(g: &crate::datasets::GpuModel, count: u32) -> Device {
+        Device::Gpu {
+            model: g.id.clone(),
+            memory_bandwidth_gb_s: g.memory_bandwidth_gb_s,
+            fp32_tflops: g.fp32_tflops,
+            count,
+        }
+    }
+}
+
 impl JobQuery {
+    /// `job` over `particles` at `box_size` on `device`, everything else
+    /// the job type's default; a RELION job on GPUs runs the 2 followers
+    /// per GPU that keep a card busy.
+    pub fn new(job: &'static JobType, particles: u64, box_size: u32, device: Device) -> JobQuery {
+        let relion_gpus = job.software == "relion" && matches!(device, Device::Gpu { .. });
+        JobQuery {
+            job,
+            particles,
+            box_size,
+            image_size: None,
+            classes: None,
+            iterations: None,
+            healpix_order: None,
+            symmetry_order: 1,
+            followers_per_gpu: relion_gpus.then_some(2.0),
+            device,
+            dataset: None,
+        }
+    }
+
     /// The image size the job works at, pixels.
     pub fn working_size(&self) -> f64 {
         match self.image_size {

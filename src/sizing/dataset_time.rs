@@ -42,25 +42,15 @@ fn query(
     job: &'static jobs::JobType,
     passes: u32,
 ) -> JobQuery {
-    JobQuery {
-        job,
-        particles: class.particles,
-        box_size: class.box_size,
-        image_size: None,
-        classes: None,
-        iterations: Some(f64::from(passes)),
-        healpix_order: None,
-        symmetry_order: 1,
-        device: Device::Gpu {
-            model: c.gpu.id.clone(),
-            memory_bandwidth_gb_s: c.gpu.memory_bandwidth_gb_s,
-            fp32_tflops: c.gpu.fp32_tflops,
-            count: c.per_node,
-        },
-        // RELION jobs run the 2 followers per GPU that keep a card busy.
-        followers_per_gpu: (job.software == "relion").then_some(2.0),
-        dataset: None,
-    }
+    let device = Device::Gpu {
+        model: c.gpu.id.clone(),
+        memory_bandwidth_gb_s: c.gpu.memory_bandwidth_gb_s,
+        fp32_tflops: c.gpu.fp32_tflops,
+        count: c.per_node,
+    };
+    let mut q = JobQuery::new(job, class.particles, class.box_size, device);
+    q.iterations = Some(f64::from(passes));
+    q
 }
 
 /// `class`'s dataset on one node of `c`.

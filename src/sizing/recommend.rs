@@ -828,24 +828,14 @@ mod tests {
             fill: None,
         };
         // RELION waits for its reads: the model's compute plus 25 passes.
-        let q = crate::jobtime::JobQuery {
-            job: crate::jobtime::jobs::find("relion-class3d").unwrap(),
-            particles: 2_000_000,
-            box_size: 256,
-            image_size: None,
-            classes: None,
-            iterations: Some(25.0),
-            healpix_order: None,
-            symmetry_order: 1,
-            device: crate::jobtime::Device::Gpu {
-                model: "rtx-3090".into(),
-                memory_bandwidth_gb_s: 936.0,
-                fp32_tflops: 35.58,
-                count: 2,
-            },
-            followers_per_gpu: Some(2.0),
-            dataset: None,
-        };
+        let cat = Catalog::get().unwrap();
+        let mut q = crate::jobtime::JobQuery::new(
+            crate::jobtime::jobs::find("relion-class3d").unwrap(),
+            2_000_000,
+            256,
+            crate::jobtime::Device::gpus(cat.gpu("rtx-3090").unwrap(), 2),
+        );
+        q.iterations = Some(25.0);
         let compute = model().predict(&q).unwrap().seconds;
         let read = class.stack_bytes() as f64 / 1.1e9 * 25.0;
         let t = dataset_time(&class, &c, model()).unwrap();
