@@ -138,6 +138,28 @@ pub fn from_row(row: &JobTimeRow, catalog: &Catalog) -> Result<Observation, Unus
     })
 }
 
+/// The device an imported run ran on: its GPUs, or its ranks × threads.
+fn run_device(
+    l: &crate::results::job_run::RunLayout,
+    gpus: u32,
+    catalog: &Catalog,
+) -> Result<Device, String> {
+    if gpus == 0 {
+        let (Some(r), Some(t)) = (l.ranks, l.threads) else {
+            return Err("a CPU run without its ranks and threads".into());
+        };
+        return Ok(Device::Cpu {
+            cores: r * t,
+            accelerated: l.cpu_accel.unwrap_or(true),
+        });
+    }
+    let name = l.gpu_model.as_deref().ok_or("its GPU model is unknown")?;
+    let g = catalog
+        .gpu(name)
+        .ok_or_else(|| format!("GPU `{name}` is not in datasets/gpus.csv"))?;
+    Ok(Device::gpus(g, gpus))
+}
+
 /// The observation an imported run makes (`jobs import`, `bench app`):
 /// a finished run whose job, particles, box, GPUs and time are known.
 pub fn from_run(
@@ -175,30 +197,7 @@ pub fn from_run(
     let gpus = l
         .gpus
         .ok_or_else(|| bad("its GPU count is unknown".into()))?;
-    let device = if gpus == 0 {
-        let cores = match (l.ranks, l.threads) {
-            (Some(r), Some(t)) => r * t,
-            _ => return Err(bad("a CPU run without its ranks and threads".into())),
-        };
-        Device::Cpu {
-            cores,
-            accelerated: l.cpu_accel.unwrap_or(true),
-        }
-    } else {
-        let name = l
-            .gpu_model
-            .as_deref()
-            .ok_or_else(|| bad("its GPU model is unknown".into()))?;
-        let g = catalog
-            .gpu(name)
-            .ok_or_else(|| bad(format!("GPU `{name}` is not in datasets/gpus.csv")))?;
-        Device::Gpu {
-            model: g.id.clone(),
-            memory_bandwidth_gb_s: g.memory_bandwidth_gb_s,
-            fp32_tflops: g.fp32_tflops,
-            count: gpus,
-        }
-    };
+    let device = run_device(l, gpus, catalog).map_err(bad)?;
     let symmetry = match s.symmetry.as_deref() {
         None => 1,
         Some(g) => symmetry_order(g).ok_or_else(|| bad(format!("unknown symmetry `{g}`")))?,

@@ -102,3 +102,66 @@ pub fn dataset_time(
     }
     Ok(t)
 }
+
+/// A node's month of a workload: node-hours per month of each class's
+/// datasets, summed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Month {
+    /// Node-hours the month's datasets take, and their 90 % interval.
+    pub hours: f64,
+    pub low: f64,
+    pub high: f64,
+    pub gpu_hours: f64,
+    pub storage_hours: f64,
+    /// Hours of the slowest class's dataset, job by job.
+    pub slowest_hours: f64,
+    pub slowest_jobs: Vec<JobHours>,
+    /// The weakest basis over the jobs: `proxy`, `extrapolated` or `calibrated`.
+    pub basis: &'static str,
+    /// The job types whose calibration timed the jobs.
+    pub fitted_as: Vec<&'static str>,
+}
+
+const BASES: [&str; 3] = ["proxy", "extrapolated", "calibrated"];
+
+/// `workload`'s month on one node of `c`.
+pub fn month(
+    workload: &[DatasetClass],
+    c: &Candidate,
+    model: &Model,
+) -> Result<Month, PredictError> {
+    let mut m = Month {
+        hours: 0.0,
+        low: 0.0,
+        high: 0.0,
+        gpu_hours: 0.0,
+        storage_hours: 0.0,
+        slowest_hours: 0.0,
+        slowest_jobs: Vec::new(),
+        basis: "calibrated",
+        fitted_as: Vec::new(),
+    };
+    let mut fitted = BTreeSet::new();
+    for class in workload {
+        let t = dataset_time(class, c, model)?;
+        let n = class.per_month;
+        m.hours += n * t.hours;
+        m.low += n * t.low;
+        m.high += n * t.high;
+        m.storage_hours += n * t.storage_hours;
+        m.gpu_hours += n * t.gpu_hours;
+        if m.slowest_jobs.is_empty() || t.hours > m.slowest_hours {
+            m.slowest_hours = t.hours;
+            m.slowest_jobs = t.jobs.clone();
+        }
+        for j in &t.jobs {
+            let rank = |b: &str| BASES.iter().position(|x| *x == b);
+            if rank(j.basis) < rank(m.basis) {
+                m.basis = j.basis;
+            }
+        }
+        fitted.extend(t.fitted_as);
+    }
+    m.fitted_as = fitted.into_iter().collect();
+    Ok(m)
+}

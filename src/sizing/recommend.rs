@@ -15,7 +15,7 @@
 
 use std::collections::BTreeSet;
 
-use super::dataset_time::{DatasetTime, dataset_time};
+use super::dataset_time::month;
 use super::stack::{self, SizeModel};
 use super::vram;
 use crate::datasets::VramJob;
@@ -339,14 +339,6 @@ pub fn vram_needed(workload: &[DatasetClass], jobs: &[VramJob]) -> u64 {
         .unwrap_or(0)
 }
 
-/// The weakest basis among a dataset's jobs.
-fn weakest(t: &DatasetTime) -> &'static str {
-    ["proxy", "extrapolated"]
-        .into_iter()
-        .find(|b| t.jobs.iter().any(|j| j.basis == *b))
-        .unwrap_or("calibrated")
-}
-
 /// Whether `a` dominates `b`: no dearer, no slower, and better in one.
 fn dominates(a: (f64, f64), b: (f64, f64)) -> bool {
     a.0 <= b.0 && a.1 >= b.1 && (a.0 < b.0 || a.1 > b.1)
@@ -478,53 +470,20 @@ pub fn recommend(
             continue;
         };
         // Node-hours a month of the workload, and what limits most of them.
-        let mut times = Vec::new();
-        let mut unknown = None;
-        for class in workload {
-            match dataset_time(class, c, times_model) {
-                Ok(t) => times.push((class.per_month, t)),
-                Err(e) => unknown = Some(e.to_string()),
+        let m = match month(workload, c, times_model) {
+            Ok(m) => m,
+            Err(e) => {
+                pruned.push(Pruned {
+                    label,
+                    constraint: "job time",
+                    reason: e.to_string(),
+                });
+                continue;
             }
-        }
-        if let Some(reason) = unknown {
-            pruned.push(Pruned {
-                label,
-                constraint: "job time",
-                reason,
-            });
-            continue;
-        }
-        let mut hours = 0.0;
-        let (mut low, mut high) = (0.0, 0.0);
-        let (mut storage_h, mut gpu_h) = (0.0, 0.0);
-        let mut slowest: Option<&DatasetTime> = None;
-        for (n, t) in &times {
-            hours += n * t.hours;
-            low += n * t.low;
-            high += n * t.high;
-            storage_h += n * t.storage_hours;
-            gpu_h += n * t.gpu_hours;
-            if slowest.is_none_or(|s| t.hours > s.hours) {
-                slowest = Some(t);
-            }
-        }
-        let basis = times
-            .iter()
-            .map(|(_, t)| weakest(t))
-            .min_by_key(|b| {
-                ["proxy", "extrapolated", "calibrated"]
-                    .iter()
-                    .position(|x| x == b)
-            })
-            .unwrap_or("calibrated");
-        let fitted_as: Vec<&'static str> = times
-            .iter()
-            .flat_map(|(_, t)| t.fitted_as.iter().copied())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let slowest_jobs = slowest.map(|t| t.jobs.clone()).unwrap_or_default();
-        let slowest = slowest.map_or(0.0, |t| t.hours);
+        };
+        let (mut hours, mut low, mut high) = (m.hours, m.low, m.high);
+        let (storage_h, gpu_h) = (m.storage_hours, m.gpu_hours);
+        let slowest = m.slowest_hours;
         // Filling the cache: jobs wait for their stack to be copied in.
         let fill_hours = c.fill.map_or(0.0, |f| f.bytes_per_month / f.rate / 3600.0);
         hours += fill_hours;
@@ -586,9 +545,9 @@ pub fn recommend(
             gpu: c.gpu.id.clone(),
             per_node: c.per_node,
             tier: c.tier.id.clone(),
-            time_basis: basis,
-            fitted_as,
-            jobs: slowest_jobs,
+            time_basis: m.basis,
+            fitted_as: m.fitted_as,
+            jobs: m.slowest_jobs,
             hours_low: low / per_month,
             hours_high: high / per_month,
             tier_read_bytes_per_s: c.tier.read_bytes_per_s,
@@ -838,7 +797,7 @@ mod tests {
         q.iterations = Some(25.0);
         let compute = model().predict(&q).unwrap().seconds;
         let read = class.stack_bytes() as f64 / 1.1e9 * 25.0;
-        let t = dataset_time(&class, &c, model()).unwrap();
+        let t = crate::sizing::dataset_time::dataset_time(&class, &c, model()).unwrap();
         assert!((t.hours - (compute + read) / 3600.0).abs() < 1e-9);
         assert!(t.low < t.hours && t.hours < t.high);
         assert_eq!(t.jobs[0].basis, "extrapolated");
