@@ -220,7 +220,7 @@ impl Model {
             Device::Gpu { model, count, .. } => {
                 if w.uncalibrated_device {
                     why.push(format!(
-                        "no calibration row of {} ran on a {model}: its speed comes from its catalog bandwidth and FP32 rate",
+                        "no calibration row of {} ran on GPU {model}: its speed comes from its catalog bandwidth and FP32 rate",
                         q.job.id
                     ));
                 }

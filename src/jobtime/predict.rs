@@ -163,17 +163,7 @@ pub fn on_tiers(
         .map(|t| {
             let r = predict(model, q, stack, Some(t), None)?;
             let p = &r.prediction;
-            let basis = if p.proxy.is_some() {
-                "proxy"
-            } else if p
-                .extrapolation
-                .iter()
-                .any(|e| e.contains("catalog bandwidth"))
-            {
-                "extrapolated"
-            } else {
-                "calibrated"
-            };
+            let basis = basis(&model.estimate(q)?);
             Ok(PlanJobTime {
                 job: r.job,
                 tier: t.id.clone(),
