@@ -98,9 +98,11 @@ pub fn from_row(row: &JobTimeRow, catalog: &Catalog) -> Result<Observation, Unus
         .ok_or_else(|| bad(format!("the model has no job type `{}`", row.job)))?;
     let particles = row
         .particles
+        .filter(|&p| p > 0)
         .ok_or_else(|| bad("the particle count is not stated".into()))?;
     let box_size = row
         .box_size
+        .filter(|&b| b >= 2)
         .ok_or_else(|| bad("the box size is not stated".into()))?;
     if job.takes_classes && row.classes.is_none() {
         return Err(bad("the class count is not stated".into()));
@@ -186,9 +188,11 @@ pub fn from_run(
     let l = &run.layout;
     let particles = s
         .particles
+        .filter(|&p| p > 0)
         .ok_or_else(|| bad("its particle count is unknown".into()))?;
     let box_size = s
         .box_size
+        .filter(|&b| b >= 2)
         .ok_or_else(|| bad("its box size is unknown".into()))?;
     let seconds = run
         .wall_seconds
@@ -210,7 +214,7 @@ pub fn from_run(
             box_size,
             image_size: s.image_size,
             classes: s.classes,
-            iterations: s.iterations.map(f64::from),
+            iterations: s.iterations.filter(|&i| i > 0).map(f64::from),
             healpix_order: s.healpix_order,
             symmetry_order: symmetry,
             followers_per_gpu: (job.software == "relion" && gpus > 0)
@@ -260,6 +264,34 @@ mod tests {
         assert_eq!(iterations(Some("auto")), None);
         assert_eq!(iterations(None), None);
         assert_eq!(iterations(Some("0")), None);
+    }
+
+    #[test]
+    fn an_imported_run_without_particles_or_time_is_listed_not_fitted() {
+        use crate::results::job_run::{JobRun, RunStatus};
+        let c = Catalog::get().unwrap();
+        let mut run = JobRun::new("relion-dir", "relion");
+        run.job = Some("relion-class3d".into());
+        run.status = RunStatus::Finished;
+        run.shape.particles = Some(0);
+        run.shape.box_size = Some(256);
+        run.layout.gpus = Some(1);
+        run.layout.gpu_model = Some("rtx-3090".into());
+        run.wall_seconds = Some(3600.0);
+        let u = from_run(&run, "r", c).unwrap_err();
+        assert!(u.reason.contains("particle count"), "{}", u.reason);
+        run.shape.particles = Some(1000);
+        run.wall_seconds = Some(f64::NAN);
+        assert!(
+            from_run(&run, "r", c)
+                .unwrap_err()
+                .reason
+                .contains("wall time")
+        );
+        run.wall_seconds = Some(3600.0);
+        let o = from_run(&run, "r", c).unwrap();
+        assert_eq!(o.weight, 2.0);
+        assert!(o.query.work() > 0.0);
     }
 
     #[test]
