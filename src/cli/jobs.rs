@@ -104,7 +104,7 @@ pub struct JobsPredictArgs {
     #[arg(long, value_enum, requires = "copy_from")]
     pub copy: Option<CopyArg>,
     /// Storage tier the copy reads from.
-    #[arg(long, value_name = "TIER")]
+    #[arg(long, value_name = "TIER", requires = "copy")]
     pub copy_from: Option<String>,
     /// Stack files the cache copies.
     #[arg(long, value_name = "N", default_value_t = 100, value_parser = values::count::<u64>(1, 100_000_000))]

@@ -20,6 +20,11 @@ fn tier<'a>(c: &'a Catalog, id: &str, flag: &str) -> Result<&'a StorageTier, Com
 }
 
 fn device(a: &JobsPredictArgs, c: &Catalog) -> Result<Device, CommandError> {
+    if a.gpus > 0 && (a.cores.is_some() || a.plain_cpu) {
+        return Err(CommandError::Usage(
+            "--cores and --plain-cpu describe a CPU run: give them with --gpus 0".into(),
+        ));
+    }
     if a.gpus == 0 {
         let cores = a.cores.ok_or_else(|| {
             CommandError::Usage("--gpus 0 is a CPU run: give its cores with --cores N".into())
