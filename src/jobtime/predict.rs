@@ -158,12 +158,13 @@ pub fn on_tiers(
     stack: Stack,
     tiers: &[StorageTier],
 ) -> Result<Vec<PlanJobTime>, PredictError> {
+    // How the compute was reached does not depend on the tier.
+    let basis = basis(&model.estimate(q)?);
     tiers
         .iter()
         .map(|t| {
             let r = predict(model, q, stack, Some(t), None)?;
             let p = &r.prediction;
-            let basis = basis(&model.estimate(q)?);
             Ok(PlanJobTime {
                 job: r.job,
                 tier: t.id.clone(),
