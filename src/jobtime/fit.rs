@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{JobFit, Model, PredictError, Prediction};
+use super::model::{JobFit, Model, PredictError, Prediction, UNNAMED};
 use super::observe::Observation;
 use super::query::Device;
 
@@ -17,7 +17,7 @@ const DEFAULT_SERIAL: f64 = 0.05;
 const MIN_SPREAD: f64 = 0.1;
 
 fn ln_residual(m: &Model, log_scale: f64, s: f64, o: &Observation) -> f64 {
-    let offset = m.dataset_offset(&o.query).unwrap_or(0.0);
+    let offset = m.offset_of(&o.query);
     let pred = log_scale + offset + o.query.work().ln() - m.throughput_of(&o.query, s).ln();
     o.seconds.ln() - pred
 }
@@ -31,9 +31,7 @@ fn fit_datasets(m: &mut Model, by_job: &BTreeMap<&str, Vec<&Observation>>) {
         let Some(f) = m.jobs.get(*job) else { continue };
         let mut sums: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
         for o in rows {
-            let Some(d) = o.query.dataset.as_deref() else {
-                continue;
-            };
+            let d = o.query.dataset.as_deref().unwrap_or(UNNAMED);
             let e = sums.entry(d).or_default();
             e.0 += o.weight * ln_residual(m, f.log_scale, f.serial_fraction, o);
             e.1 += o.weight;
@@ -253,6 +251,7 @@ fn job_entry(rows: &[&Observation], (scale, s, fitted): (f64, f64, bool)) -> Job
         gpus: gpus.into_iter().collect(),
         max_gpus,
         cpu_rows,
+        new_dataset_spread: None,
     }
 }
 
@@ -379,10 +378,85 @@ pub fn loo_spread(
     Some(r[k].max(MIN_SPREAD))
 }
 
+/// One job type's rows of one dataset, each predicted by the model fitted
+/// without any row of that dataset (for that job type).
+pub struct DatasetOut {
+    pub job: String,
+    pub dataset: String,
+    /// Index into the observations, and its prediction.
+    pub predictions: Vec<(usize, Result<Prediction, PredictError>)>,
+}
+
+/// The job types' datasets, each with the indices of its weighted rows,
+/// where the job type has rows of two datasets or more.
+fn datasets_of(obs: &[Observation]) -> BTreeMap<(&str, &str), Vec<usize>> {
+    let mut all: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for (i, o) in obs.iter().enumerate().filter(|(_, o)| o.weight > 0.0) {
+        if let Some(d) = o.query.dataset.as_deref() {
+            all.entry((o.query.job.id, d)).or_default().push(i);
+        }
+    }
+    let jobs: Vec<&str> = all.keys().map(|k| k.0).collect();
+    all.retain(|k, _| jobs.iter().filter(|j| **j == k.0).count() >= 2);
+    all
+}
+
+/// Leave one dataset out: what a dataset new to the calibration meets.
+pub fn leave_dataset_out(obs: &[Observation]) -> Vec<DatasetOut> {
+    datasets_of(obs)
+        .into_iter()
+        .map(|((job, dataset), idx)| {
+            let rest: Vec<Observation> = obs
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !idx.contains(i))
+                .map(|(_, o)| o.clone())
+                .collect();
+            let m = fit(&rest, "leave-one-dataset-out");
+            DatasetOut {
+                job: job.to_string(),
+                dataset: dataset.to_string(),
+                predictions: idx.iter().map(|&i| (i, m.predict(&obs[i].query))).collect(),
+            }
+        })
+        .collect()
+}
+
+/// The 90th percentile of |ln(actual ÷ predicted)| over `outs`' rows
+/// (of one job type, or all): the spread a new dataset meets.
+fn new_dataset_spread<'a>(
+    obs: &[Observation],
+    outs: impl Iterator<Item = &'a DatasetOut>,
+) -> Option<f64> {
+    let mut r: Vec<f64> = outs
+        .flat_map(|d| d.predictions.iter())
+        .filter_map(|(i, p)| {
+            p.as_ref()
+                .ok()
+                .map(|p| (obs[*i].seconds / p.seconds).ln().abs())
+        })
+        .collect();
+    if r.len() < 3 {
+        return None;
+    }
+    r.sort_by(f64::total_cmp);
+    let k = ((r.len() as f64 * 0.9).ceil() as usize).clamp(1, r.len()) - 1;
+    Some(r[k].max(MIN_SPREAD))
+}
+
 /// The model fitted to `obs` whose intervals are the spread of its own
-/// leave-one-out errors (where a job type has 3 rows or more).
+/// leave-one-out errors (where a job type has 3 rows or more), and whose
+/// allowance for a new dataset is the spread of its leave-one-dataset-out
+/// errors.
 pub fn calibrate(obs: &[Observation], basis: &str) -> Model {
     let mut m = fit(obs, basis);
+    let outs = leave_dataset_out(obs);
+    if let Some(all) = new_dataset_spread(obs, outs.iter()) {
+        m.dataset_spread = all;
+    }
+    for (job, f) in m.jobs.iter_mut() {
+        f.new_dataset_spread = new_dataset_spread(obs, outs.iter().filter(|d| &d.job == job));
+    }
     let loo = leave_one_out(obs);
     let jobs: Vec<String> = m.jobs.keys().cloned().collect();
     for job in jobs {

@@ -26,6 +26,9 @@ pub const REFERENCE_TFLOPS: f64 = 14.0;
 /// card: RELION issues 846 and 1074).
 pub const SATURATING_FOLLOWERS: f64 = 2.0;
 
+/// The dataset key of calibration runs that name no dataset.
+pub const UNNAMED: &str = "(runs naming no dataset)";
+
 /// What was fitted for one job type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobFit {
@@ -44,6 +47,11 @@ pub struct JobFit {
     pub gpus: Vec<String>,
     pub max_gpus: u32,
     pub cpu_rows: usize,
+    /// How far (ln units, 90 %) a dataset new to the calibration sat from
+    /// its prediction when each of this job type's datasets was left out
+    /// in turn; None where it has fewer than two datasets.
+    #[serde(default)]
+    pub new_dataset_spread: Option<f64>,
 }
 
 /// The whole fitted model.
@@ -124,22 +132,56 @@ impl Model {
         }
     }
 
-    /// The ln correction of the query's dataset, where the calibration knows it.
+    /// The ln correction of the query's dataset, where the calibration
+    /// knows it. A query that names no dataset takes the correction of the
+    /// calibration's runs that named none ([`UNNAMED`]: your own imported
+    /// runs, as a rule), where there are such.
     pub fn dataset_offset(&self, q: &JobQuery) -> Option<f64> {
-        let d = q.dataset.as_deref()?;
+        let d = q.dataset.as_deref().unwrap_or(UNNAMED);
         self.datasets.get(q.job.id)?.get(d).map(|x| x.0)
+    }
+
+    /// The correction of a dataset the calibration does not know: the
+    /// unweighted mean of the job type's dataset corrections, so a new
+    /// dataset sits between the calibrated ones rather than next to the
+    /// one with the most rows.
+    pub fn dataset_centre(&self, job: &str) -> f64 {
+        let Some(d) = self.datasets.get(job) else {
+            return 0.0;
+        };
+        let named = d.iter().filter(|(k, _)| *k != UNNAMED);
+        let (sum, n) = named.fold((0.0, 0usize), |(s, n), (_, x)| (s + x.0, n + 1));
+        if n == 0 { 0.0 } else { sum / n as f64 }
+    }
+
+    /// How far (ln units, 90 %) a dataset the calibration does not know
+    /// may sit from its prediction: the job type's leave-one-dataset-out
+    /// spread where calibration measured one, else the spread over all job
+    /// types.
+    pub fn new_dataset_spread(&self, job: &str) -> f64 {
+        self.jobs
+            .get(job)
+            .and_then(|f| f.new_dataset_spread)
+            .unwrap_or(self.dataset_spread)
+    }
+
+    /// The correction the query's time carries: its dataset's, or the
+    /// centre of the job type's datasets for one the calibration does not know.
+    pub fn offset_of(&self, q: &JobQuery) -> f64 {
+        self.dataset_offset(q)
+            .unwrap_or_else(|| self.dataset_centre(q.job.id))
     }
 
     /// The weight of the rows behind the query's dataset correction.
     fn dataset_weight(&self, q: &JobQuery) -> Option<f64> {
-        let d = q.dataset.as_deref()?;
+        let d = q.dataset.as_deref().unwrap_or(UNNAMED);
         self.datasets.get(q.job.id)?.get(d).map(|x| x.1)
     }
 
     /// Seconds the job computes, without the interval.
     pub fn seconds(&self, fit: &JobFit, q: &JobQuery) -> f64 {
         let offset = if self.jobs.contains_key(q.job.id) {
-            self.dataset_offset(q).unwrap_or(0.0)
+            self.offset_of(q)
         } else {
             0.0
         };
@@ -211,10 +253,7 @@ impl Model {
         }
         let w = &e.widening;
         if w.unknown_dataset {
-            why.push(format!(
-                "no calibration row of {} ran on this dataset: the interval adds the spread between datasets",
-                q.job.id
-            ));
+            why.push(self.unknown_dataset_words(q.job.id));
         }
         match &q.device {
             Device::Gpu { model, count, .. } => {
@@ -253,6 +292,32 @@ impl Model {
         })
     }
 
+    /// Why a dataset the calibration does not know widens the interval,
+    /// and how to narrow it.
+    fn unknown_dataset_words(&self, job: &str) -> String {
+        let known: Vec<&str> = self
+            .datasets
+            .get(job)
+            .map(|d| {
+                d.keys()
+                    .map(String::as_str)
+                    .filter(|k| *k != UNNAMED)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if known.is_empty() {
+            return format!(
+                "no calibration row of {job} names its dataset: the interval adds the spread between datasets"
+            );
+        }
+        format!(
+            "no calibration row of {job} ran on this dataset: it is timed at the centre of the {} calibrated one(s) ({}), and the interval allows ×{:.1} either way for how far a new dataset may sit (measured by leaving each calibrated dataset out in turn); name the calibrated dataset it most resembles with --dataset, or import a run of it",
+            known.len(),
+            known.join(", "),
+            self.new_dataset_spread(job).exp()
+        )
+    }
+
     /// Extra interval width (ln units) and where the query leaves the ground.
     fn widening(&self, fit: &JobFit, q: &JobQuery) -> Widening {
         let mut w = Widening::default();
@@ -260,7 +325,8 @@ impl Model {
             // The correction is itself estimated from n rows.
             w.extra += fit.spread * ((1.0 + 1.0 / n.max(0.25)).sqrt() - 1.0);
         } else {
-            w.extra += (fit.spread.powi(2) + self.dataset_spread.powi(2)).sqrt() - fit.spread;
+            let d = self.new_dataset_spread(q.job.id);
+            w.extra += (fit.spread.powi(2) + d * d).sqrt() - fit.spread;
             w.unknown_dataset = true;
         }
         match &q.device {

@@ -5,12 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use super::fit::{calibrate, leave_one_out, loo_spread};
+use super::fit::{calibrate, leave_dataset_out, leave_one_out, loo_spread};
 use super::model::{PredictError, Prediction};
 use super::observe::{Observation, Unusable};
 
+pub use crate::results::jobtime::{DatasetCheck, JobSummary, RowCheck, UnusableRow, Validation};
 use crate::results::jobtime::{FittedJob, FittedModel, JobValidateReport};
-pub use crate::results::jobtime::{JobSummary, RowCheck, UnusableRow, Validation};
 
 use super::model::Model;
 
@@ -102,6 +102,33 @@ fn summarise(rows: &[RowCheck]) -> Vec<JobSummary> {
         .collect()
 }
 
+/// Leave one dataset out, summarised per job type and dataset.
+pub fn new_datasets(obs: &[Observation]) -> Vec<DatasetCheck> {
+    leave_dataset_out(obs)
+        .into_iter()
+        .map(|d| {
+            let mut errs = Vec::new();
+            let mut covered = 0;
+            for (i, p) in &d.predictions {
+                if let Ok(p) = p {
+                    let o = &obs[*i];
+                    errs.push((p.seconds - o.seconds) / o.seconds * 100.0);
+                    covered += usize::from(p.low <= o.seconds && o.seconds <= p.high);
+                }
+            }
+            DatasetCheck {
+                job: d.job,
+                dataset: d.dataset,
+                rows: d.predictions.len(),
+                median_error_pct: median(errs.clone()),
+                worst_abs_error_pct: errs.iter().map(|e| e.abs()).reduce(f64::max),
+                coverage_pct: (!errs.is_empty())
+                    .then(|| covered as f64 / errs.len() as f64 * 100.0),
+            }
+        })
+        .collect()
+}
+
 /// Leave-one-out over every observation; rows of weight 0 (anomalous) are
 /// predicted and listed but neither fitted nor counted in the summaries.
 pub fn validate(obs: &[Observation], unusable: &[Unusable]) -> Validation {
@@ -118,6 +145,7 @@ pub fn validate(obs: &[Observation], unusable: &[Unusable]) -> Validation {
                 reason: u.reason.clone(),
             })
             .collect(),
+        new_datasets: new_datasets(obs),
     }
 }
 
@@ -141,6 +169,7 @@ pub fn fitted(m: &Model) -> FittedModel {
                 serial_fraction: f.serial_fraction,
                 serial_fitted: f.serial_fitted,
                 spread: f.spread,
+                new_dataset_spread: f.new_dataset_spread,
                 rows: f.rows.len(),
                 gpus: f.gpus.clone(),
             })
@@ -236,6 +265,50 @@ mod tests {
             assert!(r.error_pct.unwrap().abs() < 1e-4, "{r:?}");
             assert_eq!(r.covered, Some(true));
         }
+    }
+
+    #[test]
+    fn a_new_dataset_sits_at_the_centre_of_the_known_ones_and_its_interval_covers_them() {
+        // Two datasets whose runs differ 4× beyond the work formula, with
+        // different numbers of rows: a new one is timed halfway (×2 from
+        // each, within the shrinkage of each correction), not next to the
+        // dataset with more rows (which would be ×2 off).
+        let mut obs = Vec::new();
+        for (name, k, n) in [("slow", 2e-7, 6), ("fast", 5e-8, 2)] {
+            for i in 0..n {
+                let mut o = synthetic("relion-class3d", 100_000 + 1000 * i, 1, 900.0, k, 0.1);
+                o.query.dataset = Some(name.into());
+                o.id = format!("{name}-{i}");
+                obs.push(o);
+            }
+        }
+        let m = calibrate(&obs, "two datasets");
+        let mut q = obs[0].query.clone();
+        q.dataset = Some("new".into());
+        let p = m.predict(&q).unwrap();
+        let want = 1e-7 * q.work() / (0.1 + 0.9);
+        assert!(
+            (p.seconds / want - 1.0).abs() < 0.15,
+            "{} vs {want}",
+            p.seconds
+        );
+        for o in &obs {
+            let mut q = o.query.clone();
+            q.dataset = None;
+            let p = m.predict(&q).unwrap();
+            assert!(
+                p.low <= o.seconds && o.seconds <= p.high,
+                "{p:?} {}",
+                o.seconds
+            );
+        }
+        let v = new_datasets(&obs);
+        assert_eq!(v.len(), 2);
+        let slow = v.iter().find(|d| d.dataset == "slow").unwrap();
+        assert!(
+            (slow.median_error_pct.unwrap() + 75.0).abs() < 1.0,
+            "{slow:?}"
+        );
     }
 
     #[test]

@@ -142,6 +142,10 @@ fn model_section(r: &JobValidateReport) -> Section {
                     if j.serial_fitted { "" } else { " (borrowed)" }
                 ),
                 format!("×/÷ {:.2}", j.spread.exp()),
+                format!(
+                    "×/÷ {:.1}",
+                    j.new_dataset_spread.unwrap_or(m.dataset_spread).exp()
+                ),
                 j.gpus.join(" "),
             ]
         })
@@ -166,7 +170,7 @@ fn model_section(r: &JobValidateReport) -> Section {
             (
                 "interval widening".to_string(),
                 format!(
-                    "uncalibrated GPU +{:.2}, unknown dataset {:.2} (ln units)",
+                    "uncalibrated GPU +{:.2}, a dataset new to a job type without its own leave-one-dataset-out figure {:.2} (ln units)",
                     m.gpu_spread, m.dataset_spread
                 ),
             ),
@@ -178,9 +182,44 @@ fn model_section(r: &JobValidateReport) -> Section {
                 "ln scale",
                 "serial",
                 "90 % interval",
+                "new dataset",
                 "GPUs calibrated",
             ],
-            "lrrrrl",
+            "lrrrrrl",
+            rows,
+        ))
+}
+
+/// Leave one dataset out: what a dataset new to the calibration meets.
+fn new_datasets_section(v: &crate::results::jobtime::Validation) -> Section {
+    let rows = v
+        .new_datasets
+        .iter()
+        .map(|d| {
+            vec![
+                d.job.clone(),
+                d.dataset.clone(),
+                d.rows.to_string(),
+                pct(d.median_error_pct),
+                abs_pct(d.worst_abs_error_pct),
+                abs_pct(d.coverage_pct),
+            ]
+        })
+        .collect();
+    Section::new("A dataset new to the calibration (leave one dataset out)")
+        .with(Block::Text(
+            "Each dataset's rows predicted by the model fitted without any of them, as `jobs predict` times a dataset it does not know: at the centre of the job type's other datasets, with the interval widened for the spread between datasets.".into(),
+        ))
+        .with(Block::table(
+            &[
+                "job",
+                "dataset",
+                "rows",
+                "median error",
+                "worst |error|",
+                "in interval",
+            ],
+            "llrrrr",
             rows,
         ))
 }
@@ -217,6 +256,9 @@ impl Render for JobValidateReport {
                     summary,
                 )),
             ];
+        if !v.new_datasets.is_empty() {
+            sections.push(new_datasets_section(v));
+        }
         let mut jobs: Vec<&str> = v.rows.iter().map(|r| r.job.as_str()).collect();
         jobs.dedup();
         jobs.sort();
@@ -267,6 +309,15 @@ impl Render for JobValidateReport {
             }
             if let Some(c) = j.coverage_pct {
                 w.add("job", &j.job, "coverage", c.to_string(), "%");
+            }
+        }
+        for d in &self.validation.new_datasets {
+            let id = format!("{}/{}", d.job, d.dataset);
+            if let Some(m) = d.median_error_pct {
+                w.add("new_dataset", &id, "median_error", m.to_string(), "%");
+            }
+            if let Some(c) = d.coverage_pct {
+                w.add("new_dataset", &id, "coverage", c.to_string(), "%");
             }
         }
         for r in &self.validation.rows {

@@ -41,6 +41,21 @@ pub struct Validation {
     pub rows: Vec<RowCheck>,
     pub jobs: Vec<JobSummary>,
     pub unusable: Vec<UnusableRow>,
+    /// Each dataset's rows predicted by the model fitted without any of
+    /// them: the error a dataset new to the calibration meets.
+    #[serde(default)]
+    pub new_datasets: Vec<DatasetCheck>,
+}
+
+/// One job type's rows of one dataset, predicted as if the dataset were new.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetCheck {
+    pub job: String,
+    pub dataset: String,
+    pub rows: usize,
+    pub median_error_pct: Option<f64>,
+    pub worst_abs_error_pct: Option<f64>,
+    pub coverage_pct: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,6 +93,11 @@ pub struct FittedJob {
     pub serial_fitted: bool,
     /// Half-width of the 90 % interval, ln units.
     pub spread: f64,
+    /// How far a dataset new to the calibration may sit (ln units, 90 %),
+    /// from leaving each of the job type's datasets out; None where it has
+    /// fewer than two (the model's dataset_spread then applies).
+    #[serde(default)]
+    pub new_dataset_spread: Option<f64>,
     pub rows: usize,
     pub gpus: Vec<String>,
 }
