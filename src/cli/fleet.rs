@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 
 use super::values::{self, Percent};
 use super::{JunitArg, OutputArgs};
 use crate::fleet::submit::DEFAULT_MARGIN;
+use crate::results::fleet::SchedulerKind;
 
 #[derive(Debug, Subcommand)]
 pub enum FleetCommand {
@@ -59,21 +60,20 @@ pub struct FleetSharedReadArgs {
     pub timeout: Duration,
 }
 
-/// The batch system `fleet submit` writes for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Scheduler {
-    Slurm,
-    /// Grid Engine: one job per node, pinned with -l hostname=.
-    Sge,
-    /// PBS Pro / OpenPBS (--dry-run only so far).
-    Pbs,
+/// `--scheduler NAME`: one of the backends' names (slurm, sge, pbs).
+fn scheduler() -> impl clap::builder::TypedValueParser<Value = SchedulerKind> {
+    use clap::builder::TypedValueParser;
+    let names: Vec<&'static str> = SchedulerKind::ALL.iter().map(|k| k.name()).collect();
+    clap::builder::PossibleValuesParser::new(names).try_map(|s| {
+        SchedulerKind::from_name(&s).ok_or_else(|| format!("'{s}' is not a scheduler"))
+    })
 }
 
 #[derive(Debug, Args)]
 pub struct FleetSubmitArgs {
-    /// The batch system: slurm, sge (Grid Engine), or pbs (job scripts with --dry-run only).
-    #[arg(long, value_enum, default_value = "slurm")]
-    pub scheduler: Scheduler,
+    /// The batch system: slurm, sge (Grid Engine), or pbs (PBS Pro / OpenPBS; its submission is untested).
+    #[arg(long, default_value = "slurm", value_parser = scheduler())]
+    pub scheduler: SchedulerKind,
     /// Shared directory every node can write: results land in DIR/<node>.json.
     #[arg(long, value_name = "DIR")]
     pub out_dir: PathBuf,

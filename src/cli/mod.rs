@@ -35,7 +35,7 @@ pub use cache::{
     CacheCommand, CacheSimulateArgs, CacheSubsetArgs, CacheWorkloadArgs, CopyBenchArgs,
 };
 pub use fit::FitArgs;
-pub use fleet::{FleetCommand, FleetReportArgs, FleetSharedReadArgs, FleetSubmitArgs, Scheduler};
+pub use fleet::{FleetCommand, FleetReportArgs, FleetSharedReadArgs, FleetSubmitArgs};
 pub use jobs::{
     CalibrateArgs, CalibrationArg, CopyArg, JobsCommand, JobsImportArgs, JobsPredictArgs,
     JobsValidateArgs,

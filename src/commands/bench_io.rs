@@ -3,10 +3,10 @@
 
 use std::io::Write;
 
+use super::convert::mode;
 use super::output::{
     Out, check_outputs, finish_measured, measured_outputs, now, with_machine_files,
 };
-use super::stack_create::mode;
 use super::{CommandError, Outcome};
 use crate::cli::{BenchIoArgs, DtypeArg};
 use crate::progress::Progress;

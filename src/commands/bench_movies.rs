@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::movies_create::spec;
+use super::convert::spec;
 use super::output::{check_outputs, finish_measured, measured_outputs, now, with_machine_files};
 use super::{CommandError, Outcome};
 use crate::cli::{BenchMoviesArgs, MovieShapeArgs};

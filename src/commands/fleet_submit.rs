@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use super::output::{check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
-use crate::cli::{Cli, Command, FleetSubmitArgs, Scheduler};
-use crate::fleet::gridengine;
+use crate::cli::{Cli, Command, FleetSubmitArgs};
 use crate::fleet::hostlist;
+use crate::fleet::scheduler::backend;
 use crate::fleet::slurm;
 use crate::fleet::submit::{self, FleetSubmit, Targets};
 use crate::progress::Progress;
@@ -19,34 +19,8 @@ use crate::results::Kind;
 pub(super) fn run(a: &FleetSubmitArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
     let usage = |m: String| CommandError::Usage(m);
-    let batch = match a.scheduler {
-        Scheduler::Slurm => None,
-        Scheduler::Sge => Some(gridengine::Batch::Sge),
-        Scheduler::Pbs => Some(gridengine::Batch::Pbs),
-    };
-    if let Some(b) = batch {
-        let refuse = |what: &str| {
-            Err(usage(format!(
-                "--scheduler {}: {what} works with --scheduler slurm only so far",
-                b.name()
-            )))
-        };
-        if !a.dry_run && b == gridengine::Batch::Pbs {
-            return Err(usage(
-                "--scheduler pbs: only --dry-run is supported (no PBS server was available to test submission against); give --dry-run"
-                    .into(),
-            ));
-        }
-        if a.partition.is_some() {
-            return refuse("--partition (a Slurm partition); give --nodes");
-        }
-        if a.time.is_some() && b == gridengine::Batch::Pbs {
-            return refuse("--time");
-        }
-        if a.shared_read.is_some() && b == gridengine::Batch::Pbs {
-            return refuse("--shared-read");
-        }
-    }
+    let sched = backend(a.scheduler);
+    sched.check_options(a.partition.is_some()).map_err(usage)?;
     let targets = match (&a.nodes, &a.partition) {
         (Some(list), _) => {
             let nodes = hostlist::expand(list).map_err(|e| usage(format!("--nodes: {e}")))?;
@@ -108,6 +82,7 @@ pub(super) fn run(a: &FleetSubmitArgs, out: &mut dyn Write) -> Result<Outcome, C
         );
     }
     let cfg = FleetSubmit {
+        scheduler: a.scheduler,
         out_dir,
         targets,
         gpus_per_node: a.gpus,
@@ -128,22 +103,11 @@ pub(super) fn run(a: &FleetSubmitArgs, out: &mut dyn Write) -> Result<Outcome, C
             .map_err(|e| usage(format!("cannot find the cryocap binary itself: {e}")))?,
     };
     let nodes = submit::nodes(&cfg.targets)?;
-    if let Some(b) = batch {
-        if let Some(why) = gridengine::log_dir_problem(&cfg.out_dir) {
-            return Err(usage(format!(
-                "--out-dir: {} {why}",
-                crate::text::printable(&cfg.out_dir.display().to_string())
-            )));
-        }
-        if a.dry_run {
-            let text = submit::dry_run_batch(b, &cfg, &nodes);
-            writer::write(&Destination::Stdout, text.as_bytes(), out)?;
-            return Ok(Outcome::Ok);
-        }
-        let report = submit::submit_sge(&cfg, &nodes, &Progress::new(a.output.quiet))?;
-        let failed = report.failed();
-        finish(Kind::Fleet(report), started, &a.output, out)?;
-        return Ok(Outcome::failed_if(failed));
+    if let Some(why) = sched.out_dir_problem(&cfg.out_dir) {
+        return Err(usage(format!(
+            "--out-dir: {} {why}",
+            crate::text::printable(&cfg.out_dir.display().to_string())
+        )));
     }
     if a.dry_run {
         let text = submit::dry_run(&cfg, &nodes);

@@ -15,6 +15,7 @@ mod calibrate;
 mod catalog;
 mod compare;
 mod completions;
+mod convert;
 mod fit;
 mod fleet_report;
 mod fleet_shared_read;

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::movies_create::spec;
+use super::convert::spec;
 use super::output::{check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cli::MoviesPlanArgs;

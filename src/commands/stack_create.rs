@@ -3,24 +3,16 @@
 use std::io::Write;
 use std::time::Instant;
 
+use super::convert::mode;
 use super::output::{check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
-use crate::cli::{DtypeArg, StackCreateArgs};
+use crate::cli::StackCreateArgs;
 use crate::interrupt;
 use crate::progress::{Progress, Unit};
 use crate::results::Kind;
 use crate::results::stack::StackCreated;
-use crate::storage::mrc::Mode;
 use crate::storage::space::Reserve;
 use crate::storage::stack_writer::{self, StackSpec};
-
-/// The MRC mode of a pixel type.
-pub(super) fn mode(d: DtypeArg) -> Mode {
-    match d {
-        DtypeArg::F32 => Mode::Float32,
-        DtypeArg::F16 => Mode::Float16,
-    }
-}
 
 pub(super) fn run(a: &StackCreateArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();

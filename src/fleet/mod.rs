@@ -1,5 +1,6 @@
-//! Fleet qualification through Slurm or Grid Engine: one task per node (a
-//! Slurm array task, or a Grid Engine job pinned with `-l hostname=`) runs
+//! Fleet qualification through Slurm, Grid Engine or PBS, each a backend of
+//! one interface (`scheduler.rs`): one task per node (a Slurm array task,
+//! or a Grid Engine or PBS job pinned to its host) runs
 //! `cryocap qualify` and writes `SHARED_DIR/<node>.json`; the results are
 //! merged into one fleet report. The scheduler does the distribution;
 //! cryocap only writes the script, submits it, reads the task states and
@@ -7,7 +8,10 @@
 
 pub mod gridengine;
 pub(crate) mod hostlist;
+pub mod pbs;
+pub(crate) mod qsub;
 pub mod report;
+pub(crate) mod scheduler;
 pub(crate) mod script;
 pub mod shared_read;
 pub mod slurm;
@@ -20,6 +24,8 @@ pub enum FleetError {
     Slurm(#[from] slurm::SlurmError),
     #[error(transparent)]
     Sge(#[from] gridengine::SgeError),
+    #[error(transparent)]
+    Pbs(#[from] pbs::PbsError),
     #[error(transparent)]
     Report(#[from] report::FleetReportError),
     #[error(transparent)]

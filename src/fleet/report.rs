@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::scheduler::{Jobs, SchedulerKind, Tracker, backend, is_final};
 use super::script::fleet_dir;
-use super::slurm;
 use crate::results::Kind;
 use crate::results::fleet::TaskState;
 use crate::results::fleet::{
@@ -109,7 +109,7 @@ pub fn read_results(out_dir: &Path) -> Result<DirResults, FleetReportError> {
 /// How a task came out, from its final state and whether its node's
 /// results file is there.
 pub fn outcome(state: &TaskState, has_result: bool) -> TaskOutcome {
-    if !slurm::is_final(&state.state) {
+    if !is_final(&state.state) {
         TaskOutcome::NotFinished
     } else if state.state == "COMPLETED" && has_result {
         TaskOutcome::Ran
@@ -291,7 +291,7 @@ pub fn merge(
     FleetReport {
         dir: dir.to_string(),
         job_id: submission.map(|s| s.job_id),
-        scheduler: submission.and_then(|s| s.scheduler.clone()),
+        scheduler: submission.map(|s| s.scheduler).unwrap_or_default(),
         job_ids: submission.map(|s| s.job_ids.clone()).unwrap_or_default(),
         completed_after_seconds: submission.and_then(|s| s.completed_after_seconds),
         margin,
@@ -376,8 +376,12 @@ pub fn compare_identities(nodes: &[(&str, &NodeIdentity)]) -> (Option<String>, V
     (Some(line), odd)
 }
 
-fn is_sge(s: &Submission) -> bool {
-    s.scheduler.as_deref() == Some("sge")
+/// The jobs a submission record names.
+fn jobs_of(s: &Submission) -> Jobs {
+    Jobs {
+        first: s.job_id,
+        per_task: s.job_ids.clone(),
+    }
 }
 
 /// Reads a shared directory and merges it. Task states come from the
@@ -389,18 +393,11 @@ pub fn build(out_dir: &Path, margin: f64) -> Result<FleetReport, FleetReportErro
     skipped.extend(unread);
     let mut submission = read_submission(out_dir)?;
     if let Some(s) = submission.as_mut()
-        && s.tasks.iter().any(|t| !slurm::is_final(&t.state))
+        && s.tasks.iter().any(|t| !is_final(&t.state))
     {
-        let now = if is_sge(s) {
-            super::gridengine::task_states(
-                &s.job_ids,
-                &mut super::gridengine::Tracker::default(),
-                super::gridengine::accounting_grace(),
-            )
-            .ok()
-        } else {
-            slurm::task_states(s.job_id, s.nodes.len()).ok()
-        };
+        let now = backend(s.scheduler)
+            .task_states(&jobs_of(s), s.nodes.len(), &mut Tracker::default())
+            .ok();
         if let Some(now) = now {
             s.tasks = now;
         }
@@ -416,11 +413,15 @@ pub fn build(out_dir: &Path, margin: f64) -> Result<FleetReport, FleetReportErro
         &results,
         submission.as_ref(),
         &|job, task| match submission.as_ref() {
-            Some(s) if is_sge(s) => s
-                .job_ids
-                .get(task as usize)
-                .and_then(|j| super::gridengine::log_tail(&logs_dir, *j)),
-            _ => slurm::log_tail(&logs_dir, job, task),
+            Some(s) => backend(s.scheduler).log_tail(&logs_dir, &jobs_of(s), task),
+            None => backend(SchedulerKind::Slurm).log_tail(
+                &logs_dir,
+                &Jobs {
+                    first: job,
+                    per_task: Vec::new(),
+                },
+                task,
+            ),
         },
         margin,
         skipped,
@@ -509,7 +510,7 @@ mod tests {
             schema_version: crate::results::fleet::FLEET_STATE_VERSION,
             kind: "fleet-submission".into(),
             job_id: 9,
-            scheduler: None,
+            scheduler: SchedulerKind::Slurm,
             job_ids: Vec::new(),
             nodes: ["a", "b", "c", "d", "e"].map(String::from).to_vec(),
             submitted_at: 0,

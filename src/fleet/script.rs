@@ -62,6 +62,15 @@ pub(crate) struct SharedReadStep {
     pub barrier_timeout_s: u64,
 }
 
+/// The last non-empty line of a log file, if it has one.
+pub(crate) fn last_line(path: &Path) -> Option<String> {
+    let text = crate::files::read_text(path, crate::files::RESULT_LIMIT).ok()?;
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| l.trim().to_string())
+}
+
 /// Where a fleet run keeps its own files inside the shared directory.
 pub(crate) fn fleet_dir(out_dir: &Path) -> PathBuf {
     out_dir.join(".cryocap-fleet")

@@ -5,9 +5,12 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use crate::results::fleet::TaskState;
+
+use super::FleetError;
+use super::scheduler::{Jobs, Scheduler, SchedulerKind, Tracker};
+use super::script::{self, JobSpec, shell_quote};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SlurmError {
@@ -283,29 +286,75 @@ pub fn task_states(job: u64, n_tasks: usize) -> Result<Vec<TaskState>, SlurmErro
     Ok(tasks)
 }
 
-/// Polls until every task is final or `timeout` passes; `on_change` hears
-/// each new set of states. Returns the last states and whether all ended.
-pub fn wait(
-    job: u64,
-    n_tasks: usize,
-    timeout: Duration,
-    on_change: &mut dyn FnMut(&[TaskState]),
-) -> Result<(Vec<TaskState>, bool), SlurmError> {
-    let start = Instant::now();
-    let mut last: Vec<TaskState> = Vec::new();
-    loop {
-        let now = task_states(job, n_tasks)?;
-        if now != last {
-            on_change(&now);
-            last = now;
+/// The Slurm backend: one job array, each task pinned to its node.
+pub(crate) struct Slurm;
+
+impl Scheduler for Slurm {
+    fn kind(&self) -> SchedulerKind {
+        SchedulerKind::Slurm
+    }
+    fn check_options(&self, _: bool) -> Result<(), String> {
+        Ok(())
+    }
+    fn job_script(&self, spec: &JobSpec) -> String {
+        script::job_script(spec)
+    }
+    fn dry_run(&self, spec: &JobSpec, script_path: &Path) -> String {
+        let cmd: Vec<String> = std::iter::once("sbatch".to_string())
+            .chain(
+                script::sbatch_args(spec, script_path)
+                    .iter()
+                    .map(|a| shell_quote(a)),
+            )
+            .collect();
+        // A line break in a path would end the comment and start a command:
+        // control characters are written escaped, everything else as it is.
+        let one_line = |t: String| crate::text::printable(&t);
+        format!(
+            "{}\n# fleet submit would write this to {} and run:\n#   {}\n# then pin task i to nodes[i] (scontrol update JobId=ID_i ReqNodeList=NODE) and release it.\n",
+            script::job_script(spec),
+            one_line(script_path.display().to_string()),
+            one_line(cmd.join(" "))
+        )
+    }
+    fn check_client(&self) -> Result<(), FleetError> {
+        Ok(check_client()?)
+    }
+    fn submit(&self, spec: &JobSpec, script_path: &Path) -> Result<Jobs, FleetError> {
+        let job = sbatch(&script::sbatch_args(spec, script_path))?;
+        let pinned = spec
+            .nodes
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, n)| pin_task(job, i, n))
+            .and_then(|_| release(job));
+        if let Err(e) = pinned {
+            let _ = cancel(job);
+            return Err(FleetError::Other(format!(
+                "{e}; job {job} was cancelled before any task ran"
+            )));
         }
-        if last.iter().all(|t| is_final(&t.state)) {
-            return Ok((last, true));
-        }
-        if start.elapsed() >= timeout {
-            return Ok((last, false));
-        }
-        std::thread::sleep(Duration::from_millis(500));
+        Ok(Jobs {
+            first: job,
+            per_task: Vec::new(),
+        })
+    }
+    fn task_states(
+        &self,
+        jobs: &Jobs,
+        tasks: usize,
+        _: &mut Tracker,
+    ) -> Result<Vec<TaskState>, FleetError> {
+        Ok(task_states(jobs.first, tasks)?)
+    }
+    fn cancel(&self, jobs: &Jobs) -> Result<(), FleetError> {
+        Ok(cancel(jobs.first)?)
+    }
+    fn cancel_hint(&self, jobs: &Jobs) -> String {
+        format!("scancel {}", jobs.list())
+    }
+    fn log_tail(&self, logs: &Path, jobs: &Jobs, task: u32) -> Option<String> {
+        log_tail(logs, jobs.first, task)
     }
 }
 
@@ -320,15 +369,7 @@ pub fn reachable() -> bool {
 
 /// The last non-empty line of a task's log, if it has one.
 pub fn log_tail(logs: &Path, job: u64, task: u32) -> Option<String> {
-    let text = crate::files::read_text(
-        &logs.join(format!("{job}_{task}.out")),
-        crate::files::RESULT_LIMIT,
-    )
-    .ok()?;
-    text.lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .map(|l| l.trim().to_string())
+    script::last_line(&logs.join(format!("{job}_{task}.out")))
 }
 
 #[cfg(test)]

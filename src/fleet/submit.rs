@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::FleetError;
 use super::report::{self as fleet_report, submission_path};
+use super::scheduler::{Jobs, SchedulerKind, backend, wait};
 use super::script::{self, JobSpec, fleet_dir, shell_quote};
 use super::slurm;
 use crate::progress::Progress;
@@ -43,6 +44,8 @@ fn write_token(cfg: &FleetSubmit) -> Result<(), FleetError> {
 /// One fleet run.
 #[derive(Debug, Clone)]
 pub(crate) struct FleetSubmit {
+    /// The batch system it goes through.
+    pub scheduler: SchedulerKind,
     /// Absolute path of the shared results directory.
     pub out_dir: PathBuf,
     pub targets: Targets,
@@ -102,10 +105,6 @@ fn state_counts(tasks: &[TaskState]) -> String {
     parts.join(", ")
 }
 
-fn state_line(job: u64, tasks: &[TaskState]) -> String {
-    format!("fleet: job {job}: {}", state_counts(tasks))
-}
-
 /// The nodes a run qualifies: those named, or a partition's as Slurm lists them.
 pub(crate) fn nodes(targets: &Targets) -> Result<Vec<String>, FleetError> {
     Ok(match targets {
@@ -142,51 +141,27 @@ fn job(cfg: &FleetSubmit, nodes: &[String]) -> (JobSpec, PathBuf) {
     (spec, fleet_dir(&cfg.out_dir).join("job.sh"))
 }
 
-/// What `--dry-run --scheduler sge|pbs` prints: the script and one `qsub`
-/// per node.
-pub(crate) fn dry_run_batch(
-    batch: super::gridengine::Batch,
-    cfg: &FleetSubmit,
-    nodes: &[String],
-) -> String {
-    let (spec, script_path) = job(cfg, nodes);
-    super::gridengine::dry_run(batch, &spec, &script_path)
-}
-
 /// What `--dry-run` prints: the script, and the commands that would run.
 pub(crate) fn dry_run(cfg: &FleetSubmit, nodes: &[String]) -> String {
     let (spec, script_path) = job(cfg, nodes);
-    let cmd: Vec<String> = std::iter::once("sbatch".to_string())
-        .chain(
-            script::sbatch_args(&spec, &script_path)
-                .iter()
-                .map(|a| shell_quote(a)),
-        )
-        .collect();
-    // A line break in a path would end the comment and start a command:
-    // control characters are written escaped, everything else as it is.
-    let one_line = |t: String| crate::text::printable(&t);
-    format!(
-        "{}\n# fleet submit would write this to {} and run:\n#   {}\n# then pin task i to nodes[i] (scontrol update JobId=ID_i ReqNodeList=NODE) and release it.\n",
-        script::job_script(&spec),
-        one_line(script_path.display().to_string()),
-        one_line(cmd.join(" "))
-    )
+    backend(cfg.scheduler).dry_run(&spec, &script_path)
 }
 
-/// Runs the fleet on `nodes` and merges what the tasks wrote.
+/// Runs the fleet on `nodes` through its scheduler: writes the script,
+/// submits every task held and pinned to its node, releases them, waits
+/// (keeping the record current), and merges what the tasks wrote.
 pub(crate) fn submit(
     cfg: &FleetSubmit,
     nodes: &[String],
     progress: &Progress,
 ) -> Result<FleetReport, FleetError> {
+    let sched = backend(cfg.scheduler);
     let nodes = nodes.to_vec();
     let (spec, script_path) = job(cfg, &nodes);
-    let text = script::job_script(&spec);
-    let sbatch_args = script::sbatch_args(&spec, &script_path);
+    let text = sched.job_script(&spec);
 
     // Nothing is created before the scheduler is known to be there.
-    slurm::check_client()?;
+    sched.check_client()?;
     let logs = fleet_dir(&cfg.out_dir).join("logs");
     std::fs::create_dir_all(&logs).map_err(|e| FleetError::Dir {
         path: cfg.out_dir.clone(),
@@ -196,14 +171,14 @@ pub(crate) fn submit(
     crate::files::write(&script_path, text.as_bytes())?;
     write_token(cfg)?;
 
-    let job = slurm::sbatch(&sbatch_args)?;
+    let jobs = sched.submit(&spec, &script_path)?;
     let submitted = Instant::now();
     let mut record = Submission {
         schema_version: FLEET_STATE_VERSION,
         kind: "fleet-submission".into(),
-        job_id: job,
-        scheduler: None,
-        job_ids: Vec::new(),
+        job_id: jobs.first,
+        scheduler: sched.kind(),
+        job_ids: jobs.per_task.clone(),
         nodes: nodes.clone(),
         submitted_at: SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -211,27 +186,19 @@ pub(crate) fn submit(
         completed_after_seconds: None,
         tasks: Vec::new(),
     };
-    save(&cfg.out_dir, &record)?;
+    if let Err(e) = save(&cfg.out_dir, &record) {
+        let _ = sched.cancel(&jobs);
+        return Err(e);
+    }
+    let what = jobs_phrase(sched.kind(), &jobs);
     progress.step(&format!(
-        "fleet: submitted job {job}: {} tasks on {}; waiting up to {}",
+        "fleet: submitted {what}: {} tasks on {}; waiting up to {}",
         nodes.len(),
         nodes.join(","),
         crate::units::duration(cfg.timeout.as_secs_f64())
     ));
-    let pinned = nodes
-        .iter()
-        .enumerate()
-        .try_for_each(|(i, n)| slurm::pin_task(job, i, n))
-        .and_then(|_| slurm::release(job));
-    if let Err(e) = pinned {
-        let _ = slurm::cancel(job);
-        return Err(FleetError::Other(format!(
-            "{e}; job {job} was cancelled before any task ran"
-        )));
-    }
-
-    let (tasks, done) = slurm::wait(job, nodes.len(), cfg.timeout, &mut |t| {
-        progress.step(&state_line(job, t))
+    let (tasks, done) = wait(sched, &jobs, nodes.len(), cfg.timeout, &mut |t| {
+        progress.step(&format!("fleet: {what}: {}", state_counts(t)))
     })?;
     record.tasks = tasks;
     if done {
@@ -240,104 +207,23 @@ pub(crate) fn submit(
     save(&cfg.out_dir, &record)?;
     if !done {
         return Err(FleetError::Other(format!(
-            "--timeout: job {job} had not ended after {} ({}); it stays queued: run `cryocap fleet report {}` later, or `scancel {job}`",
+            "--timeout: {what} had not ended after {} ({}); it stays queued: run `cryocap fleet report {}` later, or `{}`",
             crate::units::duration(cfg.timeout.as_secs_f64()),
-            state_line(job, &record.tasks).trim_start_matches("fleet: "),
-            shell_quote(&cfg.out_dir.to_string_lossy())
+            state_counts(&record.tasks),
+            shell_quote(&cfg.out_dir.to_string_lossy()),
+            sched.cancel_hint(&jobs)
         )));
     }
     Ok(fleet_report::build(&cfg.out_dir, DEFAULT_MARGIN)?)
 }
 
-/// Runs the fleet through Grid Engine: one job per node, each pinned to its
-/// node with `-l hostname=`, submitted held and released once all are in
-/// (a node whose qsub is refused leaves no other job behind); waits and
-/// merges as the Slurm path does.
-pub(crate) fn submit_sge(
-    cfg: &FleetSubmit,
-    nodes: &[String],
-    progress: &Progress,
-) -> Result<FleetReport, FleetError> {
-    use super::gridengine::{self as ge, Batch};
-    let nodes = nodes.to_vec();
-    let (spec, script_path) = job(cfg, &nodes);
-    let text = ge::job_script(Batch::Sge, &spec);
-
-    ge::check_client()?;
-    let logs = fleet_dir(&cfg.out_dir).join("logs");
-    std::fs::create_dir_all(&logs).map_err(|e| FleetError::Dir {
-        path: cfg.out_dir.clone(),
-        reason: format!("cannot create it: {e}"),
-    })?;
-    check_fresh(&cfg.out_dir, &nodes)?;
-    crate::files::write(&script_path, text.as_bytes())?;
-    write_token(cfg)?;
-
-    let mut jobs: Vec<u64> = Vec::with_capacity(nodes.len());
-    for task in 0..nodes.len() {
-        let mut args = ge::qsub_args(Batch::Sge, &spec, &script_path, task);
-        // Held until every node's job is in; the script path stays last.
-        args.insert(args.len() - 1, "-h".into());
-        match ge::qsub(&args) {
-            Ok(id) => jobs.push(id),
-            Err(e) => {
-                let _ = ge::qdel(&jobs);
-                return Err(FleetError::Other(format!(
-                    "{e}; the {} job(s) already submitted were deleted before any ran",
-                    jobs.len()
-                )));
-            }
-        }
+/// `job 12` for a Slurm array, `Grid Engine jobs 12,13` for one job per task.
+fn jobs_phrase(kind: SchedulerKind, jobs: &Jobs) -> String {
+    if kind.job_per_task() {
+        format!("{} jobs {}", kind.label(), jobs.list())
+    } else {
+        format!("job {}", jobs.first)
     }
-    let submitted = Instant::now();
-    let first = jobs.first().copied().unwrap_or_default();
-    let mut record = Submission {
-        schema_version: FLEET_STATE_VERSION,
-        kind: "fleet-submission".into(),
-        job_id: first,
-        scheduler: Some("sge".into()),
-        job_ids: jobs.clone(),
-        nodes: nodes.clone(),
-        submitted_at: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-        completed_after_seconds: None,
-        tasks: Vec::new(),
-    };
-    save(&cfg.out_dir, &record)?;
-    let list = jobs
-        .iter()
-        .map(u64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
-    if let Err(e) = ge::release(&jobs) {
-        let _ = ge::qdel(&jobs);
-        return Err(FleetError::Other(format!(
-            "{e}; jobs {list} were deleted before any ran"
-        )));
-    }
-    progress.step(&format!(
-        "fleet: submitted Grid Engine jobs {list}: one on each of {}; waiting up to {}",
-        nodes.join(","),
-        crate::units::duration(cfg.timeout.as_secs_f64())
-    ));
-    let (tasks, done) = ge::wait(&jobs, cfg.timeout, &mut |t| {
-        progress.step(&format!("fleet: jobs {list}: {}", state_counts(t)))
-    })?;
-    record.tasks = tasks;
-    if done {
-        record.completed_after_seconds = Some(submitted.elapsed().as_secs_f64());
-    }
-    save(&cfg.out_dir, &record)?;
-    if !done {
-        return Err(FleetError::Other(format!(
-            "--timeout: jobs {list} had not all ended after {} ({}); they stay queued: run `cryocap fleet report {}` later, or `qdel {list}`",
-            crate::units::duration(cfg.timeout.as_secs_f64()),
-            state_counts(&record.tasks),
-            shell_quote(&cfg.out_dir.to_string_lossy())
-        )));
-    }
-    Ok(fleet_report::build(&cfg.out_dir, DEFAULT_MARGIN)?)
 }
 
 /// The outlier margin `fleet submit` reports with (`fleet report --margin`

@@ -79,14 +79,10 @@ fn percent(f: f64) -> String {
     format!("{:.0}%", f * 100.0)
 }
 
-fn is_sge(r: &FleetReport) -> bool {
-    r.scheduler.as_deref() == Some("sge")
-}
-
 fn title(r: &FleetReport) -> String {
-    let job = if is_sge(r) {
+    let job = if r.scheduler.job_per_task() {
         let ids: Vec<String> = r.job_ids.iter().map(u64::to_string).collect();
-        format!(", Grid Engine jobs {}", ids.join(","))
+        format!(", {} jobs {}", r.scheduler.label(), ids.join(","))
     } else {
         r.job_id
             .map_or(String::new(), |j| format!(", Slurm job {j}"))
@@ -116,7 +112,7 @@ fn summary(r: &FleetReport) -> Section {
             format!(
                 "{} ({}'s answer until every task had ended)",
                 crate::units::duration(s),
-                if is_sge(r) { "qsub" } else { "sbatch" }
+                r.scheduler.submit_tool()
             ),
         ));
     }
@@ -243,10 +239,13 @@ fn tasks(r: &FleetReport) -> Option<Section> {
             ]
         })
         .collect();
-    let (section, state) = if is_sge(r) {
-        ("Grid Engine jobs (one per task)", "state")
+    let (section, state) = if r.scheduler.job_per_task() {
+        (
+            format!("{} jobs (one per task)", r.scheduler.label()),
+            "state",
+        )
     } else {
-        ("Slurm tasks", "Slurm state")
+        ("Slurm tasks".to_string(), "Slurm state")
     };
     Some(Section::new(section).with(Block::table(
         &[

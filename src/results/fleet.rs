@@ -10,6 +10,65 @@ use super::qualify::{Check, Verdict};
 /// files, versioned on their own.
 pub const FLEET_STATE_VERSION: u32 = 1;
 
+/// The batch system a fleet run went through. Stored by name (`sge`,
+/// `pbs`); Slurm, the first backend, is stored as no field at all, which is
+/// also how files written before the field existed read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SchedulerKind {
+    #[default]
+    Slurm,
+    /// (Son of / Univa / Altair) Grid Engine.
+    Sge,
+    /// PBS Pro / OpenPBS.
+    Pbs,
+}
+
+impl SchedulerKind {
+    /// True for Slurm: the stored files leave the field out.
+    pub fn is_slurm(&self) -> bool {
+        *self == SchedulerKind::Slurm
+    }
+
+    /// Its name in prose.
+    pub fn label(self) -> &'static str {
+        match self {
+            SchedulerKind::Slurm => "Slurm",
+            SchedulerKind::Sge => "Grid Engine",
+            SchedulerKind::Pbs => "PBS",
+        }
+    }
+
+    /// Every backend, in the order `--scheduler` lists them.
+    pub const ALL: [SchedulerKind; 3] =
+        [SchedulerKind::Slurm, SchedulerKind::Sge, SchedulerKind::Pbs];
+
+    /// The backend named `name` on the command line.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Its name on the command line (`--scheduler`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SchedulerKind::Slurm => "slurm",
+            SchedulerKind::Sge => "sge",
+            SchedulerKind::Pbs => "pbs",
+        }
+    }
+
+    /// The tool that answers a submission with the job id.
+    pub fn submit_tool(self) -> &'static str {
+        if self.is_slurm() { "sbatch" } else { "qsub" }
+    }
+
+    /// Whether each task is a job of its own (Grid Engine, PBS) rather
+    /// than a task of one array (Slurm).
+    pub fn job_per_task(self) -> bool {
+        !self.is_slurm()
+    }
+}
+
 /// Kept in `SHARED_DIR/.cryocap-fleet/submission.json`, rewritten as the job
 /// progresses, so that `fleet report` knows which nodes were asked for and
 /// how each task ended.
@@ -20,11 +79,11 @@ pub struct Submission {
     pub kind: String,
     /// The job (Slurm: the array; Grid Engine: task 0's job).
     pub job_id: u64,
-    /// `sge` for Grid Engine, where each task is a job of its own; absent
-    /// for Slurm (the files written before Grid Engine had none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scheduler: Option<String>,
-    /// Grid Engine: task i's job id (one job per node); empty for Slurm.
+    /// `sge` or `pbs`, where each task is a job of its own; absent for
+    /// Slurm (the files written before Grid Engine had none).
+    #[serde(default, skip_serializing_if = "SchedulerKind::is_slurm")]
+    pub scheduler: SchedulerKind,
+    /// Grid Engine and PBS: task i's job id (one job per node); empty for Slurm.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub job_ids: Vec<u64>,
     /// Task i qualifies nodes[i].
@@ -120,10 +179,10 @@ pub struct FleetReport {
     /// The job that produced them, when `fleet submit` recorded one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<u64>,
-    /// `sge` when the run went through Grid Engine; absent for Slurm.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scheduler: Option<String>,
-    /// Grid Engine: each task's job id, in task order.
+    /// `sge` or `pbs` when the run went through Grid Engine or PBS; absent for Slurm.
+    #[serde(default, skip_serializing_if = "SchedulerKind::is_slurm")]
+    pub scheduler: SchedulerKind,
+    /// Grid Engine and PBS: each task's job id, in task order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub job_ids: Vec<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -505,9 +505,9 @@ fn fleet_runs_on_a_real_slurm_cluster() {
 }
 
 /// `--scheduler sge|pbs --dry-run`: one qsub per node, pinned to it, the
-/// script quoted and valid bash; --partition is refused for both, and real
-/// submission and --time for PBS (no PBS server to test against; Grid
-/// Engine's real submission is tested in fleet_sge.rs).
+/// script quoted and valid bash, --time as each one's run-time limit;
+/// --partition is refused for both (no PBS server to test real submission
+/// against; Grid Engine's is tested in fleet_sge.rs).
 #[test]
 fn sge_and_pbs_dry_runs_pin_one_job_per_node() {
     let root = tempfile::tempdir().unwrap();
@@ -542,7 +542,11 @@ fn sge_and_pbs_dry_runs_pin_one_job_per_node() {
             text.contains("--shared-token ") && text.contains(".cryocap-fleet/shared-token"),
             "{text}"
         );
-        assert_eq!(text.contains("Only --dry-run"), sched == "pbs", "{text}");
+        assert_eq!(
+            text.contains("PBS submission is untested"),
+            sched == "pbs",
+            "{text}"
+        );
         Command::new("bash")
             .args(["-n", "-c", &text])
             .assert()
@@ -551,11 +555,9 @@ fn sge_and_pbs_dry_runs_pin_one_job_per_node() {
         assert!(!out_dir.exists(), "a dry run writes nothing");
     }
     for (sched, extra) in [
+        // PBS submits through the same interface; with no PBS server here
+        // its client check fails, naming the scheduler.
         ("pbs", &["--nodes", "gpu01"][..]),
-        (
-            "pbs",
-            &["--nodes", "gpu01", "--dry-run", "--time", "10"][..],
-        ),
         ("sge", &["--partition", "p", "--dry-run"][..]),
         ("pbs", &["--partition", "p", "--dry-run"][..]),
     ] {
@@ -579,6 +581,16 @@ fn sge_and_pbs_dry_runs_pin_one_job_per_node() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("-l h_rt=88200 "), "{text}");
     assert!(text.contains("/logs/$JOB_ID.out'"), "{text}");
+    let out = cryocap()
+        .args(["fleet", "submit", "--scheduler", "pbs", "--dry-run"])
+        .args(["--nodes", "gpu01", "--time", "1-00:30:00", "--out-dir"])
+        .arg(&out_dir)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("-l walltime=24:30:00 "), "{text}");
     cryocap()
         .args([
             "fleet",

@@ -128,7 +128,7 @@ fn fleet_runs_on_a_real_grid_engine() {
         Some(if r.failed() { 1 } else { 0 }),
         "{stdout}{stderr}"
     );
-    assert_eq!(r.scheduler.as_deref(), Some("sge"));
+    assert_eq!(r.scheduler, cryocap::results::fleet::SchedulerKind::Sge);
     assert_eq!(r.tasks.len(), 1, "{stdout}{stderr}");
     let t = &r.tasks[0];
     assert_eq!(t.state.state, "COMPLETED", "{t:?}");

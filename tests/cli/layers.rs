@@ -148,3 +148,97 @@ fn the_checker_finds_what_it_looks_for() {
         ["gpu", "results", "units"]
     );
 }
+
+/// Files that may tell the schedulers apart: the backends, the interface
+/// that picks one, and the type's own impl.
+const SCHEDULER_FILES: [&str; 6] = [
+    "fleet/scheduler.rs",
+    "fleet/slurm.rs",
+    "fleet/gridengine.rs",
+    "fleet/pbs.rs",
+    "fleet/qsub.rs",
+    "results/fleet.rs",
+];
+
+/// Where `text` tells one scheduler from another: a match arm or a
+/// comparison on a `SchedulerKind` variant, or the string tests of old.
+fn scheduler_branches(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in text.lines() {
+        let l = line.trim();
+        for v in ["Slurm", "Sge", "Pbs"] {
+            let variant = format!("SchedulerKind::{v}");
+            if l.contains(&format!("{variant} =>")) || l.contains(&format!("== {variant}")) {
+                found.push(l.to_string());
+            }
+        }
+        if l.contains("Some(\"sge\")") || l.contains("is_sge(") {
+            found.push(l.to_string());
+        }
+    }
+    found
+}
+
+#[test]
+fn only_the_scheduler_backends_tell_schedulers_apart() {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    for f in files {
+        let rel = f.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+        if SCHEDULER_FILES.contains(&rel.as_str()) {
+            continue;
+        }
+        let found = scheduler_branches(&code(&f));
+        assert!(
+            found.is_empty(),
+            "{rel} branches on the scheduler: {found:?}"
+        );
+    }
+    assert_eq!(
+        scheduler_branches(
+            "match k {\n SchedulerKind::Pbs => 1,\n}\nif s.scheduler.as_deref() == Some(\"sge\") {}"
+        )
+        .len(),
+        2
+    );
+}
+
+/// The command files a command file imports (`use super::other_command`);
+/// `output`, `convert` and the module root are shared by all of them.
+fn command_imports(text: &str) -> Vec<String> {
+    let shared = ["output", "convert", "CommandError", "Outcome"];
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices("super::") {
+        let name: String = text[i + "super::".len()..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() && !shared.contains(&name.as_str()) && name != "super" {
+            out.push(name);
+        }
+    }
+    out
+}
+
+#[test]
+fn no_command_imports_another_commands_file() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/commands");
+    let mut files = Vec::new();
+    rust_files(&dir, &mut files);
+    for f in files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        if name == "mod.rs" {
+            continue;
+        }
+        let text = code(&f);
+        // A file's own tests see it through `super::*`.
+        let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let found = command_imports(text);
+        assert!(found.is_empty(), "commands/{name} imports {found:?}");
+    }
+    assert_eq!(
+        command_imports("use super::movies_create::spec;\nuse super::output::finish;"),
+        ["movies_create"]
+    );
+}
