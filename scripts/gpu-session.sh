@@ -16,7 +16,7 @@
 #   memory    bench gpu --job-memory at box 256/432/600, pad 1 and 2 (issue 15)
 #   files     bench gpu --from-files, float16 and float32 stacks at box 256,
 #             from the page cache and with O_DIRECT from local disk (issue 18)
-#   peers     PyTorch copy, host link and FFT on the same GPU (REFERENCE §8)
+#   peers     PyTorch copy, host link and FFT on the same GPU (docs/sources.md §8)
 #
 # Add /.gpu/ to .git/info/exclude here so the bundle is never committed.
 set -euo pipefail

@@ -1,4 +1,4 @@
-//! The SSD cache policy as a pure state machine (REFERENCE §3):
+//! The SSD cache policy as a pure state machine (docs/sources.md §3):
 //!
 //! - capacity = min(quota, drive − reserve − bytes of files the cache does not
 //!   own); the caller computes it with [`capacity`];

@@ -2,7 +2,7 @@
 //! - CryoSPARC's cache fill copies whole stack files with
 //!   `CRYOSPARC_CACHE_NUM_THREADS` threads (2 by default, v4.3+), each file
 //!   with a fixed cost and then at one thread's rate; users report about
-//!   150–200 MB/s in all (REFERENCE §3; a CryoSPARC forum thread measured
+//!   150–200 MB/s in all (docs/sources.md §3; a CryoSPARC forum thread measured
 //!   200 MB/s where `cp` moved 22 GB/s on the same system);
 //! - RELION's `--scratch_dir` copy reads particle after particle in the
 //!   STAR file's order, one at a time, so each costs the storage's access

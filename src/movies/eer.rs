@@ -1,5 +1,5 @@
 //! The EER event code (Thermo Fisher's Electron Event Representation), one
-//! frame at a time. Public facts (REFERENCE.md §10, checked here against
+//! frame at a time. Public facts (docs/sources.md §10, checked here against
 //! `imagecodecs.eer_decode`): the bits of a frame are read least significant
 //! first; each code is a run of `run_bits` giving the pixels skipped, then
 //! `horz_bits + vert_bits` of sub-pixel position for the event that follows

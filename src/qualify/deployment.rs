@@ -164,7 +164,7 @@ pub fn run(
 }
 
 /// Where the SSD cache's quota and reserve come from.
-pub const SSD_SOURCE: &str = "REFERENCE.md section 3 (CryoSPARC cryosparcw connect --ssdquota, --ssdreserve; default reserve 10,000 MB)";
+pub const SSD_SOURCE: &str = "docs/sources.md §3 (CryoSPARC cryosparcw connect --ssdquota, --ssdreserve; default reserve 10,000 MB)";
 
 /// CryoSPARC's default `--ssdreserve`: 10,000 MB.
 pub const DEFAULT_SSD_RESERVE: u64 = 10_000 * crate::units::MIB;

@@ -153,7 +153,7 @@ fn host_section(r: &FitReport) -> Section {
             pairs.push((
                 "cores per GPU".to_string(),
                 format!(
-                    "{per}: below the minimum of {} (REFERENCE §4)",
+                    "{per}: below the minimum of {} (docs/sources.md §4)",
                     c.cores_per_gpu_minimum
                 ),
             ));

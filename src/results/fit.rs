@@ -124,7 +124,7 @@ pub struct CpuFit {
     pub threads: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cores: Option<u32>,
-    /// Cores per GPU against REFERENCE §4's minimum of 2.
+    /// Cores per GPU against docs/sources.md §4's minimum of 2.
     pub cores_per_gpu_minimum: u32,
 }
 

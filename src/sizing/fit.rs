@@ -2,7 +2,7 @@
 //! and per GPU (padding, classes, ranks per GPU), the largest box and the
 //! smallest MIG slice that hold it, host RAM and threads, what lands on
 //! scratch or in the cache and what each pass reads from the slower tier,
-//! and the scheduler lines to ask for it (REFERENCE §4, §5, §12).
+//! and the scheduler lines to ask for it (docs/sources.md §4, §5, §12).
 //!
 //! RELION's per-rank VRAM is its published `1.1e-8·(2N)³` GB at padding 2
 //! (src/error.h; `datasets/vram.csv` row `relion-refine`), that is 11 bytes
@@ -24,9 +24,9 @@ use crate::units::{self, GIB};
 pub(crate) const RELION_CLASS3D: &str = "relion-class3d";
 /// Classes RELION 3D classification runs with unless told.
 pub(crate) const RELION_CLASS3D_DEFAULT_K: u32 = 4;
-/// REFERENCE §4: a worker needs at least 2 cores per GPU.
+/// docs/sources.md §4: a worker needs at least 2 cores per GPU.
 pub(crate) const CORES_PER_GPU_MIN: u32 = 2;
-/// REFERENCE §4: a worker needs at least 32 GB of RAM per GPU.
+/// docs/sources.md §4: a worker needs at least 32 GB of RAM per GPU.
 pub(crate) const RAM_PER_GPU_MIN: u64 = 32 * GIB;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,7 +238,7 @@ pub(crate) fn preread_bytes(particles_rows: u64, box_size: u32) -> u64 {
 /// Host memory of one rank besides pre-read images. RELION keeps its
 /// Fourier volumes in host memory too: the GPU figure, labelled modelled.
 /// CryoSPARC: a host copy of the GPU working set plus staging, at least
-/// REFERENCE §4's 32 GB per GPU.
+/// docs/sources.md §4's 32 GB per GPU.
 pub(crate) fn working_ram_per_rank(p: &FitParams, per_rank_vram: u64) -> u64 {
     match p.job.software {
         Software::Relion => per_rank_vram,
@@ -273,7 +273,7 @@ fn ram(p: &FitParams, per_rank_vram: u64) -> RamFit {
         basis: match p.job.software {
             Software::Relion => "modelled: each rank (and the leader) holds its Fourier volumes in host memory too (the GPU figure); --preread_images adds N·box²·4 bytes per follower rank (3dem/relion #993)".into(),
             Software::Cryosparc => format!(
-                "modelled: twice the GPU working set (a host copy plus staging), at least {} per GPU (REFERENCE §4 minimum)",
+                "modelled: twice the GPU working set (a host copy plus staging), at least {} per GPU (docs/sources.md §4 minimum)",
                 units::bytes_binary(RAM_PER_GPU_MIN)
             ),
         },

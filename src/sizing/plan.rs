@@ -259,7 +259,7 @@ fn node_report(
         applies_to: "per node".into(),
         minimum: None,
         recommended: Some(ssd.needed_bytes as f64),
-        source: "REFERENCE §3: without pre-reading RELION re-reads particles every iteration"
+        source: "docs/sources.md §3: without pre-reading RELION re-reads particles every iteration"
             .into(),
     });
     let examples = profile

@@ -2,7 +2,7 @@
 //! workload, a price list and constraints. Pure: the catalog rows, the GPU
 //! rates and the prices come in as values; nothing here reads a file.
 //!
-//! Model (REFERENCE §11, §5, §7):
+//! Model (docs/sources.md §11, §5, §7):
 //! - each job of a dataset's chain takes the job-time model's time on the
 //!   node's GPUs (`crate::jobtime`: calibrated on published runs) plus
 //!   reading the stack from the node's storage tier every iteration, or

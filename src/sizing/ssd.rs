@@ -14,7 +14,7 @@ use crate::datasets::SsdClass;
 use crate::results::plan::{Dtype, Remedy};
 use crate::units::MIB;
 
-/// CryoSPARC's default reserve when none is given (REFERENCE §3, secondary).
+/// CryoSPARC's default reserve when none is given (docs/sources.md §3, secondary).
 pub(crate) const DEFAULT_RESERVE_MB: u64 = 10_000;
 
 pub(crate) fn mb_to_bytes(mb: u64) -> u64 {

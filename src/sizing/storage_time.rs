@@ -5,7 +5,7 @@
 //! transfer at the tier's per-request share of bandwidth, with as many
 //! requests in flight as the tier serves at once (spindles, flash queues),
 //! and never faster than sequential. At 256 KiB on one 7,200 rpm disk this
-//! gives ~79 reads/s, the ~80 IOPS of REFERENCE §7.
+//! gives ~79 reads/s, the ~80 IOPS of docs/sources.md §7.
 
 use crate::datasets::StorageTier;
 

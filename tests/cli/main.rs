@@ -31,3 +31,4 @@ mod report_kinds;
 mod shell;
 mod signals;
 mod snapshots;
+mod sources;
