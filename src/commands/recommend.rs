@@ -4,22 +4,23 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 use super::output::{check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cli::RecommendArgs;
-use crate::datasets::{Catalog, nearest};
+use crate::datasets::Catalog;
 use crate::results::Kind;
 use crate::results::plan::Dtype;
 use crate::results::recommend::*;
+use crate::sizing::candidates;
 use crate::sizing::prices;
 use crate::sizing::recommend::{self as model, *};
+use crate::sizing::recommend_report;
+use crate::sizing::workload;
 
 const PRICES_LIMIT: u64 = 1 << 20;
 
-fn usage(m: impl Into<String>) -> CommandError {
-    CommandError::Usage(m.into())
+fn usage(m: impl ToString) -> CommandError {
+    CommandError::Usage(m.to_string())
 }
 
 pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
@@ -62,127 +63,29 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
     let mut known: Vec<&str> = gpu_ids.clone();
     known.extend(tier_ids.iter().copied());
     let found = measured(&a.measured, &known, &cat)?;
-    // Candidates: RAM, cores and SSD where chosen, each needing its price.
-    for (given, price, item) in [
-        (!a.ram.is_empty(), list.book.ram_per_gb, "ram-gb (--ram)"),
-        (
-            !a.cores.is_empty(),
-            list.book.per_core,
-            "cpu-core (--cores)",
-        ),
-        (!a.ssd.is_empty(), list.book.ssd_per_tb, "ssd-tb (--ssd)"),
-    ] {
-        if given && price.is_none() {
-            return Err(usage(format!("--prices {shown}: no price for {item}")));
-        }
-    }
-    let opt = |v: &[u64]| -> Vec<Option<u64>> {
-        if v.is_empty() {
-            vec![None]
-        } else {
-            v.iter().copied().map(Some).collect()
-        }
+    let measured_tiers: Vec<candidates::MeasuredTier> = found
+        .tiers
+        .iter()
+        .map(|(id, rate, fig)| (id.clone(), *rate, measured_where(fig)))
+        .collect();
+    let space = candidates::Space {
+        gpus: &a.gpus,
+        tiers: &a.tiers,
+        per_node: &a.per_node,
+        ram: &a.ram,
+        cores: &a.cores,
+        ssd: &a.ssd,
+        fill_from: &a.fill_from,
     };
-    let cores: Vec<Option<u32>> = if a.cores.is_empty() {
-        vec![None]
-    } else {
-        a.cores.iter().copied().map(Some).collect()
-    };
-    let mut specs = Vec::new();
-    for ram in opt(&a.ram) {
-        for &c in &cores {
-            for ssd in opt(&a.ssd) {
-                specs.push(NodeSpec {
-                    ram_bytes: ram,
-                    cores: c,
-                    ssd_bytes: ssd,
-                });
-            }
-        }
-    }
-    // The SSD cache fill: the cache simulator over the month's trace, once
-    // per SSD size; filled from --fill-from.
-    let fill_rate = if a.ssd.is_empty() {
-        None
-    } else {
-        let t = catalog.storage_tier(&a.fill_from).ok_or_else(|| {
-            usage(format!(
-                "--fill-from: unknown storage tier '{}'; nearest: {} (see `cryocap catalog storage`)",
-                a.fill_from,
-                nearest(&a.fill_from, tier_ids.iter().copied(), 3).join(", ")
-            ))
-        })?;
-        Some(t.seq_read_bytes_per_s())
-    };
-    let mut month = crate::cache::fill::MonthFill::new(&workload)
-        .map_err(|e| usage(format!("--workload: {e}")))?;
-    let mut candidates = Vec::new();
-    for name in &a.gpus {
-        let g = catalog.gpu(name).ok_or_else(|| {
-            usage(format!(
-                "--gpus: unknown GPU '{name}'; nearest: {} (see `cryocap catalog gpus`)",
-                nearest(name, gpu_ids.iter().copied(), 3).join(", ")
-            ))
-        })?;
-        if list.book.gpu(&g.id).is_none() {
-            return Err(usage(format!(
-                "--prices {shown}: no price for gpu:{}",
-                g.id
-            )));
-        }
-        for t in &a.tiers {
-            let tier = catalog.storage_tier(t).ok_or_else(|| {
-                usage(format!(
-                    "--tiers: unknown storage tier '{t}'; nearest: {} (see `cryocap catalog storage`)",
-                    nearest(t, tier_ids.iter().copied(), 3).join(", ")
-                ))
-            })?;
-            if list.book.tier(&tier.id).is_none() {
-                return Err(usage(format!(
-                    "--prices {shown}: no price for storage:{}",
-                    tier.id
-                )));
-            }
-            for (&n, spec) in a
-                .per_node
-                .iter()
-                .flat_map(|n| specs.iter().map(move |s| (n, s)))
-            {
-                let fill = match (spec.ssd_bytes, fill_rate) {
-                    (Some(ssd), Some(rate)) => Some(Fill {
-                        bytes_per_month: month.bytes_per_month(ssd),
-                        rate,
-                    }),
-                    _ => None,
-                };
-                candidates.push(Candidate {
-                    fill,
-                    spec: *spec,
-                    gpu: GpuOption {
-                        id: g.id.clone(),
-                        vram_bytes: g.vram_bytes(),
-                        memory_bandwidth_gb_s: g.memory_bandwidth_gb_s,
-                        fp32_tflops: g.fp32_tflops,
-                        board_power_w: g.board_power_w,
-                    },
-                    per_node: n,
-                    tier: match found.tiers.iter().find(|m| m.0 == tier.id) {
-                        Some((_, rate, fig)) => TierOption {
-                            id: tier.id.clone(),
-                            read_bytes_per_s: *rate,
-                            measured: Some(measured_where(fig)),
-                        },
-                        None => TierOption {
-                            id: tier.id.clone(),
-                            // One NFS client plateaus near 2 GB/s whatever its link.
-                            read_bytes_per_s: crate::jobtime::copy::client_read_bytes_per_s(tier),
-                            measured: None,
-                        },
-                    },
-                });
-            }
-        }
-    }
+    let candidates = candidates::expand(
+        &space,
+        catalog,
+        &list.book,
+        &format!("--prices {shown}"),
+        &measured_tiers,
+        &workload,
+    )
+    .map_err(usage)?;
     let per_month: f64 = workload.iter().map(|c| c.per_month).sum();
     let (target_per_month, max_hours) = a.targets().map_err(usage)?;
     let limits = Constraints {
@@ -220,7 +123,16 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
     for f in &mut figures {
         f.applies_to = rec.ranked.iter().filter(|r| r.tier == f.node_type).count() as u32;
     }
-    let mut report = report(a, &workload, &list, &limits, &times, rec, short.clone());
+    let how = recommend_report::Context {
+        workload: &workload,
+        prices: &list,
+        prices_file: &a.prices.display().to_string(),
+        limits: &limits,
+        times: &times,
+        ssd_chosen: !a.ssd.is_empty(),
+        fill_from: &a.fill_from,
+    };
+    let mut report = recommend_report::build(&how, rec, short.clone());
     report.measured = figures;
     finish(Kind::Recommend(Box::new(report)), started, &a.output, out)?;
     if let Some(s) = &short {
@@ -288,195 +200,7 @@ fn short_of(rec: &Recommendation, k: &Constraints, cur: &str) -> String {
     parts.join("; ")
 }
 
-#[allow(clippy::too_many_arguments)]
-fn report(
-    a: &RecommendArgs,
-    workload: &[DatasetClass],
-    list: &prices::PriceList,
-    limits: &Constraints,
-    times: &crate::jobtime::Model,
-    rec: Recommendation,
-    short: Option<String>,
-) -> RecommendReport {
-    let placeholder = |item: String| list.placeholders.contains(&item);
-    let ranked = rec
-        .ranked
-        .iter()
-        .map(|r| {
-            let source = format!(
-                "job-time model: {}",
-                r.fitted_as
-                    .iter()
-                    .map(|j| format!(
-                        "{j} ({} rows)",
-                        times.jobs.get(*j).map_or(0, |f| f.rows.len())
-                    ))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            RankedConfig {
-                label: r.label.clone(),
-                gpu: r.gpu.clone(),
-                gpus_per_node: r.per_node,
-                tier: r.tier.clone(),
-                gpu_rate_basis: r.time_basis.to_string(),
-                gpu_rate_source: source,
-                gpu_particles_per_second: None,
-                hours_low: Some(r.hours_low),
-                hours_high: Some(r.hours_high),
-                jobs: r
-                    .jobs
-                    .iter()
-                    .map(|j| JobTime {
-                        job: j.job.to_string(),
-                        hours: j.hours,
-                        low: j.low,
-                        high: j.high,
-                        bottleneck: j.bottleneck.to_string(),
-                        basis: j.basis.to_string(),
-                    })
-                    .collect(),
-                tier_read_bytes_per_second: Some(r.tier_read_bytes_per_s),
-                fill_hours_per_dataset: (!a.ssd.is_empty()).then_some(r.fill_hours_per_dataset),
-                tier_read_basis: Some(match &r.tier_measured {
-                    Some(_) => "measured".into(),
-                    None => "modelled".into(),
-                }),
-                node_price: r.node_price,
-                placeholder_price: placeholder("node-base".into())
-                    || placeholder(format!("gpu:{}", r.gpu))
-                    || placeholder(format!("storage:{}", r.tier)),
-                hours_per_dataset: r.hours_per_dataset,
-                datasets_per_month_per_node: r.datasets_per_month_per_node,
-                bottleneck: r.bottleneck.name().into(),
-                nodes: r.nodes,
-                fleet_price: r.fleet_price,
-                fleet_datasets_per_month: r.fleet_datasets_per_month,
-                cost_per_dataset: r.cost_per_dataset,
-                node_power_w: Some(r.node_power_w),
-                energy_per_dataset: r.energy_per_dataset,
-                cost_per_million_particle_passes: Some(r.cost_per_million_particle_passes),
-                slowest_hours_per_dataset: Some(r.slowest_hours_per_dataset),
-                misses: r.misses.clone(),
-                meets_target: r.meets_target,
-                within_budget: r.within_budget,
-            }
-        })
-        .collect();
-    let prices_file = a.prices.display().to_string();
-    RecommendReport {
-        workload: workload
-            .iter()
-            .map(|c| WorkloadClass {
-                name: c.name.clone(),
-                per_month: c.per_month,
-                particles: c.particles,
-                box_size: c.box_size,
-                dtype: c.dtype,
-                chain: c.chain.iter().map(|s| format!("{}×{}", s.job, s.passes)).collect(),
-                stack_bytes: c.stack_bytes(),
-            })
-            .collect(),
-        prices: PricesUsed {
-            file: prices_file.clone(),
-            currency: list.book.currency.clone(),
-            placeholders: list.placeholders.clone(),
-        },
-        constraints: ConstraintsUsed {
-            budget: limits.budget,
-            max_nodes: limits.max_nodes,
-            nodes: limits.nodes,
-            target_per_month: limits.target_per_month,
-            max_hours_per_dataset: limits.max_hours_per_dataset,
-            power_price: limits.power_price,
-            base_power_w: limits.power_price.map(|_| limits.base_power_w),
-            years: limits.years,
-        },
-        gpu_reference: format!("job-time model: {}", times.basis),
-        vram_needed_bytes: rec.vram_needed_bytes,
-        chosen: rec.chosen.map(|i| rec.ranked[i].label.clone()),
-        frontier: rec.frontier,
-        pruned: rec
-            .pruned
-            .iter()
-            .map(|p| PrunedConfig { label: p.label.clone(), reason: p.reason.clone() })
-            .collect(),
-        ranked,
-        short,
-        change: rec.change.clone(),
-        measured: Vec::new(),
-        notes: vec![
-            format!("Every price and cost comes from {prices_file}; rows marked * use a placeholder price."),
-            "Each job's time = the job-time model's compute on the node's GPUs (fitted to published runs; `cryocap jobs validate` shows its error) plus reading the stack at the tier's read rate every iteration (catalog, or measured where listed), or the longer of the two where the program overlaps them (CryoSPARC, cryoDRGN).".into(),
-            "job times: `calibrated` = calibration rows ran on this GPU; `extrapolated` = its speed from its catalog memory bandwidth and FP32 rate; `proxy` = no run of the job type is calibrated (CryoSPARC's jobs are timed as RELION's per unit of work), its interval widened.".into(),
-            match limits.power_price {
-                None => format!("Cost per dataset = node price / (datasets per month per node × 12 × {} years), at full use; power is not counted (give --power-price).", limits.years),
-                Some(p) => format!("Cost per dataset = node price / (datasets per month per node × 12 × {} years) + energy: (GPUs × catalog board power + {} W base) × hours per dataset × {p} per kWh, at full load (an upper bound when the GPUs wait on storage).", limits.years, limits.base_power_w),
-            },
-            "A node works 730.5 h a month on the workload's mix.".into(),
-            if a.ssd.is_empty() {
-                "No SSD cache size chosen (--ssd): the cache fill is not counted.".into()
-            } else {
-                format!("With --ssd, each month's cache fill (bytes copied, from the cache simulator over the month's datasets and chains, 30-day lifetime, once per SSD size) is read from {} and added to the node's hours.", a.fill_from)
-            },
-        ],
-    }
-}
-
-/// One `[[class]]` of a workload file.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClassToml {
-    name: String,
-    per_month: f64,
-    particles: u64,
-    #[serde(rename = "box")]
-    box_size: u32,
-    #[serde(default)]
-    dtype: Option<String>,
-    #[serde(default)]
-    chain: Option<Vec<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WorkloadToml {
-    class: Vec<ClassToml>,
-}
-
-fn chain(flag: &str, items: &[String], catalog: &Catalog) -> Result<Vec<JobStep>, CommandError> {
-    if items.is_empty() {
-        return Ok(default_chain());
-    }
-    items
-        .iter()
-        .map(|item| {
-            let (job, passes) = item.trim().split_once(':').ok_or_else(|| {
-                usage(format!(
-                    "{flag}: '{item}' is not job:passes, e.g. class2d:20"
-                ))
-            })?;
-            if !catalog.vram_jobs.iter().any(|j| j.job == job)
-                && crate::jobtime::jobs::find(job).is_none()
-            {
-                return Err(usage(format!(
-                    "{flag}: unknown job '{job}' (see `cryocap catalog jobs`, or a job-time model job: {})",
-                    crate::jobtime::jobs::names()
-                )));
-            }
-            let passes: u32 = passes
-                .parse()
-                .ok()
-                .filter(|p| (1..=100_000).contains(p))
-                .ok_or_else(|| usage(format!("{flag}: passes of '{item}' must be 1 to 100000")))?;
-            Ok(JobStep {
-                job: job.to_string(),
-                passes,
-            })
-        })
-        .collect()
-}
-
+/// The datasets: one class from the flags, or the classes of --workload.
 fn workload(a: &RecommendArgs, catalog: &Catalog) -> Result<Vec<DatasetClass>, CommandError> {
     let Some(path) = &a.workload else {
         let particles = a
@@ -492,7 +216,7 @@ fn workload(a: &RecommendArgs, catalog: &Catalog) -> Result<Vec<DatasetClass>, C
             particles,
             box_size,
             dtype: a.dtype.map_or(Dtype::F32, Dtype::from),
-            chain: chain("--chain", &a.chain, catalog)?,
+            chain: workload::parse_chain("--chain", &a.chain, catalog).map_err(usage)?,
         }]);
     };
     if a.particles.is_some()
@@ -505,46 +229,7 @@ fn workload(a: &RecommendArgs, catalog: &Catalog) -> Result<Vec<DatasetClass>, C
             "--workload describes the datasets: leave out --particles, --box, --dtype, --per-month and --chain",
         ));
     }
-    let shown = path.display();
-    let text = crate::files::read_text(path, PRICES_LIMIT)
-        .map_err(|e| usage(format!("--workload {shown}: {}", e.reason())))?;
-    let w: WorkloadToml = toml::from_str(&text).map_err(|e| {
-        usage(format!(
-            "--workload {shown}: {}",
-            e.message().replace('\n', " ")
-        ))
-    })?;
-    if w.class.is_empty() {
-        return Err(usage(format!("--workload {shown}: no [[class]]")));
-    }
-    w.class
-        .into_iter()
-        .map(|c| {
-            let flag = format!("--workload {shown}: class {}", c.name);
-            if !(c.per_month.is_finite() && c.per_month > 0.0) {
-                return Err(usage(format!("{flag}: per_month must be above 0")));
-            }
-            if !(1..=crate::sizing::MAX_PARTICLES).contains(&c.particles) {
-                return Err(usage(format!("{flag}: particles out of range")));
-            }
-            if !(crate::sizing::MIN_BOX..=crate::sizing::MAX_BOX).contains(&c.box_size) {
-                return Err(usage(format!("{flag}: box out of range")));
-            }
-            let dtype = match c.dtype.as_deref() {
-                None | Some("f32") => Dtype::F32,
-                Some("f16") => Dtype::F16,
-                Some(d) => return Err(usage(format!("{flag}: dtype '{d}' is not f32 or f16"))),
-            };
-            Ok(DatasetClass {
-                chain: chain(&flag, c.chain.as_deref().unwrap_or(&[]), catalog)?,
-                name: c.name,
-                per_month: c.per_month,
-                particles: c.particles,
-                box_size: c.box_size,
-                dtype,
-            })
-        })
-        .collect()
+    workload::read(path, catalog).map_err(usage)
 }
 
 const STORAGE_FIGURE: &str = "storage read rate";

@@ -1,5 +1,6 @@
 //! Pure sizing functions: no I/O, no clap, no printing. Bytes in, bytes out.
 
+pub mod candidates;
 pub mod dataset_time;
 pub(crate) mod fit;
 pub mod movies;
@@ -7,10 +8,12 @@ pub(crate) mod node;
 pub(crate) mod plan;
 pub mod prices;
 pub mod recommend;
+pub mod recommend_report;
 pub(crate) mod ssd;
 pub mod stack;
 pub mod storage_time;
 pub mod vram;
+pub mod workload;
 
 /// Limits the rest of the crate enforces on input, so that every figure here
 /// fits in a u64.
