@@ -108,10 +108,9 @@ fn job_memory(
         .find(|j| j.id == wanted)
         .cloned()
         .ok_or_else(|| {
-            CommandError::Usage(format!(
-                "--job: unknown job type '{}'; nearest: {} (see `cryocap catalog jobs`)",
-                crate::text::printable(wanted),
-                crate::datasets::nearest(wanted, jobs.iter().map(|j| j.id.as_str()), 3).join(", ")
+            let names = jobs.iter().map(|j| j.id.as_str());
+            CommandError::Usage(crate::datasets::unknown_name(
+                "--job", "job type", wanted, names, "jobs",
             ))
         })?;
     if a.classes.is_some() && !job.takes_classes {

@@ -8,7 +8,7 @@ use super::output::{Out, check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cache::subset;
 use crate::cli::FitArgs;
-use crate::datasets::{Catalog, MigProfile, nearest};
+use crate::datasets::{Catalog, MigProfile};
 use crate::report::writer::{self, Destination};
 use crate::results::Kind;
 use crate::results::plan::Dtype;
@@ -56,10 +56,12 @@ fn usage(m: &str) -> CommandError {
 }
 
 fn unknown(flag: &str, what: &str, wanted: &str, names: Vec<&str>, list: &str) -> CommandError {
-    CommandError::Usage(format!(
-        "{flag}: unknown {what} '{}'; nearest: {} (see `cryocap catalog {list}`)",
-        crate::text::printable(wanted),
-        nearest(wanted, names.into_iter(), 3).join(", ")
+    CommandError::Usage(crate::datasets::unknown_name(
+        flag,
+        what,
+        wanted,
+        names.into_iter(),
+        list,
     ))
 }
 

@@ -5,7 +5,7 @@ use std::io::Write;
 use super::output::{check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cli::{DtypeArg, PlanArgs, SizeModelArg};
-use crate::datasets::{Catalog, nearest};
+use crate::datasets::Catalog;
 use crate::results::Kind;
 use crate::results::plan::Dtype;
 use crate::sizing::plan::{PlanParams, VramSource, plan};
@@ -79,11 +79,13 @@ fn job_times(
     Ok(rows)
 }
 
-/// "unknown GPU 'x'; nearest: a, b, c (see `cryocap catalog gpus`)".
 fn unknown(flag: &str, what: &str, wanted: &str, names: Vec<&str>, list: &str) -> CommandError {
-    CommandError::Usage(format!(
-        "{flag}: unknown {what} '{wanted}'; nearest: {} (see `cryocap catalog {list}`)",
-        nearest(wanted, names.into_iter(), 3).join(", ")
+    CommandError::Usage(crate::datasets::unknown_name(
+        flag,
+        what,
+        wanted,
+        names.into_iter(),
+        list,
     ))
 }
 

@@ -148,7 +148,24 @@ pub fn normalise(name: &str) -> String {
         .collect()
 }
 
-/// The names closest to `wanted`, best first, for "did you mean" lines.
+/// The one line for a name the catalog lacks, with the nearest it has:
+/// "--gpu: unknown GPU 'x'; nearest: a, b, c (see `cryocap catalog gpus`)".
+pub fn unknown_name<'a>(
+    flag: &str,
+    what: &str,
+    wanted: &str,
+    names: impl Iterator<Item = &'a str>,
+    list: &str,
+) -> String {
+    format!(
+        "{flag}: unknown {what} '{}'; nearest: {} (see `cryocap catalog {list}`)",
+        crate::text::printable(wanted),
+        nearest(wanted, names, 3).join(", ")
+    )
+}
+
+/// The catalog's names closest to `wanted`, best first (Jaro-Winkler on
+/// lower-case names without separators, a containing name first).
 pub fn nearest<'a>(
     wanted: &str,
     names: impl Iterator<Item = &'a str>,

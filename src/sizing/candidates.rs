@@ -4,7 +4,7 @@
 //! NFS client's ceiling) and, with an SSD, the month's cache fill.
 
 use super::recommend::{Candidate, DatasetClass, Fill, GpuOption, NodeSpec, PriceBook, TierOption};
-use crate::datasets::{Catalog, nearest};
+use crate::datasets::{Catalog, unknown_name};
 
 /// What the user listed: each list is one axis of the candidate grid.
 #[derive(Debug, Clone, Copy)]
@@ -78,9 +78,12 @@ pub fn expand(
     let mut out = Vec::new();
     for name in space.gpus {
         let g = catalog.gpu(name).ok_or_else(|| {
-            format!(
-                "--gpus: unknown GPU '{name}'; nearest: {} (see `cryocap catalog gpus`)",
-                nearest(name, catalog.gpus.iter().map(|g| g.id.as_str()), 3).join(", ")
+            unknown_name(
+                "--gpus",
+                "GPU",
+                name,
+                catalog.gpus.iter().map(|g| g.id.as_str()),
+                "gpus",
             )
         })?;
         if book.gpu(&g.id).is_none() {
@@ -141,10 +144,8 @@ fn tier_of<'c>(
     id: &str,
 ) -> Result<&'c crate::datasets::StorageTier, String> {
     catalog.storage_tier(id).ok_or_else(|| {
-        format!(
-            "{flag}: unknown storage tier '{id}'; nearest: {} (see `cryocap catalog storage`)",
-            nearest(id, catalog.storage_tiers.iter().map(|t| t.id.as_str()), 3).join(", ")
-        )
+        let names = catalog.storage_tiers.iter().map(|t| t.id.as_str());
+        unknown_name(flag, "storage tier", id, names, "storage")
     })
 }
 
