@@ -249,7 +249,8 @@ fn tier(
     })
 }
 
-fn params(a: &FitArgs, catalog: &Catalog) -> Result<FitParams, CommandError> {
+/// The job type, and the flags that only some jobs take.
+fn job_of(a: &FitArgs, catalog: &Catalog) -> Result<fit::FitJob, CommandError> {
     let jobs = fit::jobs(catalog);
     let job = jobs
         .iter()
@@ -259,8 +260,7 @@ fn params(a: &FitArgs, catalog: &Catalog) -> Result<FitParams, CommandError> {
             let names = jobs.iter().map(|j| j.id.as_str()).collect();
             unknown("--job", "job type", &a.job, names, "jobs")
         })?;
-    let relion = job.software == Software::Relion;
-    if !relion {
+    if job.software != Software::Relion {
         for (given, flag) in [
             (a.pad.is_some(), "--pad"),
             (a.ranks_per_gpu.is_some(), "--ranks-per-gpu"),
@@ -281,18 +281,19 @@ fn params(a: &FitArgs, catalog: &Catalog) -> Result<FitParams, CommandError> {
             job.id
         )));
     }
-    let list = match &a.particles_file {
-        Some(p) => Some(read_list(p)?),
-        None => None,
-    };
+    Ok(job)
+}
+
+/// Particles, box and pixel type: from the flags, else from the particle list.
+fn shape(a: &FitArgs, list: Option<&FromList>) -> Result<(u64, u32, Dtype), CommandError> {
     let particles = a
         .particles
-        .or(list.as_ref().map(|l| l.particles))
+        .or(list.map(|l| l.particles))
         .ok_or_else(|| usage("--particles: is required (or give --particles-file)"))?;
     let box_size = a
         .box_size
         .map(|b| b.0)
-        .or(list.as_ref().and_then(|l| l.box_size))
+        .or(list.and_then(|l| l.box_size))
         .ok_or_else(|| {
             usage("--box: is required (the particle file names no image size and its stacks were not found)")
         })?;
@@ -311,16 +312,20 @@ fn params(a: &FitArgs, catalog: &Catalog) -> Result<FitParams, CommandError> {
         )));
     }
     let dtype = match a.dtype {
-        Some(crate::cli::DtypeArg::F16) => Dtype::F16,
-        Some(crate::cli::DtypeArg::F32) => Dtype::F32,
-        None => list.as_ref().and_then(|l| l.dtype).unwrap_or(Dtype::F32),
+        Some(d) => Dtype::from(d),
+        None => list.and_then(|l| l.dtype).unwrap_or(Dtype::F32),
     };
-    let node = match &a.node {
-        Some(p) => Some(read_node(p)?),
-        None => None,
-    };
-    let target = target(a, catalog, node.as_ref())?;
-    let gpus = a.gpus.or(node.as_ref().map(|n| n.gpus.max(1))).unwrap_or(1);
+    Ok((particles, box_size, dtype))
+}
+
+/// GPUs, RELION ranks per GPU and threads per rank, checked against the cores.
+fn layout(
+    a: &FitArgs,
+    relion: bool,
+    target: &Target,
+    node: Option<&Node>,
+) -> Result<(u32, u32, u32), CommandError> {
+    let gpus = a.gpus.or(node.map(|n| n.gpus.max(1))).unwrap_or(1);
     let ranks_per_gpu = a.ranks_per_gpu.unwrap_or(1);
     let ranks = if relion { gpus * ranks_per_gpu } else { 1 };
     let threads = match (a.threads, target.cores) {
@@ -336,48 +341,59 @@ fn params(a: &FitArgs, catalog: &Catalog) -> Result<FitParams, CommandError> {
             )));
         }
     }
-    let scratch = match a.scratch {
-        Some(free) => {
-            if free <= a.keep_free {
-                return Err(CommandError::Usage(format!(
-                    "--scratch {}: no larger than the {} --keep-free reserve; nothing would be copied",
-                    units::bytes_decimal(free),
-                    units::bytes_decimal(a.keep_free)
-                )));
-            }
-            Some(Scratch {
-                free_bytes: free,
-                keep_free_bytes: a.keep_free,
-                tier: tier(catalog, "--scratch-tier", &a.scratch_tier)?,
-            })
+    Ok((gpus, ranks_per_gpu, threads))
+}
+
+/// The local scratch drive RELION copies to, if one is given.
+fn scratch(a: &FitArgs, catalog: &Catalog) -> Result<Option<Scratch>, CommandError> {
+    let Some(free) = a.scratch else {
+        if a.scratch_dir.is_some() {
+            return Err(usage(
+                "--scratch-dir: give the drive's free space with --scratch too",
+            ));
         }
-        None => None,
+        return Ok(None);
     };
-    if scratch.is_none() && a.scratch_dir.is_some() {
-        return Err(usage(
-            "--scratch-dir: give the drive's free space with --scratch too",
-        ));
+    if free <= a.keep_free {
+        return Err(CommandError::Usage(format!(
+            "--scratch {}: no larger than the {} --keep-free reserve; nothing would be copied",
+            units::bytes_decimal(free),
+            units::bytes_decimal(a.keep_free)
+        )));
     }
-    let project_tier = tier(catalog, "--project-tier", &a.project_tier)?;
-    // paths that go into a script: checked whatever is written
-    let particles_path = match &a.particles_file {
-        Some(p) if a.emit_sbatch.is_some() => Some(script_path("--particles-file", p)?),
-        Some(p) => Some(p.to_string_lossy().into_owned()),
-        None => None,
-    };
-    let scratch_dir = match &a.scratch_dir {
-        Some(p) => Some(script_path("--scratch-dir", p)?),
-        None => None,
-    };
-    let job_dir = match a.emit_sbatch {
-        Some(_) => script_path("--job-dir", &a.job_dir)?,
-        None => a.job_dir.to_string_lossy().into_owned(),
-    };
+    Ok(Some(Scratch {
+        free_bytes: free,
+        keep_free_bytes: a.keep_free,
+        tier: tier(catalog, "--scratch-tier", &a.scratch_tier)?,
+    }))
+}
+
+/// The paths the lines and the script name: checked whatever is written.
+fn paths(a: &FitArgs) -> Result<Paths, CommandError> {
+    Ok(Paths {
+        particles: match &a.particles_file {
+            Some(p) if a.emit_sbatch.is_some() => Some(script_path("--particles-file", p)?),
+            Some(p) => Some(p.to_string_lossy().into_owned()),
+            None => None,
+        },
+        scratch_dir: match &a.scratch_dir {
+            Some(p) => Some(script_path("--scratch-dir", p)?),
+            None => None,
+        },
+        job_dir: match a.emit_sbatch {
+            Some(_) => script_path("--job-dir", &a.job_dir)?,
+            None => a.job_dir.to_string_lossy().into_owned(),
+        },
+    })
+}
+
+/// Where the dataset's figures came from, in words.
+fn from_label(a: &FitArgs, list: Option<&FromList>) -> String {
     let mut from = match &a.particles_file {
         Some(p) => format!("{}", p.display()),
         None => "flags".to_string(),
     };
-    if let Some(l) = &list
+    if let Some(l) = list
         && l.repeated_rows > 0
     {
         from.push_str(&format!(
@@ -385,6 +401,26 @@ fn params(a: &FitArgs, catalog: &Catalog) -> Result<FitParams, CommandError> {
             l.repeated_rows
         ));
     }
+    from
+}
+
+fn params(a: &FitArgs, catalog: &Catalog) -> Result<FitParams, CommandError> {
+    let job = job_of(a, catalog)?;
+    let relion = job.software == Software::Relion;
+    let list = match &a.particles_file {
+        Some(p) => Some(read_list(p)?),
+        None => None,
+    };
+    let (particles, box_size, dtype) = shape(a, list.as_ref())?;
+    let node = match &a.node {
+        Some(p) => Some(read_node(p)?),
+        None => None,
+    };
+    let target = target(a, catalog, node.as_ref())?;
+    let (gpus, ranks_per_gpu, threads) = layout(a, relion, &target, node.as_ref())?;
+    let scratch = scratch(a, catalog)?;
+    let project_tier = tier(catalog, "--project-tier", &a.project_tier)?;
+    let paths = paths(a)?;
     let compute = compute(
         a,
         catalog,
@@ -396,13 +432,13 @@ fn params(a: &FitArgs, catalog: &Catalog) -> Result<FitParams, CommandError> {
     )?;
     Ok(FitParams {
         classes: fit::classes_for(&job, a.classes),
+        from: from_label(a, list.as_ref()),
         job,
         particles,
         box_size,
         dtype,
         sym_expand: a.sym_expand,
         stack_file_bytes: list.as_ref().map(|l| l.stack_bytes).filter(|&b| b > 0),
-        from,
         pad: a.pad.unwrap_or(2),
         ranks_per_gpu,
         threads,
@@ -413,11 +449,7 @@ fn params(a: &FitArgs, catalog: &Catalog) -> Result<FitParams, CommandError> {
         scratch,
         project_tier,
         margin: a.time_margin,
-        paths: Paths {
-            particles: particles_path,
-            scratch_dir,
-            job_dir,
-        },
+        paths,
         compute,
         time_given: a.time.clone(),
     })
