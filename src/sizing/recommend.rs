@@ -355,6 +355,296 @@ pub fn frontier(points: &[(String, f64, f64)]) -> Vec<String> {
     front.iter().map(|p| p.0.clone()).collect()
 }
 
+/// What every candidate is judged against: the workload's needs.
+struct Mix {
+    /// VRAM the largest box needs.
+    need: u64,
+    per_month: f64,
+    largest_stack: u64,
+    /// Particle-passes of the mean dataset of the mix.
+    passes_per_dataset: f64,
+}
+
+impl Mix {
+    fn of(workload: &[DatasetClass], jobs: &[VramJob]) -> Mix {
+        let per_month: f64 = workload.iter().map(|c| c.per_month).sum();
+        let passes_per_dataset = if per_month > 0.0 {
+            workload
+                .iter()
+                .map(|c| c.per_month * c.particles as f64 * c.passes() as f64)
+                .sum::<f64>()
+                / per_month
+        } else {
+            0.0
+        };
+        Mix {
+            need: vram_needed(workload, jobs),
+            per_month,
+            largest_stack: workload.iter().map(|c| c.stack_bytes()).max().unwrap_or(0),
+            passes_per_dataset,
+        }
+    }
+}
+
+/// The hardware limit a candidate fails, if any: VRAM for the largest box,
+/// the profile's RAM and cores per GPU, an SSD that holds the largest stack.
+fn hardware_short(
+    c: &Candidate,
+    mix: &Mix,
+    limits: &Constraints,
+) -> Option<(&'static str, String)> {
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    let n = u64::from(c.per_node);
+    if c.gpu.vram_bytes < mix.need {
+        return Some((
+            "VRAM",
+            format!(
+                "VRAM {:.1} GiB below the {:.1} GiB the largest box needs",
+                gib(c.gpu.vram_bytes),
+                gib(mix.need)
+            ),
+        ));
+    }
+    if let Some(ram) = c.spec.ram_bytes
+        && ram < limits.min_ram_per_gpu.saturating_mul(n)
+    {
+        return Some((
+            "RAM per GPU",
+            format!(
+                "RAM per GPU {:.1} GiB below the profile's {:.1} GiB",
+                gib(ram) / n as f64,
+                gib(limits.min_ram_per_gpu)
+            ),
+        ));
+    }
+    if let Some(cores) = c.spec.cores
+        && cores < limits.min_cores_per_gpu.saturating_mul(c.per_node)
+    {
+        return Some((
+            "cores per GPU",
+            format!(
+                "cores per GPU {:.1} below the profile's {}",
+                f64::from(cores) / n as f64,
+                limits.min_cores_per_gpu
+            ),
+        ));
+    }
+    if let Some(ssd) = c.spec.ssd_bytes
+        && ssd < mix.largest_stack
+    {
+        return Some((
+            "SSD",
+            format!(
+                "SSD {} below the largest stack, {}",
+                crate::units::bytes_decimal(ssd),
+                crate::units::bytes_decimal(mix.largest_stack)
+            ),
+        ));
+    }
+    None
+}
+
+/// The node's price: base, GPUs, tier, and the RAM, cores and SSD chosen;
+/// None where one of them has no price.
+fn node_price(c: &Candidate, prices: &PriceBook) -> Option<f64> {
+    let spec = match (
+        c.spec
+            .ram_bytes
+            .map(|r| prices.ram_per_gb.map(|p| p * r as f64 / 1e9)),
+        c.spec
+            .cores
+            .map(|k| prices.per_core.map(|p| p * f64::from(k))),
+        c.spec
+            .ssd_bytes
+            .map(|s| prices.ssd_per_tb.map(|p| p * s as f64 / 1e12)),
+    ) {
+        (Some(None), _, _) | (_, Some(None), _) | (_, _, Some(None)) => None,
+        (r, k, s) => Some(
+            r.flatten().unwrap_or(0.0) + k.flatten().unwrap_or(0.0) + s.flatten().unwrap_or(0.0),
+        ),
+    }?;
+    let gpu = prices.gpu(&c.gpu.id)?;
+    let tier = prices.tier(&c.tier.id)?;
+    Some(prices.node_base + f64::from(c.per_node) * gpu + tier + spec)
+}
+
+/// The first target a fleet misses, in words: throughput, hours per
+/// dataset, budget.
+fn first_miss(
+    fleet: f64,
+    nodes: u32,
+    slowest: f64,
+    fleet_price: f64,
+    limits: &Constraints,
+    cur: &str,
+) -> (bool, bool, bool, Option<String>) {
+    let reaches = fleet >= limits.target_per_month * (1.0 - 1e-12);
+    let quick = limits
+        .max_hours_per_dataset
+        .is_none_or(|h| slowest <= h * (1.0 + 1e-12));
+    let within_budget = limits.budget.is_none_or(|b| fleet_price <= b);
+    let misses = if !reaches {
+        Some(format!(
+            "throughput: {fleet:.1} of {} datasets/month with {nodes} node(s)",
+            limits.target_per_month
+        ))
+    } else if !quick {
+        Some(format!(
+            "hours per dataset: {slowest:.1} h, over the {} h target",
+            limits.max_hours_per_dataset.unwrap_or_default()
+        ))
+    } else if !within_budget {
+        Some(format!(
+            "budget: {} {cur}, over {} {cur}",
+            money(fleet_price),
+            money(limits.budget.unwrap_or_default())
+        ))
+    } else {
+        None
+    };
+    (reaches, quick, within_budget, misses)
+}
+
+/// One candidate ranked, or the constraint that removes it.
+fn rank(
+    c: &Candidate,
+    label: String,
+    mix: &Mix,
+    workload: &[DatasetClass],
+    prices: &PriceBook,
+    limits: &Constraints,
+    times_model: &Model,
+) -> Result<Ranked, Pruned> {
+    let prune = |constraint: &'static str, reason: String| Pruned {
+        label: label.clone(),
+        constraint,
+        reason,
+    };
+    if let Some((constraint, reason)) = hardware_short(c, mix, limits) {
+        return Err(prune(constraint, reason));
+    }
+    let Some(node_price) = node_price(c, prices) else {
+        return Err(prune(
+            "price",
+            "no price for its GPU, storage tier, RAM, cores or SSD".into(),
+        ));
+    };
+    // Node-hours a month of the workload, and what limits most of them.
+    let m = month(workload, c, times_model).map_err(|e| prune("job time", e.to_string()))?;
+    // Filling the cache: jobs wait for their stack to be copied in.
+    let fill_hours = c.fill.map_or(0.0, |f| f.bytes_per_month / f.rate / 3600.0);
+    let (hours, low, high) = (
+        m.hours + fill_hours,
+        m.low + fill_hours,
+        m.high + fill_hours,
+    );
+    let per_month = mix.per_month;
+    if !(hours.is_finite() && hours > 0.0 && per_month > 0.0) {
+        return Err(prune(
+            "throughput",
+            "no throughput (zero rate or empty workload)".into(),
+        ));
+    }
+    let per_node = per_month * HOURS_PER_MONTH / hours;
+    let nodes_needed = (limits.target_per_month / per_node).ceil().max(1.0);
+    let nodes = match limits.nodes {
+        Some(n) => n,
+        None if nodes_needed > f64::from(limits.max_nodes) => limits.max_nodes,
+        None => nodes_needed as u32,
+    };
+    let fleet_price = node_price * f64::from(nodes);
+    let fleet = per_node * f64::from(nodes);
+    let node_power_w = f64::from(c.per_node) * c.gpu.board_power_w + limits.base_power_w;
+    // kWh of the mean dataset at full load, times the price.
+    let energy_per_dataset = limits
+        .power_price
+        .map(|p| node_power_w * (hours / per_month) / 1000.0 * p);
+    let cost_per_dataset =
+        node_price / (per_node * 12.0 * limits.years) + energy_per_dataset.unwrap_or(0.0);
+    let (reaches, quick, within_budget, misses) = first_miss(
+        fleet,
+        nodes,
+        m.slowest_hours,
+        fleet_price,
+        limits,
+        &prices.currency,
+    );
+    Ok(Ranked {
+        label,
+        gpu: c.gpu.id.clone(),
+        per_node: c.per_node,
+        tier: c.tier.id.clone(),
+        time_basis: m.basis,
+        fitted_as: m.fitted_as,
+        jobs: m.slowest_jobs,
+        hours_low: low / per_month,
+        hours_high: high / per_month,
+        tier_read_bytes_per_s: c.tier.read_bytes_per_s,
+        tier_measured: c.tier.measured.clone(),
+        fill_hours_per_dataset: fill_hours / per_month,
+        node_price,
+        hours_per_dataset: hours / per_month,
+        datasets_per_month_per_node: per_node,
+        bottleneck: if fill_hours > m.storage_hours.max(m.gpu_hours) {
+            Bottleneck::Copy
+        } else if m.storage_hours >= m.gpu_hours {
+            Bottleneck::Storage
+        } else {
+            Bottleneck::Gpu
+        },
+        nodes,
+        fleet_price,
+        fleet_datasets_per_month: fleet,
+        cost_per_dataset,
+        node_power_w,
+        energy_per_dataset,
+        cost_per_million_particle_passes: cost_per_dataset / (mix.passes_per_dataset / 1e6),
+        slowest_hours_per_dataset: m.slowest_hours,
+        meets_target: reaches && quick,
+        within_budget,
+        misses,
+    })
+}
+
+/// The cheapest fleet that meets the target within budget.
+fn choose(ranked: &[Ranked]) -> Option<usize> {
+    ranked
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.meets_target && r.within_budget)
+        .min_by(|(_, a), (_, b)| {
+            a.fleet_price
+                .total_cmp(&b.fleet_price)
+                .then(a.cost_per_dataset.total_cmp(&b.cost_per_dataset))
+        })
+        .map(|(i, _)| i)
+}
+
+/// What would change the answer: the dearest fleet cheaper than the chosen
+/// one (label breaks ties), and what it misses.
+fn change_line(ranked: &[Ranked], chosen: usize, currency: &str) -> String {
+    let c = &ranked[chosen];
+    let next = ranked
+        .iter()
+        .filter(|r| r.fleet_price < c.fleet_price)
+        .max_by(|a, b| {
+            a.fleet_price
+                .total_cmp(&b.fleet_price)
+                .then(b.label.cmp(&a.label))
+        });
+    match next {
+        Some(n) => format!(
+            "the next cheaper option, {} × ({}) for {} {}, misses {}",
+            n.nodes,
+            n.label,
+            money(n.fleet_price),
+            currency,
+            n.misses.as_deref().unwrap_or("nothing")
+        ),
+        None => "no feasible fleet is cheaper".into(),
+    }
+}
+
 /// Ranks every candidate for `workload`.
 pub fn recommend(
     workload: &[DatasetClass],
@@ -364,19 +654,7 @@ pub fn recommend(
     jobs: &[VramJob],
     times_model: &Model,
 ) -> Recommendation {
-    let need = vram_needed(workload, jobs);
-    let per_month: f64 = workload.iter().map(|c| c.per_month).sum();
-    let largest_stack = workload.iter().map(|c| c.stack_bytes()).max().unwrap_or(0);
-    // Particle-passes of the mean dataset of the mix.
-    let passes_per_dataset = if per_month > 0.0 {
-        workload
-            .iter()
-            .map(|c| c.per_month * c.particles as f64 * c.passes() as f64)
-            .sum::<f64>()
-            / per_month
-    } else {
-        0.0
-    };
+    let mix = Mix::of(workload, jobs);
     let mut ranked = Vec::new();
     let mut pruned = Vec::new();
     let mut seen = BTreeSet::new();
@@ -385,196 +663,10 @@ pub fn recommend(
         if !seen.insert(label.clone()) {
             continue;
         }
-        if c.gpu.vram_bytes < need {
-            pruned.push(Pruned {
-                label,
-                constraint: "VRAM",
-                reason: format!(
-                    "VRAM {:.1} GiB below the {:.1} GiB the largest box needs",
-                    c.gpu.vram_bytes as f64 / (1u64 << 30) as f64,
-                    need as f64 / (1u64 << 30) as f64
-                ),
-            });
-            continue;
+        match rank(c, label, &mix, workload, prices, limits, times_model) {
+            Ok(r) => ranked.push(r),
+            Err(p) => pruned.push(p),
         }
-        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
-        let n = u64::from(c.per_node);
-        if let Some(ram) = c.spec.ram_bytes
-            && ram < limits.min_ram_per_gpu.saturating_mul(n)
-        {
-            pruned.push(Pruned {
-                label,
-                constraint: "RAM per GPU",
-                reason: format!(
-                    "RAM per GPU {:.1} GiB below the profile's {:.1} GiB",
-                    gib(ram) / n as f64,
-                    gib(limits.min_ram_per_gpu)
-                ),
-            });
-            continue;
-        }
-        if let Some(cores) = c.spec.cores
-            && cores < limits.min_cores_per_gpu.saturating_mul(c.per_node)
-        {
-            pruned.push(Pruned {
-                label,
-                constraint: "cores per GPU",
-                reason: format!(
-                    "cores per GPU {:.1} below the profile's {}",
-                    f64::from(cores) / n as f64,
-                    limits.min_cores_per_gpu
-                ),
-            });
-            continue;
-        }
-        if let Some(ssd) = c.spec.ssd_bytes
-            && ssd < largest_stack
-        {
-            pruned.push(Pruned {
-                label,
-                constraint: "SSD",
-                reason: format!(
-                    "SSD {} below the largest stack, {}",
-                    crate::units::bytes_decimal(ssd),
-                    crate::units::bytes_decimal(largest_stack)
-                ),
-            });
-            continue;
-        }
-        let spec_price = match (
-            c.spec
-                .ram_bytes
-                .map(|r| prices.ram_per_gb.map(|p| p * r as f64 / 1e9)),
-            c.spec
-                .cores
-                .map(|k| prices.per_core.map(|p| p * f64::from(k))),
-            c.spec
-                .ssd_bytes
-                .map(|s| prices.ssd_per_tb.map(|p| p * s as f64 / 1e12)),
-        ) {
-            (Some(None), _, _) | (_, Some(None), _) | (_, _, Some(None)) => None,
-            (r, k, s) => Some(
-                r.flatten().unwrap_or(0.0)
-                    + k.flatten().unwrap_or(0.0)
-                    + s.flatten().unwrap_or(0.0),
-            ),
-        };
-        let (Some(gpu_price), Some(tier_price), Some(spec_price)) =
-            (prices.gpu(&c.gpu.id), prices.tier(&c.tier.id), spec_price)
-        else {
-            pruned.push(Pruned {
-                label,
-                constraint: "price",
-                reason: "no price for its GPU, storage tier, RAM, cores or SSD".into(),
-            });
-            continue;
-        };
-        // Node-hours a month of the workload, and what limits most of them.
-        let m = match month(workload, c, times_model) {
-            Ok(m) => m,
-            Err(e) => {
-                pruned.push(Pruned {
-                    label,
-                    constraint: "job time",
-                    reason: e.to_string(),
-                });
-                continue;
-            }
-        };
-        let (mut hours, mut low, mut high) = (m.hours, m.low, m.high);
-        let (storage_h, gpu_h) = (m.storage_hours, m.gpu_hours);
-        let slowest = m.slowest_hours;
-        // Filling the cache: jobs wait for their stack to be copied in.
-        let fill_hours = c.fill.map_or(0.0, |f| f.bytes_per_month / f.rate / 3600.0);
-        hours += fill_hours;
-        low += fill_hours;
-        high += fill_hours;
-        if !(hours.is_finite() && hours > 0.0 && per_month > 0.0) {
-            pruned.push(Pruned {
-                label,
-                constraint: "throughput",
-                reason: "no throughput (zero rate or empty workload)".into(),
-            });
-            continue;
-        }
-        let node_price =
-            prices.node_base + f64::from(c.per_node) * gpu_price + tier_price + spec_price;
-        let per_node = per_month * HOURS_PER_MONTH / hours;
-        let nodes_needed = (limits.target_per_month / per_node).ceil().max(1.0);
-        let nodes = match limits.nodes {
-            Some(n) => n,
-            None if nodes_needed > f64::from(limits.max_nodes) => limits.max_nodes,
-            None => nodes_needed as u32,
-        };
-        let fleet_price = node_price * f64::from(nodes);
-        let fleet = per_node * f64::from(nodes);
-        let node_power_w = f64::from(c.per_node) * c.gpu.board_power_w + limits.base_power_w;
-        // kWh of the mean dataset at full load, times the price.
-        let energy_per_dataset = limits
-            .power_price
-            .map(|p| node_power_w * (hours / per_month) / 1000.0 * p);
-        let cost_per_dataset =
-            node_price / (per_node * 12.0 * limits.years) + energy_per_dataset.unwrap_or(0.0);
-        let reaches = fleet >= limits.target_per_month * (1.0 - 1e-12);
-        let quick = limits
-            .max_hours_per_dataset
-            .is_none_or(|h| slowest <= h * (1.0 + 1e-12));
-        let within_budget = limits.budget.is_none_or(|b| fleet_price <= b);
-        let cur = &prices.currency;
-        let misses = if !reaches {
-            Some(format!(
-                "throughput: {fleet:.1} of {} datasets/month with {nodes} node(s)",
-                limits.target_per_month
-            ))
-        } else if !quick {
-            Some(format!(
-                "hours per dataset: {slowest:.1} h, over the {} h target",
-                limits.max_hours_per_dataset.unwrap_or_default()
-            ))
-        } else if !within_budget {
-            Some(format!(
-                "budget: {} {cur}, over {} {cur}",
-                money(fleet_price),
-                money(limits.budget.unwrap_or_default())
-            ))
-        } else {
-            None
-        };
-        ranked.push(Ranked {
-            label,
-            gpu: c.gpu.id.clone(),
-            per_node: c.per_node,
-            tier: c.tier.id.clone(),
-            time_basis: m.basis,
-            fitted_as: m.fitted_as,
-            jobs: m.slowest_jobs,
-            hours_low: low / per_month,
-            hours_high: high / per_month,
-            tier_read_bytes_per_s: c.tier.read_bytes_per_s,
-            tier_measured: c.tier.measured.clone(),
-            fill_hours_per_dataset: fill_hours / per_month,
-            node_price,
-            hours_per_dataset: hours / per_month,
-            datasets_per_month_per_node: per_node,
-            bottleneck: if fill_hours > storage_h.max(gpu_h) {
-                Bottleneck::Copy
-            } else if storage_h >= gpu_h {
-                Bottleneck::Storage
-            } else {
-                Bottleneck::Gpu
-            },
-            nodes,
-            fleet_price,
-            fleet_datasets_per_month: fleet,
-            cost_per_dataset,
-            node_power_w,
-            energy_per_dataset,
-            cost_per_million_particle_passes: cost_per_dataset / (passes_per_dataset / 1e6),
-            slowest_hours_per_dataset: slowest,
-            meets_target: reaches && quick,
-            within_budget,
-            misses,
-        });
     }
     ranked.sort_by(|a, b| {
         a.cost_per_dataset
@@ -589,45 +681,14 @@ pub fn recommend(
         .iter()
         .map(|r| (r.label.clone(), r.node_price, r.datasets_per_month_per_node))
         .collect();
-    let chosen = ranked
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.meets_target && r.within_budget)
-        .min_by(|(_, a), (_, b)| {
-            a.fleet_price
-                .total_cmp(&b.fleet_price)
-                .then(a.cost_per_dataset.total_cmp(&b.cost_per_dataset))
-        })
-        .map(|(i, _)| i);
-    let change = chosen.map(|i| {
-        let c = &ranked[i];
-        // The dearest fleet cheaper than the chosen one (label breaks ties).
-        let next = ranked
-            .iter()
-            .filter(|r| r.fleet_price < c.fleet_price)
-            .max_by(|a, b| {
-                a.fleet_price
-                    .total_cmp(&b.fleet_price)
-                    .then(b.label.cmp(&a.label))
-            });
-        match next {
-            Some(n) => format!(
-                "the next cheaper option, {} × ({}) for {} {}, misses {}",
-                n.nodes,
-                n.label,
-                money(n.fleet_price),
-                prices.currency,
-                n.misses.as_deref().unwrap_or("nothing")
-            ),
-            None => "no feasible fleet is cheaper".into(),
-        }
-    });
+    let chosen = choose(&ranked);
+    let change = chosen.map(|i| change_line(&ranked, i, &prices.currency));
     Recommendation {
         frontier: frontier(&points),
         ranked,
         pruned,
         chosen,
-        vram_needed_bytes: need,
+        vram_needed_bytes: mix.need,
         change,
     }
 }
