@@ -129,15 +129,8 @@ fn is_performance(unit: &str) -> bool {
     )
 }
 
-/// Merges the nodes' results and the job record into the report.
-pub fn merge(
-    dir: &str,
-    results: &[NodeResult],
-    submission: Option<&Submission>,
-    logs: &dyn Fn(u64, u32) -> Option<String>,
-    margin: f64,
-    skipped: Vec<String>,
-) -> FleetReport {
+/// The checks any node ran, in first-seen order.
+fn check_columns(results: &[NodeResult]) -> Vec<CheckColumn> {
     let mut checks: Vec<CheckColumn> = Vec::new();
     for r in results.iter().map(|n| &n.report) {
         for c in &r.checks {
@@ -149,34 +142,34 @@ pub fn merge(
             }
         }
     }
-    let nodes: Vec<NodeRow> = results
-        .iter()
-        .map(|n| NodeRow {
-            node: n.node.clone(),
-            file: n.file.clone(),
-            verdicts: checks
-                .iter()
-                .map(|k| {
-                    n.report
-                        .checks
-                        .iter()
-                        .find(|c| c.id == k.id)
-                        .map(|c| c.verdict)
-                })
-                .collect(),
-            failed_checks: n
-                .report
-                .checks
-                .iter()
-                .filter(|c| c.verdict == Verdict::Fail)
-                .count(),
-            details: checks
-                .iter()
-                .map(|k| n.report.checks.iter().find(|c| c.id == k.id).cloned())
-                .collect(),
-        })
-        .collect();
+    checks
+}
 
+/// One row per node: its verdict and details in each check's column.
+fn node_rows(results: &[NodeResult], checks: &[CheckColumn]) -> Vec<NodeRow> {
+    results
+        .iter()
+        .map(|n| {
+            let find = |k: &CheckColumn| n.report.checks.iter().find(|c| c.id == k.id);
+            NodeRow {
+                node: n.node.clone(),
+                file: n.file.clone(),
+                verdicts: checks.iter().map(|k| find(k).map(|c| c.verdict)).collect(),
+                failed_checks: n
+                    .report
+                    .checks
+                    .iter()
+                    .filter(|c| c.verdict == Verdict::Fail)
+                    .count(),
+                details: checks.iter().map(|k| find(k).cloned()).collect(),
+            }
+        })
+        .collect()
+}
+
+/// Each metric's spread over the nodes, and the nodes more than `margin`
+/// worse than the fleet median on a performance metric.
+fn spreads(results: &[NodeResult], margin: f64) -> (Vec<MetricSpread>, Vec<Outlier>) {
     let mut metrics = Vec::new();
     let mut outliers = Vec::new();
     let mut ids: Vec<&str> = Vec::new();
@@ -232,57 +225,76 @@ pub fn merge(
             }
         }
     }
+    (metrics, outliers)
+}
 
-    // Tasks write `<node>.json` under the name Slurm knows the node by,
-    // which may differ from the host name qualify records inside.
+/// Each task of the job with how it came out, and the nodes asked for that
+/// wrote no results.
+fn task_rows(
+    s: &Submission,
+    results: &[NodeResult],
+    logs: &dyn Fn(u64, u32) -> Option<String>,
+) -> (Vec<TaskRow>, Vec<String>) {
+    // Tasks write `<node>.json` under the name the scheduler knows the node
+    // by, which may differ from the host name qualify records inside.
     let has_result = |node: &str| {
         let file = format!("{node}.json");
         results.iter().any(|n| n.file == file)
     };
-    let (tasks, missing) = match submission {
-        Some(s) => {
-            let tasks: Vec<TaskRow> = s
-                .nodes
+    let tasks: Vec<TaskRow> = s
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, node)| {
+            let state = s
+                .tasks
                 .iter()
-                .enumerate()
-                .map(|(i, node)| {
-                    let state = s
-                        .tasks
-                        .iter()
-                        .find(|t| t.task as usize == i)
-                        .cloned()
-                        .unwrap_or(TaskState {
-                            task: i as u32,
-                            state: "UNKNOWN".into(),
-                            reason: "not in the submission record".into(),
-                            ran_on: String::new(),
-                            exit_code: String::new(),
-                        });
-                    let outcome = outcome(&state, has_result(node));
-                    let log_tail = match outcome {
-                        TaskOutcome::Failed => logs(s.job_id, i as u32).unwrap_or_default(),
-                        _ => String::new(),
-                    };
-                    TaskRow {
-                        task: i as u32,
-                        node: node.clone(),
-                        state,
-                        outcome,
-                        log_tail,
-                    }
-                })
-                .collect();
-            let mut missing: Vec<String> = Vec::new();
-            for n in &s.nodes {
-                if !has_result(n) && !missing.contains(n) {
-                    missing.push(n.clone());
-                }
+                .find(|t| t.task as usize == i)
+                .cloned()
+                .unwrap_or(TaskState {
+                    task: i as u32,
+                    state: "UNKNOWN".into(),
+                    reason: "not in the submission record".into(),
+                    ran_on: String::new(),
+                    exit_code: String::new(),
+                });
+            let outcome = outcome(&state, has_result(node));
+            let log_tail = match outcome {
+                TaskOutcome::Failed => logs(s.job_id, i as u32).unwrap_or_default(),
+                _ => String::new(),
+            };
+            TaskRow {
+                task: i as u32,
+                node: node.clone(),
+                state,
+                outcome,
+                log_tail,
             }
-            (tasks, missing)
+        })
+        .collect();
+    let mut missing: Vec<String> = Vec::new();
+    for n in &s.nodes {
+        if !has_result(n) && !missing.contains(n) {
+            missing.push(n.clone());
         }
-        None => (Vec::new(), Vec::new()),
-    };
+    }
+    (tasks, missing)
+}
 
+/// Merges the nodes' results and the job record into the report.
+pub fn merge(
+    dir: &str,
+    results: &[NodeResult],
+    submission: Option<&Submission>,
+    logs: &dyn Fn(u64, u32) -> Option<String>,
+    margin: f64,
+    skipped: Vec<String>,
+) -> FleetReport {
+    let checks = check_columns(results);
+    let nodes = node_rows(results, &checks);
+    let (metrics, outliers) = spreads(results, margin);
+    let (tasks, missing) =
+        submission.map_or((Vec::new(), Vec::new()), |s| task_rows(s, results, logs));
     let seen: Vec<(&str, &NodeIdentity)> = results
         .iter()
         .filter_map(|n| n.report.identity.as_ref().map(|i| (n.node.as_str(), i)))
