@@ -77,13 +77,17 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
         ssd: &a.ssd,
         fill_from: &a.fill_from,
     };
+    // The SSD cache fill: the cache simulator over the month's trace, once
+    // per SSD size.
+    let mut month = crate::cache::fill::MonthFill::new(&workload)
+        .map_err(|e| usage(format!("--workload: {e}")))?;
     let candidates = candidates::expand(
         &space,
         catalog,
         &list.book,
         &format!("--prices {shown}"),
         &measured_tiers,
-        &workload,
+        &mut |ssd| month.bytes_per_month(ssd),
     )
     .map_err(usage)?;
     let per_month: f64 = workload.iter().map(|c| c.per_month).sum();

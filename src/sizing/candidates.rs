@@ -3,7 +3,7 @@
 //! its prices checked, the tier's read rate (measured where given, else one
 //! NFS client's ceiling) and, with an SSD, the month's cache fill.
 
-use super::recommend::{Candidate, DatasetClass, Fill, GpuOption, NodeSpec, PriceBook, TierOption};
+use super::recommend::{Candidate, Fill, GpuOption, NodeSpec, PriceBook, TierOption};
 use crate::datasets::{Catalog, unknown_name};
 
 /// What the user listed: each list is one axis of the candidate grid.
@@ -49,14 +49,17 @@ pub fn node_specs(ram: &[u64], cores: &[u32], ssd: &[u64]) -> Vec<NodeSpec> {
 }
 
 /// The candidates of `space`, or one line naming the flag or price to fix.
-/// `prices` names the price list in errors (`--prices FILE`).
+/// `prices` names the price list in errors (`--prices FILE`);
+/// `fill_bytes` gives the bytes a month of the workload copies into an SSD
+/// cache of a size (the cache simulator's figure, from the caller, so that
+/// sizing does not depend on the cache module).
 pub fn expand(
     space: &Space<'_>,
     catalog: &Catalog,
     book: &PriceBook,
     prices: &str,
     measured: &[MeasuredTier],
-    workload: &[DatasetClass],
+    fill_bytes: &mut dyn FnMut(u64) -> f64,
 ) -> Result<Vec<Candidate>, String> {
     for (given, price, item) in [
         (!space.ram.is_empty(), book.ram_per_gb, "ram-gb (--ram)"),
@@ -73,8 +76,6 @@ pub fn expand(
     } else {
         Some(tier_of(catalog, "--fill-from", space.fill_from)?.seq_read_bytes_per_s())
     };
-    let mut month =
-        crate::cache::fill::MonthFill::new(workload).map_err(|e| format!("--workload: {e}"))?;
     let mut out = Vec::new();
     for name in space.gpus {
         let g = catalog.gpu(name).ok_or_else(|| {
@@ -118,7 +119,7 @@ pub fn expand(
                 for spec in &specs {
                     let fill = match (spec.ssd_bytes, fill_rate) {
                         (Some(ssd), Some(rate)) => Some(Fill {
-                            bytes_per_month: month.bytes_per_month(ssd),
+                            bytes_per_month: fill_bytes(ssd),
                             rate,
                         }),
                         _ => None,
