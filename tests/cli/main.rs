@@ -16,6 +16,7 @@ mod jobs;
 mod jobs_import;
 mod json_contract;
 mod layers;
+mod lengths;
 mod machine_formats;
 mod movies;
 mod no_panic;
