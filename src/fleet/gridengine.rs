@@ -357,20 +357,12 @@ impl Scheduler for GridEngine {
         Ok(check_client()?)
     }
     fn submit(&self, spec: &JobSpec, script: &Path) -> Result<Jobs, FleetError> {
-        let per_task = qsub::submit_held(Batch::Sge, spec, script, &|a| Ok(qsub(a)?), &|j| {
-            Ok(qdel(j)?)
-        })?;
-        if let Err(e) = release(&per_task) {
-            let _ = qdel(&per_task);
-            return Err(FleetError::Other(format!(
-                "{e}; jobs {} were deleted before any ran",
-                qsub::list(&per_task)
-            )));
-        }
-        Ok(Jobs {
-            first: per_task.first().copied().unwrap_or_default(),
-            per_task,
-        })
+        let client = qsub::Client {
+            qsub: &|a| Ok(qsub(a)?),
+            qdel: &|j| Ok(qdel(j)?),
+            qrls: &|j| Ok(release(j)?),
+        };
+        qsub::submit_held(Batch::Sge, spec, script, &client)
     }
     fn task_states(
         &self,

@@ -253,20 +253,12 @@ impl Scheduler for Pbs {
         Ok(())
     }
     fn submit(&self, spec: &JobSpec, script: &Path) -> Result<Jobs, FleetError> {
-        let per_task = qsub::submit_held(Batch::Pbs, spec, script, &|a| Ok(qsub(a)?), &|j| {
-            Ok(qdel(j)?)
-        })?;
-        if let Err(e) = run("qrls", &ids(&per_task), false) {
-            let _ = qdel(&per_task);
-            return Err(FleetError::Other(format!(
-                "{e}; jobs {} were deleted before any ran",
-                qsub::list(&per_task)
-            )));
-        }
-        Ok(Jobs {
-            first: per_task.first().copied().unwrap_or_default(),
-            per_task,
-        })
+        let client = qsub::Client {
+            qsub: &|a| Ok(qsub(a)?),
+            qdel: &|j| Ok(qdel(j)?),
+            qrls: &|j| Ok(run("qrls", &ids(j), false).map(drop)?),
+        };
+        qsub::submit_held(Batch::Pbs, spec, script, &client)
     }
     fn task_states(
         &self,

@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::FleetError;
+use super::scheduler::Jobs;
 use super::script::{JobSpec, fleet_dir, quote_path, shell_quote};
 
 /// The batch systems other than Slurm.
@@ -163,24 +164,32 @@ pub(crate) fn list(jobs: &[u64]) -> String {
         .join(",")
 }
 
+/// The client calls a one-job-per-node submission makes.
+pub(crate) struct Client<'a> {
+    /// Submits one job; its id.
+    pub qsub: &'a dyn Fn(&[String]) -> Result<u64, FleetError>,
+    pub qdel: &'a dyn Fn(&[u64]) -> Result<(), FleetError>,
+    pub qrls: &'a dyn Fn(&[u64]) -> Result<(), FleetError>,
+}
+
 /// Submits one held job per task (`-h`, before the script path, which
-/// stays last); when a qsub is refused, deletes the jobs already in, so a
-/// failed submission leaves nothing behind.
+/// stays last) and releases them once all are in; when a qsub or the
+/// release is refused, deletes the jobs already in, so a failed submission
+/// leaves nothing behind.
 pub(crate) fn submit_held(
     batch: Batch,
     spec: &JobSpec,
     script: &Path,
-    qsub: &dyn Fn(&[String]) -> Result<u64, FleetError>,
-    qdel: &dyn Fn(&[u64]) -> Result<(), FleetError>,
-) -> Result<Vec<u64>, FleetError> {
+    client: &Client<'_>,
+) -> Result<Jobs, FleetError> {
     let mut jobs: Vec<u64> = Vec::with_capacity(spec.nodes.len());
     for task in 0..spec.nodes.len() {
         let mut args = qsub_args(batch, spec, script, task);
         args.insert(args.len() - 1, "-h".into());
-        match qsub(&args) {
+        match (client.qsub)(&args) {
             Ok(id) => jobs.push(id),
             Err(e) => {
-                let _ = qdel(&jobs);
+                let _ = (client.qdel)(&jobs);
                 return Err(FleetError::Other(format!(
                     "{e}; the {} job(s) already submitted were deleted before any ran",
                     jobs.len()
@@ -188,7 +197,17 @@ pub(crate) fn submit_held(
             }
         }
     }
-    Ok(jobs)
+    if let Err(e) = (client.qrls)(&jobs) {
+        let _ = (client.qdel)(&jobs);
+        return Err(FleetError::Other(format!(
+            "{e}; jobs {} were deleted before any ran",
+            list(&jobs)
+        )));
+    }
+    Ok(Jobs {
+        first: jobs.first().copied().unwrap_or_default(),
+        per_task: jobs,
+    })
 }
 
 /// Where a Grid Engine job's log goes: qsub expands `$JOB_ID` in `-o`.
