@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use super::ReportError;
 use super::values::value;
 use crate::results::compare::{Change, Comparison};
-use crate::results::fleet::{FleetReport, TaskOutcome};
+use crate::results::fleet::{CheckColumn, FleetReport, NodeRow, Outlier, TaskOutcome};
 use crate::results::qualify::{Check, QualifyReport, Verdict};
 use crate::results::{Envelope, Kind};
 
@@ -251,69 +251,92 @@ fn compare(c: &Comparison) -> Suite {
 /// One suite per node (its checks, and whether it is an outlier), then one
 /// for the job: each task that did not run and each node that left no result.
 fn fleet(f: &FleetReport) -> Vec<Suite> {
-    let mut suites: Vec<Suite> = f
-        .nodes
+    let mut suites: Vec<Suite> = f.nodes.iter().map(|n| node_suite(f, n)).collect();
+    let job = job_cases(f);
+    if !job.is_empty() {
+        suites.push(Suite {
+            name: "cryocap fleet: job".into(),
+            time: f.completed_after_seconds.unwrap_or(0.0),
+            cases: job,
+        });
+    }
+    suites
+}
+
+/// One node: a case per check it has a verdict for, then one per metric
+/// where it is an outlier.
+fn node_suite(f: &FleetReport, n: &NodeRow) -> Suite {
+    let classname = format!("cryocap.fleet.{}", n.node);
+    let mut cases: Vec<Case> = f
+        .checks
         .iter()
-        .map(|n| {
-            let classname = format!("cryocap.fleet.{}", n.node);
-            let mut cases: Vec<Case> = f
-                .checks
-                .iter()
-                .enumerate()
-                .filter_map(|(i, k)| n.verdicts.get(i).copied().flatten().map(|v| (i, k, v)))
-                .map(|(i, k, v)| {
-                    // the node's figures where the report kept them, else
-                    // where to find them
-                    let said = match n.details.get(i).and_then(Option::as_ref) {
-                        Some(c) => figures(c),
-                        None => format!("see {} for the figures", n.file),
-                    };
-                    let outcome = match v {
-                        Verdict::Fail => Outcome::Failed {
-                            message: format!("{} on {}: {said}", k.label, n.node),
-                            kind: "FAIL",
-                        },
-                        Verdict::NotMeasured => Outcome::Skipped {
-                            message: format!("{} on {}: {said}", k.label, n.node),
-                        },
-                        _ => Outcome::Passed,
-                    };
-                    Case {
-                        classname: classname.clone(),
-                        name: format!("{} ({})", k.label, k.id),
-                        outcome,
-                        out: format!("{}: {said}", v.label()),
-                    }
-                })
-                .collect();
-            for o in f.outliers.iter().filter(|o| o.node == n.node) {
-                let v = |x: f64| value(&o.unit, &o.metric, x);
-                let message = format!(
-                    "{} on {}: {} is {:.0}% worse than the fleet median {} (the margin is {:.0}%)",
-                    o.metric,
-                    o.node,
-                    v(o.value),
-                    100.0 * o.shortfall,
-                    v(o.fleet_median),
-                    100.0 * f.margin
-                );
-                cases.push(Case {
-                    classname: classname.clone(),
-                    name: format!("outlier: {}", o.metric),
-                    outcome: Outcome::Failed {
-                        message: message.clone(),
-                        kind: "OUTLIER",
-                    },
-                    out: message,
-                });
-            }
-            Suite {
-                name: format!("cryocap fleet: {}", n.node),
-                time: 0.0,
-                cases,
-            }
-        })
+        .enumerate()
+        .filter_map(|(i, k)| n.verdicts.get(i).copied().flatten().map(|v| (i, k, v)))
+        .map(|(i, k, v)| node_check_case(n, i, k, v, &classname))
         .collect();
+    for o in f.outliers.iter().filter(|o| o.node == n.node) {
+        cases.push(outlier_case(o, f.margin, &classname));
+    }
+    Suite {
+        name: format!("cryocap fleet: {}", n.node),
+        time: 0.0,
+        cases,
+    }
+}
+
+/// Check `k` (column `i`) on node `n`, with its verdict `v`.
+fn node_check_case(n: &NodeRow, i: usize, k: &CheckColumn, v: Verdict, classname: &str) -> Case {
+    // the node's figures where the report kept them, else
+    // where to find them
+    let said = match n.details.get(i).and_then(Option::as_ref) {
+        Some(c) => figures(c),
+        None => format!("see {} for the figures", n.file),
+    };
+    let outcome = match v {
+        Verdict::Fail => Outcome::Failed {
+            message: format!("{} on {}: {said}", k.label, n.node),
+            kind: "FAIL",
+        },
+        Verdict::NotMeasured => Outcome::Skipped {
+            message: format!("{} on {}: {said}", k.label, n.node),
+        },
+        _ => Outcome::Passed,
+    };
+    Case {
+        classname: classname.to_string(),
+        name: format!("{} ({})", k.label, k.id),
+        outcome,
+        out: format!("{}: {said}", v.label()),
+    }
+}
+
+/// A metric where the node is worse than the fleet median by more than
+/// the margin.
+fn outlier_case(o: &Outlier, margin: f64, classname: &str) -> Case {
+    let v = |x: f64| value(&o.unit, &o.metric, x);
+    let message = format!(
+        "{} on {}: {} is {:.0}% worse than the fleet median {} (the margin is {:.0}%)",
+        o.metric,
+        o.node,
+        v(o.value),
+        100.0 * o.shortfall,
+        v(o.fleet_median),
+        100.0 * margin
+    );
+    Case {
+        classname: classname.to_string(),
+        name: format!("outlier: {}", o.metric),
+        outcome: Outcome::Failed {
+            message: message.clone(),
+            kind: "OUTLIER",
+        },
+        out: message,
+    }
+}
+
+/// The job's cases: each task that did not run to its result, then each
+/// node the job asked for that left no results file.
+fn job_cases(f: &FleetReport) -> Vec<Case> {
     let mut job = Vec::new();
     for t in f.tasks.iter().filter(|t| t.outcome != TaskOutcome::Ran) {
         let message = format!(
@@ -347,14 +370,7 @@ fn fleet(f: &FleetReport) -> Vec<Suite> {
             out: String::new(),
         });
     }
-    if !job.is_empty() {
-        suites.push(Suite {
-            name: "cryocap fleet: job".into(),
-            time: f.completed_after_seconds.unwrap_or(0.0),
-            cases: job,
-        });
-    }
-    suites
+    job
 }
 
 #[cfg(test)]

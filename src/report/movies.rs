@@ -2,7 +2,9 @@
 
 use super::{Block, Document, LongCsv, Render, Section};
 use crate::results::Envelope;
-use crate::results::movies::{MoviesBenchReport, MoviesCreated, MoviesPlanReport};
+use crate::results::movies::{
+    KeepUp, MovieRun, MovieSet, MoviesBenchReport, MoviesCreated, MoviesPlanReport,
+};
 use crate::units::{bytes_decimal, group_digits, rate_decimal};
 
 fn pairs(v: Vec<(&str, String)>) -> Block {
@@ -81,128 +83,140 @@ impl Render for MoviesCreated {
     }
 }
 
+/// The movies read, how they are read and what is done to each.
+fn movie_set_pairs(set: &MovieSet) -> Block {
+    pairs(vec![
+        (
+            "movies",
+            format!(
+                "{} ({}), {}×{}, {} in {}{}",
+                set.movies,
+                set.formats.join(", "),
+                set.width,
+                set.height,
+                bytes_decimal(set.bytes),
+                set.dir,
+                if set.created {
+                    " (written for this run, deleted after)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        (
+            "reads",
+            if set.direct {
+                "O_DIRECT, whole file, sequential".into()
+            } else {
+                "buffered, page cache dropped first (O_DIRECT refused)".to_string()
+            },
+        ),
+        (
+            "work per movie",
+            format!(
+                "decode every frame, multiply by the gain reference{}, sum{}",
+                set.gain_reference
+                    .as_ref()
+                    .map(|g| format!(" ({g})"))
+                    .unwrap_or_else(|| " (none given: all ones)".into()),
+                if set.formats.iter().any(|f| f == "eer") {
+                    format!(
+                        "; EER grouped by {} and rendered at {}×",
+                        set.eer_grouping, set.eer_upsample
+                    )
+                } else {
+                    String::new()
+                }
+            ),
+        ),
+    ])
+}
+
+/// One row per format and thread count.
+fn runs_section(runs: &[MovieRun]) -> Section {
+    Section::new("Runs").with(Block::table(
+        &[
+            "format",
+            "threads",
+            "movies",
+            "movies/h",
+            "frames/s",
+            "read rate",
+            "decode/thread",
+            "scaling",
+            "bound",
+        ],
+        "lrrrrrrrl",
+        runs.iter().map(run_row).collect(),
+    ))
+}
+
+/// One run's rates, scaling and what bound it.
+fn run_row(r: &MovieRun) -> Vec<String> {
+    vec![
+        r.format.clone(),
+        r.threads.to_string(),
+        r.movies.to_string(),
+        format!("{:.0}", r.movies_per_hour),
+        format!("{:.0}", r.frames_per_second),
+        rate_decimal(r.read_bytes_per_second),
+        rate_decimal(r.decode_bytes_per_second_per_thread),
+        r.scaling
+            .map(|s| format!("{s:.2}×"))
+            .unwrap_or_else(|| "-".into()),
+        format!(
+            "{} ({:.0} % reading)",
+            r.bound,
+            100.0 * r.read_seconds / (r.read_seconds + r.decode_seconds).max(1e-12)
+        ),
+    ]
+}
+
+/// Whether decoding keeps up with the microscope, and the GPUs fed.
+fn keep_up_section(k: &KeepUp) -> Section {
+    let mut v = vec![(
+        "microscope",
+        format!(
+            "{:.0} movies/h needed, {:.0} movies/h decoded: {}",
+            k.movies_per_hour_needed,
+            k.movies_per_hour,
+            if k.keeps_up {
+                "keeps up"
+            } else {
+                "FALLS BEHIND"
+            }
+        ),
+    )];
+    if let (Some(g), Some(rate), Some(f)) = (k.gpus, k.gpu_movies_per_hour, k.feeds_gpus) {
+        v.push((
+            "GPUs",
+            format!(
+                "{g} × {rate:.0} movies/h = {:.0} movies/h: {}",
+                f64::from(g) * rate,
+                if f { "fed" } else { "NOT FED" }
+            ),
+        ));
+        if let Some(b) = &k.gpu_rate_basis {
+            v.push(("GPU rate", b.clone()));
+        }
+    }
+    Section::new("Keeping up").with(pairs(v))
+}
+
 impl Render for MoviesBenchReport {
     fn document(&self, _: &Envelope) -> Document {
-        let set = &self.set;
-        let rows = self
-            .runs
-            .iter()
-            .map(|r| {
-                vec![
-                    r.format.clone(),
-                    r.threads.to_string(),
-                    r.movies.to_string(),
-                    format!("{:.0}", r.movies_per_hour),
-                    format!("{:.0}", r.frames_per_second),
-                    rate_decimal(r.read_bytes_per_second),
-                    rate_decimal(r.decode_bytes_per_second_per_thread),
-                    r.scaling
-                        .map(|s| format!("{s:.2}×"))
-                        .unwrap_or_else(|| "-".into()),
-                    format!(
-                        "{} ({:.0} % reading)",
-                        r.bound,
-                        100.0 * r.read_seconds / (r.read_seconds + r.decode_seconds).max(1e-12)
-                    ),
-                ]
-            })
-            .collect();
         let mut sections = vec![
-            Section::new("").with(pairs(vec![
-                (
-                    "movies",
-                    format!(
-                        "{} ({}), {}×{}, {} in {}{}",
-                        set.movies,
-                        set.formats.join(", "),
-                        set.width,
-                        set.height,
-                        bytes_decimal(set.bytes),
-                        set.dir,
-                        if set.created {
-                            " (written for this run, deleted after)"
-                        } else {
-                            ""
-                        }
-                    ),
-                ),
-                (
-                    "reads",
-                    if set.direct {
-                        "O_DIRECT, whole file, sequential".into()
-                    } else {
-                        "buffered, page cache dropped first (O_DIRECT refused)".to_string()
-                    },
-                ),
-                (
-                    "work per movie",
-                    format!(
-                        "decode every frame, multiply by the gain reference{}, sum{}",
-                        set.gain_reference
-                            .as_ref()
-                            .map(|g| format!(" ({g})"))
-                            .unwrap_or_else(|| " (none given: all ones)".into()),
-                        if set.formats.iter().any(|f| f == "eer") {
-                            format!(
-                                "; EER grouped by {} and rendered at {}×",
-                                set.eer_grouping, set.eer_upsample
-                            )
-                        } else {
-                            String::new()
-                        }
-                    ),
-                ),
-            ])),
-            Section::new("Runs").with(Block::table(
-                &[
-                    "format",
-                    "threads",
-                    "movies",
-                    "movies/h",
-                    "frames/s",
-                    "read rate",
-                    "decode/thread",
-                    "scaling",
-                    "bound",
-                ],
-                "lrrrrrrrl",
-                rows,
-            )),
+            Section::new("").with(movie_set_pairs(&self.set)),
+            runs_section(&self.runs),
         ];
         if let Some(k) = &self.keep_up {
-            let mut v = vec![(
-                "microscope",
-                format!(
-                    "{:.0} movies/h needed, {:.0} movies/h decoded: {}",
-                    k.movies_per_hour_needed,
-                    k.movies_per_hour,
-                    if k.keeps_up {
-                        "keeps up"
-                    } else {
-                        "FALLS BEHIND"
-                    }
-                ),
-            )];
-            if let (Some(g), Some(rate), Some(f)) = (k.gpus, k.gpu_movies_per_hour, k.feeds_gpus) {
-                v.push((
-                    "GPUs",
-                    format!(
-                        "{g} × {rate:.0} movies/h = {:.0} movies/h: {}",
-                        f64::from(g) * rate,
-                        if f { "fed" } else { "NOT FED" }
-                    ),
-                ));
-                if let Some(b) = &k.gpu_rate_basis {
-                    v.push(("GPU rate", b.clone()));
-                }
-            }
-            sections.push(Section::new("Keeping up").with(pairs(v)));
+            sections.push(keep_up_section(k));
         }
         if !self.notes.is_empty() {
             sections.push(Section::new("Notes").with(Block::Bullets(self.notes.clone())));
         }
         Document {
-            title: format!("cryocap bench movies: {} movies", set.movies),
+            title: format!("cryocap bench movies: {} movies", self.set.movies),
             sections,
         }
     }
@@ -261,6 +275,87 @@ impl Render for MoviesBenchReport {
     }
 }
 
+/// How big a movie is and what a session, a day and a year add up to.
+fn data_pairs(p: &MoviesPlanReport) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "per movie",
+            format!(
+                "{} ({} as 8-bit counts: {:.1} %)",
+                bytes_decimal(p.bytes_per_movie as u64),
+                bytes_decimal(p.raw_bytes_per_movie as u64),
+                100.0 * p.bytes_per_movie / p.raw_bytes_per_movie.max(1.0)
+            ),
+        ),
+        ("size basis", p.size_basis.clone()),
+        (
+            "per session",
+            format!(
+                "{} ({} movies in {} h)",
+                bytes_decimal(p.bytes_per_session as u64),
+                group_digits((p.movies_per_hour * p.session_hours).round() as u64),
+                p.session_hours
+            ),
+        ),
+        (
+            "per day",
+            format!(
+                "{} (collecting {:.0} % of the day)",
+                bytes_decimal(p.bytes_per_day as u64),
+                100.0 * p.duty_cycle
+            ),
+        ),
+        ("per year", bytes_decimal(p.bytes_per_year as u64)),
+    ]
+}
+
+/// The write and read rate, decoding, cores, and where given the GPUs'
+/// read rate and the days the storage holds.
+fn keeping_up_pairs(p: &MoviesPlanReport) -> Vec<(&'static str, String)> {
+    let mut keep = vec![
+        (
+            "write / read",
+            format!(
+                "{} sustained: the microscope writes it, pre-processing reads it",
+                rate_decimal(p.write_bytes_per_second)
+            ),
+        ),
+        (
+            "decode",
+            format!(
+                "{} of 8-bit frames decoded, {:.1} frames (fractions) a second to motion correction",
+                rate_decimal(p.decoded_bytes_per_second),
+                p.fractions_per_second
+            ),
+        ),
+        (
+            "cores",
+            format!(
+                "{} at {} of file per core ({})",
+                p.cores,
+                rate_decimal(p.decode_bytes_per_second_per_core),
+                p.decode_basis
+            ),
+        ),
+    ];
+    if let (Some(g), Some(r)) = (p.gpus, p.seed_read_bytes_per_second) {
+        keep.push((
+            "GPUs",
+            format!(
+                "{g}: seed 003 asks {} sustained sequential read to saturate them",
+                rate_decimal(r)
+            ),
+        ));
+    }
+    if let (Some(s), Some(d)) = (p.storage_bytes, p.storage_days) {
+        keep.push((
+            "storage",
+            format!("{} holds {d:.1} days of collection", bytes_decimal(s)),
+        ));
+    }
+    keep
+}
+
 impl Render for MoviesPlanReport {
     fn document(&self, _: &Envelope) -> Document {
         let mode = self.mode.map(|m| format!(" mode {m}")).unwrap_or_default();
@@ -272,80 +367,9 @@ impl Render for MoviesPlanReport {
         } else {
             format!("{} frames", self.frames)
         };
-        let size = vec![
-            (
-                "per movie",
-                format!(
-                    "{} ({} as 8-bit counts: {:.1} %)",
-                    bytes_decimal(self.bytes_per_movie as u64),
-                    bytes_decimal(self.raw_bytes_per_movie as u64),
-                    100.0 * self.bytes_per_movie / self.raw_bytes_per_movie.max(1.0)
-                ),
-            ),
-            ("size basis", self.size_basis.clone()),
-            (
-                "per session",
-                format!(
-                    "{} ({} movies in {} h)",
-                    bytes_decimal(self.bytes_per_session as u64),
-                    group_digits((self.movies_per_hour * self.session_hours).round() as u64),
-                    self.session_hours
-                ),
-            ),
-            (
-                "per day",
-                format!(
-                    "{} (collecting {:.0} % of the day)",
-                    bytes_decimal(self.bytes_per_day as u64),
-                    100.0 * self.duty_cycle
-                ),
-            ),
-            ("per year", bytes_decimal(self.bytes_per_year as u64)),
-        ];
-        let mut keep = vec![
-            (
-                "write / read",
-                format!(
-                    "{} sustained: the microscope writes it, pre-processing reads it",
-                    rate_decimal(self.write_bytes_per_second)
-                ),
-            ),
-            (
-                "decode",
-                format!(
-                    "{} of 8-bit frames decoded, {:.1} frames (fractions) a second to motion correction",
-                    rate_decimal(self.decoded_bytes_per_second),
-                    self.fractions_per_second
-                ),
-            ),
-            (
-                "cores",
-                format!(
-                    "{} at {} of file per core ({})",
-                    self.cores,
-                    rate_decimal(self.decode_bytes_per_second_per_core),
-                    self.decode_basis
-                ),
-            ),
-        ];
-        if let (Some(g), Some(r)) = (self.gpus, self.seed_read_bytes_per_second) {
-            keep.push((
-                "GPUs",
-                format!(
-                    "{g}: seed 003 asks {} sustained sequential read to saturate them",
-                    rate_decimal(r)
-                ),
-            ));
-        }
-        if let (Some(s), Some(d)) = (self.storage_bytes, self.storage_days) {
-            keep.push((
-                "storage",
-                format!("{} holds {d:.1} days of collection", bytes_decimal(s)),
-            ));
-        }
         let mut sections = vec![
-            Section::new("Data").with(pairs(size)),
-            Section::new("Keeping up").with(pairs(keep)),
+            Section::new("Data").with(pairs(data_pairs(self))),
+            Section::new("Keeping up").with(pairs(keeping_up_pairs(self))),
         ];
         if !self.notes.is_empty() {
             sections.push(Section::new("Notes").with(Block::Bullets(self.notes.clone())));

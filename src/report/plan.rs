@@ -402,6 +402,23 @@ fn document(r: &PlanReport) -> Document {
 
 /// Every figure of the plan in long form.
 fn csv(r: &PlanReport, w: &mut LongCsv) {
+    input_csv(r, w);
+    stack_csv(&r.stack, w);
+    ssd_csv(&r.ssd, w);
+    vram_csv(&r.vram, w);
+    storage_csv(&r.storage, w);
+    for i in &r.requirements.items {
+        if let Some(v) = i.minimum {
+            w.add("node", &i.id, "minimum", v, &i.unit);
+        }
+        if let Some(v) = i.recommended {
+            w.add("node", &i.id, "recommended", v, &i.unit);
+        }
+    }
+}
+
+/// The input, then each job's time on each tier.
+fn input_csv(r: &PlanReport, w: &mut LongCsv) {
     w.add("input", "", "particles", r.input.particles, "particles");
     w.add("input", "", "box", r.input.box_size, "pixels");
     w.add("input", "", "dtype", r.input.dtype.label(), "");
@@ -414,33 +431,42 @@ fn csv(r: &PlanReport, w: &mut LongCsv) {
         w.add("job_time", &item, "low", j.low, "s");
         w.add("job_time", &item, "high", j.high, "s");
     }
-    w.add("stack", "", "bytes", r.stack.bytes, "bytes");
+}
+
+/// The stack's size, per particle and in files.
+fn stack_csv(s: &StackReport, w: &mut LongCsv) {
+    w.add("stack", "", "bytes", s.bytes, "bytes");
     w.add(
         "stack",
         "",
         "bytes_per_particle",
-        r.stack.bytes_per_particle,
+        s.bytes_per_particle,
         "bytes",
     );
     w.add(
         "stack",
         "",
         "pixel_bytes_per_particle",
-        r.stack.pixel_bytes_per_particle,
+        s.pixel_bytes_per_particle,
         "bytes",
     );
-    if let Some(f) = r.stack.files {
+    if let Some(f) = s.files {
         w.add("stack", "", "files", f, "files");
     }
-    w.add("ssd", "", "needed_bytes", r.ssd.needed_bytes, "bytes");
-    w.add("ssd", "", "reserve_mb", r.ssd.reserve_mb, "MB");
-    if let Some(b) = r.ssd.recommended_bytes {
+}
+
+/// The SSD cache needed and recommended, and a given drive with its
+/// remedies.
+fn ssd_csv(ssd: &SsdReport, w: &mut LongCsv) {
+    w.add("ssd", "", "needed_bytes", ssd.needed_bytes, "bytes");
+    w.add("ssd", "", "reserve_mb", ssd.reserve_mb, "MB");
+    if let Some(b) = ssd.recommended_bytes {
         w.add("ssd", "", "recommended_bytes", b, "bytes");
     }
-    if let Some(q) = r.ssd.quota_mb {
+    if let Some(q) = ssd.quota_mb {
         w.add("ssd", "", "quota_mb", q, "MB");
     }
-    if let Some(g) = &r.ssd.given {
+    if let Some(g) = &ssd.given {
         w.add("ssd", "given", "drive_bytes", g.drive_bytes, "bytes");
         w.add("ssd", "given", "capacity_bytes", g.capacity_bytes, "bytes");
         w.add("ssd", "given", "fits", g.fits, "");
@@ -461,7 +487,11 @@ fn csv(r: &PlanReport, w: &mut LongCsv) {
             }
         }
     }
-    for v in &r.vram {
+}
+
+/// Each job's VRAM need, largest box and whether it fits.
+fn vram_csv(vram: &[VramRow], w: &mut LongCsv) {
+    for v in vram {
         w.add("vram", &v.job, "bytes_needed", v.bytes_needed, "bytes");
         if let Some(b) = v.max_box {
             w.add("vram", &v.job, "max_box", b, "pixels");
@@ -470,7 +500,11 @@ fn csv(r: &PlanReport, w: &mut LongCsv) {
             w.add("vram", &v.job, "fits", f, "");
         }
     }
-    for s in &r.storage {
+}
+
+/// Each storage tier's seconds per pass, sequential, random and cached.
+fn storage_csv(storage: &[StorageRow], w: &mut LongCsv) {
+    for s in storage {
         w.add(
             "storage",
             &s.tier,
@@ -506,13 +540,5 @@ fn csv(r: &PlanReport, w: &mut LongCsv) {
             s.seconds_all_passes_cached,
             "s",
         );
-    }
-    for i in &r.requirements.items {
-        if let Some(v) = i.minimum {
-            w.add("node", &i.id, "minimum", v, &i.unit);
-        }
-        if let Some(v) = i.recommended {
-            w.add("node", &i.id, "recommended", v, &i.unit);
-        }
     }
 }

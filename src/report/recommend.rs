@@ -3,33 +3,47 @@
 use super::document::{Align, Block, Document, Section};
 use super::{LongCsv, Render, charts};
 use crate::results::Envelope;
-use crate::results::recommend::{RankedConfig, RecommendReport};
+use crate::results::recommend::{
+    ConstraintsUsed, MeasuredFigure, PrunedConfig, RankedConfig, RecommendReport, WorkloadClass,
+};
 use crate::units::{bytes_binary, bytes_decimal, group_digits, utc_timestamp};
 
 fn money(v: f64, currency: &str) -> String {
     format!("{} {currency}", group_digits(v.round().max(0.0) as u64))
 }
 
+/// Input, the recommendation, the ranking, the frontier, the slowest
+/// dataset's jobs, what was left out and the notes.
 fn document(r: &RecommendReport) -> Document {
+    let mut sections = vec![
+        Section::new("Input").with(Block::Pairs(input_pairs(r))),
+        recommendation_section(r),
+        Section::new("Ranked configurations").with(ranked_table(r)),
+        Section::new("Pareto frontier (node price against datasets per month)")
+            .with(Block::Bullets(r.frontier.clone())),
+    ];
+    if let Some(x) = r.ranked.first().filter(|x| !x.jobs.is_empty()) {
+        sections.push(slowest_jobs_section(x));
+    }
+    if !r.pruned.is_empty() {
+        sections.push(left_out_section(&r.pruned));
+    }
+    sections.push(Section::new("Notes").with(Block::Bullets(r.notes.clone())));
+    Document {
+        title: format!(
+            "cryocap recommend: {} configuration(s) ranked, {} left out",
+            r.ranked.len(),
+            r.pruned.len()
+        ),
+        sections,
+    }
+}
+
+/// The workload, prices, constraints, rate reference, measured figures and
+/// the VRAM the workload needs.
+fn input_pairs(r: &RecommendReport) -> Vec<(String, String)> {
     let cur = &r.prices.currency;
-    let mut input: Vec<(String, String)> = r
-        .workload
-        .iter()
-        .map(|c| {
-            (
-                format!("workload: {}", c.name),
-                format!(
-                    "{}/month, {} particles, box {}, {:?}, stack {}; chain {}",
-                    c.per_month,
-                    group_digits(c.particles),
-                    c.box_size,
-                    c.dtype,
-                    bytes_decimal(c.stack_bytes),
-                    c.chain.join(", ")
-                ),
-            )
-        })
-        .collect();
+    let mut input: Vec<(String, String)> = r.workload.iter().map(workload_pair).collect();
     input.push(("prices".into(), format!("{} ({cur})", r.prices.file)));
     if !r.prices.placeholders.is_empty() {
         input.push((
@@ -37,57 +51,14 @@ fn document(r: &RecommendReport) -> Document {
             r.prices.placeholders.join(", "),
         ));
     }
-    let k = &r.constraints;
-    input.push((
-        "constraints".into(),
-        format!(
-            "target {}/month{}, {}, budget {}, over {} years",
-            k.target_per_month,
-            k.max_hours_per_dataset
-                .map_or(String::new(), |h| format!(" and at most {h} h per dataset")),
-            match k.nodes {
-                Some(n) => format!("exactly {n} node(s)"),
-                None => format!("at most {} node(s)", k.max_nodes),
-            },
-            k.budget.map_or("none".into(), |b| money(b, cur)),
-            k.years
-        ) + &k.power_price.map_or(String::new(), |p| {
-            format!(
-                ", power at {p} {cur}/kWh (GPUs at catalog board power + {} W base per node)",
-                k.base_power_w.unwrap_or(0.0)
-            )
-        }),
-    ));
+    input.push(("constraints".into(), constraints(&r.constraints, cur)));
     let label = if r.gpu_reference.starts_with("job-time model") {
         "job times"
     } else {
         "GPU rate reference"
     };
     input.push((label.into(), r.gpu_reference.clone()));
-    for m in &r.measured {
-        let value = match m.at_box {
-            Some(b) => format!(
-                "{} particles/s per GPU at box {b}",
-                group_digits(m.value.round().max(0.0) as u64)
-            ),
-            None => format!(
-                "{}/s sequential read",
-                bytes_decimal(m.value.max(0.0) as u64)
-            ),
-        };
-        input.push((
-            format!("measured: {} of {}", m.figure, m.node_type),
-            format!(
-                "{value}, from {} {} on host {}, {}; replaces the model in {} configuration(s)",
-                m.kind,
-                m.file,
-                m.host,
-                m.started_at
-                    .map_or("time not recorded".into(), utc_timestamp),
-                m.applies_to
-            ),
-        ));
-    }
+    input.extend(r.measured.iter().map(measured_pair));
     input.push((
         "VRAM needed".into(),
         format!(
@@ -95,7 +66,92 @@ fn document(r: &RecommendReport) -> Document {
             bytes_binary(r.vram_needed_bytes)
         ),
     ));
-    let answer = match (&r.chosen, &r.short) {
+    input
+}
+
+/// One workload class: how often, how big, and its chain of jobs.
+fn workload_pair(c: &WorkloadClass) -> (String, String) {
+    (
+        format!("workload: {}", c.name),
+        format!(
+            "{}/month, {} particles, box {}, {:?}, stack {}; chain {}",
+            c.per_month,
+            group_digits(c.particles),
+            c.box_size,
+            c.dtype,
+            bytes_decimal(c.stack_bytes),
+            c.chain.join(", ")
+        ),
+    )
+}
+
+/// The target, node count, budget and years, and the power price where
+/// one was given.
+fn constraints(k: &ConstraintsUsed, cur: &str) -> String {
+    format!(
+        "target {}/month{}, {}, budget {}, over {} years",
+        k.target_per_month,
+        k.max_hours_per_dataset
+            .map_or(String::new(), |h| format!(" and at most {h} h per dataset")),
+        match k.nodes {
+            Some(n) => format!("exactly {n} node(s)"),
+            None => format!("at most {} node(s)", k.max_nodes),
+        },
+        k.budget.map_or("none".into(), |b| money(b, cur)),
+        k.years
+    ) + &k.power_price.map_or(String::new(), |p| {
+        format!(
+            ", power at {p} {cur}/kWh (GPUs at catalog board power + {} W base per node)",
+            k.base_power_w.unwrap_or(0.0)
+        )
+    })
+}
+
+/// A measured figure that replaces the model, and where it was measured.
+fn measured_pair(m: &MeasuredFigure) -> (String, String) {
+    let value = match m.at_box {
+        Some(b) => format!(
+            "{} particles/s per GPU at box {b}",
+            group_digits(m.value.round().max(0.0) as u64)
+        ),
+        None => format!(
+            "{}/s sequential read",
+            bytes_decimal(m.value.max(0.0) as u64)
+        ),
+    };
+    (
+        format!("measured: {} of {}", m.figure, m.node_type),
+        format!(
+            "{value}, from {} {} on host {}, {}; replaces the model in {} configuration(s)",
+            m.kind,
+            m.file,
+            m.host,
+            m.started_at
+                .map_or("time not recorded".into(), utc_timestamp),
+            m.applies_to
+        ),
+    )
+}
+
+/// The cheapest configuration meeting the target, then what would change
+/// the answer.
+fn recommendation_section(r: &RecommendReport) -> Section {
+    Section::new("Recommendation").with(Block::Pairs(
+        std::iter::once(("cheapest meeting the target".to_string(), answer(r)))
+            .chain(
+                r.change
+                    .iter()
+                    .map(|c| ("what would change the answer".to_string(), c.clone())),
+            )
+            .collect(),
+    ))
+}
+
+/// The chosen configuration with its price, throughput and cost, or why
+/// there is none.
+fn answer(r: &RecommendReport) -> String {
+    let cur = &r.prices.currency;
+    match (&r.chosen, &r.short) {
         (Some(c), _) => {
             let row = r.ranked.iter().find(|x| &x.label == c);
             match row {
@@ -113,7 +169,11 @@ fn document(r: &RecommendReport) -> Document {
         }
         (None, Some(s)) => format!("none: {s}"),
         (None, None) => "none".into(),
-    };
+    }
+}
+
+/// Every feasible configuration, one row each, in ranked order.
+fn ranked_table(r: &RecommendReport) -> Block {
     let headers = [
         "configuration",
         "job times",
@@ -128,101 +188,76 @@ fn document(r: &RecommendReport) -> Document {
         "bottleneck",
         "meets target",
     ];
-    let rows = r
-        .ranked
-        .iter()
-        .map(|x| {
-            let mark = if x.placeholder_price { " *" } else { "" };
-            vec![
-                x.label.clone(),
-                x.gpu_rate_basis.clone(),
-                x.tier_read_basis
-                    .clone()
-                    .unwrap_or_else(|| "modelled".into()),
-                format!("{}{mark}", money(x.node_price, cur)),
-                x.nodes.to_string(),
-                money(x.fleet_price, cur),
-                format!("{:.1}", x.fleet_datasets_per_month),
-                match (x.hours_low, x.hours_high) {
-                    (Some(l), Some(h)) => format!("{:.1} ({l:.1}–{h:.1})", x.hours_per_dataset),
-                    _ => format!("{:.1}", x.hours_per_dataset),
-                },
-                format!("{:.2} {cur}", x.cost_per_dataset),
-                x.cost_per_million_particle_passes
-                    .map_or("-".into(), |c| format!("{c:.4} {cur}")),
-                x.bottleneck.clone(),
-                match (x.meets_target, x.within_budget) {
-                    (true, true) => "yes".into(),
-                    (true, false) => "over budget".into(),
-                    (false, _) => "no".into(),
-                },
-            ]
-        })
-        .collect();
+    let cur = &r.prices.currency;
     let mut align = vec![Align::Left, Align::Left, Align::Left];
     align.extend([Align::Right; 7]);
     align.extend([Align::Left; 2]);
-    let mut sections = vec![
-        Section::new("Input").with(Block::Pairs(input)),
-        Section::new("Recommendation").with(Block::Pairs(
-            std::iter::once(("cheapest meeting the target".to_string(), answer))
-                .chain(
-                    r.change
-                        .iter()
-                        .map(|c| ("what would change the answer".to_string(), c.clone())),
-                )
-                .collect(),
-        )),
-        Section::new("Ranked configurations").with(Block::Table {
-            headers: headers.iter().map(|h| h.to_string()).collect(),
-            align,
-            rows,
-        }),
-        Section::new("Pareto frontier (node price against datasets per month)")
-            .with(Block::Bullets(r.frontier.clone())),
-    ];
-    if let Some(x) = r.ranked.first().filter(|x| !x.jobs.is_empty()) {
-        sections.push(
-            Section::new(format!("Jobs of the slowest dataset on {}", x.label)).with(Block::table(
-                &["job", "hours", "90 % interval", "bottleneck", "basis"],
-                "lrrll",
-                x.jobs
-                    .iter()
-                    .map(|j| {
-                        vec![
-                            j.job.clone(),
-                            format!("{:.2}", j.hours),
-                            format!("{:.2}–{:.2}", j.low, j.high),
-                            j.bottleneck.clone(),
-                            j.basis.clone(),
-                        ]
-                    })
-                    .collect(),
-            )),
-        );
+    Block::Table {
+        headers: headers.iter().map(|h| h.to_string()).collect(),
+        align,
+        rows: r.ranked.iter().map(|x| ranked_row(x, cur)).collect(),
     }
-    if !r.pruned.is_empty() {
-        sections.push(
-            Section::new("Left out").with(Block::Table {
-                headers: vec!["configuration".into(), "reason".into()],
-                align: vec![Align::Left, Align::Left],
-                rows: r
-                    .pruned
-                    .iter()
-                    .map(|p| vec![p.label.clone(), p.reason.clone()])
-                    .collect(),
-            }),
-        );
-    }
-    sections.push(Section::new("Notes").with(Block::Bullets(r.notes.clone())));
-    Document {
-        title: format!(
-            "cryocap recommend: {} configuration(s) ranked, {} left out",
-            r.ranked.len(),
-            r.pruned.len()
-        ),
-        sections,
-    }
+}
+
+/// One ranked configuration's cells; ` *` marks a placeholder price.
+fn ranked_row(x: &RankedConfig, cur: &str) -> Vec<String> {
+    let mark = if x.placeholder_price { " *" } else { "" };
+    vec![
+        x.label.clone(),
+        x.gpu_rate_basis.clone(),
+        x.tier_read_basis
+            .clone()
+            .unwrap_or_else(|| "modelled".into()),
+        format!("{}{mark}", money(x.node_price, cur)),
+        x.nodes.to_string(),
+        money(x.fleet_price, cur),
+        format!("{:.1}", x.fleet_datasets_per_month),
+        match (x.hours_low, x.hours_high) {
+            (Some(l), Some(h)) => format!("{:.1} ({l:.1}–{h:.1})", x.hours_per_dataset),
+            _ => format!("{:.1}", x.hours_per_dataset),
+        },
+        format!("{:.2} {cur}", x.cost_per_dataset),
+        x.cost_per_million_particle_passes
+            .map_or("-".into(), |c| format!("{c:.4} {cur}")),
+        x.bottleneck.clone(),
+        match (x.meets_target, x.within_budget) {
+            (true, true) => "yes".into(),
+            (true, false) => "over budget".into(),
+            (false, _) => "no".into(),
+        },
+    ]
+}
+
+/// The jobs of the slowest dataset on the top-ranked configuration.
+fn slowest_jobs_section(x: &RankedConfig) -> Section {
+    Section::new(format!("Jobs of the slowest dataset on {}", x.label)).with(Block::table(
+        &["job", "hours", "90 % interval", "bottleneck", "basis"],
+        "lrrll",
+        x.jobs
+            .iter()
+            .map(|j| {
+                vec![
+                    j.job.clone(),
+                    format!("{:.2}", j.hours),
+                    format!("{:.2}–{:.2}", j.low, j.high),
+                    j.bottleneck.clone(),
+                    j.basis.clone(),
+                ]
+            })
+            .collect(),
+    ))
+}
+
+/// The configurations left out, each with its reason.
+fn left_out_section(pruned: &[PrunedConfig]) -> Section {
+    Section::new("Left out").with(Block::Table {
+        headers: vec!["configuration".into(), "reason".into()],
+        align: vec![Align::Left, Align::Left],
+        rows: pruned
+            .iter()
+            .map(|p| vec![p.label.clone(), p.reason.clone()])
+            .collect(),
+    })
 }
 
 /// The Pareto frontier as an SVG chart: node price against datasets per

@@ -3,8 +3,8 @@
 
 use super::{Align, Block, Document, LongCsv, Render, Section};
 use crate::results::Envelope;
-use crate::results::bench_io::BenchIoReport;
-use crate::results::probe::ProbeReport;
+use crate::results::bench_io::{BenchIoReport, GpuFeed, IoRun};
+use crate::results::probe::{BlockDevice, MdRaid, Member, ProbeReport};
 use crate::results::stack::{StackCreated, StackInfo};
 use crate::units::{bytes_binary, bytes_decimal, group_digits, rate_decimal};
 
@@ -116,7 +116,30 @@ fn stack_info(r: &StackInfo) -> Document {
     doc
 }
 
+/// Where the path lives and whether O_DIRECT works there, then its block
+/// device, what could not be told and the notes.
 fn probe(r: &ProbeReport) -> Document {
+    let mut doc = Document {
+        title: format!("cryocap probe: {}", r.path),
+        sections: vec![Section::new("").with(pairs(probe_pairs(r)))],
+    };
+    if let Some(b) = &r.device {
+        doc.sections
+            .push(Section::new("Block device").with(pairs(block_device_pairs(b))));
+    }
+    if !r.unknown.is_empty() {
+        doc.sections
+            .push(Section::new("Could not tell").with(Block::Bullets(r.unknown.clone())));
+    }
+    if !r.notes.is_empty() {
+        doc.sections
+            .push(Section::new("Notes").with(Block::Bullets(r.notes.clone())));
+    }
+    doc
+}
+
+/// The mount, file system, sizes, O_DIRECT and alignment.
+fn probe_pairs(r: &ProbeReport) -> Vec<(&'static str, String)> {
     let mut main = vec![
         ("mount", opt(&r.mount_point)),
         ("file system", opt(&r.fs_type)),
@@ -154,98 +177,92 @@ fn probe(r: &ProbeReport) -> Document {
             d.alignment, d.memory_alignment, d.alignment_source
         ),
     ));
-    let mut doc = Document {
-        title: format!("cryocap probe: {}", r.path),
-        sections: vec![Section::new("").with(pairs(main))],
-    };
-    if let Some(b) = &r.device {
-        let mut v = vec![
-            (
-                "name",
-                if b.name == b.disk {
-                    b.name.clone()
-                } else {
-                    format!("{} on {}", b.name, b.disk)
-                },
+    main
+}
+
+/// The block device: name, kind, model, size, rotational, block sizes,
+/// then its md RAID, device mapper and members where it has them.
+fn block_device_pairs(b: &BlockDevice) -> Vec<(&'static str, String)> {
+    let mut v = vec![
+        (
+            "name",
+            if b.name == b.disk {
+                b.name.clone()
+            } else {
+                format!("{} on {}", b.name, b.disk)
+            },
+        ),
+        ("kind", b.kind.clone()),
+        ("model", opt(&b.model)),
+        (
+            "size",
+            b.size_bytes
+                .map(bytes_decimal)
+                .unwrap_or_else(|| "unknown".to_string()),
+        ),
+        ("rotational", rotational(b.rotational)),
+        (
+            "block size",
+            format!(
+                "{} logical, {} physical",
+                opt(&b.logical_block_bytes),
+                opt(&b.physical_block_bytes)
             ),
-            ("kind", b.kind.clone()),
-            ("model", opt(&b.model)),
-            (
-                "size",
-                b.size_bytes
-                    .map(bytes_decimal)
-                    .unwrap_or_else(|| "unknown".to_string()),
-            ),
-            (
-                "rotational",
-                match b.rotational {
-                    Some(true) => {
-                        "yes (as the kernel reports it; virtual disks often misreport)".to_string()
-                    }
-                    Some(false) => {
-                        "no (as the kernel reports it; virtual disks often misreport)".to_string()
-                    }
-                    None => "unknown".to_string(),
-                },
-            ),
-            (
-                "block size",
-                format!(
-                    "{} logical, {} physical",
-                    opt(&b.logical_block_bytes),
-                    opt(&b.physical_block_bytes)
-                ),
-            ),
-        ];
-        if let Some(md) = &b.md {
-            v.push((
-                "md RAID",
-                format!(
-                    "level {}, chunk {}, {} disks",
-                    opt(&md.level),
-                    md.chunk_bytes
-                        .map(bytes_binary)
-                        .unwrap_or_else(|| "unknown".to_string()),
-                    opt(&md.raid_disks)
-                ),
-            ));
-        }
-        if let Some(dm) = &b.dm {
-            v.push((
-                "device mapper",
-                format!("{} ({})", dm.target, opt(&dm.name)),
-            ));
-        }
-        if !b.members.is_empty() {
-            let m: Vec<String> = b
-                .members
-                .iter()
-                .map(|m| {
-                    format!(
-                        "{} ({})",
-                        m.name,
-                        match m.rotational {
-                            Some(true) => "rotational",
-                            Some(false) => "non-rotational",
-                            None => "unknown",
-                        }
-                    )
-                })
-                .collect();
-            v.push(("members", m.join(", ")));
-        }
-        doc.sections
-            .push(Section::new("Block device").with(pairs(v)));
+        ),
+    ];
+    if let Some(md) = &b.md {
+        v.push(("md RAID", md_raid(md)));
     }
-    if !r.unknown.is_empty() {
-        doc.sections
-            .push(Section::new("Could not tell").with(Block::Bullets(r.unknown.clone())));
+    if let Some(dm) = &b.dm {
+        v.push((
+            "device mapper",
+            format!("{} ({})", dm.target, opt(&dm.name)),
+        ));
     }
-    if !r.notes.is_empty() {
-        doc.sections
-            .push(Section::new("Notes").with(Block::Bullets(r.notes.clone())));
+    if !b.members.is_empty() {
+        v.push(("members", members(&b.members)));
     }
-    doc
+    v
+}
+
+/// Whether the kernel says the device spins.
+fn rotational(r: Option<bool>) -> String {
+    match r {
+        Some(true) => "yes (as the kernel reports it; virtual disks often misreport)".to_string(),
+        Some(false) => "no (as the kernel reports it; virtual disks often misreport)".to_string(),
+        None => "unknown".to_string(),
+    }
+}
+
+/// An md RAID's level, chunk and disk count.
+fn md_raid(md: &MdRaid) -> String {
+    format!(
+        "level {}, chunk {}, {} disks",
+        opt(&md.level),
+        md.chunk_bytes
+            .map(bytes_binary)
+            .unwrap_or_else(|| "unknown".to_string()),
+        opt(&md.raid_disks)
+    )
+}
+
+/// The member devices, each rotational or not.
+fn members(members: &[Member]) -> String {
+    let m: Vec<String> = members
+        .iter()
+        .map(|m| {
+            format!(
+                "{} ({})",
+                m.name,
+                match m.rotational {
+                    Some(true) => "rotational",
+                    Some(false) => "non-rotational",
+                    None => "unknown",
+                }
+            )
+        })
+        .collect();
+    m.join(", ")
 }
 
 fn us(ns: u64) -> String {
@@ -256,9 +273,25 @@ fn us(ns: u64) -> String {
     }
 }
 
+/// The stack read, the reads, how many GPUs that keeps fed, and the notes.
 fn bench_io(r: &BenchIoReport) -> Document {
+    let mut sections = vec![stack_section(r), reads_section(&r.runs)];
+    if let Some(f) = &r.feed {
+        sections.push(feed_section(f));
+    }
+    if !r.notes.is_empty() {
+        sections.push(Section::new("Notes").with(Block::Bullets(r.notes.clone())));
+    }
+    Document {
+        title: "cryocap bench io".to_string(),
+        sections,
+    }
+}
+
+/// The stack read, by which readers, at which alignment.
+fn stack_section(r: &BenchIoReport) -> Section {
     let s = &r.stack;
-    let head = Section::new("").with(pairs(vec![
+    Section::new("").with(pairs(vec![
         (
             "stack",
             format!(
@@ -279,7 +312,11 @@ fn bench_io(r: &BenchIoReport) -> Document {
             "alignment",
             format!("{} bytes ({})", s.alignment, s.alignment_source),
         ),
-    ]));
+    ]))
+}
+
+/// One row per access pattern: settings, rates and latency percentiles.
+fn reads_section(runs: &[IoRun]) -> Section {
     let headers = [
         "pattern",
         "direct",
@@ -294,74 +331,65 @@ fn bench_io(r: &BenchIoReport) -> Document {
         "p99.9",
         "max",
     ];
-    let rows = r
-        .runs
+    let mut align = vec![Align::Right; headers.len()];
+    align[0] = Align::Left;
+    align[1] = Align::Left;
+    Section::new("Reads").with(Block::Table {
+        headers: headers.iter().map(|h| h.to_string()).collect(),
+        align,
+        rows: runs.iter().map(read_row).collect(),
+    }).with(Block::Text(
+        "bytes/s counts particle bytes delivered; latency is per particle read (HDR histogram, µs).".to_string(),
+    ))
+}
+
+/// One access pattern's cells.
+fn read_row(x: &IoRun) -> Vec<String> {
+    vec![
+        x.pattern.clone(),
+        if x.direct { "yes".into() } else { "no".into() },
+        format!("{}×{}", x.threads, x.iodepth),
+        format!("{:.2}", x.passes),
+        rate_decimal(x.bytes_per_second),
+        group_digits(x.particles_per_second.round() as u64),
+        group_digits(x.iops.round() as u64),
+        us(x.latency_ns.p50),
+        us(x.latency_ns.p90),
+        us(x.latency_ns.p99),
+        us(x.latency_ns.p999),
+        us(x.latency_ns.max),
+    ]
+}
+
+/// How many GPUs each pattern keeps fed at the GPU's particle rate.
+fn feed_section(f: &GpuFeed) -> Section {
+    let rows = f
+        .per_run
         .iter()
         .map(|x| {
             vec![
                 x.pattern.clone(),
-                if x.direct { "yes".into() } else { "no".into() },
-                format!("{}×{}", x.threads, x.iodepth),
-                format!("{:.2}", x.passes),
-                rate_decimal(x.bytes_per_second),
-                group_digits(x.particles_per_second.round() as u64),
-                group_digits(x.iops.round() as u64),
-                us(x.latency_ns.p50),
-                us(x.latency_ns.p90),
-                us(x.latency_ns.p99),
-                us(x.latency_ns.p999),
-                us(x.latency_ns.max),
+                format!("{:.2}", x.gpus_fed),
+                match x.enough {
+                    Some(true) => "yes".into(),
+                    Some(false) => "no".into(),
+                    None => "-".into(),
+                },
             ]
         })
         .collect();
-    let mut align = vec![Align::Right; headers.len()];
-    align[0] = Align::Left;
-    align[1] = Align::Left;
-    let mut sections = vec![head, Section::new("Reads").with(Block::Table {
-        headers: headers.iter().map(|h| h.to_string()).collect(),
-        align,
+    Section::new(format!(
+        "GPUs this storage keeps fed at {} particles/s per GPU{}",
+        group_digits(f.gpu_particles_per_second.round() as u64),
+        f.gpus
+            .map(|g| format!(" ({g} in the node)"))
+            .unwrap_or_default()
+    ))
+    .with(Block::Table {
+        headers: vec!["pattern".into(), "GPUs fed".into(), "enough".into()],
+        align: vec![Align::Left, Align::Right, Align::Left],
         rows,
-    }).with(Block::Text(
-        "bytes/s counts particle bytes delivered; latency is per particle read (HDR histogram, µs).".to_string(),
-    ))];
-    if let Some(f) = &r.feed {
-        let rows = f
-            .per_run
-            .iter()
-            .map(|x| {
-                vec![
-                    x.pattern.clone(),
-                    format!("{:.2}", x.gpus_fed),
-                    match x.enough {
-                        Some(true) => "yes".into(),
-                        Some(false) => "no".into(),
-                        None => "-".into(),
-                    },
-                ]
-            })
-            .collect();
-        sections.push(
-            Section::new(format!(
-                "GPUs this storage keeps fed at {} particles/s per GPU{}",
-                group_digits(f.gpu_particles_per_second.round() as u64),
-                f.gpus
-                    .map(|g| format!(" ({g} in the node)"))
-                    .unwrap_or_default()
-            ))
-            .with(Block::Table {
-                headers: vec!["pattern".into(), "GPUs fed".into(), "enough".into()],
-                align: vec![Align::Left, Align::Right, Align::Left],
-                rows,
-            }),
-        );
-    }
-    if !r.notes.is_empty() {
-        sections.push(Section::new("Notes").with(Block::Bullets(r.notes.clone())));
-    }
-    Document {
-        title: "cryocap bench io".to_string(),
-        sections,
-    }
+    })
 }
 
 impl Render for BenchIoReport {
