@@ -102,6 +102,21 @@ pub fn pool(runs: &[Vec<Metric>]) -> Vec<Metric> {
     out
 }
 
+/// The stored runs a current run is held against: the `last` newest of
+/// `stored` (newest first), the current run itself left out while other
+/// runs are there. The flag is true when the current run is the only one
+/// stored: it is then compared with itself.
+pub fn baseline_runs<T: PartialEq>(mut stored: Vec<T>, current: &T, last: usize) -> (Vec<T>, bool) {
+    let mut only_itself = false;
+    if stored.iter().any(|r| r != current) {
+        stored.retain(|r| r != current);
+    } else if !stored.is_empty() {
+        only_itself = true;
+    }
+    stored.truncate(last);
+    (stored, only_itself)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +191,13 @@ mod tests {
         assert_eq!(p[0].samples.len(), 6);
         assert_eq!(p[0].value, 3.5);
         assert_eq!((p[0].min, p[0].max), (1.0, 6.0));
+    }
+
+    #[test]
+    fn the_current_run_is_not_its_own_baseline_unless_alone() {
+        assert_eq!(baseline_runs(vec![3, 2, 1, 0], &3, 2), (vec![2, 1], false));
+        assert_eq!(baseline_runs(vec![2, 3, 1], &3, 5), (vec![2, 1], false));
+        assert_eq!(baseline_runs(vec![3, 3], &3, 1), (vec![3], true));
+        assert_eq!(baseline_runs(Vec::<u8>::new(), &3, 4), (vec![], false));
     }
 }
