@@ -5,7 +5,7 @@ use std::io::Write;
 use super::output::{check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cli::{DtypeArg, PlanArgs, SizeModelArg};
-use crate::datasets::Catalog;
+use crate::datasets::{Catalog, EmpiarDataset};
 use crate::results::Kind;
 use crate::results::plan::Dtype;
 use crate::sizing::plan::{PlanParams, VramSource, plan};
@@ -99,14 +99,7 @@ impl From<DtypeArg> for Dtype {
 }
 
 fn params(a: &PlanArgs, catalog: &Catalog) -> Result<PlanParams, CommandError> {
-    let usage = |m: &str| CommandError::Usage(m.to_string());
-    let dataset = match &a.dataset {
-        Some(id) => Some(catalog.dataset(id).ok_or_else(|| {
-            let names = catalog.empiar.iter().map(|d| d.id.as_str()).collect();
-            unknown("--dataset", "dataset", id, names, "datasets")
-        })?),
-        None => None,
-    };
+    let dataset = dataset(a, catalog)?;
     let particles = a
         .particles
         .or(dataset.map(|d| d.particles))
@@ -121,39 +114,89 @@ fn params(a: &PlanArgs, catalog: &Catalog) -> Result<PlanParams, CommandError> {
         (None, Some(d)) if d.dtype == "f16" => Dtype::F16,
         (None, _) => Dtype::F32,
     };
-    let size_model = match a.size_model {
+    let size_model = size_model(a)?;
+    let vram = vram(a, catalog)?;
+    let (ssd_quota_mb, ssd_reserve_mb) = ssd_limits(a)?;
+    cache_tier(a, catalog)?;
+    Ok(PlanParams {
+        particles,
+        box_size,
+        pixel_size_a: a.pixel_size.or(dataset.map(|d| d.pixel_size_a)),
+        dtype,
+        size_model,
+        gpus: a.gpus,
+        vram,
+        classes: a.classes,
+        passes: a.passes,
+        dataset: dataset.map(|d| d.id.clone()),
+        ssd_bytes: a.ssd,
+        ssd_quota_mb,
+        ssd_reserve_mb,
+        cache_tier: a.cache_tier.clone(),
+    })
+}
+
+fn usage(m: &str) -> CommandError {
+    CommandError::Usage(m.to_string())
+}
+
+/// `--dataset`, looked up in the catalog.
+fn dataset<'c>(
+    a: &PlanArgs,
+    catalog: &'c Catalog,
+) -> Result<Option<&'c EmpiarDataset>, CommandError> {
+    match &a.dataset {
+        Some(id) => Ok(Some(catalog.dataset(id).ok_or_else(|| {
+            let names = catalog.empiar.iter().map(|d| d.id.as_str()).collect();
+            unknown("--dataset", "dataset", id, names, "datasets")
+        })?)),
+        None => Ok(None),
+    }
+}
+
+/// `--size-model`, with the flags that only describe real files.
+fn size_model(a: &PlanArgs) -> Result<SizeModel, CommandError> {
+    match a.size_model {
         SizeModelArg::Guide => {
             if a.particles_per_file.is_some() || a.nsymbt.is_some() {
                 return Err(usage(
                     "--particles-per-file and --nsymbt describe real files: use them with --size-model exact",
                 ));
             }
-            SizeModel::Guide
+            Ok(SizeModel::Guide)
         }
-        SizeModelArg::Exact => SizeModel::Exact {
+        SizeModelArg::Exact => Ok(SizeModel::Exact {
             particles_per_file: a.particles_per_file.unwrap_or(DEFAULT_PARTICLES_PER_FILE),
             nsymbt: a.nsymbt.unwrap_or(0),
-        },
-    };
-    let vram = match (&a.vram, &a.gpu) {
-        (Some(_), Some(_)) => return Err(usage("--vram and --gpu both set the VRAM: give one")),
-        (Some(v), None) => Some(VramSource {
+        }),
+    }
+}
+
+/// The VRAM of `--vram` or of the `--gpu` model; one of them at most.
+fn vram(a: &PlanArgs, catalog: &Catalog) -> Result<Option<VramSource>, CommandError> {
+    match (&a.vram, &a.gpu) {
+        (Some(_), Some(_)) => Err(usage("--vram and --gpu both set the VRAM: give one")),
+        (Some(v), None) => Ok(Some(VramSource {
             label: format!("--vram {}", v.text),
             bytes: v.bytes,
-        }),
+        })),
         (None, Some(name)) => {
             let g = catalog.gpu(name).ok_or_else(|| {
                 let names = catalog.gpus.iter().map(|g| g.id.as_str()).collect();
                 unknown("--gpu", "GPU", name, names, "gpus")
             })?;
-            Some(VramSource {
+            Ok(Some(VramSource {
                 label: g.name.clone(),
                 bytes: g.vram_bytes(),
-            })
+            }))
         }
-        (None, None) => None,
-    };
-    // CryoSPARC's MB: a quota rounds down and a reserve up, to err on the safe side.
+        (None, None) => Ok(None),
+    }
+}
+
+/// `--ssd-quota` and `--ssd-reserve` in CryoSPARC's MB: a quota rounds down
+/// and a reserve up, to err on the safe side.
+fn ssd_limits(a: &PlanArgs) -> Result<(Option<u64>, u64), CommandError> {
     let ssd_quota_mb = a.ssd_quota.map(|q| bytes_to_mb_floor(q.0));
     let ssd_reserve_mb = a.ssd_reserve.0.div_ceil(MIB);
     if ssd_quota_mb == Some(0) {
@@ -172,6 +215,11 @@ fn params(a: &PlanArgs, catalog: &Catalog) -> Result<PlanParams, CommandError> {
             units::bytes_decimal(drive)
         )));
     }
+    Ok((ssd_quota_mb, ssd_reserve_mb))
+}
+
+/// `--cache-tier` names a storage tier of the catalog.
+fn cache_tier(a: &PlanArgs, catalog: &Catalog) -> Result<(), CommandError> {
     if catalog.storage_tier(&a.cache_tier).is_none() {
         let names = catalog
             .storage_tiers
@@ -186,20 +234,5 @@ fn params(a: &PlanArgs, catalog: &Catalog) -> Result<PlanParams, CommandError> {
             "storage",
         ));
     }
-    Ok(PlanParams {
-        particles,
-        box_size,
-        pixel_size_a: a.pixel_size.or(dataset.map(|d| d.pixel_size_a)),
-        dtype,
-        size_model,
-        gpus: a.gpus,
-        vram,
-        classes: a.classes,
-        passes: a.passes,
-        dataset: dataset.map(|d| d.id.clone()),
-        ssd_bytes: a.ssd,
-        ssd_quota_mb,
-        ssd_reserve_mb,
-        cache_tier: a.cache_tier.clone(),
-    })
+    Ok(())
 }
