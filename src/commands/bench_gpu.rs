@@ -147,9 +147,8 @@ fn from_files(
     started: u64,
     out: &mut dyn Write,
 ) -> Result<Outcome, CommandError> {
-    use crate::gpu::from_files::{self, FromFilesParams};
+    use crate::gpu::from_files::{self, BenchError, BenchParams};
     use crate::recon::from_dir::DirStacks;
-    use crate::results::gpu::{FromFiles, GpuBenchInput, GpuBenchReport};
 
     if !dir.is_dir() {
         return Err(CommandError::Usage(format!(
@@ -164,80 +163,16 @@ fn from_files(
             .map_or(1, |n| n.get())
             .min(DEFAULT_MAX_READERS)
     });
-    let repeats = a.repeats.unwrap_or(3);
-    let direct = !a.buffered;
-    let n = d.stacks.box_size;
-    // the readers alone, with the chunk and ring the GPU path uses
-    let chunk = crate::gpu::pipeline::chunk_images(n)
-        .min(crate::gpu::reconstruct::BATCH)
-        .min(d.particles.len().max(1));
-    let ring = readers + crate::gpu::pipeline::STREAMS;
-    let mut passes = Vec::with_capacity(repeats as usize);
-    for _ in 0..=repeats {
-        passes.push(
-            d.read_pass(readers, chunk, ring, direct)
-                .map_err(|e| CommandError::Usage(e.to_string()))?,
-        );
-    }
-    let warm = passes.remove(0);
-    let seconds: Vec<f64> = passes.iter().map(|s| s.wall_seconds).collect();
-    let (median, min, max) = crate::gpu::bench::spread(&seconds, d.particles.len() as f64);
-    let gpu = from_files::run(
-        &d,
-        &FromFilesParams {
-            pads: pads.clone(),
-            readers,
-            direct,
-            repeats,
-            read_rate: median,
-        },
-    )?;
-    let (status, reason, runs) = match gpu {
-        Ok(runs) => (BenchStatus::Measured, None, runs),
-        Err(why) => (
-            BenchStatus::Skipped,
-            Some(format!("{why}; only the readers were timed")),
-            Vec::new(),
-        ),
+    let params = BenchParams {
+        pads,
+        readers,
+        direct: !a.buffered,
+        repeats: a.repeats.unwrap_or(3),
     };
-    let report = GpuBenchReport {
-        status,
-        reason,
-        input: GpuBenchInput {
-            boxes: vec![n as u32],
-            pads,
-            particles: d.particles.len() as u64,
-        },
-        devices: Vec::new(),
-        not_measured: Vec::new(),
-        job_memory: None,
-        from_files: Some(FromFiles {
-            dir: dir.display().to_string(),
-            stacks: d.stacks.files.len() as u64,
-            particles: d.particles.len() as u64,
-            box_size: n as u32,
-            input: if d.all_float16() {
-                "float16"
-            } else {
-                "float32"
-            }
-            .into(),
-            readers: warm.readers as u32,
-            reading: if warm.direct {
-                "O_DIRECT"
-            } else {
-                "page cache"
-            }
-            .into(),
-            direct_fallback: warm.fallback.clone(),
-            image_bytes: d.image_bytes(),
-            repeats,
-            read_median_particles_per_second: median,
-            read_min_particles_per_second: min,
-            read_max_particles_per_second: max,
-            runs,
-        }),
-    };
+    let report = from_files::bench(&d, &params).map_err(|e| match e {
+        BenchError::Read(e) => CommandError::Usage(e.to_string()),
+        BenchError::Gpu(e) => CommandError::Gpu(e),
+    })?;
     finish(Kind::BenchGpu(report), started, output, out)?;
     Ok(Outcome::Ok)
 }
