@@ -4,6 +4,7 @@
 pub(crate) mod copy_bench;
 pub mod fill;
 pub(crate) mod policy;
+pub mod replay;
 pub mod simulate;
 pub(crate) mod subset;
 pub mod sweep;

@@ -7,18 +7,19 @@ use std::path::{Path, PathBuf};
 use super::output::{Out, check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cache::policy;
-use crate::cache::simulate::{ASSUMED_COPY_RATE, SimParams, simulate};
-use crate::cache::sweep::{self, SweepParams, WAIT_TOLERANCE_S};
-use crate::cache::trace;
+use crate::cache::replay::{self, ReplayParams};
+use crate::cache::simulate::ASSUMED_COPY_RATE;
+use crate::cache::sweep;
+use crate::cache::trace::{self, Trace};
 use crate::cli::CacheSimulateArgs;
+use crate::cli::values::SizeRange;
 use crate::progress::{Progress, Unit};
 use crate::report::writer::{self, Destination};
 use crate::results::Kind;
-use crate::results::cache::{CacheSetup, CopyBenchReport, SimulationReport, SweepReport};
+use crate::results::cache::{CopyBenchReport, SweepReport};
 
 pub(super) fn run(a: &CacheSimulateArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
-    let usage = |m: &str| CommandError::Usage(m.to_string());
     let trace_path = a.trace.as_ref().ok_or_else(|| {
         usage("--trace: give the job trace CSV to replay (`cryocap cache workload -o jobs.csv` makes one)")
     })?;
@@ -37,14 +38,51 @@ pub(super) fn run(a: &CacheSimulateArgs, out: &mut dyn Write) -> Result<Outcome,
         .cloned()
         .collect();
     check_outputs(&outs, &inputs)?;
-    let (copy_rate, copy_rate_source) = match (&a.copy_rate, &a.copy_rate_from) {
+    let (copy_rate, copy_rate_source) = copy_rate(a)?;
+    check_smallest_size(a)?;
+    let trace = trace::read(trace_path).map_err(crate::cache::CacheError::from)?;
+    let p = ReplayParams {
+        trace: trace_path.display().to_string(),
+        quota_bytes: a.limits.ssd_quota.map(|q| q.0),
+        reserve_bytes: a.limits.ssd_reserve.0,
+        foreign_bytes: a.foreign,
+        lifetime_days: a.lifetime_days,
+        copy_rate,
+        copy_rate_source,
+    };
+    let kind = match (a.ssd, a.sweep) {
+        (Some(ssd), _) => Kind::CacheSimulate(replay::one_size(&trace, ssd, &p)),
+        (None, Some(range)) => Kind::CacheSweep(sweep_sizes(a, &trace, range, &p, out)?),
+        (None, None) => {
+            return Err(usage(
+                "--ssd: give the SSD size (e.g. --ssd 2TB) or a range (--sweep 250GB..8TB)",
+            ));
+        }
+    };
+    finish(kind, started, &a.output, out)?;
+    Ok(Outcome::Ok)
+}
+
+fn usage(m: &str) -> CommandError {
+    CommandError::Usage(m.to_string())
+}
+
+/// `--copy-rate`, the rate of a `--copy-rate-from` file, or the assumed one,
+/// with where it came from.
+fn copy_rate(a: &CacheSimulateArgs) -> Result<(f64, String), CommandError> {
+    Ok(match (&a.copy_rate, &a.copy_rate_from) {
         (Some(r), _) => (r.0, "--copy-rate".to_string()),
         (None, Some(p)) => copy_rate_from(p)?,
         (None, None) => (
             ASSUMED_COPY_RATE,
             "assumed (default); measure with `cryocap cache copy-bench`".to_string(),
         ),
-    };
+    })
+}
+
+/// The SSD (or the smallest size of the sweep) must leave the cache some
+/// space once its quota, reserve and other files are counted.
+fn check_smallest_size(a: &CacheSimulateArgs) -> Result<(), CommandError> {
     let smallest = a.ssd.or(a.sweep.map(|r| r.lo)).unwrap_or(0);
     if smallest > 0 {
         policy::usable_capacity(
@@ -62,78 +100,31 @@ pub(super) fn run(a: &CacheSimulateArgs, out: &mut dyn Write) -> Result<Outcome,
             CommandError::Usage(format!("{e} ({flag})"))
         })?;
     }
-    let trace = trace::read(trace_path).map_err(crate::cache::CacheError::from)?;
-    let name = trace_path.display().to_string();
-    let quota = a.limits.ssd_quota.map(|q| q.0);
-    let reserve = a.limits.ssd_reserve.0;
-    let setup = |ssd: u64| CacheSetup {
-        ssd_bytes: ssd,
-        quota_bytes: quota,
-        reserve_bytes: reserve,
-        foreign_bytes: a.foreign,
-        capacity_bytes: policy::capacity(ssd, quota, reserve, a.foreign),
-        lifetime_days: a.lifetime_days,
-        copy_rate,
-        copy_rate_source: copy_rate_source.clone(),
-    };
-    let lifetime_s = a.lifetime_days * 86_400.0;
-    let kind = match (a.ssd, a.sweep) {
-        (Some(ssd), _) => {
-            let s = setup(ssd);
-            let stats = simulate(
-                &trace,
-                &SimParams {
-                    capacity_bytes: s.capacity_bytes,
-                    lifetime_s,
-                    copy_rate,
-                },
-            );
-            Kind::CacheSimulate(SimulationReport {
-                trace: name,
-                setup: s,
-                stats,
-            })
-        }
-        (None, Some(range)) => {
-            let sizes = sweep::sizes(range.lo, range.hi, a.steps);
-            let progress = Progress::new(a.output.quiet);
-            let bar = progress.bar(sizes.len() as u64, Unit::Steps, "simulating SSD sizes");
-            let threads = a
-                .threads
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            let points = sweep::sweep(
-                &trace,
-                &sizes,
-                &SweepParams {
-                    quota_bytes: quota,
-                    reserve_bytes: reserve,
-                    foreign_bytes: a.foreign,
-                    lifetime_s,
-                    copy_rate,
-                },
-                threads,
-                &|| bar.inc(1),
-            );
-            bar.finish_and_clear();
-            let r = SweepReport {
-                trace: name,
-                setup: setup(range.lo),
-                recommendation: sweep::recommend(&points, a.margin.fraction(), WAIT_TOLERANCE_S),
-                points,
-                chart: Some(a.chart.display().to_string()),
-            };
-            let svg = crate::report::sweep_svg(&r).map_err(CommandError::Usage)?;
-            writer::write(&Destination::from_path(&a.chart), svg.as_bytes(), out)?;
-            Kind::CacheSweep(r)
-        }
-        (None, None) => {
-            return Err(usage(
-                "--ssd: give the SSD size (e.g. --ssd 2TB) or a range (--sweep 250GB..8TB)",
-            ));
-        }
-    };
-    finish(kind, started, &a.output, out)?;
-    Ok(Outcome::Ok)
+    Ok(())
+}
+
+/// `--sweep`: every size with a progress bar, and the chart written.
+fn sweep_sizes(
+    a: &CacheSimulateArgs,
+    trace: &Trace,
+    range: SizeRange,
+    p: &ReplayParams,
+    out: &mut dyn Write,
+) -> Result<SweepReport, CommandError> {
+    let sizes = sweep::sizes(range.lo, range.hi, a.steps);
+    let progress = Progress::new(a.output.quiet);
+    let bar = progress.bar(sizes.len() as u64, Unit::Steps, "simulating SSD sizes");
+    let threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut r = replay::sizes(trace, &sizes, p, a.margin.fraction(), threads, &|| {
+        bar.inc(1)
+    });
+    bar.finish_and_clear();
+    r.chart = Some(a.chart.display().to_string());
+    let svg = crate::report::sweep_svg(&r).map_err(CommandError::Usage)?;
+    writer::write(&Destination::from_path(&a.chart), svg.as_bytes(), out)?;
+    Ok(r)
 }
 
 /// The recommended copy rate of a `cache copy-bench` result file.
