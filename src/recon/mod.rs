@@ -27,7 +27,7 @@ pub use backproject::Backprojector;
 pub use euler::Rotation;
 pub use fourier::FourierImage;
 pub use phantom::Phantom;
-pub use reconstruct::reconstruct;
+pub use reconstruct::{reconstruct, reconstruct_to_file};
 
 /// A cubic real volume of `n`³ voxels (x fastest), origin at voxel `n/2`.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,10 +3,14 @@
 //! the half transform, move the origin to the centre, crop the padding, and
 //! divide by sinc² (the real-space image of the trilinear kernel).
 
+use std::path::Path;
+use std::time::Instant;
+
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex32;
 
 use super::{Backprojector, Volume};
+use crate::storage::mrc::write_volume;
 
 /// Weights below this fraction of the mean weight (over voxels that have any)
 /// are raised to it before dividing, so sparsely sampled voxels are damped
@@ -19,6 +23,40 @@ pub fn reconstruct(mut bp: Backprojector) -> Volume {
     divide_by_weights(&mut bp);
     let real = inverse_fft_half(&bp);
     crop_and_correct(&real, bp.p, bp.n)
+}
+
+/// What finishing and writing a volume took, and what to say about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    /// Seconds [`reconstruct`] took (the writing left out).
+    pub seconds_finish: f64,
+    /// Bytes of the file written.
+    pub output_bytes: u64,
+    /// Set when no pixel size was known and 1 Å was written.
+    pub note: Option<String>,
+}
+
+/// Finishes `grid` ([`reconstruct`]) and writes the volume as MRC at
+/// `path` with `pixel_size_a` in its header (1 Å per voxel where none is
+/// known, with a note saying so).
+pub fn reconstruct_to_file(
+    grid: Backprojector,
+    pixel_size_a: Option<f64>,
+    path: &Path,
+) -> std::io::Result<Written> {
+    let t = Instant::now();
+    let volume = reconstruct(grid);
+    let seconds_finish = t.elapsed().as_secs_f64();
+    let (pixel, note) = match pixel_size_a {
+        Some(p) => (p as f32, None),
+        None => (1.0, Some("no pixel size in the STAR file or the stack headers: the volume's header says 1 Å per voxel; give the real one with --angpix".to_string())),
+    };
+    write_volume(path, &volume.data, volume.n as u32, pixel)?;
+    Ok(Written {
+        seconds_finish,
+        output_bytes: std::fs::metadata(path).map_or(0, |m| m.len()),
+        note,
+    })
 }
 
 /// The x = 0 plane holds both (0, y, z) and its mate (0, -y, -z); points
@@ -235,5 +273,21 @@ mod tests {
         }
         let c = correlation(&reconstruct(bp).data, &phantom.volume().data);
         assert!(c >= 0.95, "correlation {c}");
+    }
+
+    #[test]
+    fn the_volume_is_written_with_its_pixel_size_or_a_note() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.mrc");
+        let w = reconstruct_to_file(Backprojector::new(8, 2), Some(1.25), &path).unwrap();
+        assert_eq!(w.output_bytes, 1024 + 8 * 8 * 8 * 4);
+        assert_eq!(w.note, None);
+        assert!(w.seconds_finish >= 0.0);
+        let h = crate::storage::mrc::MrcFile::open(&path).unwrap().header;
+        assert_eq!((h.nx, h.ny, h.nz), (8, 8, 8));
+        let w = reconstruct_to_file(Backprojector::new(8, 1), None, &path).unwrap();
+        assert!(w.note.unwrap().contains("--angpix"));
+        let missing = dir.path().join("no/such/dir/v.mrc");
+        assert!(reconstruct_to_file(Backprojector::new(8, 1), None, &missing).is_err());
     }
 }
