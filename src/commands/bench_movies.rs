@@ -11,13 +11,12 @@ use crate::cli::{BenchMoviesArgs, MovieShapeArgs};
 use crate::files;
 use crate::interrupt::{self, ScratchDir};
 use crate::movies::Format;
-use crate::movies::bench::{self, MovieFile, RunTotals};
+use crate::movies::bench::{self, BenchError, MovieFile, SetParams, SetRuns};
 use crate::movies::create::{self, GAIN_NAME};
 use crate::movies::decode::{self, EerRender};
 use crate::movies::mrc_io;
 use crate::results::Kind;
-use crate::results::metrics::{Better, Metric};
-use crate::results::movies::{KeepUp, MovieRun, MovieSet, MoviesBenchReport};
+use crate::results::movies::{MovieSet, MoviesBenchReport};
 use crate::storage::space::Reserve;
 
 /// The largest movie read into memory, and what bzip2 may decompress to.
@@ -92,37 +91,15 @@ pub(super) fn run(a: &BenchMoviesArgs, out: &mut dyn Write) -> Result<Outcome, C
     check_in.extend(a.gain.iter().cloned());
     let output = with_machine_files(&a.output, a.openmetrics.openmetrics.as_deref(), None);
     check_outputs(&measured_outputs(&output.files, &a.history), &check_in)?;
-    if a.dir.is_none() && a.files.is_empty() {
-        return Err(CommandError::Usage(
-            "give --dir DIR, --files FILE..., or --dir DIR --create N".into(),
-        ));
-    }
-    if a.create.is_none() && a.shape != MovieShapeArgs::defaults() {
-        return Err(CommandError::Usage(
-            "--movie-format, --detector, --size, --frames, --dose and the other shape flags shape the movies --create writes; give --create N or drop them".into(),
-        ));
-    }
+    check_flags(a)?;
     interrupt::cooperate();
     // --create: the set lives in a scratch directory inside --dir
-    let mut scratch = None;
-    let (paths, created_gain) = match (&a.dir, a.create) {
+    let (scratch, paths, created_gain) = match (&a.dir, a.create) {
         (Some(dir), Some(n)) => {
-            let s = spec(&a.shape, n)?;
-            let sd = ScratchDir::new(dir, ".cryocap-movies-").map_err(|e| {
-                CommandError::Usage(format!("--dir {}: cannot write there: {e}", dir.display()))
-            })?;
-            create::write_movies(
-                sd.path(),
-                &s,
-                a.reserve.unwrap_or(Reserve::Default),
-                &|_| {},
-            )?;
-            let p = listed(sd.path())?;
-            let g = sd.path().join(GAIN_NAME);
-            scratch = Some(sd);
-            (p, Some(g))
+            let (sd, paths, gain) = create_set(a, dir, n)?;
+            (Some(sd), paths, Some(gain))
         }
-        _ => (inputs, None),
+        _ => (None, inputs, None),
     };
     if paths.is_empty() {
         return Err(CommandError::Usage(
@@ -134,143 +111,30 @@ pub(super) fn run(a: &BenchMoviesArgs, out: &mut dyn Write) -> Result<Outcome, C
         grouping: a.eer_grouping,
         upsample: a.eer_upsample,
     };
-    let first = std::fs::read(&movies[0].path)
-        .map_err(|e| CommandError::Usage(format!("{}: {e}", movies[0].path.display())))?;
-    let (w, h) = decode::rendered_size(&movies[0].path, &first, eer)
-        .map_err(|e| CommandError::Usage(format!("{}: {e}", movies[0].path.display())))?;
+    let (w, h) = frame_size(&movies[0].path, eer)?;
     let gain_path = a.gain.clone().or(created_gain);
     let gain = match &gain_path {
-        Some(g) => {
-            let bytes = files::read_input(g, MOVIE_LIMIT).map_err(|e| {
-                CommandError::Usage(format!("--gain {}: {}", g.display(), e.reason()))
-            })?;
-            Some(
-                mrc_io::read_gain(g, &bytes, w, h)
-                    .map_err(|e| CommandError::Usage(format!("--gain {}: {e}", g.display())))?,
-            )
-        }
+        Some(g) => Some(read_gain(g, w, h)?),
         None => None,
     };
-    let mut formats: Vec<Format> = Vec::new();
-    for m in &movies {
-        if !formats.contains(&m.format) {
-            formats.push(m.format);
-        }
-    }
-    let mut runs = Vec::new();
-    let mut notes = Vec::new();
-    let mut direct = !a.buffered;
-    for &format in &formats {
-        let set: Vec<MovieFile> = movies
-            .iter()
-            .filter(|m| m.format == format)
-            .cloned()
-            .collect();
-        let mut one_thread = None;
-        for &t in &a.threads {
-            let r = bench::run(&set, t, !a.buffered, gain.as_deref(), eer, MOVIE_LIMIT).map_err(
-                |e| match e {
-                    bench::BenchError::Interrupted => CommandError::Interrupted("bench movies"),
-                    other => CommandError::Usage(other.to_string()),
-                },
-            )?;
-            direct &= r.direct;
-            let mph = r.movies as f64 / r.seconds.max(1e-9) * 3600.0;
-            if t == 1 {
-                one_thread = Some(mph);
-            }
-            runs.push(movie_run(format, &r, mph, one_thread.filter(|_| t > 1)));
-        }
-    }
-    if set_exceeds(&movies, &a.threads) {
-        notes.push(format!(
-            "fewer movies ({}) than the most threads ({}): some threads had nothing to do; give more movies for a fair scaling figure",
-            movies.len(),
-            a.threads.iter().max().copied().unwrap_or(1)
-        ));
-    }
-    if !a.buffered && !direct {
-        notes.push("O_DIRECT was refused by the file system: buffered reads with the page cache dropped per file were used".into());
-    }
-    let best = runs.iter().map(|r| r.movies_per_hour).fold(0.0, f64::max);
-    let gpu_rate = match (&a.gpu_measured, a.gpu_rate) {
-        (Some(path), _) => {
-            let frames = runs
-                .first()
-                .map_or(0, |r| r.frames / r.movies.max(1) as u64);
-            let fractions = match formats.first() == Some(&Format::Eer) {
-                true => frames / u64::from(a.eer_grouping.max(1)),
-                false => frames,
-            };
-            let (rate, basis) = measured_gpu_rate(path, w, h, fractions)?;
-            Some((rate, basis))
-        }
-        (None, Some(rate)) => Some((rate, "given (--gpu-rate)".to_string())),
-        (None, None) => None,
+    let set = measure(a, &movies, gain.as_deref(), eer)?;
+    let gpu_rate = gpu_rate(a, &set, w, h)?;
+    let keep_up = a
+        .movies_per_hour
+        .map(|need| bench::keep_up(need, set.best(), a.gpus, gpu_rate.as_ref()));
+    let failed = keep_up.as_ref().is_some_and(bench::falls_behind);
+    let described = Described {
+        movies: &movies,
+        size: (w, h),
+        created: scratch.is_some(),
+        gain: gain_path.as_deref(),
     };
-    let keep_up = a.movies_per_hour.map(|need| {
-        let feeds = match (a.gpus, &gpu_rate) {
-            (Some(g), Some((rate, _))) => Some(best >= f64::from(g) * rate),
-            _ => None,
-        };
-        KeepUp {
-            movies_per_hour_needed: need,
-            movies_per_hour: best,
-            keeps_up: best >= need,
-            gpus: a.gpus,
-            gpu_movies_per_hour: gpu_rate.as_ref().map(|g| g.0),
-            gpu_rate_basis: gpu_rate.as_ref().map(|g| g.1.clone()),
-            feeds_gpus: feeds,
-        }
-    });
-    let failed = keep_up
-        .as_ref()
-        .is_some_and(|k| !k.keeps_up || k.feeds_gpus == Some(false));
-    let metrics = runs
-        .iter()
-        .map(|r| {
-            let v = r.movies_per_hour;
-            Metric {
-                id: format!("movies.{}.threads{}.movies_per_hour", r.format, r.threads),
-                label: format!("{} movies per hour on {} thread(s)", r.format, r.threads),
-                unit: "movies_per_hour".into(),
-                better: Better::Higher,
-                value: v,
-                min: v,
-                max: v,
-                samples: vec![v],
-                counts: "movies read, decoded, gain-corrected and summed".into(),
-            }
-        })
-        .collect();
     let report = MoviesBenchReport {
-        metrics,
-        set: MovieSet {
-            dir: a
-                .dir
-                .as_ref()
-                .map(|d| d.display().to_string())
-                .unwrap_or_else(|| "(files given)".into()),
-            movies: movies.len(),
-            formats: formats.iter().map(|f| f.name().to_string()).collect(),
-            width: w,
-            height: h,
-            bytes: movies.iter().map(|m| m.bytes).sum(),
-            created: scratch.is_some(),
-            direct,
-            gain_reference: gain_path.as_ref().map(|g| {
-                if scratch.is_some() {
-                    "synthetic, written with the movies".to_string()
-                } else {
-                    g.display().to_string()
-                }
-            }),
-            eer_grouping: a.eer_grouping,
-            eer_upsample: a.eer_upsample,
-        },
-        runs,
+        metrics: bench::metrics(&set.runs),
+        set: movie_set(a, &set, &described),
+        runs: set.runs,
         keep_up,
-        notes,
+        notes: set.notes,
     };
     if let Some(sd) = scratch {
         sd.close().map_err(|e| {
@@ -290,40 +154,141 @@ pub(super) fn run(a: &BenchMoviesArgs, out: &mut dyn Write) -> Result<Outcome, C
     Ok(Outcome::failed_if(failed))
 }
 
-fn set_exceeds(movies: &[MovieFile], threads: &[usize]) -> bool {
-    threads.iter().any(|&t| t > movies.len())
+/// Flags that do not go together with how the movies are given.
+fn check_flags(a: &BenchMoviesArgs) -> Result<(), CommandError> {
+    if a.dir.is_none() && a.files.is_empty() {
+        return Err(CommandError::Usage(
+            "give --dir DIR, --files FILE..., or --dir DIR --create N".into(),
+        ));
+    }
+    if a.create.is_none() && a.shape != MovieShapeArgs::defaults() {
+        return Err(CommandError::Usage(
+            "--movie-format, --detector, --size, --frames, --dose and the other shape flags shape the movies --create writes; give --create N or drop them".into(),
+        ));
+    }
+    Ok(())
 }
 
-fn movie_run(format: Format, r: &RunTotals, mph: f64, one: Option<f64>) -> MovieRun {
-    MovieRun {
-        format: format.name().into(),
-        threads: r.threads,
-        movies: r.movies,
-        seconds: r.seconds,
-        read_seconds: r.read_seconds,
-        decode_seconds: r.decode_seconds,
-        file_bytes: r.file_bytes,
-        decoded_bytes: r.decoded_bytes,
-        frames: r.frames,
-        electrons: r.electrons,
-        movies_per_hour: mph,
-        read_bytes_per_second: r.file_bytes as f64 / r.seconds.max(1e-9),
-        decode_bytes_per_second_per_thread: r.file_bytes as f64 / r.decode_seconds.max(1e-9),
-        frames_per_second: r.frames as f64 / r.seconds.max(1e-9),
-        scaling: one.map(|o| mph / o.max(1e-12)),
-        bound: if r.read_seconds > r.decode_seconds {
-            "read".into()
-        } else {
-            "decode".into()
-        },
+/// `--dir DIR --create N`: N movies of the shape flags and their gain
+/// reference, written into a scratch directory inside DIR (removed on
+/// every way out); returns it with the movies and the gain reference.
+fn create_set(
+    a: &BenchMoviesArgs,
+    dir: &Path,
+    n: u64,
+) -> Result<(ScratchDir, Vec<PathBuf>, PathBuf), CommandError> {
+    let s = spec(&a.shape, n)?;
+    let sd = ScratchDir::new(dir, ".cryocap-movies-").map_err(|e| {
+        CommandError::Usage(format!("--dir {}: cannot write there: {e}", dir.display()))
+    })?;
+    create::write_movies(
+        sd.path(),
+        &s,
+        a.reserve.unwrap_or(Reserve::Default),
+        &|_| {},
+    )?;
+    let paths = listed(sd.path())?;
+    let gain = sd.path().join(GAIN_NAME);
+    Ok((sd, paths, gain))
+}
+
+/// The frame size the first movie decodes to (EER as rendered).
+fn frame_size(path: &Path, eer: EerRender) -> Result<(u32, u32), CommandError> {
+    let first =
+        std::fs::read(path).map_err(|e| CommandError::Usage(format!("{}: {e}", path.display())))?;
+    decode::rendered_size(path, &first, eer)
+        .map_err(|e| CommandError::Usage(format!("{}: {e}", path.display())))
+}
+
+/// The gain reference at `g`, which must match the frames' size.
+fn read_gain(g: &Path, w: u32, h: u32) -> Result<Vec<f32>, CommandError> {
+    let bytes = files::read_input(g, MOVIE_LIMIT)
+        .map_err(|e| CommandError::Usage(format!("--gain {}: {}", g.display(), e.reason())))?;
+    mrc_io::read_gain(g, &bytes, w, h)
+        .map_err(|e| CommandError::Usage(format!("--gain {}: {e}", g.display())))
+}
+
+/// Each format of the set on each `--threads` count.
+fn measure(
+    a: &BenchMoviesArgs,
+    movies: &[MovieFile],
+    gain: Option<&[f32]>,
+    eer: EerRender,
+) -> Result<SetRuns, CommandError> {
+    bench::run_set(&SetParams {
+        movies,
+        threads: &a.threads,
+        direct: !a.buffered,
+        gain,
+        eer,
+        limit: MOVIE_LIMIT,
+    })
+    .map_err(|e| match e {
+        BenchError::Interrupted => CommandError::Interrupted("bench movies"),
+        other => CommandError::Usage(other.to_string()),
+    })
+}
+
+/// One GPU's movies per hour, from `--gpu-measured` (at the fractions a
+/// movie of the set has) or `--gpu-rate`, with how it was had.
+fn gpu_rate(
+    a: &BenchMoviesArgs,
+    set: &SetRuns,
+    w: u32,
+    h: u32,
+) -> Result<Option<(f64, String)>, CommandError> {
+    Ok(match (&a.gpu_measured, a.gpu_rate) {
+        (Some(path), _) => Some(measured_gpu_rate(
+            path,
+            w,
+            h,
+            set.fractions_per_movie(a.eer_grouping),
+        )?),
+        (None, Some(rate)) => Some((rate, "given (--gpu-rate)".to_string())),
+        (None, None) => None,
+    })
+}
+
+/// What the report says of the movies read.
+struct Described<'a> {
+    movies: &'a [MovieFile],
+    /// Width and height of a frame.
+    size: (u32, u32),
+    /// Written by --create for this run.
+    created: bool,
+    gain: Option<&'a Path>,
+}
+
+fn movie_set(a: &BenchMoviesArgs, set: &SetRuns, d: &Described) -> MovieSet {
+    MovieSet {
+        dir: a
+            .dir
+            .as_ref()
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|| "(files given)".into()),
+        movies: d.movies.len(),
+        formats: set.formats.iter().map(|f| f.name().to_string()).collect(),
+        width: d.size.0,
+        height: d.size.1,
+        bytes: d.movies.iter().map(|m| m.bytes).sum(),
+        created: d.created,
+        direct: set.direct,
+        gain_reference: d.gain.map(|g| {
+            if d.created {
+                "synthetic, written with the movies".to_string()
+            } else {
+                g.display().to_string()
+            }
+        }),
+        eer_grouping: a.eer_grouping,
+        eer_upsample: a.eer_upsample,
     }
 }
 
-/// One GPU's movies per hour from a `bench gpu` JSON's frame alignment: the
-/// row of this frame size, else the nearest size measured, scaled by
-/// pixel-frames (FFTs and the per-pixel kernels grow about linearly).
+/// One GPU's movies per hour from the `bench gpu` JSON of `--gpu-measured`
+/// ([`bench::gpu_rate`]).
 fn measured_gpu_rate(
-    path: &std::path::Path,
+    path: &Path,
     width: u32,
     height: u32,
     frames: u64,
@@ -332,7 +297,7 @@ fn measured_gpu_rate(
         |why: String| CommandError::Usage(format!("--gpu-measured {}: {why}", path.display()));
     let (report, node) = match crate::files::read_result(path) {
         Ok(env) => match env.kind {
-            crate::results::Kind::BenchGpu(b) => (b, env.node),
+            Kind::BenchGpu(b) => (b, env.node),
             other => {
                 return Err(bad(format!(
                     "a {} result, not the JSON of `cryocap bench gpu`",
@@ -342,40 +307,7 @@ fn measured_gpu_rate(
         },
         Err(e) => return Err(bad(format!("not the JSON of `cryocap bench gpu` ({e})"))),
     };
-    let rows: Vec<_> = report
-        .devices
-        .iter()
-        .flat_map(|d| d.frame_alignment.iter().map(move |f| (d, f)))
-        .filter(|(_, f)| f.error.is_none() && f.movies_per_hour > 0.0)
-        .collect();
-    let work = |w: u32, h: u32, f: u64| f64::from(w) * f64::from(h) * f.max(1) as f64;
-    let mine = work(width, height, frames);
-    let Some((d, f)) = rows.into_iter().min_by(|a, b| {
-        let da = (work(a.1.width, a.1.height, u64::from(a.1.frames)) / mine)
-            .ln()
-            .abs();
-        let db = (work(b.1.width, b.1.height, u64::from(b.1.frames)) / mine)
-            .ln()
-            .abs();
-        da.total_cmp(&db)
-    }) else {
-        return Err(bad(
-            "holds no frame-alignment figure; run `cryocap bench gpu` on a node with a GPU".into(),
-        ));
-    };
-    let theirs = work(f.width, f.height, u64::from(f.frames));
-    let gpu = format!("GPU {} ({}) of {node}", d.device.ordinal, d.device.name);
-    if (f.width, f.height, u64::from(f.frames)) == (width, height, frames) {
-        return Ok((
-            f.movies_per_hour,
-            format!("measured by bench gpu on {gpu}, {} movies", f.detector),
-        ));
-    }
-    Ok((
-        f.movies_per_hour * theirs / mine,
-        format!(
-            "scaled by pixel-frames from bench gpu's {} movies ({}×{}×{}, {:.0} movies/h) on {gpu} to {width}×{height}×{frames}",
-            f.detector, f.width, f.height, f.frames, f.movies_per_hour
-        ),
-    ))
+    bench::gpu_rate(&report, &node, width, height, frames).ok_or_else(|| {
+        bad("holds no frame-alignment figure; run `cryocap bench gpu` on a node with a GPU".into())
+    })
 }
