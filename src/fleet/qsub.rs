@@ -12,7 +12,7 @@ use std::path::Path;
 
 use super::FleetError;
 use super::scheduler::Jobs;
-use super::script::{JobSpec, fleet_dir, quote_path, shell_quote};
+use super::script::{JobSpec, fleet_dir, quote_path, shared_read_step, shell_quote};
 
 /// The batch systems other than Slurm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,19 +98,7 @@ fi
 "#,
     );
     if let Some(r) = &spec.shared_read {
-        let _ = writeln!(s, "\nshared_dir={}", quote_path(&r.dir));
-        s.push_str(
-            "# Every job joins the barrier, also when its qualify failed, so that the\n\
-             # others are not left waiting; then all read the shared stacks at once.\n",
-        );
-        let _ = writeln!(
-            s,
-            "\"$cryocap\" fleet shared-read --out-dir \"$out_dir\" --dir \"$shared_dir\" \
-             --node \"$node\" --task \"$task\" --tasks {} --timeout {}s",
-            spec.nodes.len(),
-            r.barrier_timeout_s
-        );
-        s.push_str("read_status=$?\nif [ \"$status\" -eq 0 ]; then status=$read_status; fi\n");
+        shared_read_step(&mut s, r, spec.nodes.len(), "job", "$task");
     }
     s.push_str("exit \"$status\"\n");
     s

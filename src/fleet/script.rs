@@ -62,6 +62,32 @@ pub(crate) struct SharedReadStep {
     pub barrier_timeout_s: u64,
 }
 
+/// The `--shared-read` step of a job script: every `unit` (task or job)
+/// meets the others at the barrier, then reads the shared stacks; its
+/// status becomes the script's where qualify succeeded. `task` is the
+/// shell expression of this one's number.
+pub(crate) fn shared_read_step(
+    s: &mut String,
+    r: &SharedReadStep,
+    tasks: usize,
+    unit: &str,
+    task: &str,
+) {
+    let _ = writeln!(s, "\nshared_dir={}", quote_path(&r.dir));
+    let _ = writeln!(
+        s,
+        "# Every {unit} joins the barrier, also when its qualify failed, so that the\n\
+         # others are not left waiting; then all read the shared stacks at once."
+    );
+    let _ = writeln!(
+        s,
+        "\"$cryocap\" fleet shared-read --out-dir \"$out_dir\" --dir \"$shared_dir\" \
+         --node \"$node\" --task \"{task}\" --tasks {tasks} --timeout {}s",
+        r.barrier_timeout_s
+    );
+    s.push_str("read_status=$?\nif [ \"$status\" -eq 0 ]; then status=$read_status; fi\n");
+}
+
 /// The last non-empty line of a log file, if it has one.
 pub(crate) fn last_line(path: &Path) -> Option<String> {
     let text = crate::files::read_text(path, crate::files::RESULT_LIMIT).ok()?;
@@ -162,18 +188,7 @@ fi
 "#;
     s.push_str(qualify);
     if let Some(r) = &spec.shared_read {
-        let _ = writeln!(s, "\nshared_dir={}", quote_path(&r.dir));
-        s.push_str(
-            "# Every task joins the barrier, also when its qualify failed, so that the\n\
-             # others are not left waiting; then all read the shared stacks at once.\n",
-        );
-        let _ = writeln!(
-            s,
-            "\"$cryocap\" fleet shared-read --out-dir \"$out_dir\" --dir \"$shared_dir\" \
-             --node \"$node\" --task \"$SLURM_ARRAY_TASK_ID\" --tasks {n} --timeout {}s",
-            r.barrier_timeout_s
-        );
-        s.push_str("read_status=$?\nif [ \"$status\" -eq 0 ]; then status=$read_status; fi\n");
+        shared_read_step(&mut s, r, n, "task", "$SLURM_ARRAY_TASK_ID");
     }
     s.push_str("exit \"$status\"\n");
     s
