@@ -21,31 +21,21 @@ use super::qsub::{self, Batch, SGE_LOG_NAME};
 use super::scheduler::{Jobs, Scheduler, SchedulerKind};
 use super::script::JobSpec;
 
-#[derive(Debug, thiserror::Error)]
-pub enum SgeError {
-    #[error(
-        "cannot run `{tool}`: {source}; install Grid Engine's client tools (Debian: gridengine-client) or run on a submit host"
-    )]
-    Missing {
-        tool: String,
-        source: std::io::Error,
-    },
-    #[error("`{command}` failed: {message}")]
-    Failed { command: String, message: String },
-    #[error("`{command}` printed '{output}', which cryocap cannot read: {reason}")]
-    Unreadable {
-        command: String,
-        output: String,
-        reason: String,
-    },
-}
+/// What the Sge client's errors are.
+pub type SgeError = super::ClientError;
+
+/// What to install when a tool is missing.
+const INSTALL: &str =
+    "install Grid Engine's client tools (Debian: gridengine-client) or run on a submit host";
 
 fn run(tool: &str, args: &[String]) -> Result<String, SgeError> {
     let out = Command::new(tool)
         .args(args)
         .output()
         .map_err(|source| SgeError::Missing {
+            prefix: "",
             tool: tool.to_string(),
+            install: INSTALL,
             source,
         })?;
     if !out.status.success() {

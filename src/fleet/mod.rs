@@ -17,15 +17,34 @@ pub mod shared_read;
 pub mod slurm;
 pub(crate) mod submit;
 
+/// Why a scheduler's client tool gave no usable answer; the same for every
+/// backend, each naming its own tools to install.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("{prefix}cannot run `{tool}`: {source}; {install}")]
+    Missing {
+        /// Put before the line (`--scheduler pbs: `), or empty.
+        prefix: &'static str,
+        tool: String,
+        /// What to install or where to run instead.
+        install: &'static str,
+        source: std::io::Error,
+    },
+    #[error("`{command}` failed: {message}")]
+    Failed { command: String, message: String },
+    #[error("`{command}` printed '{output}', which cryocap cannot read: {reason}")]
+    Unreadable {
+        command: String,
+        output: String,
+        reason: String,
+    },
+}
+
 /// Everything that stops a fleet command (exit 2).
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
     #[error(transparent)]
-    Slurm(#[from] slurm::SlurmError),
-    #[error(transparent)]
-    Sge(#[from] gridengine::SgeError),
-    #[error(transparent)]
-    Pbs(#[from] pbs::PbsError),
+    Client(#[from] ClientError),
     #[error(transparent)]
     Report(#[from] report::FleetReportError),
     #[error(transparent)]

@@ -23,24 +23,12 @@ use super::qsub::{self, Batch};
 use super::scheduler::{Jobs, Scheduler, SchedulerKind, Tracker};
 use super::script::{JobSpec, last_line};
 
-#[derive(Debug, thiserror::Error)]
-pub enum PbsError {
-    #[error(
-        "--scheduler pbs: cannot run `{tool}`: {source}; install the PBS client tools (OpenPBS: openpbs-client) or run on a PBS submit host"
-    )]
-    Missing {
-        tool: String,
-        source: std::io::Error,
-    },
-    #[error("`{command}` failed: {message}")]
-    Failed { command: String, message: String },
-    #[error("`{command}` printed '{output}', which cryocap cannot read: {reason}")]
-    Unreadable {
-        command: String,
-        output: String,
-        reason: String,
-    },
-}
+/// What the Pbs client's errors are.
+pub type PbsError = super::ClientError;
+
+/// What to install when a tool is missing.
+const INSTALL: &str =
+    "install the PBS client tools (OpenPBS: openpbs-client) or run on a PBS submit host";
 
 /// Runs a PBS tool; with `lenient`, a failing exit still returns what it
 /// printed on stdout (qstat exits non-zero when one of several ids is
@@ -50,7 +38,9 @@ fn run(tool: &str, args: &[String], lenient: bool) -> Result<String, PbsError> {
         .args(args)
         .output()
         .map_err(|source| PbsError::Missing {
+            prefix: "--scheduler pbs: ",
             tool: tool.to_string(),
+            install: INSTALL,
             source,
         })?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -245,7 +235,7 @@ impl Scheduler for Pbs {
     fn check_client(&self) -> Result<(), FleetError> {
         // `qstat -B` lists the PBS server; Grid Engine's qstat has no -B.
         run("qstat", &["-B".into()], false).map_err(|e| match e {
-            PbsError::Missing { .. } => FleetError::Pbs(e),
+            PbsError::Missing { .. } => FleetError::Client(e),
             other => FleetError::Other(format!(
                 "--scheduler pbs: no PBS server answers ({other}); run on a PBS submit host"
             )),

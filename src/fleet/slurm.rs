@@ -12,24 +12,11 @@ use super::FleetError;
 use super::scheduler::{Jobs, Scheduler, SchedulerKind, Tracker};
 use super::script::{self, JobSpec, shell_quote};
 
-#[derive(Debug, thiserror::Error)]
-pub enum SlurmError {
-    #[error(
-        "cannot run `{tool}`: {source}; install Slurm's client tools (Debian: slurm-client) or run on a login node"
-    )]
-    Missing {
-        tool: String,
-        source: std::io::Error,
-    },
-    #[error("`{command}` failed: {message}")]
-    Failed { command: String, message: String },
-    #[error("`{command}` printed '{output}', which cryocap cannot read: {reason}")]
-    Unreadable {
-        command: String,
-        output: String,
-        reason: String,
-    },
-}
+/// What the Slurm client's errors are.
+pub type SlurmError = super::ClientError;
+
+/// What to install when a tool is missing.
+const INSTALL: &str = "install Slurm's client tools (Debian: slurm-client) or run on a login node";
 
 /// Checks a Slurm `--time` value: minutes, MM:SS, HH:MM:SS, D-HH,
 /// D-HH:MM, D-HH:MM:SS, or UNLIMITED; returns it as Slurm takes it.
@@ -73,7 +60,9 @@ fn run(tool: &str, args: &[String]) -> Result<String, SlurmError> {
         .args(args)
         .output()
         .map_err(|source| SlurmError::Missing {
+            prefix: "",
             tool: tool.to_string(),
+            install: INSTALL,
             source,
         })?;
     if !out.status.success() {
