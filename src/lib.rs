@@ -16,6 +16,7 @@ pub mod cli;
 pub mod commands;
 pub mod compare;
 pub mod datasets;
+pub mod facility;
 pub mod files;
 pub mod fleet;
 pub mod gpu;

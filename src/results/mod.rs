@@ -8,6 +8,7 @@
 pub mod bench_io;
 pub mod cache;
 pub mod compare;
+pub mod facility;
 pub mod fit;
 pub mod fleet;
 pub mod gpu;
