@@ -16,6 +16,7 @@
 mod bench;
 mod cache;
 pub mod deprecated;
+mod facility;
 mod fit;
 mod fleet;
 mod jobs;
@@ -34,6 +35,7 @@ pub use bench::{BenchAppArgs, BenchCommand, BenchGpuArgs, BenchIoArgs};
 pub use cache::{
     CacheCommand, CacheSimulateArgs, CacheSubsetArgs, CacheWorkloadArgs, CopyBenchArgs,
 };
+pub use facility::FacilityArgs;
 pub use fit::FitArgs;
 pub use fleet::{FleetCommand, FleetReportArgs, FleetSharedReadArgs, FleetSubmitArgs};
 pub use jobs::{
@@ -77,6 +79,10 @@ pub enum Command {
     Fit(Box<FitArgs>),
     /// Which node configuration to buy for a lab's monthly workload, a price list and a budget.
     Recommend(Box<RecommendArgs>),
+    /// Simulate a whole facility over a month (or --days): microscopes,
+    /// labs, queues, shared storage; time from session to structure, the
+    /// binding resource, and what-ifs side by side.
+    Facility(Box<FacilityArgs>),
     /// Reconstruct a 3D volume from a RELION particles STAR file and the MRC
     /// stacks it names (trilinear Fourier insertion on the CPU or a GPU).
     Reconstruct(Box<ReconstructArgs>),
@@ -129,6 +135,7 @@ impl Command {
             Command::Catalog(_) => vec!["catalog"],
             Command::Reconstruct(_) => vec!["reconstruct"],
             Command::Recommend(_) => vec!["recommend"],
+            Command::Facility(_) => vec!["facility"],
             Command::Cache(c) => vec!["cache", c.name()],
             Command::Qualify(_) => vec!["qualify"],
             Command::Compare(_) => vec!["compare"],

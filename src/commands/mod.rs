@@ -16,6 +16,7 @@ mod catalog;
 mod compare;
 mod completions;
 mod convert;
+mod facility;
 mod fit;
 mod fleet_report;
 mod fleet_shared_read;
@@ -137,6 +138,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, CommandError> {
         Command::Catalog(a) => catalog::run(&a, out),
         Command::Reconstruct(a) => reconstruct::run(&a, out),
         Command::Recommend(a) => recommend::run(&a, out),
+        Command::Facility(a) => facility::run(&a, out),
         Command::Cache(CacheCommand::Simulate(a)) => cache_simulate::run(&a, out),
         Command::Cache(CacheCommand::Workload(a)) => cache_workload::run(&a, out),
         Command::Cache(CacheCommand::Subset(a)) => cache_subset::run(&a, out),

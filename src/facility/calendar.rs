@@ -87,6 +87,12 @@ pub fn arrivals(
     if !(hours.is_finite() && (0.0..=WEEK_H).contains(&hours)) {
         return Err("session_hours must be 0 to 168".into());
     }
+    if kind != Some("poisson") && hours > WEEK_H / per_week {
+        return Err(format!(
+            "{per_week} sessions a week of {hours} h overlap: at most {:.1} h each",
+            WEEK_H / per_week
+        ));
+    }
     let a = match kind {
         None | Some("regular") => Arrivals::Regular,
         Some("poisson") => Arrivals::Poisson,

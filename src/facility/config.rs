@@ -3,7 +3,7 @@
 //! file `recommend --workload` reads, named relative to the facility
 //! file). Errors are one line naming the table and what to fix.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -126,16 +126,20 @@ pub fn rate(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Reads `path`; workload files are found relative to it.
-pub fn read(path: &Path, catalog: &Catalog) -> Result<Facility, ConfigError> {
+/// Reads `path`; workload files are found relative to it. Also returns
+/// every file read (the facility file and the workloads).
+pub fn read(path: &Path, catalog: &Catalog) -> Result<(Facility, Vec<PathBuf>), ConfigError> {
     let shown = path.display().to_string();
     let text = crate::files::read_text(path, FACILITY_LIMIT)
         .map_err(|e| ConfigError(format!("{shown}: {}", e.reason())))?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    parse(&text, &shown, catalog, &|name| {
+    let read = std::cell::RefCell::new(vec![path.to_path_buf()]);
+    let f = parse(&text, &shown, catalog, &|name| {
         let p = dir.join(name);
+        read.borrow_mut().push(p.clone());
         crate::sizing::workload::read(&p, catalog).map_err(|e| e.0)
-    })
+    })?;
+    Ok((f, read.into_inner()))
 }
 
 type WorkloadReader<'a> =

@@ -295,7 +295,10 @@ impl<'a> Engine<'a> {
         let mut i = 0;
         while i < self.flows.len() {
             let fl = &self.flows[i];
-            if fl.left <= (fl.bytes * 1e-12).max(1e-6) {
+            // Done to rounding: a byte or a billionth left, or less than
+            // the clock can still tell apart from now.
+            let unresolvable = fl.rate > 0.0 && self.now + fl.left / fl.rate <= self.now;
+            if unresolvable || fl.left <= (fl.bytes * 1e-9).max(1.0) {
                 let fl = self.flows.swap_remove(i);
                 self.tally.bytes_read += fl.left;
                 self.part_done(fl.owner);

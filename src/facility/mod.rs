@@ -134,18 +134,15 @@ pub fn study(base: &Facility, s: &Study<'_>, p: &Params) -> Result<FacilityRepor
 
 fn cost(base: &Facility, f: &Facility, book: &PriceBook) -> Cost {
     let (amount, what, unpriced) = whatif::added_cost(base, f, book);
-    let mut what = if what.is_empty() {
-        "nothing added".to_string()
-    } else {
-        what
-    };
-    if !unpriced.is_empty() {
-        what.push_str(&format!("; not in the price list: {}", unpriced.join(", ")));
-    }
     Cost {
         amount,
         currency: book.currency.clone(),
-        what,
+        what: if what.is_empty() {
+            "nothing priced added".to_string()
+        } else {
+            what
+        },
+        unpriced,
     }
 }
 

@@ -82,9 +82,16 @@ fn starts(
             }
         }
         Arrivals::Poisson => {
+            // One microscope runs one session at a time: a session asked
+            // for while one runs starts when it ends.
             let mut t = -gap * (1.0 - rng.random::<f64>()).ln();
+            let mut free_at = 0.0f64;
             while t < horizon {
-                out.push((t, hours));
+                let start = t.max(free_at);
+                if start < horizon {
+                    out.push((start, hours));
+                }
+                free_at = start + hours * 3600.0;
                 t += -gap * (1.0 - rng.random::<f64>()).ln();
             }
         }

@@ -117,6 +117,14 @@ pub fn added_cost(old: &Facility, new: &Facility, book: &PriceBook) -> (f64, Str
             }
         }
     }
+    let added_prep: f64 = new.prep.iter().map(|p| f64::from(p.count)).sum::<f64>()
+        - old.prep.iter().map(|p| f64::from(p.count)).sum::<f64>();
+    if added_prep != 0.0 {
+        amount += added_prep * book.node_base;
+        items.push(format!(
+            "{added_prep:+} pre-processing node(s) at node-base"
+        ));
+    }
     if new.storage.link_bytes_per_s != old.storage.link_bytes_per_s {
         unpriced.push("the storage link".into());
     }

@@ -11,6 +11,7 @@ pub(crate) mod catalog;
 mod charts;
 mod compare;
 mod document;
+mod facility;
 mod fit;
 mod fleet;
 mod job_run;
@@ -99,6 +100,7 @@ pub fn render_of(kind: &Kind) -> &dyn Render {
         Kind::JobRun(r) => r.as_ref(),
         Kind::JobPredict(r) => r.as_ref(),
         Kind::JobValidate(r) => r.as_ref(),
+        Kind::Facility(r) => r.as_ref(),
     }
 }
 

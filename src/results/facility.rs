@@ -115,6 +115,9 @@ pub struct Cost {
     pub currency: String,
     /// What is priced, item by item.
     pub what: String,
+    /// Added items the price list has no price for (not in `amount`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unpriced: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -81,6 +81,7 @@ pub enum Kind {
     JobRun(Box<job_run::JobRun>),
     JobPredict(Box<jobtime::JobPredictReport>),
     JobValidate(Box<jobtime::JobValidateReport>),
+    Facility(Box<facility::FacilityReport>),
 }
 
 impl Kind {
@@ -109,6 +110,7 @@ impl Kind {
             Kind::JobRun(_) => "job-run",
             Kind::JobPredict(_) => "job-predict",
             Kind::JobValidate(_) => "job-validate",
+            Kind::Facility(_) => "facility",
         }
     }
 

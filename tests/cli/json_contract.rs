@@ -92,7 +92,7 @@ fn every_documented_field_exists() {
         .keys()
         .filter(|k| *k != "Envelope" && *k != "Metrics")
         .collect();
-    assert_eq!(kinds.len(), 22, "{kinds:?}");
+    assert_eq!(kinds.len(), 23, "{kinds:?}");
     let check = |fields: &[Field], kind: &str, v: &Value| {
         for f in fields {
             let path: Vec<&str> = f.path.split('.').collect();

@@ -6,6 +6,7 @@ mod cache;
 mod common;
 mod errors;
 mod exact_files;
+mod facility;
 mod fio_compare;
 mod fit;
 mod fleet;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::common::cryocap;
 
 /// Every kind of result file, named as its `kind`.
-const KINDS: [&str; 22] = [
+const KINDS: [&str; 23] = [
     "plan",
     "bench-io",
     "bench-gpu",
@@ -30,6 +30,7 @@ const KINDS: [&str; 22] = [
     "job-run",
     "job-predict",
     "job-validate",
+    "facility",
 ];
 
 fn fixture(kind: &str) -> PathBuf {
