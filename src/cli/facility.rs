@@ -24,7 +24,8 @@ pub struct FacilityArgs {
     pub seed: u64,
     /// A change to compare side by side, repeatable: gpu-nodes+=1, ssd=8TB,
     /// link=100GbE, labs.b.share=2, prep-nodes+=1, workers.NAME.count=4,
-    /// node-link=25GbE, storage=4PB, gpus-per-job=2, policy=fifo.
+    /// node-link=25GbE, storage=4PB, gpus-per-job=2, policy=fifo; several
+    /// changes in one variant separated by `;`.
     #[arg(long = "what-if", value_name = "CHANGE")]
     pub what_if: Vec<String>,
     /// A price list as `recommend --prices` reads it: prices what each what-if adds.

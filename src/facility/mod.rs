@@ -93,7 +93,7 @@ pub struct Study<'a> {
 pub fn study(base: &Facility, s: &Study<'_>, p: &Params) -> Result<FacilityReport, String> {
     let mut named = vec![("as configured".to_string(), base.clone())];
     for w in s.what_ifs {
-        named.push((w.clone(), whatif::apply(base, w)?));
+        named.push((w.clone(), whatif::apply_all(base, w)?));
     }
     let variants = named
         .iter()

@@ -330,8 +330,7 @@ fn binding(res: &[Utilisation], queues: &[QueueStats], storage: &StorageUse) -> 
     let waits = format!("mean waits: GPU jobs {gpu_wait:.2} h, pre-processing {prep_wait:.2} h");
     let busy = |u: &Utilisation| {
         format!(
-            "{} busy {:.0} % on average, {:.0} % on the busiest day",
-            u.resource,
+            "busy {:.0} % on average, {:.0} % on the busiest day",
             u.mean * 100.0,
             u.peak_day * 100.0
         )

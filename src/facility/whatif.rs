@@ -76,6 +76,15 @@ pub fn apply(f: &Facility, change: &str) -> Result<Facility, String> {
     Ok(g)
 }
 
+/// `f` with every `;`-separated change of `changes` made, in order.
+pub fn apply_all(f: &Facility, changes: &str) -> Result<Facility, String> {
+    changes
+        .split(';')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .try_fold(f.clone(), |g, c| apply(&g, c))
+}
+
 fn split(change: &str) -> Option<(&str, bool, &str)> {
     if let Some((k, v)) = change.split_once("+=") {
         return Some((k.trim(), true, v.trim()));
@@ -147,6 +156,11 @@ mod tests {
         assert_eq!(g.storage.link_bytes_per_s, 12.5e9);
         let g = apply(&f, "labs.a.share=2").unwrap();
         assert_eq!(g.labs[0].share, 2.0);
+        let g = apply_all(&f, "gpu-nodes+=1; ssd=1TB").unwrap();
+        assert_eq!(
+            (g.workers[0].count, g.workers[0].ssd_bytes),
+            (f.workers[0].count + 1, 1_000_000_000_000)
+        );
         for bad in [
             "gpu-nodes+=x",
             "colour=red",

@@ -28,44 +28,53 @@ fn side_by_side(r: &FacilityReport) -> Block {
         .variants
         .iter()
         .map(|v| {
-            let (fin, wait) = worst_lab(v);
+            let wait = |q: &str| {
+                v.queues
+                    .iter()
+                    .find(|x| x.queue == q)
+                    .map_or("-".into(), |x| format!("{:.2}", x.mean_wait_h))
+            };
             let gpu = v
                 .resources
                 .iter()
                 .filter(|u| u.resource.starts_with("gpu:"))
                 .map(|u| u.mean)
                 .fold(0.0, f64::max);
-            let link = v
-                .resources
-                .iter()
-                .find(|u| u.resource == "link: storage")
-                .map_or(0.0, |u| u.mean);
             vec![
                 v.name.clone(),
                 format!("{}/{}", v.finished, v.datasets),
-                fin,
-                wait,
+                slowest_lab_p90(v),
+                wait("gpu"),
+                wait("pre-processing"),
                 pct(gpu),
-                pct(link),
                 v.binding.resource.clone(),
                 v.cost.as_ref().map_or("-".into(), cost_cell),
             ]
         })
         .collect();
-    Block::table(
-        &[
-            "variant",
-            "finished",
-            "final p90 (h)",
-            "GPU wait p90 (h)",
-            "GPU busy",
-            "link busy",
-            "binding",
-            "added cost",
-        ],
-        "lrrrrrll",
-        rows,
-    )
+    let headers = [
+        "variant",
+        "finished",
+        "final p90, slowest lab (h)",
+        "GPU wait (h)",
+    ];
+    let mut headers = headers.to_vec();
+    headers.extend(["pre-proc. wait (h)", "GPU busy", "binding", "added cost"]);
+    Block::table(&headers, "lrrrrrll", rows)
+}
+
+/// The slowest lab's p90 hours from session end to final.
+fn slowest_lab_p90(v: &Variant) -> String {
+    let fin = v
+        .labs
+        .iter()
+        .filter_map(|l| l.final_h.map(|s| s.p90))
+        .fold(f64::NAN, f64::max);
+    if fin.is_finite() {
+        format!("{fin:.1}")
+    } else {
+        "-".into()
+    }
 }
 
 fn cost_cell(c: &crate::results::facility::Cost) -> String {
@@ -77,29 +86,6 @@ fn cost_cell(c: &crate::results::facility::Cost) -> String {
     let sign = if c.amount < 0.0 { "-" } else { "" };
     let amount = crate::units::group_digits(c.amount.abs().round().min(1e18) as u64);
     format!("{sign}{amount} {}{more}", c.currency)
-}
-
-/// The slowest lab's p90 to final and the GPU queue's p90 wait.
-fn worst_lab(v: &Variant) -> (String, String) {
-    let fin = v
-        .labs
-        .iter()
-        .filter_map(|l| l.final_h.map(|s| s.p90))
-        .fold(f64::NAN, f64::max);
-    let wait = v
-        .queues
-        .iter()
-        .find(|q| q.queue == "gpu")
-        .and_then(|q| q.wait_h)
-        .map(|s| s.p90);
-    let show = |x: f64| {
-        if x.is_finite() {
-            format!("{x:.1}")
-        } else {
-            "-".into()
-        }
-    };
-    (show(fin), wait.map_or("-".into(), show))
 }
 
 fn lab_table(v: &Variant) -> Block {

@@ -73,7 +73,11 @@ fn a_seed_gives_one_result_byte_for_byte_and_seeds_differ() {
 /// lab files.
 fn edited(dir: &Path, from: &str, to: &str) -> PathBuf {
     let examples = example().parent().unwrap().to_path_buf();
-    for lab in ["lab.toml", "lab-membrane.toml", "lab-screening.toml"] {
+    for lab in [
+        "lab-structural.toml",
+        "lab-membrane.toml",
+        "lab-screening.toml",
+    ] {
         std::fs::copy(examples.join(lab), dir.join(lab)).unwrap();
     }
     let text = std::fs::read_to_string(example()).unwrap();
@@ -87,7 +91,7 @@ fn edited(dir: &Path, from: &str, to: &str) -> PathBuf {
 fn bad_facilities_get_one_line_naming_what_to_fix() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        ("workload = \"lab.toml\"\n", "", "no workload"),
+        ("workload = \"lab-structural.toml\"\n", "", "no workload"),
         (
             "gpu = \"rtx-a6000\"",
             "gpu = \"rtx-9999\"",
@@ -122,7 +126,7 @@ fn bad_facilities_get_one_line_naming_what_to_fix() {
 fn an_output_may_not_overwrite_a_lab_file() {
     let dir = tempfile::tempdir().unwrap();
     let p = edited(dir.path(), "share = 2", "share = 2");
-    let lab = dir.path().join("lab.toml");
+    let lab = dir.path().join("lab-structural.toml");
     let before = std::fs::read(&lab).unwrap();
     let out = cryocap()
         .arg("facility")
