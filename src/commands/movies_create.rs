@@ -4,7 +4,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use super::convert::spec;
-use super::output::{check_outputs, finish, now, result_files};
+use super::output::{check_not_written, check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cli::MoviesCreateArgs;
 use crate::interrupt;
@@ -15,10 +15,21 @@ use crate::results::Kind;
 use crate::results::movies::MoviesCreated;
 use crate::storage::space::Reserve;
 
+/// Whether `name` is one of the movies `spec` writes (`movie_NNNNN.ext`).
+fn is_movie(name: &str, spec: &create::MovieSpec) -> bool {
+    let number = name
+        .strip_prefix("movie_")
+        .and_then(|r| r.split('.').next())
+        .and_then(|d| d.parse::<u64>().ok());
+    number.is_some_and(|i| (1..=spec.movies).contains(&i) && spec.name(i) == name)
+}
+
 pub(super) fn run(a: &MoviesCreateArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
-    check_outputs(&result_files(&a.output.files), &[])?;
+    let outs = result_files(&a.output.files);
+    check_outputs(&outs, &[])?;
     let spec = spec(&a.shape, a.movies)?;
+    check_not_written(&outs, &a.dir, &|n| n == GAIN_NAME || is_movie(n, &spec))?;
     interrupt::cooperate();
     let bar = Progress::new(a.output.quiet).bar(a.movies + 1, Unit::Steps, "writing movies");
     let t0 = Instant::now();

@@ -94,6 +94,39 @@ pub(super) fn result_files(files: &OutputFiles) -> Vec<Out<'_>> {
         .collect()
 }
 
+/// Refuses an output that names a file the command itself writes into
+/// `dir` (`is_written` says which names those are): the result would
+/// replace what the command just made.
+pub(super) fn check_not_written(
+    outs: &[Out<'_>],
+    dir: &Path,
+    is_written: &dyn Fn(&str) -> bool,
+) -> Result<(), CommandError> {
+    let Ok(dir) = dir.canonicalize() else {
+        // A directory still to be made holds no output (check_outputs
+        // refuses an output in a directory that does not exist).
+        return Ok(());
+    };
+    for o in outs.iter().filter(|o| o.path.as_os_str() != "-") {
+        let parent = match o.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let (Ok(parent), Some(name)) = (parent.canonicalize(), o.path.file_name()) else {
+            continue;
+        };
+        if parent == dir && is_written(&name.to_string_lossy()) {
+            return Err(CommandError::Usage(format!(
+                "{} {}: is a file this command writes into {}; name another file",
+                o.flag,
+                o.path.display(),
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Checks every file a command will write before it does any work: each
 /// is `-` where that means stdout, or a path where nothing or a regular
 /// file is (never a device, a directory or a link); no two name the same

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use super::convert::mode;
-use super::output::{check_outputs, finish, now, result_files};
+use super::output::{check_not_written, check_outputs, finish, now, result_files};
 use super::{CommandError, Outcome};
 use crate::cli::StackCreateArgs;
 use crate::interrupt;
@@ -16,7 +16,8 @@ use crate::storage::stack_writer::{self, StackSpec};
 
 pub(super) fn run(a: &StackCreateArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
-    check_outputs(&result_files(&a.output.files), &[])?;
+    let outs = result_files(&a.output.files);
+    check_outputs(&outs, &[])?;
     let spec = StackSpec {
         particles: a.particles,
         box_size: a.box_size.0,
@@ -26,6 +27,11 @@ pub(super) fn run(a: &StackCreateArgs, out: &mut dyn Write) -> Result<Outcome, C
         nsymbt: a.nsymbt,
         seed: a.seed,
     };
+    let names: Vec<String> = stack_writer::plan_files(&spec)
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
+    check_not_written(&outs, &a.dir, &|n| names.iter().any(|m| m == n))?;
     interrupt::cooperate();
     let total = stack_writer::total_bytes(&spec);
     let bar = Progress::new(a.output.quiet).bar(total, Unit::Bytes, "writing stack");

@@ -195,3 +195,55 @@ fn new_files_take_the_umask_and_rewritten_ones_keep_their_mode() {
             .contains("\"kind\": \"plan\"")
     );
 }
+
+/// A result output naming a file the command itself writes (a movie, the
+/// gain reference, a stack) is refused before anything is written.
+#[test]
+fn an_output_may_not_name_a_file_the_command_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap().to_string();
+    for name in ["movie_00001.tif", "gain.mrc"] {
+        let out = format!("{d}/{name}");
+        let line = crate::common::bad_input(&[
+            "movies",
+            "create",
+            "--dir",
+            &d,
+            "--size",
+            "64x64",
+            "--frames",
+            "2",
+            "--movies",
+            "2",
+            "--reserve",
+            "0",
+            "--quiet",
+            "--json",
+            &out,
+        ]);
+        assert!(line.contains("is a file this command writes"), "{line}");
+    }
+    let out = format!("{d}/./stack_00002.mrcs");
+    let line = crate::common::bad_input(&[
+        "stack",
+        "create",
+        "--dir",
+        &d,
+        "--particles",
+        "10",
+        "--box",
+        "16",
+        "--particles-per-file",
+        "5",
+        "--reserve",
+        "0",
+        "--json",
+        &out,
+    ]);
+    assert!(line.contains("is a file this command writes"), "{line}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}
