@@ -33,6 +33,40 @@ fn classify(base: &Metric, cur: &Metric, threshold: f64) -> (f64, Change) {
     (rel, change)
 }
 
+/// Why two metric lists cannot be compared: a metric id twice in one list,
+/// or a metric whose unit or direction differs between the two; `labels`
+/// name the lists in the line.
+pub fn comparable(
+    baseline: &[Metric],
+    current: &[Metric],
+    labels: (&str, &str),
+) -> Result<(), String> {
+    for (list, label) in [(baseline, labels.0), (current, labels.1)] {
+        for (i, m) in list.iter().enumerate() {
+            if list[..i].iter().any(|e| e.id == m.id) {
+                return Err(format!(
+                    "{label} has the metric '{}' twice; which one to compare is not clear",
+                    crate::text::printable(&m.id)
+                ));
+            }
+        }
+    }
+    for b in baseline {
+        let differs = |c: &&Metric| c.id == b.id && (b.unit != c.unit || b.better != c.better);
+        if let Some(c) = current.iter().find(differs) {
+            return Err(format!(
+                "metric '{}' is in {} in {} but in {} in {}; results in different units do not compare",
+                crate::text::printable(&b.id),
+                crate::text::printable(&b.unit),
+                labels.0,
+                crate::text::printable(&c.unit),
+                labels.1
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Compares every metric of `current` with the baseline metric of the same
 /// id; `labels` say what the baseline and the current run are.
 pub fn compare(
@@ -178,6 +212,32 @@ mod tests {
         let c = compare(&base, &cur, 0.05, Default::default());
         assert_eq!(c.missing, ["b"]);
         assert_eq!(c.added, ["c"]);
+    }
+
+    #[test]
+    fn twice_named_and_unit_changed_metrics_are_refused() {
+        let a = m("read", Better::Higher, &[1.0]);
+        let mut b = a.clone();
+        b.unit = "MiB/s".into();
+        let e = comparable(std::slice::from_ref(&a), &[b], ("base.json", "cur.json")).unwrap_err();
+        assert!(e.contains("different units"), "{e}");
+        let e = comparable(
+            &[a.clone(), a.clone()],
+            std::slice::from_ref(&a),
+            ("base.json", "cur.json"),
+        );
+        assert!(
+            e.unwrap_err()
+                .contains("base.json has the metric 'read' twice")
+        );
+        assert!(
+            comparable(
+                std::slice::from_ref(&a),
+                std::slice::from_ref(&a),
+                ("x", "y")
+            )
+            .is_ok()
+        );
     }
 
     #[test]

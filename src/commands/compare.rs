@@ -37,9 +37,16 @@ pub(super) fn run(a: &CompareArgs, out: &mut dyn Write) -> Result<Outcome, Comma
         .files
         .last()
         .map_or(String::new(), |p| p.display().to_string());
+    let current_metrics = metrics(&current);
+    crate::compare::comparable(
+        &baseline,
+        &current_metrics,
+        (&baseline_label, &current_label),
+    )
+    .map_err(usage)?;
     let c = crate::compare::compare(
         &baseline,
-        &metrics(&current),
+        &current_metrics,
         a.threshold.fraction(),
         (baseline_label, current_label),
     );
