@@ -14,6 +14,9 @@ use crate::results::plan::Dtype;
 /// The largest workload file read (a few hundred classes fit in far less).
 const WORKLOAD_LIMIT: u64 = 1 << 20;
 
+/// The most datasets a month a class may have: the bound of `--per-month`.
+pub const MAX_PER_MONTH: f64 = 1e6;
+
 /// Why a workload or a chain cannot be read: one line naming the flag or
 /// the file and class, and what to fix.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -99,6 +102,14 @@ pub fn parse(
     if w.class.is_empty() {
         return Err(WorkloadError(format!("{shown}: no [[class]]")));
     }
+    for (i, c) in w.class.iter().enumerate() {
+        if w.class[..i].iter().any(|e| e.name == c.name) {
+            return Err(WorkloadError(format!(
+                "{shown}: two classes are named {}; give each its own name",
+                crate::text::printable(&c.name)
+            )));
+        }
+    }
     w.class
         .into_iter()
         .map(|c| class(c, shown, catalog))
@@ -108,8 +119,15 @@ pub fn parse(
 fn class(c: ClassToml, shown: &str, catalog: &Catalog) -> Result<DatasetClass, WorkloadError> {
     let flag = format!("{shown}: class {}", crate::text::printable(&c.name));
     let bad = |m: &str| WorkloadError(format!("{flag}: {m}"));
-    if !(c.per_month.is_finite() && c.per_month > 0.0) {
-        return Err(bad("per_month must be above 0"));
+    if !(c.per_month.is_finite() && c.per_month > 0.0 && c.per_month <= MAX_PER_MONTH) {
+        return Err(bad(
+            "per_month must be above 0 and at most 1000000 (as --per-month)",
+        ));
+    }
+    if c.chain.as_ref().is_some_and(|v| v.is_empty()) {
+        return Err(bad(
+            "chain = [] names no job; leave chain out for the default chain, or list job:passes items",
+        ));
     }
     if !(1..=super::MAX_PARTICLES).contains(&c.particles) {
         return Err(bad("particles out of range"));
@@ -179,6 +197,15 @@ dtype = "f16"
         assert!(e.contains("'f64'"), "{e}");
         let e = one("per_month = 1\nparticles = 10\nbox = 64\nchain = [\"nojob:3\"]\n");
         assert!(e.contains("unknown job 'nojob'"), "{e}");
+        let e = one("per_month = 1e8\nparticles = 10\nbox = 64\n");
+        assert!(e.contains("at most 1000000"), "{e}");
+        let e = one("per_month = 1\nparticles = 10\nbox = 64\nchain = []\n");
+        assert!(e.contains("chain = []"), "{e}");
+        let twice = "[[class]]\nname = \"a\"\nper_month = 1\nparticles = 10\nbox = 64\n";
+        let e = parse(&twice.repeat(2), "--workload w.toml", cat())
+            .unwrap_err()
+            .0;
+        assert!(e.contains("two classes are named a"), "{e}");
         let e = one("per_month = 1\nparticles = 10\nbox = 64\ncolour = 3\n");
         assert!(e.contains("colour"), "{e}");
         assert!(!e.contains('\n'), "{e}");
