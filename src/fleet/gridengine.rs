@@ -335,7 +335,7 @@ impl Scheduler for GridEngine {
         qsub::check_options(Batch::Sge, partition)
     }
     fn out_dir_problem(&self, dir: &Path) -> Option<&'static str> {
-        qsub::log_dir_problem(dir)
+        qsub::log_dir_problem(qsub::Batch::Sge, dir)
     }
     fn job_script(&self, spec: &JobSpec) -> String {
         qsub::job_script(Batch::Sge, spec)

@@ -224,7 +224,7 @@ impl Scheduler for Pbs {
         qsub::check_options(Batch::Pbs, partition)
     }
     fn out_dir_problem(&self, dir: &Path) -> Option<&'static str> {
-        qsub::log_dir_problem(dir)
+        qsub::log_dir_problem(qsub::Batch::Pbs, dir)
     }
     fn job_script(&self, spec: &JobSpec) -> String {
         qsub::job_script(Batch::Pbs, spec)

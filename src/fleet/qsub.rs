@@ -33,13 +33,19 @@ impl Batch {
 }
 
 /// Why a path cannot go into `qsub -o`: both schedulers read `HOST:` before
-/// a colon, and Grid Engine expands `$NAME` pseudo variables there.
-pub(crate) fn log_dir_problem(dir: &Path) -> Option<&'static str> {
+/// a colon; Grid Engine expands `$NAME` pseudo variables there, and a PBS
+/// server may pass `$` on to a shell, so neither is given one.
+pub(crate) fn log_dir_problem(batch: Batch, dir: &Path) -> Option<&'static str> {
     let t = dir.to_string_lossy();
     if t.contains(':') {
         Some("holds ':', which qsub -o reads as HOST:PATH")
     } else if t.contains('$') {
-        Some("holds '$', which Grid Engine expands in qsub -o paths")
+        Some(match batch {
+            Batch::Sge => "holds '$', which Grid Engine expands in qsub -o paths",
+            Batch::Pbs => {
+                "holds '$', which cryocap keeps out of PBS qsub -o paths (it may be expanded); use a path without '$'"
+            }
+        })
     } else if t.chars().any(char::is_control) {
         Some("holds a control character")
     } else {
@@ -370,9 +376,9 @@ mod tests {
 
     #[test]
     fn log_dirs_qsub_cannot_take() {
-        assert!(log_dir_problem(Path::new("/a:b")).is_some());
-        assert!(log_dir_problem(Path::new("/a/$HOME")).is_some());
-        assert!(log_dir_problem(Path::new("/a b/'c'")).is_none());
+        assert!(log_dir_problem(Batch::Sge, Path::new("/a:b")).is_some());
+        assert!(log_dir_problem(Batch::Pbs, Path::new("/a/$HOME")).is_some());
+        assert!(log_dir_problem(Batch::Sge, Path::new("/a b/'c'")).is_none());
     }
 
     /// Runs the script as the scheduler would, on this host, in a directory

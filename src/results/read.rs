@@ -31,6 +31,8 @@ pub enum ResultsError {
 
 /// Parses the text of a result file.
 pub fn parse(path: &Path, text: &str) -> Result<Envelope, ResultsError> {
+    // Editors on Windows may start a UTF-8 file with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let json: serde_json::Value =
         serde_json::from_str(text).map_err(|e| ResultsError::NotJson {
             path: path.to_path_buf(),
@@ -86,6 +88,11 @@ mod tests {
     #[test]
     fn versions_and_shapes() {
         let p = Path::new("r.json");
+        // A byte-order mark is not a reason to refuse a file.
+        assert!(!matches!(
+            parse(p, "\u{feff}{}"),
+            Err(ResultsError::NotJson { .. })
+        ));
         assert!(matches!(parse(p, "{"), Err(ResultsError::NotJson { .. })));
         assert!(matches!(
             parse(p, "{}"),

@@ -94,8 +94,22 @@ pub(super) fn from_v1(v: Value) -> Result<Value, String> {
     let mut out = Map::new();
     out.insert("schema_version".into(), Value::from(super::SCHEMA_VERSION));
     out.insert("cryocap_version".into(), Value::from(cryocap_version));
-    if let Some(t) = started_at.filter(Value::is_u64) {
-        out.insert("started_at".into(), t);
+    match started_at {
+        None | Some(Value::Null) => {}
+        Some(t) if t.is_u64() => {
+            out.insert("started_at".into(), t);
+        }
+        Some(Value::String(t)) if t.trim().parse::<u64>().is_ok() => {
+            out.insert(
+                "started_at".into(),
+                Value::from(t.trim().parse::<u64>().unwrap_or(0)),
+            );
+        }
+        Some(t) => {
+            return Err(format!(
+                "started_at {t} is not seconds since 1970 and cannot be carried over; make it a whole number or remove it"
+            ));
+        }
     }
     out.insert("node".into(), Value::from(node));
     out.insert("kind".into(), Value::from(kind));
@@ -118,6 +132,17 @@ mod tests {
         assert_eq!(v2["kind"], "bench-io");
         assert_eq!(v2["cryocap_version"], "unknown");
         assert!(v2.get("started_at").is_none());
+    }
+
+    #[test]
+    fn a_started_at_in_text_is_read_or_named() {
+        let v1 = |t: Value| serde_json::json!({"schema_version": 1, "kind": "bench-io", "started_at": t, "runs": []});
+        assert_eq!(
+            from_v1(v1(Value::from("1700000000"))).unwrap()["started_at"],
+            1_700_000_000u64
+        );
+        let e = from_v1(v1(Value::from("yesterday"))).unwrap_err();
+        assert!(e.contains("cannot be carried over"), "{e}");
     }
 
     #[test]
