@@ -131,7 +131,7 @@ pub struct BenchMoviesArgs {
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Write N movies into --dir first (deleted afterwards), shaped by --movie-format, --detector, --frames...
-    #[arg(long, value_name = "N", requires = "dir", value_parser = values::count::<u64>(1, 100_000))]
+    #[arg(long, value_name = "N", requires = "dir", conflicts_with = "files", value_parser = values::count::<u64>(1, 100_000))]
     pub create: Option<u64>,
     #[command(flatten)]
     pub shape: MovieShapeArgs,
