@@ -151,6 +151,11 @@ pub(super) fn check_outputs(outs: &[Out<'_>], inputs: &[PathBuf]) -> Result<(), 
         }
         crate::files::check_output(o.path)
             .map_err(|e| CommandError::Usage(format!("{} {shown}: {}", o.flag, e.reason())))?;
+        if o.flag == "--history" && o.path.exists() {
+            // Found unusable only after the measurement, the run would be lost.
+            crate::history::History::open_existing(o.path)
+                .map_err(|e| CommandError::Usage(format!("--history: {e}")))?;
+        }
         for earlier in &outs[..i] {
             if earlier.path == o.path || crate::files::same_file(earlier.path, o.path) {
                 return usage(format!(
