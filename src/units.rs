@@ -197,6 +197,19 @@ pub fn bytes_decimal(bytes: u64) -> String {
     scaled(bytes as f64, 1000.0, &["B", "kB", "MB", "GB", "TB", "PB"])
 }
 
+/// Decimal units for a figure that may pass what a u64 holds (a modelled
+/// year of collection): `1.50 TB`, `3.20 EB`, never saturating.
+pub fn bytes_decimal_f(bytes: f64) -> String {
+    if !bytes.is_finite() {
+        return "n/a".to_string();
+    }
+    scaled(
+        bytes,
+        1000.0,
+        &["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"],
+    )
+}
+
 /// Binary units: `1.36 TiB`.
 pub fn bytes_binary(bytes: u64) -> String {
     scaled(
@@ -336,6 +349,8 @@ mod tests {
     #[test]
     fn printing() {
         assert_eq!(group_digits(1_495_296_000_000), "1,495,296,000,000");
+        assert_eq!(bytes_decimal_f(1.5e12), "1.50 TB");
+        assert_eq!(bytes_decimal_f(3.2e19), "32.00 EB");
         assert_eq!(group_digits(999), "999");
         assert_eq!(group_digits(1000), "1,000");
         assert_eq!(bytes_decimal(1_495_296_000_000), "1.50 TB");

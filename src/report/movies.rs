@@ -5,7 +5,7 @@ use crate::results::Envelope;
 use crate::results::movies::{
     KeepUp, MovieRun, MovieSet, MoviesBenchReport, MoviesCreated, MoviesPlanReport,
 };
-use crate::units::{bytes_decimal, group_digits, rate_decimal};
+use crate::units::{bytes_decimal, bytes_decimal_f, group_digits, rate_decimal};
 
 fn pairs(v: Vec<(&str, String)>) -> Block {
     Block::Pairs(v.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
@@ -282,8 +282,8 @@ fn data_pairs(p: &MoviesPlanReport) -> Vec<(&'static str, String)> {
             "per movie",
             format!(
                 "{} ({} as 8-bit counts: {:.1} %)",
-                bytes_decimal(p.bytes_per_movie as u64),
-                bytes_decimal(p.raw_bytes_per_movie as u64),
+                bytes_decimal_f(p.bytes_per_movie),
+                bytes_decimal_f(p.raw_bytes_per_movie),
                 100.0 * p.bytes_per_movie / p.raw_bytes_per_movie.max(1.0)
             ),
         ),
@@ -292,7 +292,7 @@ fn data_pairs(p: &MoviesPlanReport) -> Vec<(&'static str, String)> {
             "per session",
             format!(
                 "{} ({} movies in {} h)",
-                bytes_decimal(p.bytes_per_session as u64),
+                bytes_decimal_f(p.bytes_per_session),
                 group_digits((p.movies_per_hour * p.session_hours).round() as u64),
                 p.session_hours
             ),
@@ -301,11 +301,11 @@ fn data_pairs(p: &MoviesPlanReport) -> Vec<(&'static str, String)> {
             "per day",
             format!(
                 "{} (collecting {:.0} % of the day)",
-                bytes_decimal(p.bytes_per_day as u64),
+                bytes_decimal_f(p.bytes_per_day),
                 100.0 * p.duty_cycle
             ),
         ),
-        ("per year", bytes_decimal(p.bytes_per_year as u64)),
+        ("per year", bytes_decimal_f(p.bytes_per_year)),
     ]
 }
 
