@@ -11,8 +11,13 @@ use crate::cli::jobs::CalibrationArg;
 pub struct FacilityArgs {
     /// The facility TOML: [storage], [[microscope]], [[preprocessing]],
     /// [[workers]], [scheduler] and [[lab]] (see docs/facility.md).
-    #[arg(value_name = "FACILITY.toml")]
-    pub config: PathBuf,
+    #[arg(value_name = "FACILITY.toml", required_unless_present = "merge")]
+    pub config: Option<PathBuf>,
+    /// Merge facility results (e.g. one per job-array task, each with its
+    /// own --what-if) into one, instead of simulating: same facility, span,
+    /// seed and replicates; the variants side by side.
+    #[arg(long, num_args = 1.., value_name = "RESULT.json", conflicts_with_all = ["config", "what_if", "prices"])]
+    pub merge: Vec<PathBuf>,
     /// Days simulated; sessions start within them and their jobs run to the end.
     #[arg(long, default_value_t = 30.0, value_parser = values::positive(3660.0))]
     pub days: f64,

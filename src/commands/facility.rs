@@ -15,8 +15,11 @@ const PRICES_LIMIT: u64 = 1 << 20;
 pub(super) fn run(a: &FacilityArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
     let usage = CommandError::Usage;
+    let Some(config_path) = &a.config else {
+        return merge(a, started, out);
+    };
     let catalog = Catalog::get()?;
-    let (facility, mut inputs) = config::read(&a.config, catalog).map_err(|e| usage(e.0))?;
+    let (facility, mut inputs) = config::read(config_path, catalog).map_err(|e| usage(e.0))?;
     inputs.extend(a.prices.clone());
     inputs.extend(a.calibration.calibration.clone());
     check_outputs(&result_files(&a.output.files), &inputs)?;
@@ -29,7 +32,7 @@ pub(super) fn run(a: &FacilityArgs, out: &mut dyn Write) -> Result<Outcome, Comm
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
     let s = Study {
-        config: a.config.display().to_string(),
+        config: config_path.display().to_string(),
         what_ifs: &a.what_if,
         model: &model,
         model_basis: format!(
@@ -47,6 +50,29 @@ pub(super) fn run(a: &FacilityArgs, out: &mut dyn Write) -> Result<Outcome, Comm
     };
     let report = study(&facility, &s, &p).map_err(usage)?;
     finish(Kind::Facility(Box::new(report)), started, &a.output, out)?;
+    Ok(Outcome::Ok)
+}
+
+/// `--merge`: the variants of several facility results as one result.
+fn merge(a: &FacilityArgs, started: u64, out: &mut dyn Write) -> Result<Outcome, CommandError> {
+    check_outputs(&result_files(&a.output.files), &a.merge)?;
+    let mut parts = Vec::new();
+    for p in &a.merge {
+        let e = crate::files::read_result(p)?;
+        match e.kind {
+            Kind::Facility(r) => parts.push(*r),
+            other => {
+                return Err(CommandError::Usage(format!(
+                    "--merge {}: a {} result, not a facility result",
+                    p.display(),
+                    other.name()
+                )));
+            }
+        }
+    }
+    let names: Vec<String> = a.merge.iter().map(|p| p.display().to_string()).collect();
+    let merged = crate::facility::merge(parts, &names).map_err(CommandError::Usage)?;
+    finish(Kind::Facility(Box::new(merged)), started, &a.output, out)?;
     Ok(Outcome::Ok)
 }
 

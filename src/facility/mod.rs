@@ -132,6 +132,42 @@ pub fn study(base: &Facility, s: &Study<'_>, p: &Params) -> Result<FacilityRepor
     })
 }
 
+/// Results of one facility, span, seed and replicates (each task of a job
+/// array, say) as one: their variants side by side, the facility as
+/// configured once. `names` name the results in errors.
+pub fn merge(parts: Vec<FacilityReport>, names: &[String]) -> Result<FacilityReport, String> {
+    let mut parts = parts.into_iter().zip(names);
+    let Some((mut out, first)) = parts.next() else {
+        return Err("--merge: give the facility results to merge".into());
+    };
+    for (p, name) in parts {
+        let same = p.config == out.config
+            && p.days == out.days
+            && p.seed == out.seed
+            && p.replicates == out.replicates
+            && p.job_time_basis == out.job_time_basis
+            && p.job_time_draw == out.job_time_draw;
+        if !same {
+            return Err(format!(
+                "--merge: {name} simulated another facility, span, seed or replicate count than {first}; only runs of one study merge"
+            ));
+        }
+        for v in p.variants {
+            match out.variants.iter().find(|o| o.name == v.name) {
+                Some(o) if *o == v => {}
+                Some(_) => {
+                    return Err(format!(
+                        "--merge: variant '{}' of {name} differs from the one in {first}; it cannot be shown once",
+                        v.name
+                    ));
+                }
+                None => out.variants.push(v),
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn cost(base: &Facility, f: &Facility, book: &PriceBook) -> Cost {
     let (amount, what, unpriced) = whatif::added_cost(base, f, book);
     Cost {

@@ -138,3 +138,51 @@ fn an_output_may_not_overwrite_a_lab_file() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(std::fs::read(&lab).unwrap(), before);
 }
+
+#[test]
+fn results_of_one_study_merge_side_by_side_and_others_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ex = example();
+    let run = |args: &[&str], json: &Path| {
+        let out = cryocap()
+            .arg("facility")
+            .arg(&ex)
+            .args(args)
+            .arg("--json")
+            .arg(json)
+            .arg("--quiet")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let (a, b, c) = (
+        dir.path().join("a.json"),
+        dir.path().join("b.json"),
+        dir.path().join("c.json"),
+    );
+    run(&["--days", "10", "--what-if", "gpu-nodes+=1"], &a);
+    run(&["--days", "10", "--what-if", "prep-nodes+=1"], &b);
+    run(&["--days", "11"], &c);
+    let e = envelope(&[
+        "facility",
+        "--merge",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    let Kind::Facility(r) = e.kind else {
+        panic!("not a facility result")
+    };
+    let names: Vec<&str> = r.variants.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["as configured", "gpu-nodes+=1", "prep-nodes+=1"]);
+    let line = bad_input(&[
+        "facility",
+        "--merge",
+        a.to_str().unwrap(),
+        c.to_str().unwrap(),
+    ]);
+    assert!(line.contains("only runs of one study merge"), "{line}");
+}
