@@ -153,7 +153,7 @@ pub fn decode(
         Format::Eer => decode_eer(bytes, &gain_for, eer),
         Format::Mrc => decode_mrc(path, bytes, &gain_for, format),
         Format::MrcBz2 => {
-            let plain = mrc_io::bunzip(bytes, limit).map_err(bad)?;
+            let plain = mrc_io::bunzip_movie(path, bytes, limit).map_err(bad)?;
             decode_mrc(path, &plain, &gain_for, format)
         }
     }

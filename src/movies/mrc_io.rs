@@ -94,17 +94,33 @@ pub fn movie_header(
     h
 }
 
-/// Decompresses a bzip2 stream held in memory (all its concatenated
-/// streams, as `bzip2 -d` does), refusing output past `limit` bytes.
-pub fn bunzip(data: &[u8], limit: u64) -> Result<Vec<u8>, MrcMovieError> {
-    let mut out = Vec::new();
-    bzip2::read::MultiBzDecoder::new(data)
-        .take(limit.saturating_add(1))
+/// Decompresses a bzip2 MRC movie against the size its header declares:
+/// the header first, then at most the declared bytes, so a small file that
+/// inflates without end stops there and never holds more than that (and
+/// never more than `limit`) in memory.
+pub fn bunzip_movie(path: &Path, data: &[u8], limit: u64) -> Result<Vec<u8>, MrcMovieError> {
+    let truncated =
+        |e: std::io::Error| MrcMovieError::Bzip2(format!("{e} (truncated or not bzip2)"));
+    let mut dec = bzip2::read::MultiBzDecoder::new(data);
+    let mut head = [0u8; HEADER_BYTES as usize];
+    dec.read_exact(&mut head).map_err(truncated)?;
+    let header = MrcHeader::parse(path, &head)
+        .map_err(|e| MrcMovieError::Header(without_path(path, &e.to_string())))?;
+    let declared = header.file_bytes();
+    if declared > limit {
+        return Err(MrcMovieError::Size(format!(
+            "the header declares {declared} bytes, more than the {limit} a movie may decompress to"
+        )));
+    }
+    let mut out = Vec::with_capacity(declared as usize);
+    out.extend_from_slice(&head);
+    (&mut dec)
+        .take(declared - HEADER_BYTES + 1)
         .read_to_end(&mut out)
-        .map_err(|e| MrcMovieError::Bzip2(format!("{e} (truncated or not bzip2)")))?;
-    if out.len() as u64 > limit {
-        return Err(MrcMovieError::Bzip2(format!(
-            "decompresses to more than {limit} bytes"
+        .map_err(truncated)?;
+    if out.len() as u64 > declared {
+        return Err(MrcMovieError::Size(format!(
+            "decompresses to more than the {declared} bytes its header declares"
         )));
     }
     Ok(out)
@@ -266,14 +282,24 @@ mod tests {
     }
 
     #[test]
-    fn bzip2_round_trips_and_truncation_is_named() {
-        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 7) as u8).collect();
-        let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
-        enc.write_all(&data).unwrap();
-        let z = enc.finish().unwrap();
-        assert_eq!(bunzip(&z, 1 << 20).unwrap(), data);
-        assert!(bunzip(&z[..z.len() / 2], 1 << 20).is_err());
-        assert!(bunzip(&z, 1000).is_err());
+    fn a_bzip2_movie_stops_at_its_declared_size() {
+        let h = MrcHeader::image_stack(64, 64, 2, Mode::Int8, 1.0);
+        let mut movie = h.to_bytes().to_vec();
+        movie.resize(h.file_bytes() as usize, 7);
+        let bz = |b: &[u8]| {
+            let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+            enc.write_all(b).unwrap();
+            enc.finish().unwrap()
+        };
+        let p = Path::new("m.mrc.bz2");
+        assert_eq!(bunzip_movie(p, &bz(&movie), 1 << 30).unwrap(), movie);
+        // Ten times the frames the header declares: stopped, not inflated.
+        let mut big = movie.clone();
+        big.resize(movie.len() * 10, 0);
+        let e = bunzip_movie(p, &bz(&big), 1 << 30).unwrap_err().to_string();
+        assert!(e.contains("more than the"), "{e}");
+        assert!(bunzip_movie(p, &bz(&movie), 100).is_err());
+        assert!(bunzip_movie(p, &bz(&movie)[..40], 1 << 30).is_err());
     }
 
     #[test]
