@@ -63,7 +63,10 @@ struct ScopeToml {
 struct PrepToml {
     name: String,
     count: u32,
-    movies_per_hour: f64,
+    #[serde(default)]
+    movies_per_hour: Option<f64>,
+    #[serde(default)]
+    bench_movies: Option<String>,
     link: String,
 }
 
@@ -134,12 +137,27 @@ pub fn read(path: &Path, catalog: &Catalog) -> Result<(Facility, Vec<PathBuf>), 
         .map_err(|e| ConfigError(format!("{shown}: {}", e.reason())))?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let read = std::cell::RefCell::new(vec![path.to_path_buf()]);
-    let f = parse(&text, &shown, catalog, &|name| {
+    let mut f = parse(&text, &shown, catalog, &|name| {
         let p = dir.join(name);
         read.borrow_mut().push(p.clone());
         crate::sizing::workload::read(&p, catalog).map_err(|e| e.0)
     })?;
-    Ok((f, read.into_inner()))
+    let mut read = read.into_inner();
+    for p in &mut f.prep {
+        if let Some(file) = p.bench_movies.take() {
+            let at = dir.join(&file);
+            let (rate, basis) = measured_prep_rate(&at).map_err(|e| {
+                ConfigError(format!(
+                    "{shown}: preprocessing {}: bench_movies: {e}",
+                    printable(&p.name)
+                ))
+            })?;
+            p.bytes_per_s = Some(rate);
+            p.rate_basis = basis;
+            read.push(at);
+        }
+    }
+    Ok((f, read))
 }
 
 type WorkloadReader<'a> =
@@ -276,16 +294,55 @@ fn prep(p: &PrepToml) -> Result<PrepGroup, String> {
     if p.count == 0 || p.count > 10_000 {
         return Err("count must be 1 to 10000".into());
     }
-    if !(p.movies_per_hour.is_finite() && p.movies_per_hour > 0.0 && p.movies_per_hour <= 1e7) {
-        return Err("movies_per_hour must be above 0 (measure it with `cryocap bench movies` or a live session)".into());
-    }
+    let (movies_per_hour, basis) = match (p.movies_per_hour, &p.bench_movies) {
+        (Some(r), None) if r.is_finite() && r > 0.0 && r <= 1e7 => {
+            (r, "given in the facility file")
+        }
+        (Some(_), None) => return Err("movies_per_hour must be above 0 and at most 1e7".into()),
+        (None, Some(_)) => (0.0, "measured by bench movies"),
+        _ => {
+            return Err("give movies_per_hour (one node, e.g. from a live session) or bench_movies = \"RESULT.json\" (`cryocap bench movies` on this node type), one of them".into());
+        }
+    };
     Ok(PrepGroup {
         name: p.name.clone(),
         count: p.count,
-        movies_per_hour: p.movies_per_hour,
-        rate_basis: "given in the facility file".into(),
+        movies_per_hour,
+        bytes_per_s: None,
+        bench_movies: p.bench_movies.clone(),
+        rate_basis: basis.into(),
         link_bytes_per_s: rate(&p.link).map_err(|e| format!("link: {e}"))?,
     })
+}
+
+/// The movie bytes a second of the best run of a `bench movies` result
+/// (reading and decoding, all its threads).
+pub fn measured_prep_rate(path: &Path) -> Result<(f64, String), String> {
+    let e = crate::files::read_result(path).map_err(|e| e.to_string())?;
+    let crate::results::Kind::BenchMovies(r) = e.kind else {
+        return Err(format!(
+            "{}: a {} result, not bench movies",
+            path.display(),
+            e.kind.name()
+        ));
+    };
+    let best = r
+        .runs
+        .iter()
+        .filter(|x| x.seconds > 0.0)
+        .max_by(|a, b| {
+            (a.file_bytes as f64 / a.seconds).total_cmp(&(b.file_bytes as f64 / b.seconds))
+        })
+        .ok_or_else(|| format!("{}: no run with a time", path.display()))?;
+    let rate = best.file_bytes as f64 / best.seconds;
+    let basis = format!(
+        "bench movies on {} ({}, {} thread(s), {}): reading and decoding only; motion correction, CTF and picking may be slower",
+        e.node,
+        best.format,
+        best.threads,
+        crate::units::rate_decimal(rate)
+    );
+    Ok((rate, basis))
 }
 
 fn workers(w: &WorkersToml, catalog: &Catalog) -> Result<WorkerGroup, String> {

@@ -91,6 +91,16 @@ pub struct Study<'a> {
 
 /// The facility as configured and each what-if, `p.replicates` runs each.
 pub fn study(base: &Facility, s: &Study<'_>, p: &Params) -> Result<FacilityReport, String> {
+    if let Some(g) = base
+        .prep
+        .iter()
+        .find(|g| g.bytes_per_s.is_none() && g.movies_per_hour <= 0.0)
+    {
+        return Err(format!(
+            "preprocessing {}: its bench_movies result was not read (config::read reads it)",
+            g.name
+        ));
+    }
     let mut named = vec![("as configured".to_string(), base.clone())];
     for w in s.what_ifs {
         named.push((w.clone(), whatif::apply_all(base, w)?));
@@ -189,9 +199,13 @@ fn notes(f: &Facility) -> Vec<String> {
         "Writes (movies, stacks) are counted against storage capacity, not against the read link.".to_string(),
     ];
     for p in &f.prep {
+        let rate = match p.bytes_per_s {
+            Some(r) => format!("{} of movies a node", crate::units::rate_decimal(r)),
+            None => format!("{} movies an hour a node", p.movies_per_hour),
+        };
         n.push(format!(
-            "pre-processing {}: {} movies an hour a node ({})",
-            p.name, p.movies_per_hour, p.rate_basis
+            "pre-processing {}: {rate} ({})",
+            p.name, p.rate_basis
         ));
     }
     n

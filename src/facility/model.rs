@@ -42,9 +42,15 @@ pub struct Storage {
 pub struct PrepGroup {
     pub name: String,
     pub count: u32,
-    /// Movies one node finishes an hour (decode-bound unless given).
+    /// Movies one node finishes an hour, as given (0 when measured).
     pub movies_per_hour: f64,
-    /// How `movies_per_hour` was had.
+    /// Movie bytes one node reads and decodes a second, as `bench movies`
+    /// measured it (`bench_movies` in the file); used instead of
+    /// `movies_per_hour` when set.
+    pub bytes_per_s: Option<f64>,
+    /// The `bench movies` result to take `bytes_per_s` from, still to read.
+    pub bench_movies: Option<String>,
+    /// How the rate was had.
     pub rate_basis: String,
     pub link_bytes_per_s: f64,
 }

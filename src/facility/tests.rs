@@ -30,6 +30,8 @@ pub(super) fn queue(per_hour: f64, nodes: u32) -> Facility {
             name: "p".into(),
             count: 1,
             movies_per_hour: 1e6,
+            bytes_per_s: None,
+            bench_movies: None,
             rate_basis: "test".into(),
             link_bytes_per_s: 1e9,
         }],

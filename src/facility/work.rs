@@ -54,11 +54,16 @@ impl Engine<'_> {
         self.tally.prep_busy.add(self.now, 1.0);
         self.prep_nodes[node].1 = true;
         let s = &self.sessions[w.item];
-        let rate = self.f.prep[self.prep_nodes[node].0].movies_per_hour / 3600.0;
+        let group = &self.f.prep[self.prep_nodes[node].0];
         let (movies, end, bytes) = (s.movies as f64, s.end, s.bytes);
+        // Seconds a movie takes on this node.
+        let per_movie = match group.bytes_per_s {
+            Some(r) if movies > 0.0 => bytes / movies / r,
+            _ => 3600.0 / group.movies_per_hour,
+        };
         // Live: it cannot finish before the last movie is written and done.
-        let done =
-            (self.now + movies / rate).max(end + if movies > 0.0 { 1.0 / rate } else { 0.0 });
+        let last = if movies > 0.0 { per_movie } else { 0.0 };
+        let done = (self.now + movies * per_movie).max(end + last);
         let owner = Owner::Prep(self.prep_runs.len());
         let link = self.workers.len() + node;
         self.prep_runs.push(Running {

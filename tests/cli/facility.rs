@@ -186,3 +186,28 @@ fn results_of_one_study_merge_side_by_side_and_others_are_refused() {
     ]);
     assert!(line.contains("only runs of one study merge"), "{line}");
 }
+
+#[test]
+fn a_bench_movies_result_sets_the_pre_processing_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = edited(
+        dir.path(),
+        "movies_per_hour = 600",
+        "bench_movies = \"bench.json\"",
+    );
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results/bench-movies.json");
+    std::fs::copy(fixture, dir.path().join("bench.json")).unwrap();
+    let e = envelope(&["facility", p.to_str().unwrap(), "--days", "7"]);
+    let Kind::Facility(r) = e.kind else {
+        panic!("not a facility result")
+    };
+    assert!(
+        r.notes.iter().any(|n| n.contains("bench movies on")),
+        "{:?}",
+        r.notes
+    );
+    std::fs::write(dir.path().join("bench.json"), "{}").unwrap();
+    let line = bad_input(&["facility", p.to_str().unwrap()]);
+    assert!(line.contains("bench_movies"), "{line}");
+}
