@@ -179,9 +179,9 @@ impl HostChunk {
     }
 }
 
-impl crate::recon::feed::Slot for HostChunk {
-    fn pixels(&mut self) -> Result<crate::recon::feed::Pixels<'_>, String> {
-        use crate::recon::feed::Pixels;
+impl crate::particles::feed::Slot for HostChunk {
+    fn pixels(&mut self) -> Result<crate::particles::feed::Pixels<'_>, String> {
+        use crate::particles::feed::Pixels;
         // waits for the chunk's last copy to the GPU
         Ok(match &mut self.images {
             HostImages::F32(p) => Pixels::F32(p.as_mut_slice().map_err(|e| e.to_string())?),

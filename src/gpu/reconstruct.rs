@@ -1,5 +1,5 @@
 //! `cryocap reconstruct --backend gpu`: particles read from their stacks by
-//! parallel readers (`recon::feed`) straight into a reused ring of pinned
+//! parallel readers (`particles::feed`) straight into a reused ring of pinned
 //! host buffers, float16 stacks kept as raw bits all the way to the GPU,
 //! and sent through the GPU pipeline (copy, float16 to float32 on the GPU,
 //! cuFFT, insertion with the particles' shifts); reading, copying and
@@ -11,9 +11,9 @@ use super::bench::CHECK_LIMIT;
 use super::insert::{Layout, kernel_for};
 use super::pipeline::{self, HostChunk, Pipeline, Precision, STREAMS, StageSeconds, chunk_images};
 use super::{Gpu, GpuError};
-use crate::recon::feed::{self, FeedError, FeedOptions, FeedStats, Filled};
-use crate::recon::particles::Particle;
-use crate::recon::stacks::{NonFinite, Stacks, StacksError};
+use crate::particles::feed::{self, FeedError, FeedOptions, FeedStats, Filled};
+use crate::particles::list::Particle;
+use crate::particles::stacks::{NonFinite, Stacks, StacksError};
 use crate::recon::{Backprojector, Rotation};
 use crate::storage::mrc::Mode;
 

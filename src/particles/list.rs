@@ -14,7 +14,14 @@ use std::path::{Path, PathBuf};
 
 use crate::metadata::star::{self, StarError, StarFile, Table};
 
-use super::euler::EulerAngles;
+/// RELION Euler angles in degrees, as the STAR file gives them; their
+/// rotation matrix is `crate::recon::euler`'s.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EulerAngles {
+    pub rot: f64,
+    pub tilt: f64,
+    pub psi: f64,
+}
 
 /// An origin offset as written in the file.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -22,7 +22,7 @@ use std::time::Instant;
 use crate::storage::direct_io::{self, AlignedBuf, Alignment, ReadFile};
 use crate::storage::mrc::{Mode, MrcError, MrcFile, decode_into, decode_pixels};
 
-use super::particles::Particle;
+use super::list::Particle;
 use super::stacks::{NonFinite, Stacks, StacksError};
 
 /// Most bytes one reader reads per call through its scratch buffer.
