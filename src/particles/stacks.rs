@@ -118,85 +118,19 @@ impl Stacks {
             let i = match by_name.get(p.stack.as_str()) {
                 Some(i) => *i,
                 None => {
-                    let f = MrcFile::open(&list::resolve_stack(
-                        star,
-                        &p.stack,
-                        opts.data_dir.as_deref(),
-                    ))?;
-                    let h = &f.header;
-                    if h.nx != h.ny {
-                        return Err(StacksError::NotSquare {
-                            path: f.path,
-                            nx: h.nx,
-                            ny: h.ny,
-                        });
-                    }
-                    if h.nx % 2 == 1 {
-                        return Err(StacksError::OddBox {
-                            path: f.path,
-                            n: h.nx,
-                        });
-                    }
-                    if let Some(first) = files.first()
-                        && first.header.nx != h.nx
-                    {
-                        return Err(StacksError::BoxMismatch {
-                            path: f.path.clone(),
-                            got: h.nx,
-                            want: first.header.nx,
-                            first: first.path.clone(),
-                        });
-                    }
-                    files.push(f);
+                    let path = list::resolve_stack(star, &p.stack, opts.data_dir.as_deref());
+                    files.push(open_stack(&path, files.first())?);
                     by_name.insert(&p.stack, files.len() - 1);
                     files.len() - 1
                 }
             };
             let f = &files[i];
-            if p.index >= u64::from(f.header.nz) {
-                return Err(StacksError::NoSuchImage {
-                    star: star.to_path_buf(),
-                    line: p.line,
-                    index: p.index + 1,
-                    stack: f.path.clone(),
-                    count: u64::from(f.header.nz),
-                });
-            }
-            if !p.numbered && f.header.nz != 1 {
-                return Err(StacksError::Unnumbered {
-                    star: star.to_path_buf(),
-                    line: p.line,
-                    stack: f.path.clone(),
-                    count: u64::from(f.header.nz),
-                });
-            }
+            check_image(star, p, f)?;
             if let Some(ps) = p.pixel_size {
                 star_pixel.get_or_insert(ps);
             }
-            if let Some(size) = p.image_size
-                && size != f.header.nx
-                && notes.len() < 3
-            {
-                let note = format!(
-                    "the STAR file gives box {size} (rlnImageSize) but {} holds {}-pixel images; the images were used as they are",
-                    f.path.display(),
-                    f.header.nx
-                );
-                if !notes.contains(&note) {
-                    notes.push(note);
-                }
-            }
-            let header_pixel = f.header.pixel_size_a().map(f64::from);
-            let mut p = p.clone();
-            if let (Some(a), list::Origin::Angstrom(o, _)) = (opts.angpix, p.origin) {
-                p.origin = list::Origin::Angstrom(o, Some(a));
-            }
-            origins.push(p.origin_pixels(header_pixel).ok_or_else(|| {
-                StacksError::NoPixelSize {
-                    star: star.to_path_buf(),
-                    line: p.line,
-                }
-            })?);
+            note_image_size(p, f, &mut notes);
+            origins.push(origin_pixels(star, p, f, opts)?);
             of_particle.push(i);
         }
         let box_size = files.first().map_or(0, |f| f.header.nx as usize);
@@ -222,6 +156,98 @@ impl Stacks {
             notes,
         })
     }
+}
+
+/// Opens the stack at `path` and checks its box: square, even, and that of
+/// the `first` stack opened, if any.
+fn open_stack(path: &Path, first: Option<&MrcFile>) -> Result<MrcFile, StacksError> {
+    let f = MrcFile::open(path)?;
+    let h = &f.header;
+    if h.nx != h.ny {
+        return Err(StacksError::NotSquare {
+            path: f.path,
+            nx: h.nx,
+            ny: h.ny,
+        });
+    }
+    if h.nx % 2 == 1 {
+        return Err(StacksError::OddBox {
+            path: f.path,
+            n: h.nx,
+        });
+    }
+    if let Some(first) = first
+        && first.header.nx != h.nx
+    {
+        return Err(StacksError::BoxMismatch {
+            path: f.path.clone(),
+            got: h.nx,
+            want: first.header.nx,
+            first: first.path.clone(),
+        });
+    }
+    Ok(f)
+}
+
+/// Checks that the image `p` names is in stack `f`, and that a name without
+/// an image number names a stack of one image.
+fn check_image(star: &Path, p: &Particle, f: &MrcFile) -> Result<(), StacksError> {
+    if p.index >= u64::from(f.header.nz) {
+        return Err(StacksError::NoSuchImage {
+            star: star.to_path_buf(),
+            line: p.line,
+            index: p.index + 1,
+            stack: f.path.clone(),
+            count: u64::from(f.header.nz),
+        });
+    }
+    if !p.numbered && f.header.nz != 1 {
+        return Err(StacksError::Unnumbered {
+            star: star.to_path_buf(),
+            line: p.line,
+            stack: f.path.clone(),
+            count: u64::from(f.header.nz),
+        });
+    }
+    Ok(())
+}
+
+/// Notes (the first three, once each) where the STAR file's box for `p`
+/// differs from the images of its stack `f`.
+fn note_image_size(p: &Particle, f: &MrcFile, notes: &mut Vec<String>) {
+    if let Some(size) = p.image_size
+        && size != f.header.nx
+        && notes.len() < 3
+    {
+        let note = format!(
+            "the STAR file gives box {size} (rlnImageSize) but {} holds {}-pixel images; the images were used as they are",
+            f.path.display(),
+            f.header.nx
+        );
+        if !notes.contains(&note) {
+            notes.push(note);
+        }
+    }
+}
+
+/// The origin of `p` in pixels: `--angpix` first, then the STAR file's
+/// pixel size, then the header of its stack `f`.
+fn origin_pixels(
+    star: &Path,
+    p: &Particle,
+    f: &MrcFile,
+    opts: &StackOptions,
+) -> Result<[f64; 2], StacksError> {
+    let header_pixel = f.header.pixel_size_a().map(f64::from);
+    let mut p = p.clone();
+    if let (Some(a), list::Origin::Angstrom(o, _)) = (opts.angpix, p.origin) {
+        p.origin = list::Origin::Angstrom(o, Some(a));
+    }
+    p.origin_pixels(header_pixel)
+        .ok_or_else(|| StacksError::NoPixelSize {
+            star: star.to_path_buf(),
+            line: p.line,
+        })
 }
 
 /// Whether image `i` may be inserted: false to skip it, an error to refuse.
