@@ -4,10 +4,11 @@
 //! `cli` (clap types and typed values) and `commands` (one file per
 //! subcommand: the only place that sees `cli`, opens the command's files and
 //! picks the exporter); the domain (`sizing`, `storage`, `cache`, `gpu`,
-//! `recon`, `host`, `qualify`, `fleet`, `metadata`, `datasets`, `compare`,
-//! `history`), which takes its own parameter types and returns plain result
-//! structs; `report`, which renders those; and `results`, a leaf every
-//! other module may use. See docs/ for each command and the JSON contract.
+//! `recon`, `particles`, `host`, `qualify`, `fleet`, `metadata`, `datasets`,
+//! `compare`, `history`), which takes its own parameter types and returns
+//! plain result structs; `report`, which renders those; and `results`, a
+//! leaf every other module may use. See docs/ for each command and the JSON
+//! contract.
 
 #![warn(unreachable_pub)]
 
@@ -26,6 +27,7 @@ pub mod interrupt;
 pub mod jobtime;
 pub mod metadata;
 pub mod movies;
+pub mod particles;
 pub(crate) mod progress;
 pub mod qualify;
 pub mod recon;

@@ -93,9 +93,9 @@ pub enum CommandError {
     )]
     GpuReconstruct(#[from] crate::gpu::reconstruct::GpuReconError),
     #[error(transparent)]
-    Particles(#[from] crate::recon::particles::ParticlesError),
+    Particles(#[from] crate::particles::list::ParticlesError),
     #[error(transparent)]
-    Stacks(#[from] crate::recon::stacks::StacksError),
+    Stacks(#[from] crate::particles::stacks::StacksError),
     #[error(transparent)]
     Fleet(#[from] crate::fleet::FleetError),
     #[error(transparent)]

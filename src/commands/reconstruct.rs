@@ -10,11 +10,10 @@ use crate::cli::NonFiniteArg;
 use crate::cli::{BackendArg, ReconstructArgs};
 use crate::gpu::Gpu;
 use crate::gpu::reconstruct::{GpuReconError, GpuRunSplit};
+use crate::particles::list::{self, Particle};
+use crate::particles::stacks::{NonFinite, StackOptions, Stacks};
 use crate::progress::{Progress, Unit};
-use crate::recon::particles::{self, Particle};
-use crate::recon::stacks::{
-    NonFinite, StackOptions, Stacks, insert_stacks, insertion_threads, memory_needed,
-};
+use crate::recon::insert::{insert_stacks, insertion_threads, memory_needed};
 use crate::recon::{Backprojector, reconstruct_to_file};
 use crate::results::{Kind, ReconstructReport};
 
@@ -34,7 +33,7 @@ pub(super) fn run(a: &ReconstructArgs, out: &mut dyn Write) -> Result<Outcome, C
         false => None,
     };
     let progress = Progress::new(a.output_args.quiet);
-    let parts = particles::read(&a.star)?;
+    let parts = list::read(&a.star)?;
     let opts = StackOptions {
         data_dir: a.data_dir.clone(),
         angpix: a.angpix,

@@ -143,63 +143,27 @@ pub(crate) fn align_counts(
     let (pw, ph) = (w / p.patches.max(1), h / p.patches.max(1));
     let nimg = groups * frames;
     let plane = pw * ph;
-    let alloc = |len: usize| {
-        stream
-            .alloc_zeros::<f32>(len.max(1))
-            .map_err(driver("allocating frame-alignment buffers"))
+    let l = Launcher {
+        stream: &stream,
+        k,
+        pw: pw as i32,
+        ph: ph as i32,
+        frames: frames as i32,
+        groups: groups as i32,
+        nimg,
     };
-    let mut d_counts = stream
-        .alloc_zeros::<u8>(counts.len().max(1))
-        .map_err(driver("allocating frame-alignment buffers"))?;
-    stream
-        .memcpy_htod(counts, &mut d_counts)
-        .map_err(driver("copying frames to the GPU"))?;
-    let mut d_frames = alloc(w * h * frames)?;
-    let n = (w * h * frames) as u64;
-    let mut b = stream.launch_builder(&k.counts_to_float);
-    b.arg(&d_counts).arg(&mut d_frames).arg(&n);
-    // SAFETY: counts_to_float(const u8*, float*, u64): both hold n values.
-    unsafe { b.launch(k.spread()) }.map_err(driver("launching counts_to_float"))?;
-    drop(d_counts);
+    let alloc = |len: usize| alloc_f32(&stream, len);
+    let d_frames = l.upload_counts(counts, w * h * frames)?;
     let images = if p.patches > 1 {
         let mut d_patches = alloc(nimg * plane)?;
-        let (wi, hi, pi, pwi, phi, fi) = (
-            w as i32,
-            h as i32,
-            p.patches as i32,
-            pw as i32,
-            ph as i32,
-            frames as i32,
-        );
-        let mut b = stream.launch_builder(&k.extract_patches);
-        b.arg(&d_frames)
-            .arg(&mut d_patches)
-            .arg(&wi)
-            .arg(&hi)
-            .arg(&pi)
-            .arg(&pwi)
-            .arg(&phi)
-            .arg(&fi);
-        // SAFETY: extract_patches reads F whole frames and writes P²·F
-        // patches of pw×ph, all inside the two buffers.
-        unsafe { b.launch(k.spread()) }.map_err(driver("launching extract_patches"))?;
+        l.extract_patches(&d_frames, &mut d_patches, (w, h, p.patches))?;
         drop(d_frames);
         d_patches
     } else {
         d_frames
     };
-    let (pwi, phi, fi, gi, ni) = (
-        pw as i32,
-        ph as i32,
-        frames as i32,
-        groups as i32,
-        nimg as i32,
-    );
     let mut means = alloc(nimg)?;
-    let mut b = stream.launch_builder(&k.image_means);
-    b.arg(&images).arg(&mut means).arg(&pwi).arg(&phi);
-    // SAFETY: one block of 256 per image, each reading its pw·ph values.
-    unsafe { b.launch(AlignKernels::per_image(nimg)) }.map_err(driver("launching image_means"))?;
+    l.image_means(&images, &mut means)?;
     let wx = stream
         .clone_htod(&taper(pw))
         .map_err(driver("copying the taper"))?;
@@ -207,19 +171,43 @@ pub(crate) fn align_counts(
         .clone_htod(&taper(ph))
         .map_err(driver("copying the taper"))?;
     let mut spectra = alloc(2 * nimg * plane)?;
-    let mut b = stream.launch_builder(&k.taper_complex);
-    b.arg(&images)
-        .arg(&means)
-        .arg(&wx)
-        .arg(&wy)
-        .arg(&mut spectra)
-        .arg(&pwi)
-        .arg(&phi)
-        .arg(&ni);
-    // SAFETY: writes nimg·plane complex values into a buffer of that many.
-    unsafe { b.launch(k.spread()) }.map_err(driver("launching taper_complex"))?;
+    l.taper_complex(&images, &means, (&wx, &wy), &mut spectra)?;
     drop(images);
-    let plan = CudaFft::plan_many(
+    let plan = frames_plan(&stream, (pw, ph), nimg)?;
+    fft_in_place(&plan, &stream, &mut spectra, FftDirection::Forward)?;
+    let mut shifts = alloc(2 * nimg)?;
+    let mut next = alloc(2 * nimg)?;
+    let mut total = alloc(2 * groups * plane)?;
+    let mut cc = alloc(2 * nimg * plane)?;
+    let bfactor = p.bfactor as f32;
+    for _ in 0..p.iterations.max(1) {
+        l.shifted_sum(&spectra, &shifts, &mut total)?;
+        l.cross_spectra(&spectra, &shifts, &total, &mut cc, bfactor)?;
+        fft_in_place(&plan, &stream, &mut cc, FftDirection::Inverse)?;
+        l.find_peaks(&cc, &mut next)?;
+        std::mem::swap(&mut shifts, &mut next);
+    }
+    let found = stream
+        .clone_dtoh(&shifts)
+        .map_err(driver("copying shifts back"))?;
+    Ok(centred_shifts(&found, groups, frames))
+}
+
+/// `len` (at least one) zeroed floats on the GPU.
+fn alloc_f32(stream: &Arc<CudaStream>, len: usize) -> Result<CudaSlice<f32>, GpuError> {
+    stream
+        .alloc_zeros::<f32>(len.max(1))
+        .map_err(driver("allocating frame-alignment buffers"))
+}
+
+/// The batched 2-D complex FFT plan of `nimg` images of pw×ph.
+fn frames_plan(
+    stream: &Arc<CudaStream>,
+    (pw, ph): (usize, usize),
+    nimg: usize,
+) -> Result<CudaFft, GpuError> {
+    let plane = pw * ph;
+    CudaFft::plan_many(
         &[ph as i32, pw as i32],
         None,
         1,
@@ -234,48 +222,13 @@ pub(crate) fn align_counts(
     .map_err(|e| GpuError::Fft {
         doing: "planning the frames' FFTs",
         detail: format!("{e:?}"),
-    })?;
-    fft_in_place(&plan, &stream, &mut spectra, FftDirection::Forward)?;
-    let mut shifts = alloc(2 * nimg)?;
-    let mut next = alloc(2 * nimg)?;
-    let mut total = alloc(2 * groups * plane)?;
-    let mut cc = alloc(2 * nimg * plane)?;
-    let bfactor = p.bfactor as f32;
-    for _ in 0..p.iterations.max(1) {
-        let mut b = stream.launch_builder(&k.shifted_sum);
-        b.arg(&spectra)
-            .arg(&shifts)
-            .arg(&mut total)
-            .arg(&pwi)
-            .arg(&phi)
-            .arg(&fi)
-            .arg(&gi);
-        // SAFETY: reads nimg spectra and shifts, writes `groups` sums.
-        unsafe { b.launch(k.spread()) }.map_err(driver("launching shifted_sum"))?;
-        let mut b = stream.launch_builder(&k.cross_spectra);
-        b.arg(&spectra)
-            .arg(&shifts)
-            .arg(&total)
-            .arg(&mut cc)
-            .arg(&pwi)
-            .arg(&phi)
-            .arg(&fi)
-            .arg(&gi)
-            .arg(&bfactor);
-        // SAFETY: writes nimg cross-spectra from buffers of matching sizes.
-        unsafe { b.launch(k.spread()) }.map_err(driver("launching cross_spectra"))?;
-        fft_in_place(&plan, &stream, &mut cc, FftDirection::Inverse)?;
-        let mut b = stream.launch_builder(&k.find_peaks);
-        b.arg(&cc).arg(&mut next).arg(&pwi).arg(&phi);
-        // SAFETY: one block per image, each writing its own two floats.
-        unsafe { b.launch(AlignKernels::per_image(nimg)) }
-            .map_err(driver("launching find_peaks"))?;
-        std::mem::swap(&mut shifts, &mut next);
-    }
-    let found = stream
-        .clone_dtoh(&shifts)
-        .map_err(driver("copying shifts back"))?;
-    Ok((0..groups)
+    })
+}
+
+/// `found` (x, y per image, group by group) as each group's shifts relative
+/// to its frames' mean position.
+fn centred_shifts(found: &[f32], groups: usize, frames: usize) -> Vec<Vec<(f64, f64)>> {
+    (0..groups)
         .map(|g| {
             let mine: Vec<(f64, f64)> = (0..frames)
                 .map(|f| {
@@ -288,7 +241,169 @@ pub(crate) fn align_counts(
             let y0 = mine.iter().map(|s| s.1).sum::<f64>() / n;
             mine.iter().map(|&(x, y)| (x - x0, y - y0)).collect()
         })
-        .collect())
+        .collect()
+}
+
+/// The kernel launches of one movie's alignment: the stream, the kernels
+/// and the sizes, as the kernels take them. The buffers stay with
+/// `align_counts`, which allocates and frees them.
+struct Launcher<'a> {
+    stream: &'a Arc<CudaStream>,
+    k: &'a AlignKernels,
+    /// Patch (or frame) width and height.
+    pw: i32,
+    ph: i32,
+    frames: i32,
+    groups: i32,
+    /// Images: groups × frames.
+    nimg: usize,
+}
+
+impl Launcher<'_> {
+    /// The 8-bit `counts` copied to the GPU and widened to `len` floats;
+    /// the counts are freed once widened.
+    fn upload_counts(&self, counts: &[u8], len: usize) -> Result<CudaSlice<f32>, GpuError> {
+        let mut d_counts = self
+            .stream
+            .alloc_zeros::<u8>(counts.len().max(1))
+            .map_err(driver("allocating frame-alignment buffers"))?;
+        self.stream
+            .memcpy_htod(counts, &mut d_counts)
+            .map_err(driver("copying frames to the GPU"))?;
+        let mut d_frames = alloc_f32(self.stream, len)?;
+        self.counts_to_float(&d_counts, &mut d_frames, len as u64)?;
+        drop(d_counts);
+        Ok(d_frames)
+    }
+
+    /// Widens `n` 8-bit counts to floats.
+    fn counts_to_float(
+        &self,
+        counts: &CudaSlice<u8>,
+        frames: &mut CudaSlice<f32>,
+        n: u64,
+    ) -> Result<(), GpuError> {
+        let mut b = self.stream.launch_builder(&self.k.counts_to_float);
+        b.arg(counts).arg(frames).arg(&n);
+        // SAFETY: counts_to_float(const u8*, float*, u64): both hold n values.
+        unsafe { b.launch(self.k.spread()) }.map_err(driver("launching counts_to_float"))?;
+        Ok(())
+    }
+
+    /// Cuts the w×h frames into P×P patches of pw×ph.
+    fn extract_patches(
+        &self,
+        frames: &CudaSlice<f32>,
+        patches: &mut CudaSlice<f32>,
+        (w, h, p): (usize, usize, usize),
+    ) -> Result<(), GpuError> {
+        let (wi, hi, pi) = (w as i32, h as i32, p as i32);
+        let mut b = self.stream.launch_builder(&self.k.extract_patches);
+        b.arg(frames)
+            .arg(patches)
+            .arg(&wi)
+            .arg(&hi)
+            .arg(&pi)
+            .arg(&self.pw)
+            .arg(&self.ph)
+            .arg(&self.frames);
+        // SAFETY: extract_patches reads F whole frames and writes P²·F
+        // patches of pw×ph, all inside the two buffers.
+        unsafe { b.launch(self.k.spread()) }.map_err(driver("launching extract_patches"))?;
+        Ok(())
+    }
+
+    /// Each image's mean.
+    fn image_means(
+        &self,
+        images: &CudaSlice<f32>,
+        means: &mut CudaSlice<f32>,
+    ) -> Result<(), GpuError> {
+        let mut b = self.stream.launch_builder(&self.k.image_means);
+        b.arg(images).arg(means).arg(&self.pw).arg(&self.ph);
+        // SAFETY: one block of 256 per image, each reading its pw·ph values.
+        unsafe { b.launch(AlignKernels::per_image(self.nimg)) }
+            .map_err(driver("launching image_means"))?;
+        Ok(())
+    }
+
+    /// The images less their means, tapered by `wx`·`wy`, as complex values.
+    fn taper_complex(
+        &self,
+        images: &CudaSlice<f32>,
+        means: &CudaSlice<f32>,
+        (wx, wy): (&CudaSlice<f32>, &CudaSlice<f32>),
+        spectra: &mut CudaSlice<f32>,
+    ) -> Result<(), GpuError> {
+        let ni = self.nimg as i32;
+        let mut b = self.stream.launch_builder(&self.k.taper_complex);
+        b.arg(images)
+            .arg(means)
+            .arg(wx)
+            .arg(wy)
+            .arg(spectra)
+            .arg(&self.pw)
+            .arg(&self.ph)
+            .arg(&ni);
+        // SAFETY: writes nimg·plane complex values into a buffer of that many.
+        unsafe { b.launch(self.k.spread()) }.map_err(driver("launching taper_complex"))?;
+        Ok(())
+    }
+
+    /// Each group's sum of its spectra, shifted by the current shifts.
+    fn shifted_sum(
+        &self,
+        spectra: &CudaSlice<f32>,
+        shifts: &CudaSlice<f32>,
+        total: &mut CudaSlice<f32>,
+    ) -> Result<(), GpuError> {
+        let mut b = self.stream.launch_builder(&self.k.shifted_sum);
+        b.arg(spectra)
+            .arg(shifts)
+            .arg(total)
+            .arg(&self.pw)
+            .arg(&self.ph)
+            .arg(&self.frames)
+            .arg(&self.groups);
+        // SAFETY: reads nimg spectra and shifts, writes `groups` sums.
+        unsafe { b.launch(self.k.spread()) }.map_err(driver("launching shifted_sum"))?;
+        Ok(())
+    }
+
+    /// Each frame's cross-spectrum against the sum of the others, weighted
+    /// by the B-factor.
+    fn cross_spectra(
+        &self,
+        spectra: &CudaSlice<f32>,
+        shifts: &CudaSlice<f32>,
+        total: &CudaSlice<f32>,
+        cc: &mut CudaSlice<f32>,
+        bfactor: f32,
+    ) -> Result<(), GpuError> {
+        let mut b = self.stream.launch_builder(&self.k.cross_spectra);
+        b.arg(spectra)
+            .arg(shifts)
+            .arg(total)
+            .arg(cc)
+            .arg(&self.pw)
+            .arg(&self.ph)
+            .arg(&self.frames)
+            .arg(&self.groups)
+            .arg(&bfactor);
+        // SAFETY: writes nimg cross-spectra from buffers of matching sizes.
+        unsafe { b.launch(self.k.spread()) }.map_err(driver("launching cross_spectra"))?;
+        Ok(())
+    }
+
+    /// Each image's cross-correlation peak, to sub-pixel precision.
+    fn find_peaks(&self, cc: &CudaSlice<f32>, next: &mut CudaSlice<f32>) -> Result<(), GpuError> {
+        let mut b = self.stream.launch_builder(&self.k.find_peaks);
+        b.arg(cc).arg(next).arg(&self.pw).arg(&self.ph);
+        // SAFETY: one block per image, each writing its own two floats.
+        unsafe { b.launch(AlignKernels::per_image(self.nimg)) }
+            .map_err(driver("launching find_peaks"))?;
+        Ok(())
+    }
 }
 
 /// Movies timed per detector size, after one warm-up.

@@ -125,16 +125,60 @@ impl Gpu {
     }
 }
 
+/// Checks then times one GPU: the kernels against the CPU reference (and
+/// no timing if any disagrees), copies, the largest box, FFTs, insertion,
+/// the end-to-end pipeline and frame alignment, in that order.
 fn device(
     ctx: &Arc<CudaContext>,
     info: DeviceInfo,
     cfg: &BenchGpuParams,
 ) -> Result<GpuDeviceResult, GpuError> {
     let ins = GpuInsertion::new(ctx)?;
+    let mut checks = insertion_checks(ctx, &ins)?;
+    let aligner = super::align::AlignKernels::new(ctx)?;
+    checks.push(align_check(ctx, &aligner)?);
+    if checks.iter().any(|c| !c.passed) {
+        return Ok(GpuDeviceResult::checks_only(info, checks));
+    }
+    let (copy, copy_memcpy) = copy_bandwidth(ctx, &info)?;
+    let (h2d, d2h) = pinned_bandwidth(ctx, &info)?;
+    let max_box = Some(max_box(ctx, &info)?);
+    let fft = cfg
+        .boxes
+        .iter()
+        .map(|&n| fft_rate(ctx, n as usize, cfg.particles))
+        .collect();
+    let insertion = insertion_rates(ctx, &ins, cfg);
+    let end_to_end = end_to_end_rates(ctx, cfg, &insertion, h2d.median_bytes_per_second);
+    let frame_alignment = super::align::DETECTORS
+        .into_iter()
+        .map(|d| super::align::rate(ctx, &aligner, d))
+        .collect();
+    Ok(GpuDeviceResult {
+        frame_alignment,
+        device: info,
+        checks,
+        copy: Some(copy),
+        copy_memcpy: Some(copy_memcpy),
+        host_to_device: Some(h2d),
+        device_to_host: Some(d2h),
+        max_box,
+        fft,
+        insertion,
+        end_to_end,
+    })
+}
+
+/// The insertion kernels ([`CHECK_CASES`]), then the end-to-end pipeline
+/// ([`PIPELINE_CHECKS`]), each checked against the CPU reference.
+fn insertion_checks(
+    ctx: &Arc<CudaContext>,
+    ins: &GpuInsertion,
+) -> Result<Vec<KernelCheck>, GpuError> {
     let mut checks = Vec::new();
     for (seed, (kernel, n, pad)) in CHECK_CASES.into_iter().enumerate() {
         let images = 64;
-        let err = check_against_cpu(&ins, kernel, n, pad, images, 1000 + seed as u64)?;
+        let err = check_against_cpu(ins, kernel, n, pad, images, 1000 + seed as u64)?;
         checks.push(KernelCheck {
             kernel: kernel.name().into(),
             box_size: n as u32,
@@ -163,9 +207,17 @@ fn device(
             passed: err < CHECK_LIMIT,
         });
     }
-    let aligner = super::align::AlignKernels::new(ctx)?;
-    let worst = super::align::check_against_cpu(ctx, &aligner)?;
-    checks.push(KernelCheck {
+    Ok(checks)
+}
+
+/// The frame-alignment kernels against the CPU reference: the largest
+/// shift difference in pixels.
+fn align_check(
+    ctx: &Arc<CudaContext>,
+    aligner: &super::align::AlignKernels,
+) -> Result<KernelCheck, GpuError> {
+    let worst = super::align::check_against_cpu(ctx, aligner)?;
+    Ok(KernelCheck {
         kernel: "frame alignment (largest shift difference, px)".into(),
         box_size: super::align::CHECK_MOVIE.0 as u32,
         pad: 1,
@@ -173,25 +225,28 @@ fn device(
         relative_error: worst,
         limit: ALIGN_CHECK_LIMIT,
         passed: worst < ALIGN_CHECK_LIMIT,
-    });
-    if checks.iter().any(|c| !c.passed) {
-        return Ok(GpuDeviceResult::checks_only(info, checks));
-    }
-    let (copy, copy_memcpy) = copy_bandwidth(ctx, &info)?;
-    let (h2d, d2h) = pinned_bandwidth(ctx, &info)?;
+    })
+}
+
+/// The largest box at padding 2 that can be allocated, and what the plan
+/// model says of this GPU's memory.
+fn max_box(ctx: &Arc<CudaContext>, info: &DeviceInfo) -> Result<MaxBox, GpuError> {
     let pad = 2;
     let fits = super::max_box::by_allocation(ctx, pad)?;
-    let max_box = Some(MaxBox {
+    Ok(MaxBox {
         pad,
         by_allocation: fits,
         working_set_bytes: fits.map_or(0, |b| super::max_box::working_set_bytes(b, pad)),
         plan_model_reconstruct: super::max_box::by_plan_model(info.vram_bytes),
-    });
-    let fft = cfg
-        .boxes
-        .iter()
-        .map(|&n| fft_rate(ctx, n as usize, cfg.particles))
-        .collect();
+    })
+}
+
+/// Insertion rates of every kernel that takes each box and padding asked.
+fn insertion_rates(
+    ctx: &Arc<CudaContext>,
+    ins: &GpuInsertion,
+    cfg: &BenchGpuParams,
+) -> Vec<InsertionResult> {
     let mut insertion = Vec::new();
     for &n in &cfg.boxes {
         for &pad in &cfg.pads {
@@ -202,24 +257,26 @@ fn device(
                     centre: false,
                 };
                 if kernel.takes(layout) {
-                    insertion.push(insertion_rate(ctx, &ins, kernel, layout, cfg.particles));
+                    insertion.push(insertion_rate(ctx, ins, kernel, layout, cfg.particles));
                 }
             }
         }
     }
+    insertion
+}
+
+/// End-to-end rates per box and padding asked, in float32 and float16,
+/// with the faster insertion kernel measured for each.
+fn end_to_end_rates(
+    ctx: &Arc<CudaContext>,
+    cfg: &BenchGpuParams,
+    insertion: &[InsertionResult],
+    h2d_bytes_per_second: f64,
+) -> Vec<EndToEndResult> {
     let mut end_to_end = Vec::new();
     for &n in &cfg.boxes {
         for &pad in &cfg.pads {
-            // the faster insertion kernel measured for this box and padding
-            let kernel = insertion
-                .iter()
-                .filter(|r| r.box_size == n && r.pad == pad && r.error.is_none())
-                .max_by(|a, b| {
-                    a.median_particles_per_second
-                        .total_cmp(&b.median_particles_per_second)
-                })
-                .and_then(|r| Kernel::ALL.into_iter().find(|k| k.name() == r.kernel))
-                .unwrap_or(Kernel::Plain);
+            let kernel = fastest_kernel(insertion, n, pad);
             for precision in [Precision::F32, Precision::F16] {
                 end_to_end.push(end_to_end_rate(
                     ctx,
@@ -228,28 +285,26 @@ fn device(
                     pad as usize,
                     precision,
                     cfg.particles,
-                    h2d.median_bytes_per_second,
+                    h2d_bytes_per_second,
                 ));
             }
         }
     }
-    let frame_alignment = super::align::DETECTORS
-        .into_iter()
-        .map(|d| super::align::rate(ctx, &aligner, d))
-        .collect();
-    Ok(GpuDeviceResult {
-        frame_alignment,
-        device: info,
-        checks,
-        copy: Some(copy),
-        copy_memcpy: Some(copy_memcpy),
-        host_to_device: Some(h2d),
-        device_to_host: Some(d2h),
-        max_box,
-        fft,
-        insertion,
-        end_to_end,
-    })
+    end_to_end
+}
+
+/// The faster insertion kernel measured for box `n` and padding `pad`
+/// (the plain one if none was).
+fn fastest_kernel(insertion: &[InsertionResult], n: u32, pad: u32) -> Kernel {
+    insertion
+        .iter()
+        .filter(|r| r.box_size == n && r.pad == pad && r.error.is_none())
+        .max_by(|a, b| {
+            a.median_particles_per_second
+                .total_cmp(&b.median_particles_per_second)
+        })
+        .and_then(|r| Kernel::ALL.into_iter().find(|k| k.name() == r.kernel))
+        .unwrap_or(Kernel::Plain)
 }
 
 /// Seconds per call of `work` on `stream`, `REPEATS` times after one warm-up.

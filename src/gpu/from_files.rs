@@ -10,9 +10,9 @@ use super::pipeline::{STREAMS, chunk_images};
 use super::probe::driver_present;
 use super::reconstruct::{BATCH, GpuReconError, GpuRunSplit};
 use super::{Gpu, GpuError};
-use crate::recon::feed::FeedError;
+use crate::particles::feed::FeedError;
+use crate::particles::stacks::NonFinite;
 use crate::recon::from_dir::DirStacks;
-use crate::recon::stacks::NonFinite;
 use crate::results::GpuTimeSplit;
 use crate::results::gpu::{BenchStatus, FromFiles, FromFilesRun, GpuBenchInput, GpuBenchReport};
 

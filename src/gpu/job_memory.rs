@@ -9,7 +9,7 @@ use cudarc::driver::{CudaContext, sys};
 use super::probe::driver_present;
 use super::{GpuError, driver};
 use crate::results::gpu::{
-    BenchStatus, GpuBenchInput, GpuBenchReport, JobMemory, JobMemoryLimit, JobMemoryRow,
+    BenchStatus, DeviceInfo, GpuBenchInput, GpuBenchReport, JobMemory, JobMemoryLimit, JobMemoryRow,
 };
 use crate::sizing::MAX_BOX;
 use crate::sizing::fit::{self, FitJob};
@@ -106,59 +106,16 @@ pub(crate) fn run(p: &JobMemoryParams) -> Result<GpuBenchReport, GpuError> {
     if count <= 0 {
         return Ok(skipped(input, GpuError::NoDevice.to_string()));
     }
-    let mut rows = Vec::new();
-    let mut limits = Vec::new();
+    let mut memory = JobMemory {
+        job: p.job.id.clone(),
+        ranks_per_gpu: p.ranks_per_gpu,
+        classes: p.classes,
+        rows: Vec::new(),
+        limits: Vec::new(),
+    };
     let mut devices = Vec::new();
     for ordinal in 0..count as usize {
-        // the primary context reads the device's facts; ranks make their own
-        let gpu = super::Gpu::open(ordinal)?;
-        let info = gpu.info().clone();
-        let mut dev: sys::CUdevice = 0;
-        // SAFETY: the driver is initialised (Gpu::open); writes one handle.
-        unsafe { sys::cuDeviceGet(&mut dev, ordinal as i32) }
-            .result()
-            .map_err(driver("getting the device"))?;
-        let need = |b: u32, pad: u32| fit::vram_per_rank(&p.job, b, pad, p.classes);
-        for &pad in &p.pads {
-            for &b in &p.boxes {
-                rows.push(JobMemoryRow {
-                    device: ordinal,
-                    pad,
-                    box_size: b,
-                    per_rank_bytes: need(b, pad),
-                    allocated: allocates(dev, p.ranks_per_gpu, need(b, pad))?,
-                });
-            }
-            let model =
-                fit::max_box(&p.job, info.vram_bytes, pad, p.classes, p.ranks_per_gpu).map(|x| x.0);
-            // no box beyond twice the memory's worth is worth trying
-            let ceiling = largest_even(MAX_BOX, |b| {
-                fit::vram_per_gpu(&p.job, b, pad, p.classes, p.ranks_per_gpu)
-                    <= info.vram_bytes.saturating_mul(2)
-            })
-            .unwrap_or(2);
-            let err = std::cell::RefCell::new(None);
-            let allocated = largest_even(ceiling, |b| {
-                match allocates(dev, p.ranks_per_gpu, need(b, pad)) {
-                    Ok(ok) => ok,
-                    Err(e) => {
-                        err.borrow_mut().get_or_insert(e);
-                        false
-                    }
-                }
-            });
-            if let Some(e) = err.into_inner() {
-                return Err(e);
-            }
-            limits.push(JobMemoryLimit {
-                device: ordinal,
-                pad,
-                vram_bytes: info.vram_bytes,
-                allocated_max_box: allocated,
-                model_max_box: model,
-            });
-        }
-        devices.push(info);
+        devices.push(measure_device(p, ordinal, &mut memory)?);
     }
     Ok(GpuBenchReport {
         status: BenchStatus::Measured,
@@ -170,13 +127,83 @@ pub(crate) fn run(p: &JobMemoryParams) -> Result<GpuBenchReport, GpuError> {
             p.job.id,
             devices.len()
         )],
-        job_memory: Some(JobMemory {
-            job: p.job.id.clone(),
-            ranks_per_gpu: p.ranks_per_gpu,
-            classes: p.classes,
-            rows,
-            limits,
-        }),
+        job_memory: Some(memory),
         from_files: None,
+    })
+}
+
+/// Bytes one rank of `p`'s job needs at box `b` and padding `pad`.
+fn per_rank(p: &JobMemoryParams, b: u32, pad: u32) -> u64 {
+    fit::vram_per_rank(&p.job, b, pad, p.classes)
+}
+
+/// On GPU `ordinal`: whether each box and padding of `p` allocates (added to
+/// `memory.rows`) and, per padding, the largest box that does (added to
+/// `memory.limits`). Returns the GPU's facts.
+fn measure_device(
+    p: &JobMemoryParams,
+    ordinal: usize,
+    memory: &mut JobMemory,
+) -> Result<DeviceInfo, GpuError> {
+    // the primary context reads the device's facts; ranks make their own
+    let gpu = super::Gpu::open(ordinal)?;
+    let info = gpu.info().clone();
+    let mut dev: sys::CUdevice = 0;
+    // SAFETY: the driver is initialised (Gpu::open); writes one handle.
+    unsafe { sys::cuDeviceGet(&mut dev, ordinal as i32) }
+        .result()
+        .map_err(driver("getting the device"))?;
+    for &pad in &p.pads {
+        for &b in &p.boxes {
+            memory.rows.push(JobMemoryRow {
+                device: ordinal,
+                pad,
+                box_size: b,
+                per_rank_bytes: per_rank(p, b, pad),
+                allocated: allocates(dev, p.ranks_per_gpu, per_rank(p, b, pad))?,
+            });
+        }
+        memory
+            .limits
+            .push(limit(p, dev, ordinal, pad, info.vram_bytes)?);
+    }
+    Ok(info)
+}
+
+/// The largest box that allocates on `dev` at `pad`, next to the one the
+/// model gives for `vram_bytes`.
+fn limit(
+    p: &JobMemoryParams,
+    dev: sys::CUdevice,
+    ordinal: usize,
+    pad: u32,
+    vram_bytes: u64,
+) -> Result<JobMemoryLimit, GpuError> {
+    let model = fit::max_box(&p.job, vram_bytes, pad, p.classes, p.ranks_per_gpu).map(|x| x.0);
+    // no box beyond twice the memory's worth is worth trying
+    let ceiling = largest_even(MAX_BOX, |b| {
+        fit::vram_per_gpu(&p.job, b, pad, p.classes, p.ranks_per_gpu)
+            <= vram_bytes.saturating_mul(2)
+    })
+    .unwrap_or(2);
+    let err = std::cell::RefCell::new(None);
+    let allocated = largest_even(ceiling, |b| {
+        match allocates(dev, p.ranks_per_gpu, per_rank(p, b, pad)) {
+            Ok(ok) => ok,
+            Err(e) => {
+                err.borrow_mut().get_or_insert(e);
+                false
+            }
+        }
+    });
+    if let Some(e) = err.into_inner() {
+        return Err(e);
+    }
+    Ok(JobMemoryLimit {
+        device: ordinal,
+        pad,
+        vram_bytes,
+        allocated_max_box: allocated,
+        model_max_box: model,
     })
 }

@@ -179,9 +179,9 @@ impl HostChunk {
     }
 }
 
-impl crate::recon::feed::Slot for HostChunk {
-    fn pixels(&mut self) -> Result<crate::recon::feed::Pixels<'_>, String> {
-        use crate::recon::feed::Pixels;
+impl crate::particles::feed::Slot for HostChunk {
+    fn pixels(&mut self) -> Result<crate::particles::feed::Pixels<'_>, String> {
+        use crate::particles::feed::Pixels;
         // waits for the chunk's last copy to the GPU
         Ok(match &mut self.images {
             HostImages::F32(p) => Pixels::F32(p.as_mut_slice().map_err(|e| e.to_string())?),
@@ -227,6 +227,79 @@ pub(crate) struct Pipeline {
     sm_count: u32,
     /// Events around each chunk's copy, FFT and insertion, when timed.
     marks: Option<Vec<[CudaEvent; 4]>>,
+}
+
+/// A timing event recorded on `s` now, when the pipeline is `timed`.
+fn mark(s: &Arc<CudaStream>, timed: bool) -> Result<Option<CudaEvent>, GpuError> {
+    if !timed {
+        return Ok(None);
+    }
+    s.record_event(Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT))
+        .map(Some)
+        .map_err(driver("recording a timing event"))
+}
+
+impl Stage {
+    /// Queues the copy of `host`'s images to the GPU; float16 images are
+    /// then widened to float32 with `convert` (on `sm_count`·4 blocks).
+    fn copy_images(
+        &mut self,
+        host: &HostChunk,
+        convert: &CudaFunction,
+        sm_count: u32,
+        n: usize,
+    ) -> Result<(), GpuError> {
+        let s = &self.stream;
+        let copying = driver("copying particles to the GPU");
+        match (&host.images, &mut self.half) {
+            (HostImages::F32(src), _) => {
+                let mut dst = self.real.slice_mut(..src.len());
+                s.memcpy_htod(src, &mut dst).map_err(copying)?;
+            }
+            (HostImages::F16(src), Some(half)) => {
+                let mut dst = half.slice_mut(..src.len());
+                s.memcpy_htod(src, &mut dst).map_err(copying)?;
+                let values = (host.count * n * n) as u64;
+                let cfg = LaunchConfig {
+                    grid_dim: (sm_count.max(1) * 4, 1, 1),
+                    block_dim: (256, 1, 1),
+                    shared_mem_bytes: 0,
+                };
+                let mut b = s.launch_builder(convert);
+                b.arg(&*half).arg(&mut self.real).arg(&values);
+                // SAFETY: f16_to_f32(const u16*, float*, u64): both buffers
+                // hold chunk·n² values, count·n² ≤ that are converted.
+                unsafe { b.launch(cfg) }.map_err(driver("launching f16_to_f32"))?;
+            }
+            (HostImages::F16(_), None) => unreachable!("precisions checked above"),
+        }
+        Ok(())
+    }
+
+    /// Queues the copy of `host`'s rotations, then its shifts, to the GPU.
+    fn copy_orientations(&mut self, host: &HostChunk) -> Result<(), GpuError> {
+        let s = &self.stream;
+        let mut rots = self.rotations.slice_mut(..host.rotations.len());
+        s.memcpy_htod(&host.rotations, &mut rots)
+            .map_err(driver("copying rotations to the GPU"))?;
+        let mut shifts = self.shifts.slice_mut(..host.shifts.len());
+        s.memcpy_htod(&host.shifts, &mut shifts)
+            .map_err(driver("copying shifts to the GPU"))?;
+        Ok(())
+    }
+
+    /// Queues the batched R2C FFT of the real images into the Fourier
+    /// buffer.
+    fn forward_fft(&mut self) -> Result<(), GpuError> {
+        let half_len = self.fourier.len() / 2;
+        // SAFETY: float2 is two f32; the buffer holds chunk·n·(n/2+1) of them.
+        let mut out = unsafe { self.fourier.transmute_mut::<cufft_sys::float2>(half_len) }
+            .expect("the Fourier buffer holds whole float2");
+        self.fft
+            .exec_r2c(&self.real, &mut out)
+            .map_err(fft_error("transforming particles"))?;
+        Ok(())
+    }
 }
 
 fn fft_error(doing: &'static str) -> impl FnOnce(CufftError) -> GpuError {
@@ -415,58 +488,14 @@ impl Pipeline {
             "a chunk of another precision"
         );
         let stage = &mut self.stages[slot % STREAMS];
-        let s = &stage.stream;
         let timed = self.marks.is_some();
-        let mark = |s: &Arc<CudaStream>| -> Result<Option<CudaEvent>, GpuError> {
-            if !timed {
-                return Ok(None);
-            }
-            s.record_event(Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT))
-                .map(Some)
-                .map_err(driver("recording a timing event"))
-        };
-        let e0 = mark(s)?;
-        let copying = driver("copying particles to the GPU");
-        match (&host.images, &mut stage.half) {
-            (HostImages::F32(src), _) => {
-                let mut dst = stage.real.slice_mut(..src.len());
-                s.memcpy_htod(src, &mut dst).map_err(copying)?;
-            }
-            (HostImages::F16(src), Some(half)) => {
-                let mut dst = half.slice_mut(..src.len());
-                s.memcpy_htod(src, &mut dst).map_err(copying)?;
-                let values = (count * n * n) as u64;
-                let cfg = LaunchConfig {
-                    grid_dim: (self.sm_count.max(1) * 4, 1, 1),
-                    block_dim: (256, 1, 1),
-                    shared_mem_bytes: 0,
-                };
-                let mut b = s.launch_builder(&self.convert);
-                b.arg(&*half).arg(&mut stage.real).arg(&values);
-                // SAFETY: f16_to_f32(const u16*, float*, u64): both buffers
-                // hold chunk·n² values, count·n² ≤ that are converted.
-                unsafe { b.launch(cfg) }.map_err(driver("launching f16_to_f32"))?;
-            }
-            (HostImages::F16(_), None) => unreachable!("precisions checked above"),
-        }
-        let mut rots = stage.rotations.slice_mut(..host.rotations.len());
-        s.memcpy_htod(&host.rotations, &mut rots)
-            .map_err(driver("copying rotations to the GPU"))?;
-        let mut shifts = stage.shifts.slice_mut(..host.shifts.len());
-        s.memcpy_htod(&host.shifts, &mut shifts)
-            .map_err(driver("copying shifts to the GPU"))?;
-        let e1 = mark(s)?;
-        {
-            let half_len = stage.fourier.len() / 2;
-            // SAFETY: float2 is two f32; the buffer holds chunk·n·(n/2+1) of them.
-            let mut out = unsafe { stage.fourier.transmute_mut::<cufft_sys::float2>(half_len) }
-                .expect("the Fourier buffer holds whole float2");
-            stage
-                .fft
-                .exec_r2c(&stage.real, &mut out)
-                .map_err(fft_error("transforming particles"))?;
-        }
-        let e2 = mark(s)?;
+        let e0 = mark(&stage.stream, timed)?;
+        stage.copy_images(host, &self.convert, self.sm_count, n)?;
+        stage.copy_orientations(host)?;
+        let e1 = mark(&stage.stream, timed)?;
+        stage.forward_fft()?;
+        let e2 = mark(&stage.stream, timed)?;
+        let s = &stage.stream;
         let inputs = Inputs {
             images: stage.fourier.slice(..2 * count * n * (n / 2 + 1)),
             rotations: stage.rotations.slice(..9 * count),
@@ -475,7 +504,7 @@ impl Pipeline {
         };
         self.insertion
             .launch_kernel(self.kernel, s, &inputs, grid, self.layout)?;
-        let e3 = mark(s)?;
+        let e3 = mark(s, timed)?;
         if let (Some(marks), Some(e0), Some(e1), Some(e2), Some(e3)) =
             (&mut self.marks, e0, e1, e2, e3)
         {

@@ -1,19 +1,22 @@
 //! `cryocap reconstruct --backend gpu`: particles read from their stacks by
-//! parallel readers (`recon::feed`) straight into a reused ring of pinned
+//! parallel readers (`particles::feed`) straight into a reused ring of pinned
 //! host buffers, float16 stacks kept as raw bits all the way to the GPU,
 //! and sent through the GPU pipeline (copy, float16 to float32 on the GPU,
 //! cuFFT, insertion with the particles' shifts); reading, copying and
 //! insertion overlap. The grid is copied back and finished on the CPU.
 
 use std::path::Path;
+use std::sync::Arc;
+
+use cudarc::driver::{CudaContext, CudaSlice};
 
 use super::bench::CHECK_LIMIT;
-use super::insert::{Layout, kernel_for};
+use super::insert::{Kernel, Layout, kernel_for};
 use super::pipeline::{self, HostChunk, Pipeline, Precision, STREAMS, StageSeconds, chunk_images};
 use super::{Gpu, GpuError};
-use crate::recon::feed::{self, FeedError, FeedOptions, FeedStats, Filled};
-use crate::recon::particles::Particle;
-use crate::recon::stacks::{NonFinite, Stacks, StacksError};
+use crate::particles::feed::{self, FeedError, FeedOptions, FeedStats, Filled};
+use crate::particles::list::Particle;
+use crate::particles::stacks::{NonFinite, Stacks, StacksError};
 use crate::recon::{Backprojector, Rotation};
 use crate::storage::mrc::Mode;
 
@@ -89,34 +92,20 @@ impl Gpu {
     ) -> Result<(Backprojector, u64, GpuRunSplit), GpuReconError> {
         let ctx = self.context();
         let n = stacks.box_size;
-        // float16 stacks travel as float16 bits (their values are exact in it)
-        let precision = if stacks.files.iter().all(|f| f.header.mode == Mode::Float16) {
-            Precision::F16
-        } else {
-            Precision::F32
-        };
+        let precision = stack_precision(stacks);
         let layout = Layout {
             n,
             pad,
             centre: true,
         };
-        // the pipeline, with the kernel it will use, must agree with the CPU
-        // reference before it touches real data
-        let kernel = kernel_for(layout);
-        let check = Layout { n: 64, ..layout };
-        let err = pipeline::check_against_cpu(ctx, check, kernel, precision, 64, 1)?;
-        if err.is_nan() || err >= CHECK_LIMIT {
-            return Err(GpuReconError::CheckFailed(err));
-        }
+        let kernel = checked_kernel(ctx, layout, precision)?;
         let chunk = chunk_images(n).min(BATCH).min(parts.len().max(1));
         let mut pipe = Pipeline::new(ctx, layout, precision, chunk)?
             .with_kernel(kernel)
             .timed();
         let mut grid = pipe.grid()?;
         let readers = readers.max(1);
-        let ring = (0..ring_len(readers, chunk, n, precision))
-            .map(|_| HostChunk::with_capacity(ctx, n, chunk, precision))
-            .collect::<Result<Vec<_>, _>>()?;
+        let ring = pinned_ring(ctx, readers, n, chunk, precision)?;
         let ring_size = ring.len();
         let order: Vec<usize> = (0..parts.len()).collect();
         let opts = FeedOptions {
@@ -125,42 +114,12 @@ impl Gpu {
             direct,
             policy,
         };
-        let mut skipped = 0u64;
-        let mut slot = 0usize;
         let start = std::time::Instant::now();
-        let mut rots: Vec<Rotation> = Vec::with_capacity(chunk);
-        let mut shifts: Vec<[f32; 2]> = Vec::with_capacity(chunk);
-        let stats = feed::run(
-            star,
-            parts,
-            stacks,
-            &order,
-            ring,
-            &opts,
-            |f: Filled<HostChunk>| {
-                let Filled {
-                    slot: mut host,
-                    particles,
-                    skipped: left_out,
-                } = f;
-                skipped += left_out;
-                progress((particles.len() as u64) + left_out);
-                if particles.is_empty() {
-                    return Ok(host);
-                }
-                rots.clear();
-                shifts.clear();
-                for &p in &particles {
-                    rots.push(parts[p].angles.matrix());
-                    let [x, y] = stacks.origins[p];
-                    shifts.push([x as f32, y as f32]);
-                }
-                host.set_particles(&rots, &shifts)?;
-                pipe.enqueue(slot, &host, &mut grid)?;
-                slot += 1;
-                Ok(host)
-            },
-        )?;
+        let mut inserter = Inserter::new(parts, stacks, (&mut pipe, &mut grid), chunk, progress);
+        let stats = feed::run(star, parts, stacks, &order, ring, &opts, |f| {
+            inserter.insert(f)
+        })?;
+        let skipped = inserter.skipped;
         let grid = pipe.download(&grid, parts.len() as u64 - skipped)?;
         let seconds = start.elapsed().as_secs_f64();
         let stages = pipe.stage_seconds()?.unwrap_or_default();
@@ -176,5 +135,109 @@ impl Gpu {
                 seconds,
             },
         ))
+    }
+}
+
+/// The feed's ring for `readers` readers: [`ring_len`] empty pinned
+/// buffers of `chunk` images of box `n`.
+fn pinned_ring(
+    ctx: &Arc<CudaContext>,
+    readers: usize,
+    n: usize,
+    chunk: usize,
+    precision: Precision,
+) -> Result<Vec<HostChunk>, GpuError> {
+    (0..ring_len(readers, chunk, n, precision))
+        .map(|_| HostChunk::with_capacity(ctx, n, chunk, precision))
+        .collect::<Result<Vec<_>, _>>()
+}
+
+/// The precision particles travel in: float16 stacks as float16 bits
+/// (their values are exact in it), any other as float32.
+fn stack_precision(stacks: &Stacks) -> Precision {
+    if stacks.files.iter().all(|f| f.header.mode == Mode::Float16) {
+        Precision::F16
+    } else {
+        Precision::F32
+    }
+}
+
+/// The insertion kernel for `layout`, once the pipeline with it agrees
+/// with the CPU reference (before it touches real data).
+fn checked_kernel(
+    ctx: &Arc<CudaContext>,
+    layout: Layout,
+    precision: Precision,
+) -> Result<Kernel, GpuReconError> {
+    let kernel = kernel_for(layout);
+    let check = Layout { n: 64, ..layout };
+    let err = pipeline::check_against_cpu(ctx, check, kernel, precision, 64, 1)?;
+    if err.is_nan() || err >= CHECK_LIMIT {
+        return Err(GpuReconError::CheckFailed(err));
+    }
+    Ok(kernel)
+}
+
+/// The feed's consumer: queues each filled buffer on the pipeline with its
+/// particles' orientations and shifts (vectors reused from chunk to chunk)
+/// and counts what was inserted and left out.
+struct Inserter<'a> {
+    parts: &'a [Particle],
+    stacks: &'a Stacks,
+    pipe: &'a mut Pipeline,
+    grid: &'a mut CudaSlice<f32>,
+    rots: Vec<Rotation>,
+    shifts: Vec<[f32; 2]>,
+    /// Chunks queued so far (which stream the next goes on).
+    slot: usize,
+    skipped: u64,
+    progress: &'a (dyn Fn(u64) + Sync),
+}
+
+impl<'a> Inserter<'a> {
+    /// An inserter queueing on `pipe` into `grid`, chunks of `chunk` at most.
+    fn new(
+        parts: &'a [Particle],
+        stacks: &'a Stacks,
+        (pipe, grid): (&'a mut Pipeline, &'a mut CudaSlice<f32>),
+        chunk: usize,
+        progress: &'a (dyn Fn(u64) + Sync),
+    ) -> Self {
+        Inserter {
+            parts,
+            stacks,
+            pipe,
+            grid,
+            rots: Vec::with_capacity(chunk),
+            shifts: Vec::with_capacity(chunk),
+            slot: 0,
+            skipped: 0,
+            progress,
+        }
+    }
+
+    /// Queues the images of `f` and gives its buffer back for reuse.
+    fn insert(&mut self, f: Filled<HostChunk>) -> Result<HostChunk, GpuError> {
+        let Filled {
+            slot: mut host,
+            particles,
+            skipped: left_out,
+        } = f;
+        self.skipped += left_out;
+        (self.progress)((particles.len() as u64) + left_out);
+        if particles.is_empty() {
+            return Ok(host);
+        }
+        self.rots.clear();
+        self.shifts.clear();
+        for &p in &particles {
+            self.rots.push(self.parts[p].angles.matrix());
+            let [x, y] = self.stacks.origins[p];
+            self.shifts.push([x as f32, y as f32]);
+        }
+        host.set_particles(&self.rots, &self.shifts)?;
+        self.pipe.enqueue(self.slot, &host, self.grid)?;
+        self.slot += 1;
+        Ok(host)
     }
 }

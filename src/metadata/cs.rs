@@ -214,6 +214,149 @@ fn parse_typestr(t: &str) -> Result<(char, bool, usize), String> {
     Ok((kind, big, item))
 }
 
+/// Where the NumPy header of `bytes` starts and where the data after it
+/// starts, from the magic, the version and the header length; what is wrong
+/// with the preamble otherwise.
+fn npy_preamble(bytes: &[u8]) -> Result<(usize, usize), String> {
+    if bytes.starts_with(CSDAT_MAGIC) {
+        return Err(
+            "this is a CSDAT-format .cs file (cryosparc-tools' newer compressed stream), which cryocap does not read; \
+             re-save it in NumPy format with cryosparc-tools: Dataset.load(path).save(path, format=1)"
+                .into(),
+        );
+    }
+    if !bytes.starts_with(NPY_MAGIC) {
+        return Err(
+            "not a cryoSPARC .cs file: it does not start with the NumPy magic \\x93NUMPY".into(),
+        );
+    }
+    let (major, header_start) = match bytes.get(6) {
+        Some(1) => (1, 10usize),
+        Some(2 | 3) => (bytes[6], 12usize),
+        Some(v) => {
+            return Err(format!(
+                "NumPy format version {v} is not known (1.0, 2.0 and 3.0 are)"
+            ));
+        }
+        None => return Err("truncated: the NumPy preamble ends early".into()),
+    };
+    if bytes.len() < header_start {
+        return Err("truncated: the NumPy preamble ends early".into());
+    }
+    let hlen = if major == 1 {
+        u16::from_le_bytes([bytes[8], bytes[9]]) as usize
+    } else {
+        u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize
+    };
+    let data_start = header_start
+        .checked_add(hlen)
+        .filter(|e| *e <= bytes.len())
+        .ok_or_else(|| {
+            format!("truncated: the header says {hlen} bytes but the file ends first")
+        })?;
+    Ok((header_start, data_start))
+}
+
+/// The entries of the NumPy header dictionary `header`.
+fn header_dict(header: &[u8]) -> Result<Vec<(Lit, Lit)>, String> {
+    let lit = parse_literal(header).map_err(|r| format!("unreadable NumPy header: {r}"))?;
+    let Lit::Dict(items) = lit else {
+        return Err("unreadable NumPy header: not a dictionary".into());
+    };
+    Ok(items)
+}
+
+/// The records the header's `shape` holds: the product of its dimensions.
+fn shape_rows(shape: Option<&Lit>) -> Result<usize, String> {
+    let Some(Lit::Seq(dims)) = shape else {
+        return Err("the NumPy header has no 'shape' tuple".into());
+    };
+    let mut n: usize = 1;
+    for d in dims {
+        match d {
+            Lit::Int(v) if *v >= 0 => {
+                n = n.checked_mul(*v as usize).ok_or("the shape is too large")?
+            }
+            _ => return Err("the NumPy header's shape is not whole numbers".into()),
+        }
+    }
+    Ok(n)
+}
+
+/// The fields of the record `descr` lists, laid end to end, and the bytes
+/// of one record.
+fn record_fields(path: &Path, descr: &[Lit]) -> Result<(Vec<Field>, usize), CsError> {
+    let mut fields = Vec::new();
+    let mut offset = 0usize;
+    for entry in descr {
+        let (field, size) = record_field(path, entry, offset)?;
+        fields.push(field);
+        offset = offset
+            .checked_add(size)
+            .ok_or_else(|| bad_descr_entry(path))?;
+    }
+    Ok((fields, offset))
+}
+
+fn bad_descr_entry(path: &Path) -> CsError {
+    CsError::Format {
+        path: path.to_path_buf(),
+        reason: "a 'descr' entry is not (name, type[, shape])".into(),
+    }
+}
+
+/// One `descr` entry, `(name, type[, shape])`, as a field at `offset`, and
+/// its size in bytes.
+fn record_field(path: &Path, entry: &Lit, offset: usize) -> Result<(Field, usize), CsError> {
+    let bad = || bad_descr_entry(path);
+    let Lit::Seq(parts) = entry else {
+        return Err(bad());
+    };
+    let (Some(Lit::Str(name)), Some(ty)) = (parts.first(), parts.get(1)) else {
+        return Err(bad());
+    };
+    let field_error = |reason: String| CsError::Field {
+        path: path.to_path_buf(),
+        field: name.clone(),
+        reason,
+    };
+    let Lit::Str(ty) = ty else {
+        return Err(field_error("nested record fields are not supported".into()));
+    };
+    let (kind, big_endian, item) = parse_typestr(ty).map_err(field_error)?;
+    let count = match parts.get(2) {
+        Some(sh) => subarray_count(sh).ok_or_else(bad)?,
+        None => 1,
+    };
+    let size = item.checked_mul(count).ok_or_else(bad)?;
+    let field = Field {
+        name: name.clone(),
+        kind,
+        big_endian,
+        item,
+        count,
+        offset,
+    };
+    Ok((field, size))
+}
+
+/// Elements of a field's sub-array shape (a number or a tuple of them);
+/// none if it is not whole numbers or too large.
+fn subarray_count(shape: &Lit) -> Option<usize> {
+    let dims: Vec<&Lit> = match shape {
+        Lit::Seq(d) => d.iter().collect(),
+        other => vec![other],
+    };
+    let mut count = 1usize;
+    for d in dims {
+        match d {
+            Lit::Int(v) if *v >= 0 => count = count.checked_mul(*v as usize)?,
+            _ => return None,
+        }
+    }
+    Some(count)
+}
+
 /// A parsed `.cs` (NumPy) file: the record layout and the raw records.
 #[derive(Debug, Clone)]
 pub struct CsFile {
@@ -240,51 +383,8 @@ impl CsFile {
             path: path.to_path_buf(),
             reason,
         };
-        if bytes.starts_with(CSDAT_MAGIC) {
-            return Err(fail(
-                "this is a CSDAT-format .cs file (cryosparc-tools' newer compressed stream), which cryocap does not read; \
-                 re-save it in NumPy format with cryosparc-tools: Dataset.load(path).save(path, format=1)"
-                    .into(),
-            ));
-        }
-        if !bytes.starts_with(NPY_MAGIC) {
-            return Err(fail(
-                "not a cryoSPARC .cs file: it does not start with the NumPy magic \\x93NUMPY"
-                    .into(),
-            ));
-        }
-        let (major, header_start) = match bytes.get(6) {
-            Some(1) => (1, 10usize),
-            Some(2 | 3) => (bytes[6], 12usize),
-            Some(v) => {
-                return Err(fail(format!(
-                    "NumPy format version {v} is not known (1.0, 2.0 and 3.0 are)"
-                )));
-            }
-            None => return Err(fail("truncated: the NumPy preamble ends early".into())),
-        };
-        if bytes.len() < header_start {
-            return Err(fail("truncated: the NumPy preamble ends early".into()));
-        }
-        let hlen = if major == 1 {
-            u16::from_le_bytes([bytes[8], bytes[9]]) as usize
-        } else {
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize
-        };
-        let data_start = header_start
-            .checked_add(hlen)
-            .filter(|e| *e <= bytes.len())
-            .ok_or_else(|| {
-                fail(format!(
-                    "truncated: the header says {hlen} bytes but the file ends first"
-                ))
-            })?;
-        let header = &bytes[header_start..data_start];
-        let lit =
-            parse_literal(header).map_err(|r| fail(format!("unreadable NumPy header: {r}")))?;
-        let Lit::Dict(items) = lit else {
-            return Err(fail("unreadable NumPy header: not a dictionary".into()));
-        };
+        let (header_start, data_start) = npy_preamble(&bytes).map_err(fail)?;
+        let items = header_dict(&bytes[header_start..data_start]).map_err(fail)?;
         let get = |key: &str| {
             items
                 .iter()
@@ -292,90 +392,21 @@ impl CsFile {
                 .map(|(_, v)| v)
         };
         let descr = get("descr").ok_or_else(|| fail("the NumPy header has no 'descr'".into()))?;
-        if let Some(Lit::Bool(true)) = get("fortran_order") {
-            // a 1-D record array reads the same either way
-        }
-        let rows = match get("shape") {
-            Some(Lit::Seq(dims)) => {
-                let mut n: usize = 1;
-                for d in dims {
-                    match d {
-                        Lit::Int(v) if *v >= 0 => {
-                            n = n
-                                .checked_mul(*v as usize)
-                                .ok_or_else(|| fail("the shape is too large".into()))?
-                        }
-                        _ => {
-                            return Err(fail(
-                                "the NumPy header's shape is not whole numbers".into(),
-                            ));
-                        }
-                    }
-                }
-                n
-            }
-            _ => return Err(fail("the NumPy header has no 'shape' tuple".into())),
-        };
+        // 'fortran_order' is not looked at: a 1-D record array reads the
+        // same either way
+        let rows = shape_rows(get("shape")).map_err(fail)?;
         let Lit::Seq(list) = descr else {
             return Err(fail(
                 "not a cryoSPARC .cs file: the array has no named fields (a plain NumPy array)"
                     .into(),
             ));
         };
-        let mut fields = Vec::new();
-        let mut offset = 0usize;
-        for entry in list {
-            let bad = || fail("a 'descr' entry is not (name, type[, shape])".into());
-            let Lit::Seq(parts) = entry else {
-                return Err(bad());
-            };
-            let (Some(Lit::Str(name)), Some(ty)) = (parts.first(), parts.get(1)) else {
-                return Err(bad());
-            };
-            let Lit::Str(ty) = ty else {
-                return Err(CsError::Field {
-                    path: path.to_path_buf(),
-                    field: name.clone(),
-                    reason: "nested record fields are not supported".into(),
-                });
-            };
-            let (kind, big_endian, item) = parse_typestr(ty).map_err(|r| CsError::Field {
-                path: path.to_path_buf(),
-                field: name.clone(),
-                reason: r,
-            })?;
-            let mut count = 1usize;
-            if let Some(sh) = parts.get(2) {
-                let dims: Vec<&Lit> = match sh {
-                    Lit::Seq(d) => d.iter().collect(),
-                    other => vec![other],
-                };
-                for d in dims {
-                    match d {
-                        Lit::Int(v) if *v >= 0 => {
-                            count = count.checked_mul(*v as usize).ok_or_else(bad)?
-                        }
-                        _ => return Err(bad()),
-                    }
-                }
-            }
-            let size = item.checked_mul(count).ok_or_else(bad)?;
-            fields.push(Field {
-                name: name.clone(),
-                kind,
-                big_endian,
-                item,
-                count,
-                offset,
-            });
-            offset = offset.checked_add(size).ok_or_else(bad)?;
-        }
+        let (fields, record) = record_fields(path, list)?;
         if fields.iter().any(|f| f.kind == 'O') {
             return Err(fail(
                 "the array holds Python objects (pickled), which cannot be read safely".into(),
             ));
         }
-        let record = offset;
         let need = rows
             .checked_mul(record)
             .ok_or_else(|| fail("the shape is too large".into()))?;

@@ -147,122 +147,178 @@ enum State {
 
 /// Parses STAR text; `path` only names the file in errors.
 pub fn parse(path: &Path, text: &str) -> Result<StarFile, StarError> {
-    let err = |line: usize, reason: String| StarError::Syntax {
+    let mut p = Parser {
+        path,
+        file: StarFile {
+            path: path.to_path_buf(),
+            blocks: Vec::new(),
+        },
+        state: State::Outside,
+        pending: Vec::new(),
+        pending_line: 0,
+    };
+    for (i, raw) in text.lines().enumerate() {
+        p.line(i + 1, raw)?;
+    }
+    if !p.pending.is_empty() {
+        let end = text.lines().count();
+        p.finish_row(end)?;
+    }
+    if p.file.blocks.is_empty() {
+        return Err(p.err(1, "no data_ block found: is this a STAR file?".into()));
+    }
+    Ok(p.file)
+}
+
+/// What `parse` has read so far: the blocks, where it is, and the values of
+/// a loop row not yet complete (a row may span lines).
+struct Parser<'a> {
+    path: &'a Path,
+    file: StarFile,
+    state: State,
+    pending: Vec<String>,
+    /// The line the pending row starts on.
+    pending_line: usize,
+}
+
+/// A syntax error at `line` of `path`.
+fn syntax(path: &Path, line: usize, reason: String) -> StarError {
+    StarError::Syntax {
         path: path.to_path_buf(),
         line,
         reason,
-    };
-    let mut file = StarFile {
-        path: path.to_path_buf(),
-        blocks: Vec::new(),
-    };
-    let mut state = State::Outside;
-    let mut pending: Vec<String> = Vec::new();
-    let mut pending_line = 0;
+    }
+}
 
-    let finish_row = |file: &mut StarFile, pending: &mut Vec<String>, line: usize, end: usize| {
-        let Some(table) = file.blocks.last_mut().and_then(|b| b.tables.last_mut()) else {
-            return Ok(());
-        };
-        if pending.is_empty() {
-            return Ok(());
-        }
-        if pending.len() != table.columns.len() {
-            return Err(err(
-                line,
-                format!(
-                    "row has {} values but the loop declares {} columns (row ends at line {end})",
-                    pending.len(),
-                    table.columns.len()
-                ),
-            ));
-        }
-        table.rows.push(std::mem::take(pending));
-        table.row_lines.push(line);
-        Ok(())
-    };
+impl Parser<'_> {
+    fn err(&self, line: usize, reason: String) -> StarError {
+        syntax(self.path, line, reason)
+    }
 
-    for (i, raw) in text.lines().enumerate() {
-        let n = i + 1;
+    /// Reads line `n`, `raw`: a block, a loop, a column, row values or a
+    /// `_name value` pair.
+    fn line(&mut self, n: usize, raw: &str) -> Result<(), StarError> {
         if raw.starts_with(';') {
-            return Err(err(
+            return Err(self.err(
                 n,
                 "semicolon-delimited text fields are not supported".into(),
             ));
         }
-        let toks = tokens(raw).map_err(|r| err(n, r))?;
+        let toks = tokens(raw).map_err(|r| self.err(n, r))?;
         let Some(first) = toks.first() else {
-            continue;
+            return Ok(());
         };
         if let Some(name) = first.strip_prefix("data_") {
-            if !pending.is_empty() {
-                finish_row(&mut file, &mut pending, pending_line, n)?;
-            }
-            file.blocks.push(DataBlock {
+            self.end_row(n)?;
+            self.file.blocks.push(DataBlock {
                 name: name.to_string(),
                 ..Default::default()
             });
-            state = State::Outside;
-            continue;
+            self.state = State::Outside;
+            return Ok(());
         }
-        let Some(bi) = file.blocks.len().checked_sub(1) else {
-            return Err(err(
+        let Some(bi) = self.file.blocks.len().checked_sub(1) else {
+            return Err(self.err(
                 n,
                 format!("'{first}' before any data_ block: is this a STAR file?"),
             ));
         };
         if first == "loop_" {
-            if !pending.is_empty() {
-                finish_row(&mut file, &mut pending, pending_line, n)?;
-            }
-            file.blocks[bi].tables.push(Table::default());
-            state = State::LoopHeader;
-            continue;
+            self.end_row(n)?;
+            self.file.blocks[bi].tables.push(Table::default());
+            self.state = State::LoopHeader;
+            return Ok(());
         }
-        match state {
+        match self.state {
             State::LoopHeader if first.starts_with('_') => {
-                if let Some(t) = file.blocks[bi].tables.last_mut() {
+                if let Some(t) = self.file.blocks[bi].tables.last_mut() {
                     t.columns.push(first.trim_start_matches('_').to_string());
                 }
+                Ok(())
             }
             State::LoopHeader | State::LoopRows if !first.starts_with('_') => {
-                state = State::LoopRows;
-                if pending.is_empty() {
-                    pending_line = n;
-                }
-                pending.extend(toks);
-                let want = file.blocks[bi].tables.last().map_or(0, |t| t.columns.len());
-                if pending.len() >= want {
-                    finish_row(&mut file, &mut pending, pending_line, n)?;
-                }
+                self.row_values(bi, n, toks)
             }
-            _ => {
-                // `_name value` outside a loop (a loop ends at the first such line)
-                if !pending.is_empty() {
-                    finish_row(&mut file, &mut pending, pending_line, n)?;
-                }
-                state = State::Outside;
-                if !first.starts_with('_') {
-                    return Err(err(n, format!("unexpected '{first}' outside a loop")));
-                }
-                let value = toks
-                    .get(1)
-                    .cloned()
-                    .ok_or_else(|| err(n, format!("{first} has no value")))?;
-                file.blocks[bi]
-                    .values
-                    .push((first.trim_start_matches('_').to_string(), value));
-            }
+            _ => self.name_value(bi, n, &toks),
         }
     }
-    if !pending.is_empty() {
-        let end = text.lines().count();
-        finish_row(&mut file, &mut pending, pending_line, end)?;
+
+    /// Values of a loop row on line `n`; the row ends once it has a value
+    /// per column.
+    fn row_values(&mut self, bi: usize, n: usize, toks: Vec<String>) -> Result<(), StarError> {
+        self.state = State::LoopRows;
+        if self.pending.is_empty() {
+            self.pending_line = n;
+        }
+        self.pending.extend(toks);
+        let want = self.file.blocks[bi]
+            .tables
+            .last()
+            .map_or(0, |t| t.columns.len());
+        if self.pending.len() >= want {
+            self.finish_row(n)?;
+        }
+        Ok(())
     }
-    if file.blocks.is_empty() {
-        return Err(err(1, "no data_ block found: is this a STAR file?".into()));
+
+    /// A `_name value` pair on line `n`, outside a loop (a loop ends at the
+    /// first such line).
+    fn name_value(&mut self, bi: usize, n: usize, toks: &[String]) -> Result<(), StarError> {
+        let first = &toks[0];
+        self.end_row(n)?;
+        self.state = State::Outside;
+        if !first.starts_with('_') {
+            return Err(self.err(n, format!("unexpected '{first}' outside a loop")));
+        }
+        let value = toks
+            .get(1)
+            .cloned()
+            .ok_or_else(|| self.err(n, format!("{first} has no value")))?;
+        self.file.blocks[bi]
+            .values
+            .push((first.trim_start_matches('_').to_string(), value));
+        Ok(())
     }
-    Ok(file)
+
+    /// Ends the pending row, if any, at line `end` (before a new block,
+    /// loop or pair).
+    fn end_row(&mut self, end: usize) -> Result<(), StarError> {
+        if !self.pending.is_empty() {
+            self.finish_row(end)?;
+        }
+        Ok(())
+    }
+
+    /// Adds the pending values as a row of the last table; `end` is the
+    /// line the row ends on, for the message when the count is wrong.
+    fn finish_row(&mut self, end: usize) -> Result<(), StarError> {
+        let line = self.pending_line;
+        let Some(table) = self
+            .file
+            .blocks
+            .last_mut()
+            .and_then(|b| b.tables.last_mut())
+        else {
+            return Ok(());
+        };
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        if self.pending.len() != table.columns.len() {
+            return Err(syntax(
+                self.path,
+                line,
+                format!(
+                    "row has {} values but the loop declares {} columns (row ends at line {end})",
+                    self.pending.len(),
+                    table.columns.len()
+                ),
+            ));
+        }
+        table.rows.push(std::mem::take(&mut self.pending));
+        table.row_lines.push(line);
+        Ok(())
+    }
 }
 
 /// Counts the rows of the first loop that has `column`, reading line by

@@ -85,92 +85,158 @@ pub fn run(
     eer: EerRender,
     limit: u64,
 ) -> Result<RunTotals, BenchError> {
-    let next = AtomicUsize::new(0);
-    let totals = Mutex::new((0f64, 0f64, 0u64, 0u64, 0u64, true));
-    let failure: Mutex<Option<BenchError>> = Mutex::new(None);
+    let work = Work {
+        files,
+        next: AtomicUsize::new(0),
+        direct,
+        gain,
+        eer,
+        limit,
+        failure: Mutex::new(None),
+    };
+    let totals = Mutex::new(WorkerTotals::new());
     let t0 = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..threads.max(1) {
             s.spawn(|| {
-                let (mut read_s, mut dec_s, mut decoded, mut frames, mut electrons, mut all_direct) =
-                    (0f64, 0f64, 0u64, 0u64, 0u64, true);
-                loop {
-                    if interrupt::requested() {
-                        if let Ok(mut f) = failure.lock() {
-                            f.get_or_insert(BenchError::Interrupted);
-                        }
-                        break;
-                    }
-                    if failure.lock().map(|f| f.is_some()).unwrap_or(true) {
-                        break;
-                    }
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(m) = files.get(i) else { break };
-                    let t = Instant::now();
-                    let (buf, len, was_direct) = match read_whole(&m.path, direct) {
-                        Ok(r) => r,
-                        Err(source) => {
-                            if let Ok(mut f) = failure.lock() {
-                                f.get_or_insert(BenchError::Read {
-                                    path: m.path.display().to_string(),
-                                    source,
-                                });
-                            }
-                            break;
-                        }
-                    };
-                    read_s += t.elapsed().as_secs_f64();
-                    all_direct &= was_direct;
-                    let t = Instant::now();
-                    match decode::decode(&m.path, &buf.as_slice()[..len], gain, eer, limit) {
-                        Ok(d) => {
-                            // keep the sum alive so the work is not optimised away
-                            std::hint::black_box(&d.sum);
-                            decoded += d.decoded_bytes;
-                            frames += d.frames;
-                            electrons += d.counts;
-                        }
-                        Err(source) => {
-                            if let Ok(mut f) = failure.lock() {
-                                f.get_or_insert(BenchError::Decode {
-                                    path: m.path.display().to_string(),
-                                    source,
-                                });
-                            }
-                            break;
-                        }
-                    }
-                    dec_s += t.elapsed().as_secs_f64();
-                }
+                let w = work.worker();
                 if let Ok(mut t) = totals.lock() {
-                    t.0 += read_s;
-                    t.1 += dec_s;
-                    t.2 += decoded;
-                    t.3 += frames;
-                    t.4 += electrons;
-                    t.5 &= all_direct;
+                    t.add(&w);
                 }
             });
         }
     });
     let seconds = t0.elapsed().as_secs_f64();
-    if let Some(e) = failure.into_inner().ok().flatten() {
+    if let Some(e) = work.failure.into_inner().ok().flatten() {
         return Err(e);
     }
-    let (read_seconds, decode_seconds, decoded_bytes, frames, electrons, all_direct) =
-        totals.into_inner().unwrap_or((0.0, 0.0, 0, 0, 0, false));
+    let t = totals.into_inner().unwrap_or(WorkerTotals {
+        all_direct: false,
+        ..WorkerTotals::new()
+    });
     Ok(RunTotals {
         threads: threads.max(1),
         movies: files.len(),
         seconds,
-        read_seconds,
-        decode_seconds,
+        read_seconds: t.read_seconds,
+        decode_seconds: t.decode_seconds,
         file_bytes: files.iter().map(|f| f.bytes).sum(),
-        decoded_bytes,
-        frames,
-        electrons,
-        direct: all_direct,
+        decoded_bytes: t.decoded_bytes,
+        frames: t.frames,
+        electrons: t.electrons,
+        direct: t.all_direct,
     })
+}
+
+/// What one worker thread (or all, summed) measured.
+#[derive(Debug, Clone, Copy)]
+struct WorkerTotals {
+    read_seconds: f64,
+    decode_seconds: f64,
+    decoded_bytes: u64,
+    frames: u64,
+    electrons: u64,
+    all_direct: bool,
+}
+
+impl WorkerTotals {
+    /// Nothing measured yet (and no read that was not direct).
+    fn new() -> WorkerTotals {
+        WorkerTotals {
+            read_seconds: 0.0,
+            decode_seconds: 0.0,
+            decoded_bytes: 0,
+            frames: 0,
+            electrons: 0,
+            all_direct: true,
+        }
+    }
+
+    fn add(&mut self, w: &WorkerTotals) {
+        self.read_seconds += w.read_seconds;
+        self.decode_seconds += w.decode_seconds;
+        self.decoded_bytes += w.decoded_bytes;
+        self.frames += w.frames;
+        self.electrons += w.electrons;
+        self.all_direct &= w.all_direct;
+    }
+}
+
+/// What the worker threads of a run share: the movies and the next to
+/// take, how to read and decode them, and the first failure.
+struct Work<'a> {
+    files: &'a [MovieFile],
+    next: AtomicUsize,
+    direct: bool,
+    gain: Option<&'a [f32]>,
+    eer: EerRender,
+    limit: u64,
+    failure: Mutex<Option<BenchError>>,
+}
+
+impl Work<'_> {
+    /// Records `e` unless a failure is recorded already.
+    fn fail(&self, e: BenchError) {
+        if let Ok(mut f) = self.failure.lock() {
+            f.get_or_insert(e);
+        }
+    }
+
+    /// One worker: takes movies from the queue until none is left, one
+    /// fails, or an interrupt is asked for.
+    fn worker(&self) -> WorkerTotals {
+        let mut w = WorkerTotals::new();
+        loop {
+            if interrupt::requested() {
+                self.fail(BenchError::Interrupted);
+                break;
+            }
+            if self.failure.lock().map(|f| f.is_some()).unwrap_or(true) {
+                break;
+            }
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(m) = self.files.get(i) else { break };
+            if let Err(e) = self.movie(m, &mut w) {
+                self.fail(e);
+                break;
+            }
+        }
+        w
+    }
+
+    /// Reads movie `m` whole and decodes it, adding the times and counts
+    /// to `w`.
+    fn movie(&self, m: &MovieFile, w: &mut WorkerTotals) -> Result<(), BenchError> {
+        let t = Instant::now();
+        let (buf, len, was_direct) =
+            read_whole(&m.path, self.direct).map_err(|source| BenchError::Read {
+                path: m.path.display().to_string(),
+                source,
+            })?;
+        w.read_seconds += t.elapsed().as_secs_f64();
+        w.all_direct &= was_direct;
+        let t = Instant::now();
+        {
+            let d = decode::decode(
+                &m.path,
+                &buf.as_slice()[..len],
+                self.gain,
+                self.eer,
+                self.limit,
+            )
+            .map_err(|source| BenchError::Decode {
+                path: m.path.display().to_string(),
+                source,
+            })?;
+            // keep the sum alive so the work is not optimised away
+            std::hint::black_box(&d.sum);
+            w.decoded_bytes += d.decoded_bytes;
+            w.frames += d.frames;
+            w.electrons += d.counts;
+        }
+        w.decode_seconds += t.elapsed().as_secs_f64();
+        Ok(())
+    }
 }
 
 /// What `bench movies` runs: every format of the set on every thread count.

@@ -79,75 +79,90 @@ pub fn write_movie<W: Write + Seek>(spec: &MovieSpec, index: u64, out: W) -> Res
         spec.drift.1,
         spec.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index,
     );
-    let mut electrons = 0u64;
     match spec.format {
-        Format::TiffLzw => {
-            let mut w = LzwWriter::new(out, spec.width, spec.height, spec.frames)
-                .map_err(|e| e.to_string())?;
-            let mut f = vec![0u8; exp.pixels()];
-            for _ in 0..spec.frames {
-                stop_if_asked()?;
-                exp.counts(&mut f);
-                electrons += f.iter().map(|&c| u64::from(c)).sum::<u64>();
-                w.frame(&f).map_err(|e| e.to_string())?;
-            }
-        }
-        Format::Eer => {
-            let widths = Widths::STANDARD;
-            let mut w = EerWriter::new(
-                out,
-                spec.width,
-                spec.height,
-                widths,
-                spec.frames,
-                spec.dose.per_pixel_per_frame,
-            )
-            .map_err(|e| e.to_string())?;
-            let mut ev = Vec::new();
-            for _ in 0..spec.frames {
-                stop_if_asked()?;
-                exp.events(widths.horz_bits + widths.vert_bits, &mut ev);
-                electrons += ev.len() as u64;
-                let code = eer::encode_frame(widths, spec.pixels(), ev.iter().copied());
-                w.frame(&code).map_err(|e| e.to_string())?;
-            }
-        }
-        Format::Mrc | Format::MrcBz2 => {
-            let header = mrc_io::movie_header(
-                spec.width,
-                spec.height,
-                u32::try_from(spec.frames).map_err(|_| "too many frames for MRC")?,
-                spec.mode,
-                spec.pixel_size as f32,
-            );
-            let mut sink: Box<dyn Write> = if spec.format == Format::MrcBz2 {
-                Box::new(bzip2::write::BzEncoder::new(
-                    BufWriter::new(out),
-                    bzip2::Compression::best(),
-                ))
-            } else {
-                Box::new(BufWriter::new(out))
-            };
-            let io = |e: std::io::Error| e.to_string();
-            sink.write_all(&header.to_bytes()).map_err(io)?;
-            let mut f = vec![0u8; exp.pixels()];
-            let mut raw = Vec::new();
-            for _ in 0..spec.frames {
-                stop_if_asked()?;
-                exp.counts(&mut f);
-                electrons += f
-                    .iter()
-                    .map(|&c| u64::from(c.min(if spec.mode == Mode::Int8 { 127 } else { 255 })))
-                    .sum::<u64>();
-                mrc_io::encode_counts(&f, spec.mode, &mut raw);
-                sink.write_all(&raw).map_err(io)?;
-            }
-            sink.flush().map_err(io)?;
-            // the bzip2 stream ends when the encoder is dropped; drop it here
-            // so a write error at the end is not lost
-            drop(sink);
-        }
+        Format::TiffLzw => write_lzw(spec, &mut exp, out),
+        Format::Eer => write_eer(spec, &mut exp, out),
+        Format::Mrc | Format::MrcBz2 => write_mrc(spec, &mut exp, out),
     }
+}
+
+/// Writes the frames of `exp` as an LZW TIFF; returns electrons written.
+fn write_lzw<W: Write + Seek>(spec: &MovieSpec, exp: &mut Exposure, out: W) -> Result<u64, String> {
+    let mut electrons = 0u64;
+    let mut w =
+        LzwWriter::new(out, spec.width, spec.height, spec.frames).map_err(|e| e.to_string())?;
+    let mut f = vec![0u8; exp.pixels()];
+    for _ in 0..spec.frames {
+        stop_if_asked()?;
+        exp.counts(&mut f);
+        electrons += f.iter().map(|&c| u64::from(c)).sum::<u64>();
+        w.frame(&f).map_err(|e| e.to_string())?;
+    }
+    Ok(electrons)
+}
+
+/// Writes the events of `exp` as EER (standard bit widths); returns
+/// electrons written.
+fn write_eer<W: Write + Seek>(spec: &MovieSpec, exp: &mut Exposure, out: W) -> Result<u64, String> {
+    let mut electrons = 0u64;
+    let widths = Widths::STANDARD;
+    let mut w = EerWriter::new(
+        out,
+        spec.width,
+        spec.height,
+        widths,
+        spec.frames,
+        spec.dose.per_pixel_per_frame,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut ev = Vec::new();
+    for _ in 0..spec.frames {
+        stop_if_asked()?;
+        exp.events(widths.horz_bits + widths.vert_bits, &mut ev);
+        electrons += ev.len() as u64;
+        let code = eer::encode_frame(widths, spec.pixels(), ev.iter().copied());
+        w.frame(&code).map_err(|e| e.to_string())?;
+    }
+    Ok(electrons)
+}
+
+/// Writes the frames of `exp` as an MRC movie in `spec.mode`, through bzip2
+/// for `mrc-bz2`; returns electrons written (counts clipped to the mode).
+fn write_mrc<W: Write + Seek>(spec: &MovieSpec, exp: &mut Exposure, out: W) -> Result<u64, String> {
+    let mut electrons = 0u64;
+    let header = mrc_io::movie_header(
+        spec.width,
+        spec.height,
+        u32::try_from(spec.frames).map_err(|_| "too many frames for MRC")?,
+        spec.mode,
+        spec.pixel_size as f32,
+    );
+    let mut sink: Box<dyn Write> = if spec.format == Format::MrcBz2 {
+        Box::new(bzip2::write::BzEncoder::new(
+            BufWriter::new(out),
+            bzip2::Compression::best(),
+        ))
+    } else {
+        Box::new(BufWriter::new(out))
+    };
+    let io = |e: std::io::Error| e.to_string();
+    sink.write_all(&header.to_bytes()).map_err(io)?;
+    let mut f = vec![0u8; exp.pixels()];
+    let mut raw = Vec::new();
+    for _ in 0..spec.frames {
+        stop_if_asked()?;
+        exp.counts(&mut f);
+        electrons += f
+            .iter()
+            .map(|&c| u64::from(c.min(if spec.mode == Mode::Int8 { 127 } else { 255 })))
+            .sum::<u64>();
+        mrc_io::encode_counts(&f, spec.mode, &mut raw);
+        sink.write_all(&raw).map_err(io)?;
+    }
+    sink.flush().map_err(io)?;
+    // the bzip2 stream ends when the encoder is dropped; drop it here
+    // so a write error at the end is not lost
+    drop(sink);
     Ok(electrons)
 }
 

@@ -264,69 +264,17 @@ pub fn layout(bytes: &[u8]) -> Result<TiffLayout, TiffMovieError> {
     let mut pages = 0usize;
     loop {
         let page = pages;
-        let bad = |reason: String| TiffMovieError::Page { page, reason };
-        let (w, h) = d.dimensions().map_err(|e| bad(reason(e)))?;
-        if (w, h) != (width, height) {
-            return Err(bad(format!(
-                "{w}×{h} pixels where page 0 has {width}×{height}"
-            )));
-        }
-        let c: u16 = d
-            .find_tag_unsigned(Tag::Compression)
-            .map_err(|e| bad(reason(e)))?
-            .unwrap_or(1);
-        if c != compression {
-            return Err(bad(format!(
-                "compression {c} where page 0 has {compression}"
-            )));
-        }
+        check_page(&mut d, page, (width, height), compression)?;
         if eer {
-            let wd = if c == EER_7BIT {
-                Widths::STANDARD
-            } else {
-                let get = |d: &mut Decoder<Cursor<&[u8]>>, tag: u16, default: u32| {
-                    d.find_tag_unsigned::<u32>(Tag::Unknown(tag))
-                        .map(|v| v.unwrap_or(default))
-                };
-                Widths {
-                    run_bits: get(&mut d, TAG_RUN_BITS, 7).map_err(|e| bad(reason(e)))?,
-                    horz_bits: get(&mut d, TAG_HORZ_BITS, 2).map_err(|e| bad(reason(e)))?,
-                    vert_bits: get(&mut d, TAG_VERT_BITS, 2).map_err(|e| bad(reason(e)))?,
-                }
-            };
-            if !wd.valid() {
-                return Err(bad(format!(
-                    "EER bit widths {}/{}/{} are outside what EER uses",
-                    wd.run_bits, wd.horz_bits, wd.vert_bits
-                )));
-            }
+            let wd = eer_widths(&mut d, page, compression)?;
             if widths.is_some_and(|x| x != wd) {
-                return Err(bad("EER bit widths differ from page 0's".into()));
+                return Err(TiffMovieError::Page {
+                    page,
+                    reason: "EER bit widths differ from page 0's".into(),
+                });
             }
             widths = Some(wd);
-            let offsets: Vec<u64> = d
-                .find_tag_unsigned_vec(Tag::StripOffsets)
-                .map_err(|e| bad(reason(e)))?
-                .unwrap_or_default();
-            let counts: Vec<u64> = d
-                .find_tag_unsigned_vec(Tag::StripByteCounts)
-                .map_err(|e| bad(reason(e)))?
-                .unwrap_or_default();
-            if offsets.len() != 1 || counts.len() != 1 {
-                return Err(bad(format!(
-                    "{} strips; an EER frame is one strip",
-                    offsets.len()
-                )));
-            }
-            let (o, n) = (offsets[0], counts[0]);
-            if o.checked_add(n).is_none_or(|end| end > bytes.len() as u64) {
-                return Err(bad(format!(
-                    "its code (bytes {o}..{}) lies past the end of the file ({} bytes): truncated",
-                    o.saturating_add(n),
-                    bytes.len()
-                )));
-            }
-            strips.push((o as usize, n as usize));
+            strips.push(eer_strip(&mut d, page, bytes.len())?);
         }
         pages += 1;
         if !d.more_images() {
@@ -346,6 +294,100 @@ pub fn layout(bytes: &[u8]) -> Result<TiffLayout, TiffMovieError> {
         declared_frames,
         pages,
     })
+}
+
+/// An error on `page` of a TIFF movie.
+fn page_error(page: usize) -> impl Fn(String) -> TiffMovieError {
+    move |reason| TiffMovieError::Page { page, reason }
+}
+
+/// Checks that the current page has page 0's size and compression.
+fn check_page(
+    d: &mut Decoder<Cursor<&[u8]>>,
+    page: usize,
+    (width, height): (u32, u32),
+    compression: u16,
+) -> Result<(), TiffMovieError> {
+    let bad = page_error(page);
+    let (w, h) = d.dimensions().map_err(|e| bad(reason(e)))?;
+    if (w, h) != (width, height) {
+        return Err(bad(format!(
+            "{w}×{h} pixels where page 0 has {width}×{height}"
+        )));
+    }
+    let c: u16 = d
+        .find_tag_unsigned(Tag::Compression)
+        .map_err(|e| bad(reason(e)))?
+        .unwrap_or(1);
+    if c != compression {
+        return Err(bad(format!(
+            "compression {c} where page 0 has {compression}"
+        )));
+    }
+    Ok(())
+}
+
+/// The EER bit widths of the current page: the standard ones for
+/// compression 65001, else its tags (with the standard defaults).
+fn eer_widths(
+    d: &mut Decoder<Cursor<&[u8]>>,
+    page: usize,
+    compression: u16,
+) -> Result<Widths, TiffMovieError> {
+    let bad = page_error(page);
+    let wd = if compression == EER_7BIT {
+        Widths::STANDARD
+    } else {
+        let get = |d: &mut Decoder<Cursor<&[u8]>>, tag: u16, default: u32| {
+            d.find_tag_unsigned::<u32>(Tag::Unknown(tag))
+                .map(|v| v.unwrap_or(default))
+        };
+        Widths {
+            run_bits: get(d, TAG_RUN_BITS, 7).map_err(|e| bad(reason(e)))?,
+            horz_bits: get(d, TAG_HORZ_BITS, 2).map_err(|e| bad(reason(e)))?,
+            vert_bits: get(d, TAG_VERT_BITS, 2).map_err(|e| bad(reason(e)))?,
+        }
+    };
+    if !wd.valid() {
+        return Err(bad(format!(
+            "EER bit widths {}/{}/{} are outside what EER uses",
+            wd.run_bits, wd.horz_bits, wd.vert_bits
+        )));
+    }
+    Ok(wd)
+}
+
+/// The byte range of the current page's EER code (its one strip), which
+/// must lie inside the file of `file_len` bytes.
+fn eer_strip(
+    d: &mut Decoder<Cursor<&[u8]>>,
+    page: usize,
+    file_len: usize,
+) -> Result<(usize, usize), TiffMovieError> {
+    let bad = page_error(page);
+    let offsets: Vec<u64> = d
+        .find_tag_unsigned_vec(Tag::StripOffsets)
+        .map_err(|e| bad(reason(e)))?
+        .unwrap_or_default();
+    let counts: Vec<u64> = d
+        .find_tag_unsigned_vec(Tag::StripByteCounts)
+        .map_err(|e| bad(reason(e)))?
+        .unwrap_or_default();
+    if offsets.len() != 1 || counts.len() != 1 {
+        return Err(bad(format!(
+            "{} strips; an EER frame is one strip",
+            offsets.len()
+        )));
+    }
+    let (o, n) = (offsets[0], counts[0]);
+    if o.checked_add(n).is_none_or(|end| end > file_len as u64) {
+        return Err(bad(format!(
+            "its code (bytes {o}..{}) lies past the end of the file ({} bytes): truncated",
+            o.saturating_add(n),
+            file_len
+        )));
+    }
+    Ok((o as usize, n as usize))
 }
 
 /// The `numberOfFrames` item of EER acquisition metadata.

@@ -12,13 +12,9 @@ use rand::{Rng, RngExt};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rotation(pub [[f64; 3]; 3]);
 
-/// RELION Euler angles in degrees.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct EulerAngles {
-    pub rot: f64,
-    pub tilt: f64,
-    pub psi: f64,
-}
+/// The angles as a particle list gives them; defined with the particles
+/// (`crate::particles`), which recon reads, and given their maths here.
+pub use crate::particles::list::EulerAngles;
 
 impl EulerAngles {
     /// Angles uniformly distributed over all orientations (rot and psi

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 use super::euler::EulerAngles;
-use super::feed::{self, FeedError, FeedOptions, FeedStats, HostSlot};
-use super::particles::{Origin, Particle};
-use super::stacks::{NonFinite, StackOptions, Stacks, StacksError};
+use crate::particles::feed::{self, FeedError, FeedOptions, FeedStats, HostSlot};
+use crate::particles::list::{Origin, Particle};
+use crate::particles::stacks::{NonFinite, StackOptions, Stacks, StacksError};
 use crate::storage::mrc::Mode;
 
 /// The stacks of a directory and one particle per image.

@@ -12,16 +12,14 @@
 
 pub(crate) mod backproject;
 pub mod euler;
-pub mod feed;
 pub mod fourier;
 pub mod from_dir;
 pub mod fsc;
-pub mod particles;
+pub mod insert;
 pub(crate) mod phantom;
 #[cfg(test)]
 mod project;
 pub(crate) mod reconstruct;
-pub mod stacks;
 
 pub use backproject::Backprojector;
 pub use euler::Rotation;

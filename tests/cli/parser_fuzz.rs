@@ -39,7 +39,7 @@ fn the_files_mutated_are_valid() {
     let cs = CsFile::parse(Path::new("f.cs"), valid_cs()).unwrap();
     assert_eq!(cs.particles().unwrap().index.len(), 2);
     let s = star::parse(Path::new("f.star"), STAR).unwrap();
-    let p = cryocap::recon::particles::from_star(Path::new("f.star"), &s).unwrap();
+    let p = cryocap::particles::list::from_star(Path::new("f.star"), &s).unwrap();
     assert_eq!(p.len(), 3);
 }
 
@@ -66,7 +66,7 @@ fn star_any(bytes: &[u8]) {
     let Ok(s) = star::parse(Path::new("f.star"), &text) else {
         return;
     };
-    let _ = cryocap::recon::particles::from_star(Path::new("f.star"), &s);
+    let _ = cryocap::particles::list::from_star(Path::new("f.star"), &s);
     if let Ok((_, t)) = s.table_with("rlnImageName")
         && let Some(c) = t.column("rlnImageName")
     {

@@ -14,7 +14,14 @@ use std::path::{Path, PathBuf};
 
 use crate::metadata::star::{self, StarError, StarFile, Table};
 
-use super::euler::EulerAngles;
+/// RELION Euler angles in degrees, as the STAR file gives them; their
+/// rotation matrix is `crate::recon::euler`'s.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EulerAngles {
+    pub rot: f64,
+    pub tilt: f64,
+    pub psi: f64,
+}
 
 /// An origin offset as written in the file.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,26 +79,7 @@ pub fn read(path: &Path) -> Result<Vec<Particle>, ParticlesError> {
 pub fn from_star(path: &Path, file: &StarFile) -> Result<Vec<Particle>, ParticlesError> {
     let (_, table) = file.table_with("rlnImageName")?;
     let optics = optics_groups(file);
-    let col = |name: &'static str| table.column(name);
-    let need = |name: &'static str| {
-        col(name).ok_or(ParticlesError::MissingColumn {
-            path: path.to_path_buf(),
-            column: name,
-            hint: "reconstruct needs the image name and the three angles (rlnAngleRot, rlnAngleTilt, rlnAnglePsi) of every particle",
-        })
-    };
-    let image = need("rlnImageName")?;
-    let angles = [
-        need("rlnAngleRot")?,
-        need("rlnAngleTilt")?,
-        need("rlnAnglePsi")?,
-    ];
-    let angst = col("rlnOriginXAngst").zip(col("rlnOriginYAngst"));
-    let pixels = col("rlnOriginX").zip(col("rlnOriginY"));
-    let group = col("rlnOpticsGroup");
-    let own_pixel = col("rlnImagePixelSize");
-    let detector = col("rlnDetectorPixelSize").zip(col("rlnMagnification"));
-    let own_size = col("rlnImageSize");
+    let cols = Columns::find(path, table)?;
     if table.rows.is_empty() {
         return Err(ParticlesError::Empty {
             path: path.to_path_buf(),
@@ -99,72 +87,168 @@ pub fn from_star(path: &Path, file: &StarFile) -> Result<Vec<Particle>, Particle
     }
     let mut out = Vec::with_capacity(table.rows.len());
     for (row, &line) in table.rows.iter().zip(&table.row_lines) {
-        let bad = |reason: String| ParticlesError::Row {
-            path: path.to_path_buf(),
-            line,
+        out.push(cols.particle(&Row { path, line, row }, &optics)?);
+    }
+    Ok(out)
+}
+
+/// Where the columns a particle is read from are in the particles table.
+struct Columns {
+    image: usize,
+    /// rlnAngleRot, rlnAngleTilt, rlnAnglePsi.
+    angles: [usize; 3],
+    angst: Option<(usize, usize)>,
+    pixels: Option<(usize, usize)>,
+    group: Option<usize>,
+    own_pixel: Option<usize>,
+    detector: Option<(usize, usize)>,
+    own_size: Option<usize>,
+}
+
+/// One row of the particles table, with what its messages name.
+struct Row<'a> {
+    path: &'a Path,
+    line: usize,
+    row: &'a [String],
+}
+
+impl Row<'_> {
+    /// An error naming the row's file and line.
+    fn bad(&self, reason: String) -> ParticlesError {
+        ParticlesError::Row {
+            path: self.path.to_path_buf(),
+            line: self.line,
             reason,
+        }
+    }
+
+    /// Column `i` as a finite number, `what` naming it if it is not one.
+    fn num(&self, i: usize, what: &str) -> Result<f64, ParticlesError> {
+        self.row[i]
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| self.bad(format!("{what} '{}' is not a number", self.row[i])))
+    }
+}
+
+impl Columns {
+    /// The columns of `table`; the image name and the three angles must be
+    /// there.
+    fn find(path: &Path, table: &Table) -> Result<Columns, ParticlesError> {
+        let col = |name: &'static str| table.column(name);
+        let need = |name: &'static str| {
+            col(name).ok_or(ParticlesError::MissingColumn {
+                path: path.to_path_buf(),
+                column: name,
+                hint: "reconstruct needs the image name and the three angles (rlnAngleRot, rlnAngleTilt, rlnAnglePsi) of every particle",
+            })
         };
-        let num = |i: usize, what: &str| -> Result<f64, ParticlesError> {
-            row[i]
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| bad(format!("{what} '{}' is not a number", row[i])))
+        Ok(Columns {
+            image: need("rlnImageName")?,
+            angles: [
+                need("rlnAngleRot")?,
+                need("rlnAngleTilt")?,
+                need("rlnAnglePsi")?,
+            ],
+            angst: col("rlnOriginXAngst").zip(col("rlnOriginYAngst")),
+            pixels: col("rlnOriginX").zip(col("rlnOriginY")),
+            group: col("rlnOpticsGroup"),
+            own_pixel: col("rlnImagePixelSize"),
+            detector: col("rlnDetectorPixelSize").zip(col("rlnMagnification")),
+            own_size: col("rlnImageSize"),
+        })
+    }
+
+    /// The particle of row `r`; `optics` are the optics block's groups.
+    fn particle(&self, r: &Row<'_>, optics: &[Optics]) -> Result<Particle, ParticlesError> {
+        let name = star::parse_image_name(&r.row[self.image]).map_err(|e| r.bad(e))?;
+        let optic = self.optic(r, optics)?;
+        let psize = self.pixel_size(r, optic)?;
+        let image_size = match self.own_size {
+            Some(c) => r.row[c].parse().ok(),
+            None => optic.and_then(|o| o.image_size),
         };
-        let r = star::parse_image_name(&row[image]).map_err(bad)?;
+        let origin = self.origin(r, psize)?;
+        Ok(Particle {
+            stack: name.stack,
+            index: name.index,
+            numbered: name.numbered,
+            pixel_size: psize,
+            image_size,
+            angles: EulerAngles {
+                rot: r.num(self.angles[0], "rlnAngleRot")?,
+                tilt: r.num(self.angles[1], "rlnAngleTilt")?,
+                psi: r.num(self.angles[2], "rlnAnglePsi")?,
+            },
+            origin,
+            line: r.line,
+        })
+    }
+
+    /// The optics group of row `r`, where the table and the optics block
+    /// both give groups.
+    fn optic<'o>(
+        &self,
+        r: &Row<'_>,
+        optics: &'o [Optics],
+    ) -> Result<Option<&'o Optics>, ParticlesError> {
         // a group the optics block does not list would silently lose its
         // pixel size and image size
-        let optic = match group {
+        Ok(match self.group {
             Some(g) if !optics.is_empty() => {
-                Some(optics.iter().find(|o| o.group == row[g]).ok_or_else(|| {
-                    bad(format!(
+                Some(optics.iter().find(|o| o.group == r.row[g]).ok_or_else(|| {
+                    r.bad(format!(
                         "optics group '{}' is not in the optics block (data_optics)",
-                        row[g]
+                        r.row[g]
                     ))
                 })?)
             }
             _ => None,
-        };
-        let psize = match (own_pixel, optic.and_then(|o| o.pixel_size), detector) {
-            (Some(c), _, _) => Some(num(c, "rlnImagePixelSize")?),
+        })
+    }
+
+    /// Å per pixel of row `r`: its own, its optics group's, or from the
+    /// detector pixel size and magnification (RELION 3.0); none if not
+    /// positive.
+    fn pixel_size(
+        &self,
+        r: &Row<'_>,
+        optic: Option<&Optics>,
+    ) -> Result<Option<f64>, ParticlesError> {
+        Ok(match (
+            self.own_pixel,
+            optic.and_then(|o| o.pixel_size),
+            self.detector,
+        ) {
+            (Some(c), _, _) => Some(r.num(c, "rlnImagePixelSize")?),
             (None, Some(p), _) => Some(p),
             (None, None, Some((d, m))) => {
-                let (d, m) = (num(d, "rlnDetectorPixelSize")?, num(m, "rlnMagnification")?);
+                let (d, m) = (
+                    r.num(d, "rlnDetectorPixelSize")?,
+                    r.num(m, "rlnMagnification")?,
+                );
                 (m > 0.0).then(|| 1e4 * d / m)
             }
             (None, None, None) => None,
         }
-        .filter(|p| *p > 0.0);
-        let image_size = match own_size {
-            Some(c) => row[c].parse().ok(),
-            None => optic.and_then(|o| o.image_size),
-        };
-        let origin = if let Some((x, y)) = angst {
+        .filter(|p| *p > 0.0))
+    }
+
+    /// The origin of row `r`: in Å (with pixel size `psize`), in pixels, or
+    /// none (0).
+    fn origin(&self, r: &Row<'_>, psize: Option<f64>) -> Result<Origin, ParticlesError> {
+        Ok(if let Some((x, y)) = self.angst {
             Origin::Angstrom(
-                [num(x, "rlnOriginXAngst")?, num(y, "rlnOriginYAngst")?],
+                [r.num(x, "rlnOriginXAngst")?, r.num(y, "rlnOriginYAngst")?],
                 psize,
             )
-        } else if let Some((x, y)) = pixels {
-            Origin::Pixels([num(x, "rlnOriginX")?, num(y, "rlnOriginY")?])
+        } else if let Some((x, y)) = self.pixels {
+            Origin::Pixels([r.num(x, "rlnOriginX")?, r.num(y, "rlnOriginY")?])
         } else {
             Origin::Pixels([0.0, 0.0])
-        };
-        out.push(Particle {
-            stack: r.stack,
-            index: r.index,
-            numbered: r.numbered,
-            pixel_size: psize,
-            image_size,
-            angles: EulerAngles {
-                rot: num(angles[0], "rlnAngleRot")?,
-                tilt: num(angles[1], "rlnAngleTilt")?,
-                psi: num(angles[2], "rlnAnglePsi")?,
-            },
-            origin,
-            line,
-        });
+        })
     }
-    Ok(out)
 }
 
 /// One optics group of a RELION 3.1+ optics table.

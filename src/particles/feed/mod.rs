@@ -22,7 +22,7 @@ use std::time::Instant;
 use crate::storage::direct_io::{self, AlignedBuf, Alignment, ReadFile};
 use crate::storage::mrc::{Mode, MrcError, MrcFile, decode_into, decode_pixels};
 
-use super::particles::Particle;
+use super::list::Particle;
 use super::stacks::{NonFinite, Stacks, StacksError};
 
 /// Most bytes one reader reads per call through its scratch buffer.
@@ -228,7 +228,23 @@ fn put_image(
     Ok(())
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    /// A reader with no file open yet.
+    fn new(stacks: &'a Stacks, opts: &'a FeedOptions, alignments: &'a [Alignment]) -> Self {
+        Reader {
+            stacks,
+            opts,
+            alignments,
+            files: HashMap::new(),
+            scratch: None,
+            bytes: 0,
+            read_seconds: 0.0,
+            decode_seconds: 0.0,
+            fallback: None,
+            all_direct: true,
+        }
+    }
+
     fn file(&mut self, fi: usize) -> Result<&ReadFile, StacksError> {
         if !self.files.contains_key(&fi) {
             let path = &self.stacks.files[fi].path;
@@ -314,90 +330,269 @@ impl Reader<'_> {
         if out.len() < particles.len() * pixels {
             return Err(FeedError::Ring);
         }
-        let mut landed = Vec::with_capacity(particles.len());
-        let mut skipped = 0;
+        let mut landed = Landed {
+            star,
+            parts,
+            policy: self.opts.policy,
+            ids: Vec::with_capacity(particles.len()),
+            skipped: 0,
+        };
         let mut at = 0;
         while at < particles.len() {
-            // a run of consecutive images of one stack
-            let first = particles[at];
-            let fi = self.stacks.of_particle[first];
-            let mut end = at + 1;
-            while end < particles.len()
-                && self.stacks.of_particle[particles[end]] == fi
-                && parts[particles[end]].index == parts[particles[end - 1]].index + 1
-            {
-                end += 1;
-            }
-            let mrc: &MrcFile = &self.stacks.files[fi];
-            let (mode, image_bytes) = (mrc.header.mode, mrc.header.image_bytes() as usize);
-            let direct = self.file(fi)?.direct;
-            // as many images per read as the scratch holds (at least one)
-            let per_read = (SCRATCH_BYTES / image_bytes.max(1)).max(1);
-            let mut i = at;
-            while i < end {
-                let count = per_read.min(end - i);
-                let offset = mrc.header.image_offset(parts[particles[i]].index);
-                let len = count * image_bytes;
-                let into_buffer = !direct && stored_as_is(mode, &out);
-                // the read puts image k at position `base + k`; images that
-                // pass move down to `landed.len()` (never above their place)
-                let base = landed.len();
-                let mut skip = 0;
-                if into_buffer {
-                    let dst = &mut out.bytes_mut()[base * image_bytes..][..len];
-                    let t = Instant::now();
-                    let got = direct_io::pread_full(&self.files[&fi].file, dst, offset)
-                        .map_err(|e| io_error(&mrc.path, e))?;
-                    self.read_seconds += t.elapsed().as_secs_f64();
-                    self.bytes += got as u64;
-                    if got < len {
-                        return Err(truncated(&mrc.path).into());
-                    }
-                } else {
-                    skip = self.read_scratch(fi, offset, len)?;
-                }
-                let t = Instant::now();
-                for k in 0..count {
-                    let p = particles[i + k];
-                    let bad = if into_buffer {
-                        let bytes = out.bytes_mut();
-                        let from = (base + k) * image_bytes;
-                        let bad = non_finite(&bytes[from..from + image_bytes], mode);
-                        let to = landed.len() * image_bytes;
-                        if bad == 0 && to != from {
-                            bytes.copy_within(from..from + image_bytes, to);
-                        }
-                        bad
-                    } else {
-                        let scratch = self.scratch.as_ref().map_or(&[][..], |s| s.as_slice());
-                        let raw = &scratch[skip + k * image_bytes..skip + (k + 1) * image_bytes];
-                        let bad = non_finite(raw, mode);
-                        if bad == 0 {
-                            put_image(raw, mode, &mut out, landed.len(), pixels, &mrc.path)?;
-                        }
-                        bad
-                    };
-                    if bad == 0 {
-                        landed.push(p);
-                    } else if self.opts.policy == NonFinite::Skip {
-                        skipped += 1;
-                    } else {
-                        return Err(StacksError::NonFinite {
-                            star: star.to_path_buf(),
-                            line: parts[p].line,
-                            index: parts[p].index + 1,
-                            stack: mrc.path.clone(),
-                            bad,
-                        }
-                        .into());
-                    }
-                }
-                self.decode_seconds += t.elapsed().as_secs_f64();
-                i += count;
-            }
+            let end = self.run_end(parts, particles, at);
+            self.fill_run(&particles[at..end], &mut out, pixels, &mut landed)?;
             at = end;
         }
-        Ok((landed, skipped))
+        Ok((landed.ids, landed.skipped))
+    }
+
+    /// The end of the run of consecutive images of one stack that starts at
+    /// `particles[at]`.
+    fn run_end(&self, parts: &[Particle], particles: &[usize], at: usize) -> usize {
+        let fi = self.stacks.of_particle[particles[at]];
+        let mut end = at + 1;
+        while end < particles.len()
+            && self.stacks.of_particle[particles[end]] == fi
+            && parts[particles[end]].index == parts[particles[end - 1]].index + 1
+        {
+            end += 1;
+        }
+        end
+    }
+
+    /// Reads `run` (consecutive images of one stack) into `out` after the
+    /// images that landed so far, as many per read as the scratch holds.
+    fn fill_run(
+        &mut self,
+        run: &[usize],
+        out: &mut Pixels<'_>,
+        pixels: usize,
+        landed: &mut Landed<'_>,
+    ) -> Result<(), StacksError> {
+        let fi = self.stacks.of_particle[run[0]];
+        let mrc: &MrcFile = &self.stacks.files[fi];
+        let (mode, image_bytes) = (mrc.header.mode, mrc.header.image_bytes() as usize);
+        let direct = self.file(fi)?.direct;
+        // as many images per read as the scratch holds (at least one)
+        let per_read = (SCRATCH_BYTES / image_bytes.max(1)).max(1);
+        for ids in run.chunks(per_read) {
+            let count = ids.len();
+            let offset = mrc.header.image_offset(landed.parts[ids[0]].index);
+            let len = count * image_bytes;
+            let into_buffer = !direct && stored_as_is(mode, out);
+            // the read puts image k at position `base + k`; images that
+            // pass move down to `landed.len()` (never above their place)
+            let base = landed.ids.len();
+            let mut skip = 0;
+            if into_buffer {
+                let dst = &mut out.bytes_mut()[base * image_bytes..][..len];
+                self.read_into(fi, dst, offset)?;
+            } else {
+                skip = self.read_scratch(fi, offset, len)?;
+            }
+            let t = Instant::now();
+            for (k, &p) in ids.iter().enumerate() {
+                let bad = if into_buffer {
+                    keep_in_buffer(out, base + k, landed.ids.len(), image_bytes, mode)
+                } else {
+                    let scratch = self.scratch.as_ref().map_or(&[][..], |s| s.as_slice());
+                    let raw = &scratch[skip + k * image_bytes..skip + (k + 1) * image_bytes];
+                    let bad = non_finite(raw, mode);
+                    if bad == 0 {
+                        put_image(raw, mode, out, landed.ids.len(), pixels, &mrc.path)?;
+                    }
+                    bad
+                };
+                landed.take(p, bad, &mrc.path)?;
+            }
+            self.decode_seconds += t.elapsed().as_secs_f64();
+        }
+        Ok(())
+    }
+
+    /// Reads all of `dst` at `offset` of file `fi`, straight into the buffer.
+    fn read_into(&mut self, fi: usize, dst: &mut [u8], offset: u64) -> Result<(), StacksError> {
+        let path = &self.stacks.files[fi].path;
+        let t = Instant::now();
+        let got = direct_io::pread_full(&self.files[&fi].file, dst, offset)
+            .map_err(|e| io_error(path, e))?;
+        self.read_seconds += t.elapsed().as_secs_f64();
+        self.bytes += got as u64;
+        if got < dst.len() {
+            return Err(truncated(path));
+        }
+        Ok(())
+    }
+}
+
+/// Image `from` of a buffer read as stored: its non-finite pixels, and, if
+/// it has none, the image moved down to position `to` (the next that lands).
+fn keep_in_buffer(
+    out: &mut Pixels<'_>,
+    from: usize,
+    to: usize,
+    image_bytes: usize,
+    mode: Mode,
+) -> usize {
+    let bytes = out.bytes_mut();
+    let from = from * image_bytes;
+    let bad = non_finite(&bytes[from..from + image_bytes], mode);
+    let to = to * image_bytes;
+    if bad == 0 && to != from {
+        bytes.copy_within(from..from + image_bytes, to);
+    }
+    bad
+}
+
+/// The images of one chunk that landed in its buffer, in order, and what
+/// to do with those holding non-finite pixels.
+struct Landed<'a> {
+    star: &'a Path,
+    parts: &'a [Particle],
+    policy: NonFinite,
+    ids: Vec<usize>,
+    skipped: u64,
+}
+
+impl Landed<'_> {
+    /// Particle `p` of `stack`, with `bad` non-finite pixels: landed when it
+    /// has none, else left out or refused as the policy says.
+    fn take(&mut self, p: usize, bad: usize, stack: &Path) -> Result<(), StacksError> {
+        if bad == 0 {
+            self.ids.push(p);
+        } else if self.policy == NonFinite::Skip {
+            self.skipped += 1;
+        } else {
+            return Err(StacksError::NonFinite {
+                star: self.star.to_path_buf(),
+                line: self.parts[p].line,
+                index: self.parts[p].index + 1,
+                stack: stack.to_path_buf(),
+                bad,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A finished chunk, or why the readers stopped.
+type Done<S, E> = Result<Filled<S>, FeedError<E>>;
+
+/// What the reader threads share: the work, the next chunk to take, the
+/// stop flag and the free buffers.
+struct Shared<'a, S> {
+    star: &'a Path,
+    parts: &'a [Particle],
+    order: &'a [usize],
+    chunk: usize,
+    chunks: usize,
+    next: AtomicUsize,
+    stop: AtomicBool,
+    free: Mutex<mpsc::Receiver<S>>,
+}
+
+impl<S: Slot> Shared<'_, S> {
+    /// One reader thread's loop: takes the next chunk and a free buffer,
+    /// fills it and sends it on, until no chunk is left, the consumer has
+    /// stopped or a read failed.
+    fn read_chunks<E>(&self, reader: &mut Reader<'_>, done_tx: &mpsc::Sender<Done<S, E>>) {
+        while !self.stop.load(Ordering::Relaxed) {
+            let k = self.next.fetch_add(1, Ordering::Relaxed);
+            if k >= self.chunks {
+                break;
+            }
+            // a closed channel: the consumer has stopped
+            let Ok(mut slot) = self
+                .free
+                .lock()
+                .map_err(|_| ())
+                .and_then(|rx| rx.recv().map_err(|_| ()))
+            else {
+                break;
+            };
+            let ids = &self.order[k * self.chunk..((k + 1) * self.chunk).min(self.order.len())];
+            let filled =
+                reader
+                    .fill(self.star, self.parts, ids, &mut slot)
+                    .map(|(particles, skipped)| Filled {
+                        slot,
+                        particles,
+                        skipped,
+                    });
+            let failed = filled.is_err();
+            if done_tx.send(filled).is_err() || failed {
+                self.stop.store(true, Ordering::Relaxed);
+                break;
+            }
+        }
+    }
+}
+
+/// Hands each filled buffer to `consume` as it arrives and gives the buffer
+/// back to the readers, until every reader has finished; after the first
+/// failure it stops the readers and drains what they still send.
+fn consume_all<S, E>(
+    done_rx: &mpsc::Receiver<Done<S, E>>,
+    free_tx: &mut Option<mpsc::Sender<S>>,
+    stop: &AtomicBool,
+    stats: &mut FeedStats,
+    consume: &mut impl FnMut(Filled<S>) -> Result<S, E>,
+) -> Result<(), FeedError<E>> {
+    let mut result = Ok(());
+    loop {
+        let t = Instant::now();
+        let Ok(filled) = done_rx.recv() else { break };
+        stats.wait_seconds += t.elapsed().as_secs_f64();
+        if result.is_err() {
+            continue; // drain, so that no reader blocks on a send
+        }
+        let t = Instant::now();
+        match filled.and_then(|f| consume(f).map_err(FeedError::Consumer)) {
+            Ok(slot) => {
+                if let Some(tx) = free_tx.as_ref() {
+                    let _ = tx.send(slot);
+                }
+            }
+            Err(e) => {
+                stop.store(true, Ordering::Relaxed);
+                *free_tx = None;
+                result = Err(e);
+            }
+        }
+        stats.consume_seconds += t.elapsed().as_secs_f64();
+    }
+    result
+}
+
+/// A channel of free buffers holding every buffer of `ring`.
+fn free_buffers<S>(ring: Vec<S>) -> (mpsc::Sender<S>, mpsc::Receiver<S>) {
+    let (free_tx, free_rx) = mpsc::channel::<S>();
+    for slot in ring {
+        // the receiver is alive: it is in this scope
+        let _ = free_tx.send(slot);
+    }
+    (free_tx, free_rx)
+}
+
+/// Waits for every reader thread and adds what each did to `stats`; a
+/// reader's panic goes on here.
+fn join_readers<'a>(
+    handles: Vec<std::thread::ScopedJoinHandle<'_, Reader<'a>>>,
+    stats: &mut FeedStats,
+) {
+    for h in handles {
+        match h.join() {
+            Ok(r) => {
+                stats.bytes += r.bytes;
+                stats.read_seconds += r.read_seconds;
+                stats.decode_seconds += r.decode_seconds;
+                stats.direct &= r.all_direct;
+                if stats.fallback.is_none() {
+                    stats.fallback = r.fallback;
+                }
+            }
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 }
 
@@ -428,17 +623,19 @@ where
         .collect();
     let chunks = order.len().div_ceil(opts.chunk);
     let readers = opts.readers.clamp(1, chunks.max(1));
-    let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
-    let (free_tx, free_rx) = mpsc::channel::<S>();
-    for slot in ring {
-        // the receiver is alive: it is in this scope
-        let _ = free_tx.send(slot);
-    }
+    let (free_tx, free_rx) = free_buffers(ring);
     // dropped when the consumer stops, so that no reader waits for a buffer
     let mut free_tx = Some(free_tx);
-    let free_rx = Mutex::new(free_rx);
-    type Done<S, E> = Result<Filled<S>, FeedError<E>>;
+    let shared = Shared {
+        star,
+        parts,
+        order,
+        chunk: opts.chunk,
+        chunks,
+        next: AtomicUsize::new(0),
+        stop: AtomicBool::new(false),
+        free: Mutex::new(free_rx),
+    };
     let start = Instant::now();
     let mut stats = FeedStats {
         readers,
@@ -450,90 +647,23 @@ where
         let handles: Vec<_> = (0..readers)
             .map(|_| {
                 let done_tx = done_tx.clone();
-                let (next, stop, free_rx, alignments) = (&next, &stop, &free_rx, &alignments);
+                let (shared, alignments) = (&shared, &alignments);
                 scope.spawn(move || {
-                    let mut reader = Reader {
-                        stacks,
-                        opts,
-                        alignments,
-                        files: HashMap::new(),
-                        scratch: None,
-                        bytes: 0,
-                        read_seconds: 0.0,
-                        decode_seconds: 0.0,
-                        fallback: None,
-                        all_direct: true,
-                    };
-                    while !stop.load(Ordering::Relaxed) {
-                        let k = next.fetch_add(1, Ordering::Relaxed);
-                        if k >= chunks {
-                            break;
-                        }
-                        // a closed channel: the consumer has stopped
-                        let Ok(mut slot) = free_rx
-                            .lock()
-                            .map_err(|_| ())
-                            .and_then(|rx| rx.recv().map_err(|_| ()))
-                        else {
-                            break;
-                        };
-                        let ids = &order[k * opts.chunk..((k + 1) * opts.chunk).min(order.len())];
-                        let filled =
-                            reader
-                                .fill(star, parts, ids, &mut slot)
-                                .map(|(particles, skipped)| Filled {
-                                    slot,
-                                    particles,
-                                    skipped,
-                                });
-                        let failed = filled.is_err();
-                        if done_tx.send(filled).is_err() || failed {
-                            stop.store(true, Ordering::Relaxed);
-                            break;
-                        }
-                    }
+                    let mut reader = Reader::new(stacks, opts, alignments);
+                    shared.read_chunks(&mut reader, &done_tx);
                     reader
                 })
             })
             .collect();
         drop(done_tx);
-        let mut result = Ok(());
-        loop {
-            let t = Instant::now();
-            let Ok(filled) = done_rx.recv() else { break };
-            stats.wait_seconds += t.elapsed().as_secs_f64();
-            if result.is_err() {
-                continue; // drain, so that no reader blocks on a send
-            }
-            let t = Instant::now();
-            match filled.and_then(|f| consume(f).map_err(FeedError::Consumer)) {
-                Ok(slot) => {
-                    if let Some(tx) = &free_tx {
-                        let _ = tx.send(slot);
-                    }
-                }
-                Err(e) => {
-                    stop.store(true, Ordering::Relaxed);
-                    free_tx = None;
-                    result = Err(e);
-                }
-            }
-            stats.consume_seconds += t.elapsed().as_secs_f64();
-        }
-        for h in handles {
-            match h.join() {
-                Ok(r) => {
-                    stats.bytes += r.bytes;
-                    stats.read_seconds += r.read_seconds;
-                    stats.decode_seconds += r.decode_seconds;
-                    stats.direct &= r.all_direct;
-                    if stats.fallback.is_none() {
-                        stats.fallback = r.fallback;
-                    }
-                }
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
+        let result = consume_all(
+            &done_rx,
+            &mut free_tx,
+            &shared.stop,
+            &mut stats,
+            &mut consume,
+        );
+        join_readers(handles, &mut stats);
         result
     });
     outcome?;

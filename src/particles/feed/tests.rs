@@ -4,9 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::*;
-use crate::recon::euler::EulerAngles;
-use crate::recon::particles::Origin;
-use crate::recon::stacks::StackOptions;
+use crate::particles::list::{EulerAngles, Origin};
+use crate::particles::stacks::StackOptions;
 use crate::storage::mrc::{MrcHeader, encode_pixels};
 
 const N: usize = 16;
