@@ -14,6 +14,18 @@ use crate::results::stack::StackCreated;
 use crate::storage::space::Reserve;
 use crate::storage::stack_writer::{self, StackSpec};
 
+/// Whether `name` is one of the files `spec` writes (`stack_NNNNN.mrcs`),
+/// read from the name rather than listed (1e12 particles are many files).
+fn is_stack_file(name: &str, spec: &StackSpec) -> bool {
+    let files = spec.particles.div_ceil(spec.per_file.max(1));
+    let number = name
+        .strip_prefix("stack_")
+        .and_then(|r| r.strip_suffix(".mrcs"))
+        .filter(|d| d.len() >= 5 && d.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|d| d.parse::<u64>().ok());
+    number.is_some_and(|i| (1..=files).contains(&i) && format!("stack_{i:05}.mrcs") == name)
+}
+
 pub(super) fn run(a: &StackCreateArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
     let outs = result_files(&a.output.files);
@@ -27,11 +39,7 @@ pub(super) fn run(a: &StackCreateArgs, out: &mut dyn Write) -> Result<Outcome, C
         nsymbt: a.nsymbt,
         seed: a.seed,
     };
-    let names: Vec<String> = stack_writer::plan_files(&spec)
-        .into_iter()
-        .map(|f| f.name)
-        .collect();
-    check_not_written(&outs, &a.dir, &|n| names.iter().any(|m| m == n))?;
+    check_not_written(&outs, &a.dir, &|n| is_stack_file(n, &spec))?;
     interrupt::cooperate();
     let total = stack_writer::total_bytes(&spec);
     let bar = Progress::new(a.output.quiet).bar(total, Unit::Bytes, "writing stack");
