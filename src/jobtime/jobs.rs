@@ -220,6 +220,12 @@ pub fn find(name: &str) -> Option<&'static JobType> {
         .find(|j| j.id == n || j.aliases.contains(&n.as_str()))
 }
 
+/// The job type `--job` names, or the line that says it is unknown and
+/// lists the ids.
+pub fn named(name: &str) -> Result<&'static JobType, String> {
+    find(name).ok_or_else(|| format!("--job {name}: unknown job; one of {}", names()))
+}
+
 /// The ids, for error messages.
 pub fn names() -> String {
     JOB_TYPES

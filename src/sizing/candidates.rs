@@ -3,8 +3,9 @@
 //! its prices checked, the tier's read rate (measured where given, else one
 //! NFS client's ceiling) and, with an SSD, the month's cache fill.
 
+use super::lookup;
 use super::recommend::{Candidate, Fill, GpuOption, NodeSpec, PriceBook, TierOption};
-use crate::datasets::{Catalog, unknown_name};
+use crate::datasets::Catalog;
 
 /// What the user listed: each list is one axis of the candidate grid.
 #[derive(Debug, Clone, Copy)]
@@ -74,19 +75,11 @@ pub fn expand(
     let fill_rate = if space.ssd.is_empty() {
         None
     } else {
-        Some(tier_of(catalog, "--fill-from", space.fill_from)?.seq_read_bytes_per_s())
+        Some(lookup::storage_tier(catalog, "--fill-from", space.fill_from)?.seq_read_bytes_per_s())
     };
     let mut out = Vec::new();
     for name in space.gpus {
-        let g = catalog.gpu(name).ok_or_else(|| {
-            unknown_name(
-                "--gpus",
-                "GPU",
-                name,
-                catalog.gpus.iter().map(|g| g.id.as_str()),
-                "gpus",
-            )
-        })?;
+        let g = lookup::gpu(catalog, "--gpus", name)?;
         if book.gpu(&g.id).is_none() {
             return Err(format!("{prices}: no price for gpu:{}", g.id));
         }
@@ -98,7 +91,7 @@ pub fn expand(
             board_power_w: g.board_power_w,
         };
         for t in space.tiers {
-            let tier = tier_of(catalog, "--tiers", t)?;
+            let tier = lookup::storage_tier(catalog, "--tiers", t)?;
             if book.tier(&tier.id).is_none() {
                 return Err(format!("{prices}: no price for storage:{}", tier.id));
             }
@@ -136,18 +129,6 @@ pub fn expand(
         }
     }
     Ok(out)
-}
-
-/// A storage tier of the catalog, or one line with the nearest names.
-fn tier_of<'c>(
-    catalog: &'c Catalog,
-    flag: &str,
-    id: &str,
-) -> Result<&'c crate::datasets::StorageTier, String> {
-    catalog.storage_tier(id).ok_or_else(|| {
-        let names = catalog.storage_tiers.iter().map(|t| t.id.as_str());
-        unknown_name(flag, "storage tier", id, names, "storage")
-    })
 }
 
 #[cfg(test)]

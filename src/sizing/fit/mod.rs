@@ -85,6 +85,17 @@ pub(crate) fn jobs(catalog: &Catalog) -> Vec<FitJob> {
     out
 }
 
+/// The job type `--job` names (its id, around spaces), or the line that
+/// says it is unknown and which ids are nearest.
+pub(crate) fn job(catalog: &Catalog, name: &str) -> Result<FitJob, String> {
+    let jobs = jobs(catalog);
+    let found = jobs.iter().find(|j| j.id == name.trim()).cloned();
+    found.ok_or_else(|| {
+        let names = jobs.iter().map(|j| j.id.as_str());
+        crate::datasets::unknown_name("--job", "job type", name, names, "jobs")
+    })
+}
+
 /// What the job is sent to.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
