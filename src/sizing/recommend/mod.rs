@@ -443,6 +443,17 @@ pub fn recommend(
     }
 }
 
+/// The CryoSPARC worker profile's minimum per GPU of requirement `id` (0
+/// when the profile lacks it): `ram` and `cpu_cores` bound the candidates'
+/// RAM and cores.
+pub fn worker_minimum_per_gpu(catalog: &crate::datasets::Catalog, id: &str) -> f64 {
+    catalog
+        .profile("cryosparc-worker")
+        .and_then(|p| p.requirements.iter().find(|r| r.id == id))
+        .and_then(|r| r.minimum)
+        .unwrap_or(0.0)
+}
+
 fn money(v: f64) -> String {
     crate::units::group_digits(v.round().max(0.0) as u64)
 }
