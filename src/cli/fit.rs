@@ -13,6 +13,8 @@ pub struct FitArgs {
     /// Job type: one of `cryocap catalog jobs`, or relion-class3d.
     #[arg(long, value_name = "JOB")]
     pub job: String,
+    // --particles, --box, --dtype: this command's own help, not a shared
+    // group (see the module notes).
     /// Number of particles: 2e6, 2000000 or 2M (or read from --particles-file).
     #[arg(long, value_name = "N", value_parser = values::count::<u64>(1, MAX_PARTICLES))]
     pub particles: Option<u64>,
@@ -81,6 +83,9 @@ pub struct FitArgs {
     /// interval) for Slurm's --time.
     #[arg(long, value_name = "X", default_value_t = 1.25, value_parser = values::positive(1000.0))]
     pub time_margin: f64,
+    // --gpus, --gpu, --vram, --ranks-per-gpu, --ram, --cores: this
+    // command's own help and default, not shared groups (see the module
+    // notes).
     /// GPUs the job runs on [default: 1, or the qualify file's].
     #[arg(long, value_name = "N", value_parser = values::count::<u32>(1, 64))]
     pub gpus: Option<u32>,

@@ -58,6 +58,9 @@ pub struct JobsPredictArgs {
     /// The software, checked against the job's (relion, cryosparc, cryodrgn).
     #[arg(long, value_name = "NAME")]
     pub software: Option<String>,
+    // --particles, --box, --gpu, --gpus, --ranks-per-gpu, --cores: this
+    // command's own help, defaults and ranges, not shared groups (see the
+    // module notes).
     /// Number of particles: 105247, 1e5 or 2M.
     #[arg(long, value_name = "N", value_parser = values::count::<u64>(1, MAX_PARTICLES))]
     pub particles: u64,

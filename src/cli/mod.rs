@@ -12,6 +12,18 @@
 //! `--iodepth`, `--runtime` and `--ramp-time` as in fio, `--threads`
 //! worker threads. Older spellings still work for this release, hidden,
 //! with a notice on stderr ([`deprecated`]).
+//!
+//! Flags that several commands take with the same help, default and range
+//! are one group, flattened into each: [`OutputArgs`], [`HistoryArg`],
+//! [`OpenMetricsArg`], [`JunitArg`], [`CalibrationArg`], [`MovieShapeArgs`]
+//! and `cache`'s `CacheLimits`. The dataset flags (`--particles`, `--box`,
+//! `--dtype`), the GPU flags (`--gpu`, `--gpus`, `--vram`,
+//! `--ranks-per-gpu`) and the node flags (`--ram`, `--cores`) are not: each
+//! command says in its help what the value is for there (plan: the dataset,
+//! fit: or read from --particles-file, recommend: the recurring dataset),
+//! and several differ in default, range or whether they take a list, so one
+//! group would change `--help`. Their values share the parsers of
+//! [`values`] and the limits of `crate::sizing` instead.
 
 mod bench;
 mod cache;

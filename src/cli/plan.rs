@@ -20,6 +20,8 @@ pub enum SizeModelArg {
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
+    // --particles, --box, --dtype: this command's own help, not a shared
+    // group (see the module notes).
     /// Number of particles: 2e6, 2000000, 2,000,000 or 2M.
     #[arg(long, value_name = "N", value_parser = values::count::<u64>(1, MAX_PARTICLES))]
     pub particles: Option<u64>,
@@ -42,6 +44,8 @@ pub struct PlanArgs {
     /// Extended header bytes per file, with --size-model exact [default: 0].
     #[arg(long, value_name = "BYTES", value_parser = values::count::<u64>(0, 1 << 30))]
     pub nsymbt: Option<u64>,
+    // --gpus, --gpu, --vram: this command's own help and default, not a
+    // shared group (see the module notes).
     /// GPUs per node.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = values::count::<u32>(1, 64))]
     pub gpus: u32,

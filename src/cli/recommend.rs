@@ -15,6 +15,8 @@ pub struct RecommendArgs {
     /// single-dataset flags.
     #[arg(long, value_name = "FILE")]
     pub workload: Option<PathBuf>,
+    // --particles, --box, --dtype: this command's own help, not a shared
+    // group (see the module notes).
     /// Particles of the one recurring dataset (without --workload).
     #[arg(long, value_name = "N", value_parser = values::count::<u64>(1, MAX_PARTICLES))]
     pub particles: Option<u64>,
@@ -30,6 +32,8 @@ pub struct RecommendArgs {
     /// The job chain, `job:passes` comma-separated [default: class2d:20,abinit:5,homo-refine:10,nu-refine:10,hetero-refine:20,class2d:20].
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub chain: Vec<String>,
+    // --gpus, --ram, --cores: lists of candidates here, not a node's
+    // figures as elsewhere (see the module notes).
     /// GPU models to consider (`cryocap catalog gpus`), comma-separated.
     #[arg(long, value_name = "LIST", value_delimiter = ',', required = true)]
     pub gpus: Vec<String>,

@@ -31,6 +31,8 @@ pub struct StackCreateArgs {
     /// Directory to write into (must exist).
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
+    // --particles, --box, --dtype: this command's own help, not a shared
+    // group (see the module notes).
     /// Number of particles: 2e6, 2000000 or 2M.
     #[arg(long, value_name = "N", value_parser = values::count::<u64>(1, 1_000_000_000_000))]
     pub particles: u64,

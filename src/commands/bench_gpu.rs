@@ -101,18 +101,8 @@ fn job_memory(
     out: &mut dyn Write,
 ) -> Result<Outcome, CommandError> {
     let catalog = crate::datasets::Catalog::get()?;
-    let jobs = crate::sizing::fit::jobs(catalog);
     let wanted = a.job.as_deref().unwrap_or("relion-refine").trim();
-    let job = jobs
-        .iter()
-        .find(|j| j.id == wanted)
-        .cloned()
-        .ok_or_else(|| {
-            let names = jobs.iter().map(|j| j.id.as_str());
-            CommandError::Usage(crate::datasets::unknown_name(
-                "--job", "job type", wanted, names, "jobs",
-            ))
-        })?;
+    let job = crate::sizing::fit::job(catalog, wanted).map_err(CommandError::Usage)?;
     if a.classes.is_some() && !job.takes_classes {
         return Err(CommandError::Usage(format!(
             "--classes: {} runs without classes",

@@ -13,6 +13,7 @@ use crate::report::writer::{self, Destination};
 use crate::results::Kind;
 use crate::results::plan::Dtype;
 use crate::sizing::fit::{self, FitParams, Paths, Scratch, Software, Target};
+use crate::sizing::lookup;
 use crate::sizing::stack::DEFAULT_PARTICLES_PER_FILE;
 use crate::storage::mrc::{Mode, MrcFile};
 use crate::units;
@@ -53,16 +54,6 @@ pub(super) fn run(a: &FitArgs, out: &mut dyn Write) -> Result<Outcome, CommandEr
 
 fn usage(m: &str) -> CommandError {
     CommandError::Usage(m.to_string())
-}
-
-fn unknown(flag: &str, what: &str, wanted: &str, names: Vec<&str>, list: &str) -> CommandError {
-    CommandError::Usage(crate::datasets::unknown_name(
-        flag,
-        what,
-        wanted,
-        names.into_iter(),
-        list,
-    ))
 }
 
 /// A path written into a script: refused when it holds what no quoting
@@ -162,10 +153,7 @@ fn read_node(path: &Path) -> Result<Node, CommandError> {
 
 fn target(a: &FitArgs, catalog: &Catalog, node: Option<&Node>) -> Result<Target, CommandError> {
     let gpu = match &a.gpu {
-        Some(name) => Some(catalog.gpu(name).ok_or_else(|| {
-            let names = catalog.gpus.iter().map(|g| g.id.as_str()).collect();
-            unknown("--gpu", "GPU", name, names, "gpus")
-        })?),
+        Some(name) => Some(lookup::gpu(catalog, "--gpu", name).map_err(CommandError::Usage)?),
         None => None,
     };
     let (label, vram) = match (&a.vram, gpu, node.and_then(|n| n.vram.map(|v| (n, v)))) {
@@ -239,27 +227,14 @@ fn tier(
     flag: &str,
     id: &str,
 ) -> Result<crate::datasets::StorageTier, CommandError> {
-    catalog.storage_tier(id).cloned().ok_or_else(|| {
-        let names = catalog
-            .storage_tiers
-            .iter()
-            .map(|t| t.id.as_str())
-            .collect();
-        unknown(flag, "storage tier", id, names, "storage")
-    })
+    lookup::storage_tier(catalog, flag, id)
+        .cloned()
+        .map_err(CommandError::Usage)
 }
 
 /// The job type, and the flags that only some jobs take.
 fn job_of(a: &FitArgs, catalog: &Catalog) -> Result<fit::FitJob, CommandError> {
-    let jobs = fit::jobs(catalog);
-    let job = jobs
-        .iter()
-        .find(|j| j.id == a.job.trim())
-        .cloned()
-        .ok_or_else(|| {
-            let names = jobs.iter().map(|j| j.id.as_str()).collect();
-            unknown("--job", "job type", &a.job, names, "jobs")
-        })?;
+    let job = fit::job(catalog, &a.job).map_err(CommandError::Usage)?;
     if job.software != Software::Relion {
         for (given, flag) in [
             (a.pad.is_some(), "--pad"),

@@ -48,13 +48,7 @@ fn device(a: &JobsPredictArgs, c: &Catalog) -> Result<Device, CommandError> {
 }
 
 fn query(a: &JobsPredictArgs, c: &Catalog) -> Result<JobQuery, CommandError> {
-    let job = jobs::find(&a.job).ok_or_else(|| {
-        CommandError::Usage(format!(
-            "--job {}: unknown job; one of {}",
-            a.job,
-            jobs::names()
-        ))
-    })?;
+    let job = jobs::named(&a.job).map_err(CommandError::Usage)?;
     if let Some(s) = &a.software
         && !s.eq_ignore_ascii_case(job.software)
     {

@@ -8,6 +8,7 @@ use crate::cli::{DtypeArg, PlanArgs, SizeModelArg};
 use crate::datasets::{Catalog, EmpiarDataset};
 use crate::results::Kind;
 use crate::results::plan::Dtype;
+use crate::sizing::lookup;
 use crate::sizing::plan::{PlanParams, VramSource, plan};
 use crate::sizing::ssd::{bytes_to_mb_floor, mb_to_bytes};
 use crate::sizing::stack::{DEFAULT_PARTICLES_PER_FILE, SizeModel};
@@ -37,19 +38,11 @@ fn job_times(
     let name = a.gpu.as_deref().ok_or_else(|| {
         CommandError::Usage("--job: give the GPU model the jobs run on with --gpu".into())
     })?;
-    let g = catalog.gpu(name).ok_or_else(|| {
-        let names = catalog.gpus.iter().map(|g| g.id.as_str()).collect();
-        unknown("--gpu", "GPU", name, names, "gpus")
-    })?;
+    let g = lookup::gpu(catalog, "--gpu", name).map_err(CommandError::Usage)?;
     let model = calibration::load(None)?;
     let mut rows = Vec::new();
     for name in &a.job {
-        let job = jobs::find(name).ok_or_else(|| {
-            CommandError::Usage(format!(
-                "--job {name}: unknown job; one of {}",
-                jobs::names()
-            ))
-        })?;
+        let job = jobs::named(name).map_err(CommandError::Usage)?;
         let mut q = JobQuery::new(
             job,
             r.input.particles,
@@ -77,16 +70,6 @@ fn job_times(
         )?);
     }
     Ok(rows)
-}
-
-fn unknown(flag: &str, what: &str, wanted: &str, names: Vec<&str>, list: &str) -> CommandError {
-    CommandError::Usage(crate::datasets::unknown_name(
-        flag,
-        what,
-        wanted,
-        names.into_iter(),
-        list,
-    ))
 }
 
 impl From<DtypeArg> for Dtype {
@@ -146,10 +129,9 @@ fn dataset<'c>(
     catalog: &'c Catalog,
 ) -> Result<Option<&'c EmpiarDataset>, CommandError> {
     match &a.dataset {
-        Some(id) => Ok(Some(catalog.dataset(id).ok_or_else(|| {
-            let names = catalog.empiar.iter().map(|d| d.id.as_str()).collect();
-            unknown("--dataset", "dataset", id, names, "datasets")
-        })?)),
+        Some(id) => Ok(Some(
+            lookup::dataset(catalog, "--dataset", id).map_err(CommandError::Usage)?,
+        )),
         None => Ok(None),
     }
 }
@@ -181,10 +163,7 @@ fn vram(a: &PlanArgs, catalog: &Catalog) -> Result<Option<VramSource>, CommandEr
             bytes: v.bytes,
         })),
         (None, Some(name)) => {
-            let g = catalog.gpu(name).ok_or_else(|| {
-                let names = catalog.gpus.iter().map(|g| g.id.as_str()).collect();
-                unknown("--gpu", "GPU", name, names, "gpus")
-            })?;
+            let g = lookup::gpu(catalog, "--gpu", name).map_err(CommandError::Usage)?;
             Ok(Some(VramSource {
                 label: g.name.clone(),
                 bytes: g.vram_bytes(),
@@ -220,19 +199,6 @@ fn ssd_limits(a: &PlanArgs) -> Result<(Option<u64>, u64), CommandError> {
 
 /// `--cache-tier` names a storage tier of the catalog.
 fn cache_tier(a: &PlanArgs, catalog: &Catalog) -> Result<(), CommandError> {
-    if catalog.storage_tier(&a.cache_tier).is_none() {
-        let names = catalog
-            .storage_tiers
-            .iter()
-            .map(|t| t.id.as_str())
-            .collect();
-        return Err(unknown(
-            "--cache-tier",
-            "storage tier",
-            &a.cache_tier,
-            names,
-            "storage",
-        ));
-    }
+    lookup::storage_tier(catalog, "--cache-tier", &a.cache_tier).map_err(CommandError::Usage)?;
     Ok(())
 }

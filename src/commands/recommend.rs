@@ -10,10 +10,12 @@ use crate::cli::RecommendArgs;
 use crate::datasets::Catalog;
 use crate::results::Kind;
 use crate::results::plan::Dtype;
-use crate::results::recommend::*;
+use crate::results::recommend::MeasuredFigure;
 use crate::sizing::candidates;
 use crate::sizing::prices;
-use crate::sizing::recommend::{self as model, *};
+use crate::sizing::recommend::{
+    Candidate, Constraints, DatasetClass, measured_read_rate, worker_minimum_per_gpu,
+};
 use crate::sizing::recommend_report;
 use crate::sizing::workload;
 
@@ -23,8 +25,47 @@ fn usage(m: impl ToString) -> CommandError {
     CommandError::Usage(m.to_string())
 }
 
+/// Reads the workload, prices, calibration and measured results, ranks
+/// the candidates the flags list (`sizing::recommend_report::recommend`)
+/// and writes the result; exit 1 when no configuration meets the target.
 pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let started = now();
+    check_outputs(&result_files(&a.output.files), &inputs(a))?;
+    let catalog = Catalog::get()?;
+    let workload = workload(a, catalog)?;
+    let list = price_list(&a.prices, catalog)?;
+    if let Some(p) = &a.bench_gpu {
+        return Err(usage(format!(
+            "--bench-gpu {}: a bench gpu result times the insertion kernel, not a job, and no longer sets job speeds; calibrate job times on real runs with `cryocap calibrate` and give --calibration FILE",
+            p.display()
+        )));
+    }
+    let times = crate::jobtime::calibration::load(a.calibration.calibration.as_deref())?;
+    let found = measured(&a.measured, catalog)?;
+    let candidates = priced_candidates(a, catalog, &workload, &list, &found)?;
+    let limits = constraints(a, catalog, &workload)?;
+    let how = recommend_report::Context {
+        workload: &workload,
+        prices: &list,
+        prices_file: &a.prices.display().to_string(),
+        limits: &limits,
+        times: &times,
+        ssd_chosen: !a.ssd.is_empty(),
+        fill_from: &a.fill_from,
+    };
+    let figures = found.tiers.into_iter().map(|m| m.2).collect();
+    let report = recommend_report::recommend(&how, &candidates, &catalog.vram_jobs, figures)
+        .map_err(usage)?;
+    let short = report.short.clone();
+    finish(Kind::Recommend(Box::new(report)), started, &a.output, out)?;
+    if let Some(s) = &short {
+        eprintln!("cryocap recommend: no configuration meets the target: {s}");
+    }
+    Ok(Outcome::failed_if(short.is_some()))
+}
+
+/// The files the run reads, which no output may overwrite.
+fn inputs(a: &RecommendArgs) -> Vec<PathBuf> {
     let mut inputs = vec![a.prices.clone()];
     inputs.extend(a.workload.clone());
     inputs.extend(a.bench_gpu.clone());
@@ -34,35 +75,47 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
             .iter()
             .map(|m| PathBuf::from(measured_path(m, &[]).1)),
     );
-    check_outputs(&result_files(&a.output.files), &inputs)?;
-    let catalog = Catalog::get()?;
-    let workload = workload(a, catalog)?;
-    let gpu_ids: Vec<&str> = catalog.gpus.iter().map(|g| g.id.as_str()).collect();
-    let tier_ids: Vec<&str> = catalog
+    inputs
+}
+
+/// `--prices`, read and parsed against the catalog's GPUs and tiers.
+fn price_list(path: &Path, catalog: &Catalog) -> Result<prices::PriceList, CommandError> {
+    let shown = path.display().to_string();
+    let text = crate::files::read_text(path, PRICES_LIMIT)
+        .map_err(|e| usage(format!("--prices {shown}: {}", e.reason())))?;
+    prices::parse(
+        &format!("--prices {shown}"),
+        &text,
+        &gpu_ids(catalog),
+        &tier_ids(catalog),
+    )
+    .map_err(usage)
+}
+
+/// The catalog's GPU ids.
+fn gpu_ids(catalog: &Catalog) -> Vec<&str> {
+    catalog.gpus.iter().map(|g| g.id.as_str()).collect()
+}
+
+/// The catalog's storage tier ids.
+fn tier_ids(catalog: &Catalog) -> Vec<&str> {
+    catalog
         .storage_tiers
         .iter()
         .map(|t| t.id.as_str())
-        .collect();
-    let shown = a.prices.display().to_string();
-    let text = crate::files::read_text(&a.prices, PRICES_LIMIT)
-        .map_err(|e| usage(format!("--prices {shown}: {}", e.reason())))?;
-    let list =
-        prices::parse(&format!("--prices {shown}"), &text, &gpu_ids, &tier_ids).map_err(usage)?;
-    if let Some(p) = &a.bench_gpu {
-        return Err(usage(format!(
-            "--bench-gpu {}: a bench gpu result times the insertion kernel, not a job, and no longer sets job speeds; calibrate job times on real runs with `cryocap calibrate` and give --calibration FILE",
-            p.display()
-        )));
-    }
-    let cat: Vec<(String, f64, f64)> = catalog
-        .gpus
-        .iter()
-        .map(|g| (g.id.clone(), g.vram_gib, g.memory_bandwidth_gb_s))
-        .collect();
-    let times = crate::jobtime::calibration::load(a.calibration.calibration.as_deref())?;
-    let mut known: Vec<&str> = gpu_ids.clone();
-    known.extend(tier_ids.iter().copied());
-    let found = measured(&a.measured, &known, &cat)?;
+        .collect()
+}
+
+/// The configurations the flags list, priced, with the measured tiers'
+/// read rates and, with `--ssd`, the month's cache fill from the cache
+/// simulator over the workload's trace (once per SSD size).
+fn priced_candidates(
+    a: &RecommendArgs,
+    catalog: &Catalog,
+    workload: &[DatasetClass],
+    list: &prices::PriceList,
+    found: &Found,
+) -> Result<Vec<Candidate>, CommandError> {
     let measured_tiers: Vec<candidates::MeasuredTier> = found
         .tiers
         .iter()
@@ -77,131 +130,40 @@ pub(super) fn run(a: &RecommendArgs, out: &mut dyn Write) -> Result<Outcome, Com
         ssd: &a.ssd,
         fill_from: &a.fill_from,
     };
-    // The SSD cache fill: the cache simulator over the month's trace, once
-    // per SSD size.
-    let mut month = crate::cache::fill::MonthFill::new(&workload)
+    let mut month = crate::cache::fill::MonthFill::new(workload)
         .map_err(|e| usage(format!("--workload: {e}")))?;
-    let candidates = candidates::expand(
+    candidates::expand(
         &space,
         catalog,
         &list.book,
-        &format!("--prices {shown}"),
+        &format!("--prices {}", a.prices.display()),
         &measured_tiers,
         &mut |ssd| month.bytes_per_month(ssd),
     )
-    .map_err(usage)?;
+    .map_err(usage)
+}
+
+/// Budget, nodes, targets, years and power from the flags; the RAM and
+/// cores per GPU from the CryoSPARC worker profile.
+fn constraints(
+    a: &RecommendArgs,
+    catalog: &Catalog,
+    workload: &[DatasetClass],
+) -> Result<Constraints, CommandError> {
     let per_month: f64 = workload.iter().map(|c| c.per_month).sum();
     let (target_per_month, max_hours) = a.targets().map_err(usage)?;
-    let limits = Constraints {
+    Ok(Constraints {
         budget: a.budget,
         max_nodes: a.nodes.unwrap_or(a.max_nodes),
         nodes: a.nodes,
         target_per_month: target_per_month.unwrap_or(per_month),
         max_hours_per_dataset: max_hours,
         years: a.years,
-        min_ram_per_gpu: per_gpu_minimum(catalog, "ram") as u64,
-        min_cores_per_gpu: per_gpu_minimum(catalog, "cpu_cores") as u32,
+        min_ram_per_gpu: worker_minimum_per_gpu(catalog, "ram") as u64,
+        min_cores_per_gpu: worker_minimum_per_gpu(catalog, "cpu_cores") as u32,
         power_price: a.power_price,
         base_power_w: a.base_power,
-    };
-    let rec = model::recommend(
-        &workload,
-        &candidates,
-        &list.book,
-        &limits,
-        &catalog.vram_jobs,
-        &times,
-    );
-    if rec.ranked.is_empty() {
-        return Err(usage(format!(
-            "no feasible configuration of {}: {}",
-            rec.pruned.len(),
-            explain_pruned(&rec.pruned)
-        )));
-    }
-    let short = rec
-        .chosen
-        .is_none()
-        .then(|| short_of(&rec, &limits, &list.book.currency));
-    let mut figures: Vec<MeasuredFigure> = found.tiers.into_iter().map(|m| m.2).collect();
-    for f in &mut figures {
-        f.applies_to = rec.ranked.iter().filter(|r| r.tier == f.node_type).count() as u32;
-    }
-    let how = recommend_report::Context {
-        workload: &workload,
-        prices: &list,
-        prices_file: &a.prices.display().to_string(),
-        limits: &limits,
-        times: &times,
-        ssd_chosen: !a.ssd.is_empty(),
-        fill_from: &a.fill_from,
-    };
-    let mut report = recommend_report::build(&how, rec, short.clone());
-    report.measured = figures;
-    finish(Kind::Recommend(Box::new(report)), started, &a.output, out)?;
-    if let Some(s) = &short {
-        eprintln!("cryocap recommend: no configuration meets the target: {s}");
-    }
-    Ok(Outcome::failed_if(short.is_some()))
-}
-
-/// What is short when no configuration is chosen, without picking one of
-/// several that tie: the best any reaches of each constraint it misses.
-fn short_of(rec: &Recommendation, k: &Constraints, cur: &str) -> String {
-    let nodes = match k.nodes {
-        Some(n) => format!("--nodes {n}"),
-        None => format!("--max-nodes {}", k.max_nodes),
-    };
-    let mut parts = Vec::new();
-    let most = rec
-        .ranked
-        .iter()
-        .map(|r| r.fleet_datasets_per_month)
-        .fold(0.0, f64::max);
-    if most < k.target_per_month * (1.0 - 1e-12) {
-        let tie = rec
-            .ranked
-            .iter()
-            .filter(|r| (r.fleet_datasets_per_month - most).abs() <= 1e-9 * most)
-            .count();
-        parts.push(format!(
-            "throughput: the most any configuration reaches with {nodes} is {most:.1} of {} datasets/month ({tie} configuration(s) reach that)",
-            k.target_per_month
-        ));
-    }
-    if let Some(h) = k.max_hours_per_dataset {
-        let quickest = rec
-            .ranked
-            .iter()
-            .map(|r| r.slowest_hours_per_dataset)
-            .fold(f64::INFINITY, f64::min);
-        if quickest > h * (1.0 + 1e-12) {
-            parts.push(format!(
-                "hours per dataset: the quickest takes {quickest:.1} h, over the {h} h target"
-            ));
-        }
-    }
-    if parts.is_empty() {
-        // Every constraint but the budget can be met: by the cheapest such fleet.
-        let cheapest = rec
-            .ranked
-            .iter()
-            .filter(|r| r.meets_target)
-            .map(|r| r.fleet_price)
-            .fold(f64::INFINITY, f64::min);
-        if cheapest.is_finite() {
-            parts.push(format!(
-                "budget: the cheapest fleet that meets the target costs {} {cur}, over the budget of {} {cur}",
-                crate::units::group_digits(cheapest.round().max(0.0) as u64),
-                crate::units::group_digits(k.budget.unwrap_or_default().round().max(0.0) as u64)
-            ));
-        } else {
-            parts.push(
-                "no single configuration meets both the datasets per month and the hours per dataset targets".into(),
-            );
-        }
-    }
-    parts.join("; ")
+    })
 }
 
 /// The datasets: one class from the flags, or the classes of --workload.
@@ -266,14 +228,14 @@ fn measured_where(f: &MeasuredFigure) -> String {
     )
 }
 
-fn measured(
-    values: &[String],
-    known: &[&str],
-    catalog: &[(String, f64, f64)],
-) -> Result<Found, CommandError> {
+/// The results `--measured` names, read: each storage result's read rate
+/// for the tier it names.
+fn measured(values: &[String], catalog: &Catalog) -> Result<Found, CommandError> {
+    let mut known = gpu_ids(catalog);
+    known.extend(tier_ids(catalog));
     let mut found = Found { tiers: Vec::new() };
     for value in values {
-        let (ty, file) = measured_path(value, known);
+        let (ty, file) = measured_path(value, &known);
         if let (None, Some((left, _))) = (ty, value.split_once('='))
             && !Path::new(value).exists()
         {
@@ -289,7 +251,7 @@ fn measured(
         let env = crate::files::read_result(Path::new(file))
             .map_err(|e| usage(format!("--measured {e}")))?;
         let host = env.node.clone();
-        let is_gpu = |t: &str| catalog.iter().any(|g| g.0 == t);
+        let is_gpu = |t: &str| catalog.gpus.iter().any(|g| g.id == t);
         let figure = |figure: &str, node_type: &str, value: f64, unit: &str, at_box, kind: &str| {
             MeasuredFigure {
                 figure: figure.into(),
@@ -361,14 +323,4 @@ fn storage(
         )));
     }
     Ok((tier.to_string(), rate))
-}
-
-/// The CryoSPARC worker profile's minimum per GPU of requirement `id` (0
-/// when the profile lacks it).
-fn per_gpu_minimum(catalog: &Catalog, id: &str) -> f64 {
-    catalog
-        .profile("cryosparc-worker")
-        .and_then(|p| p.requirements.iter().find(|r| r.id == id))
-        .and_then(|r| r.minimum)
-        .unwrap_or(0.0)
 }

@@ -64,6 +64,26 @@ const fn job(id: &'static str, software: &'static str, label: &'static str) -> J
     }
 }
 
+/// A cryoDRGN network's training: an epoch a unit, one pass over every
+/// image at full size, no orientation search or FFTs, and reading
+/// overlapped with computing.
+const fn cryodrgn(
+    id: &'static str,
+    label: &'static str,
+    aliases: &'static [&'static str],
+) -> JobType {
+    JobType {
+        default_iterations: 1.0,
+        unit: "epoch",
+        search: Search::None,
+        fft: false,
+        image_fraction: 1.0,
+        overlaps_io: true,
+        aliases,
+        ..job(id, "cryodrgn", label)
+    }
+}
+
 /// Every job type, RELION's first.
 pub static JOB_TYPES: &[JobType] = &[
     JobType {
@@ -86,48 +106,21 @@ pub static JOB_TYPES: &[JobType] = &[
         aliases: &["relion-refine", "refine3d", "auto-refine"],
         ..job("relion-refine3d", "relion", "RELION 3D auto-refine")
     },
-    JobType {
-        default_iterations: 1.0,
-        unit: "epoch",
-        search: Search::None,
-        fft: false,
-        image_fraction: 1.0,
-        overlaps_io: true,
-        aliases: &["cryodrgn", "train-vae"],
-        ..job(
-            "cryodrgn-train-vae",
-            "cryodrgn",
-            "cryoDRGN train_vae, default 256x3 network",
-        )
-    },
-    JobType {
-        default_iterations: 1.0,
-        unit: "epoch",
-        search: Search::None,
-        fft: false,
-        image_fraction: 1.0,
-        overlaps_io: true,
-        aliases: &["cryodrgn-large"],
-        ..job(
-            "cryodrgn-train-vae-large",
-            "cryodrgn",
-            "cryoDRGN train_vae, large 1024x3 network",
-        )
-    },
-    JobType {
-        default_iterations: 1.0,
-        unit: "epoch",
-        search: Search::None,
-        fft: false,
-        image_fraction: 1.0,
-        overlaps_io: true,
-        aliases: &["cryodrgn-amp"],
-        ..job(
-            "cryodrgn-train-vae-amp",
-            "cryodrgn",
-            "cryoDRGN train_vae with mixed precision (--amp)",
-        )
-    },
+    cryodrgn(
+        "cryodrgn-train-vae",
+        "cryoDRGN train_vae, default 256x3 network",
+        &["cryodrgn", "train-vae"],
+    ),
+    cryodrgn(
+        "cryodrgn-train-vae-large",
+        "cryoDRGN train_vae, large 1024x3 network",
+        &["cryodrgn-large"],
+    ),
+    cryodrgn(
+        "cryodrgn-train-vae-amp",
+        "cryoDRGN train_vae with mixed precision (--amp)",
+        &["cryodrgn-amp"],
+    ),
     JobType {
         default_iterations: 20.0,
         default_classes: 50,
@@ -218,6 +211,12 @@ pub fn find(name: &str) -> Option<&'static JobType> {
     JOB_TYPES
         .iter()
         .find(|j| j.id == n || j.aliases.contains(&n.as_str()))
+}
+
+/// The job type `--job` names, or the line that says it is unknown and
+/// lists the ids.
+pub fn named(name: &str) -> Result<&'static JobType, String> {
+    find(name).ok_or_else(|| format!("--job {name}: unknown job; one of {}", names()))
 }
 
 /// The ids, for error messages.

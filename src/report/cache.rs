@@ -4,7 +4,7 @@
 use super::{Block, Document, LongCsv, Render, Section};
 use crate::results::Envelope;
 use crate::results::cache::{
-    CacheSetup, CopyBenchReport, SimStats, SimulationReport, SubsetReport, SweepReport,
+    CacheSetup, CopyBenchReport, SimStats, SimulationReport, SubsetFit, SubsetReport, SweepReport,
 };
 use crate::units::{bytes_decimal, duration, group_digits, rate_decimal};
 
@@ -273,8 +273,15 @@ fn sweep_csv(r: &SweepReport, w: &mut LongCsv) {
     }
 }
 
-fn subset(r: &SubsetReport) -> Document {
-    let mut pairs = vec![
+/// The subset's particles, stack files, what the cache copies, what the
+/// subset alone takes, and the saving.
+fn subset_pairs(r: &SubsetReport) -> Vec<(String, String)> {
+    let pct = if r.stack_bytes > 0 {
+        100.0 * r.saving_bytes as f64 / r.stack_bytes as f64
+    } else {
+        0.0
+    };
+    vec![
         ("particles".into(), group_digits(r.particles)),
         (
             "stack files".into(),
@@ -301,34 +308,32 @@ fn subset(r: &SubsetReport) -> Document {
                 group_digits(r.subset_bytes)
             ),
         ),
-    ];
-    let pct = if r.stack_bytes > 0 {
-        100.0 * r.saving_bytes as f64 / r.stack_bytes as f64
-    } else {
-        0.0
-    };
-    pairs.push((
-        "saving".into(),
-        format!(
-            "{} ({pct:.1}% of the cache fill)",
-            bytes_decimal(r.saving_bytes)
+        (
+            "saving".into(),
+            format!(
+                "{} ({pct:.1}% of the cache fill)",
+                bytes_decimal(r.saving_bytes)
+            ),
         ),
-    ));
-    let mut sections = vec![Section::new("").with(Block::Pairs(pairs))];
-    if let Some(f) = &r.ssd {
-        let yn = |b: bool| if b { "fits" } else { "DOES NOT FIT" };
-        sections.push(
-            Section::new(format!(
-                "On a {} SSD (cache holds {})",
-                bytes_decimal(f.ssd_bytes),
-                bytes_decimal(f.capacity_bytes)
-            ))
-            .with(Block::Pairs(vec![
-                ("whole stacks".into(), yn(f.stacks_fit).into()),
-                ("consolidated subset".into(), yn(f.subset_fits).into()),
-            ])),
-        );
-    }
+    ]
+}
+
+/// Whether the whole stacks and the consolidated subset fit the SSD.
+fn subset_ssd_section(f: &SubsetFit) -> Section {
+    let yn = |b: bool| if b { "fits" } else { "DOES NOT FIT" };
+    Section::new(format!(
+        "On a {} SSD (cache holds {})",
+        bytes_decimal(f.ssd_bytes),
+        bytes_decimal(f.capacity_bytes)
+    ))
+    .with(Block::Pairs(vec![
+        ("whole stacks".into(), yn(f.stacks_fit).into()),
+        ("consolidated subset".into(), yn(f.subset_fits).into()),
+    ]))
+}
+
+/// The first 20 stack files the subset reads, and how many more there are.
+fn subset_stacks_section(r: &SubsetReport) -> Section {
     let mut rows: Vec<Vec<String>> = r
         .stacks
         .iter()
@@ -350,11 +355,21 @@ fn subset(r: &SubsetReport) -> Document {
             String::new(),
         ]);
     }
-    sections.push(Section::new("Stack files").with(Block::table(
+    Section::new("Stack files").with(Block::table(
         &["stack", "particles", "bytes", "size from"],
         "lrrl",
         rows,
-    )));
+    ))
+}
+
+/// `cache subset` as a document: the figures, the SSD check, the stack
+/// files and the notes.
+fn subset(r: &SubsetReport) -> Document {
+    let mut sections = vec![Section::new("").with(Block::Pairs(subset_pairs(r)))];
+    if let Some(f) = &r.ssd {
+        sections.push(subset_ssd_section(f));
+    }
+    sections.push(subset_stacks_section(r));
     if !r.notes.is_empty() {
         sections.push(Section::new("Notes").with(Block::Bullets(r.notes.clone())));
     }

@@ -190,38 +190,50 @@ fn model_section(r: &JobValidateReport) -> Section {
         ))
 }
 
+/// One row of a leave-out error table: its leading cells, its median
+/// error as printed, its worst |error| and the share of its rows inside the
+/// interval.
+struct ErrorRow {
+    lead: Vec<String>,
+    median: String,
+    worst: Option<f64>,
+    coverage: Option<f64>,
+}
+
+/// A table of leave-out errors: the leading columns (headed `lead`,
+/// aligned `lead_align`), then the median error (headed `median`), worst
+/// |error| and in-interval columns every such table ends with.
+fn errors_table(lead: &[&str], lead_align: &str, median: &str, rows: Vec<ErrorRow>) -> Block {
+    let mut headers = lead.to_vec();
+    headers.extend([median, "worst |error|", "in interval"]);
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let mut cells = r.lead;
+            cells.extend([r.median, abs_pct(r.worst), abs_pct(r.coverage)]);
+            cells
+        })
+        .collect();
+    Block::table(&headers, &format!("{lead_align}rrr"), rows)
+}
+
 /// Leave one dataset out: what a dataset new to the calibration meets.
 fn new_datasets_section(v: &crate::results::jobtime::Validation) -> Section {
     let rows = v
         .new_datasets
         .iter()
-        .map(|d| {
-            vec![
-                d.job.clone(),
-                d.dataset.clone(),
-                d.rows.to_string(),
-                pct(d.median_error_pct),
-                abs_pct(d.worst_abs_error_pct),
-                abs_pct(d.coverage_pct),
-            ]
+        .map(|d| ErrorRow {
+            lead: vec![d.job.clone(), d.dataset.clone(), d.rows.to_string()],
+            median: pct(d.median_error_pct),
+            worst: d.worst_abs_error_pct,
+            coverage: d.coverage_pct,
         })
         .collect();
     Section::new("A dataset new to the calibration (leave one dataset out)")
         .with(Block::Text(
             "Each dataset's rows predicted by the model fitted without any of them, as `jobs predict` times a dataset it does not know: at the centre of the job type's other datasets, with the interval widened for the spread between datasets.".into(),
         ))
-        .with(Block::table(
-            &[
-                "job",
-                "dataset",
-                "rows",
-                "median error",
-                "worst |error|",
-                "in interval",
-            ],
-            "llrrrr",
-            rows,
-        ))
+        .with(errors_table(&["job", "dataset", "rows"], "llr", "median error", rows))
 }
 
 impl Render for JobValidateReport {
@@ -230,32 +242,22 @@ impl Render for JobValidateReport {
         let summary = v
             .jobs
             .iter()
-            .map(|j| {
-                vec![
-                    j.job.clone(),
-                    j.rows.to_string(),
-                    j.predicted.to_string(),
-                    abs_pct(j.median_abs_error_pct),
-                    abs_pct(j.worst_abs_error_pct),
-                    abs_pct(j.coverage_pct),
-                ]
+            .map(|j| ErrorRow {
+                lead: vec![j.job.clone(), j.rows.to_string(), j.predicted.to_string()],
+                median: abs_pct(j.median_abs_error_pct),
+                worst: j.worst_abs_error_pct,
+                coverage: j.coverage_pct,
             })
             .collect();
-        let mut sections =
-            vec![
-                Section::new("Leave-one-out error by job type").with(Block::table(
-                    &[
-                        "job",
-                        "rows",
-                        "predicted",
-                        "median |error|",
-                        "worst |error|",
-                        "in interval",
-                    ],
-                    "lrrrrr",
-                    summary,
-                )),
-            ];
+        let lead = ["job", "rows", "predicted"];
+        let mut sections = vec![
+            Section::new("Leave-one-out error by job type").with(errors_table(
+                &lead,
+                "lrr",
+                "median |error|",
+                summary,
+            )),
+        ];
         if !v.new_datasets.is_empty() {
             sections.push(new_datasets_section(v));
         }

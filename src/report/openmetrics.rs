@@ -15,8 +15,8 @@
 use std::fmt::Write as _;
 
 use super::ReportError;
-use crate::results::gpu::GpuBenchReport;
-use crate::results::job_run::JobRun;
+use crate::results::gpu::{GpuBenchReport, GpuDeviceResult};
+use crate::results::job_run::{JobRun, Monitor};
 use crate::results::metrics::Metric;
 use crate::results::qualify::{QualifyReport, Verdict};
 use crate::results::{Envelope, Kind};
@@ -202,21 +202,29 @@ fn qualify(q: &QualifyReport, node: &str, f: &mut Families) {
     }
 }
 
+/// A job run's labels: the node, the unit, the software and the job.
+fn job_labels(j: &JobRun, node: &str, unit: &str) -> Vec<(&'static str, String)> {
+    let mut l = labels(node, unit);
+    l.push(("software", j.software.clone()));
+    l.push(("job", j.job.clone().unwrap_or_default()));
+    l
+}
+
 /// A job run's wall time and, where `bench app` watched it, what the
 /// monitor took; labelled with the software and the job.
 fn job_run(j: &JobRun, node: &str, f: &mut Families) {
-    let base = |unit: &str| {
-        let mut l = labels(node, unit);
-        l.push(("software", j.software.clone()));
-        l.push(("job", j.job.clone().unwrap_or_default()));
-        l
-    };
     if let Some(w) = j.wall_seconds {
-        f.add("job.wall_seconds", "Wall time of the job", base("s"), w);
+        let help = "Wall time of the job";
+        f.add("job.wall_seconds", help, job_labels(j, node, "s"), w);
     }
-    let Some(m) = &j.monitor else {
-        return;
-    };
+    if let Some(m) = &j.monitor {
+        job_monitor(j, m, node, f);
+    }
+}
+
+/// What `bench app`'s monitor took of a job: CPU time, memory, bytes read
+/// and written, the exit status and each GPU's use.
+fn job_monitor(j: &JobRun, m: &Monitor, node: &str, f: &mut Families) {
     let figures = [
         (
             "job.user_cpu_seconds",
@@ -250,24 +258,16 @@ fn job_run(j: &JobRun, node: &str, f: &mut Families) {
         ),
     ];
     for (id, help, unit, v) in figures {
-        f.add(
-            id,
-            &format!("{help}, measured by cryocap bench app"),
-            base(unit),
-            v,
-        );
+        let help = format!("{help}, measured by cryocap bench app");
+        f.add(id, &help, job_labels(j, node, unit), v);
     }
     if let Some(c) = m.exit_code {
-        f.add(
-            "job.exit_code",
-            "Exit status of the job's program",
-            base(""),
-            f64::from(c),
-        );
+        let help = "Exit status of the job's program";
+        f.add("job.exit_code", help, job_labels(j, node, ""), f64::from(c));
     }
     for g in &m.gpus {
         let gl = |unit: &str| {
-            let mut l = base(unit);
+            let mut l = job_labels(j, node, unit);
             l.push(("gpu", g.index.to_string()));
             l.push(("model", g.name.clone()));
             l
@@ -308,90 +308,101 @@ fn gpu(g: &GpuBenchReport, node: &str, f: &mut Families) {
         g.devices.len() as f64,
     );
     for d in &g.devices {
-        let base = |unit: &str| {
-            let mut l = labels(node, unit);
-            l.push(("gpu", d.device.ordinal.to_string()));
-            l.push(("model", d.device.name.clone()));
-            l
-        };
-        let copies = [
-            (
-                "gpu.copy_kernel",
-                "Device-to-device copy by cryocap's kernel",
-                &d.copy,
-            ),
-            (
-                "gpu.copy_memcpy",
-                "Device-to-device copy by the driver",
-                &d.copy_memcpy,
-            ),
-            (
-                "gpu.host_to_device",
-                "Pinned host memory to the GPU",
-                &d.host_to_device,
-            ),
-            (
-                "gpu.device_to_host",
-                "The GPU to pinned host memory",
-                &d.device_to_host,
-            ),
-        ];
-        for (id, what, bw) in copies {
-            if let Some(b) = bw {
-                let help = format!(
-                    "{what} (median, {}), measured by cryocap bench gpu",
-                    b.counts
-                );
-                f.add(
-                    id,
-                    &help,
-                    base("bytes_per_second"),
-                    b.median_bytes_per_second,
-                );
-            }
+        gpu_copies(d, node, f);
+        gpu_kernels(d, node, f);
+    }
+}
+
+/// A device's labels: the node, the unit, the GPU's ordinal and model.
+fn device_labels(d: &GpuDeviceResult, node: &str, unit: &str) -> Vec<(&'static str, String)> {
+    let mut l = labels(node, unit);
+    l.push(("gpu", d.device.ordinal.to_string()));
+    l.push(("model", d.device.name.clone()));
+    l
+}
+
+/// A device's copy bandwidths: on the device by cryocap's kernel and by
+/// the driver, and each way between it and pinned host memory.
+fn gpu_copies(d: &GpuDeviceResult, node: &str, f: &mut Families) {
+    let copies = [
+        (
+            "gpu.copy_kernel",
+            "Device-to-device copy by cryocap's kernel",
+            &d.copy,
+        ),
+        (
+            "gpu.copy_memcpy",
+            "Device-to-device copy by the driver",
+            &d.copy_memcpy,
+        ),
+        (
+            "gpu.host_to_device",
+            "Pinned host memory to the GPU",
+            &d.host_to_device,
+        ),
+        (
+            "gpu.device_to_host",
+            "The GPU to pinned host memory",
+            &d.device_to_host,
+        ),
+    ];
+    for (id, what, bw) in copies {
+        if let Some(b) = bw {
+            let help = format!(
+                "{what} (median, {}), measured by cryocap bench gpu",
+                b.counts
+            );
+            let l = device_labels(d, node, "bytes_per_second");
+            f.add(id, &help, l, b.median_bytes_per_second);
         }
-        for c in &d.checks {
-            let mut l = base("ratio");
-            l.push(("kernel", c.kernel.clone()));
-            l.push(("box", c.box_size.to_string()));
-            l.push(("pad", c.pad.to_string()));
-            l.push((
-                "verdict",
-                if c.passed { "PASS" } else { "FAIL" }.to_string(),
-            ));
-            let help = "Relative error of a GPU kernel against the CPU reference";
-            f.add("gpu.kernel_relative_error", help, l, c.relative_error);
-        }
-        for i in d.insertion.iter().filter(|i| i.error.is_none()) {
-            let mut l = base("particles_per_second");
-            l.push(("kernel", i.kernel.clone()));
-            l.push(("box", i.box_size.to_string()));
-            l.push(("pad", i.pad.to_string()));
-            let help = "Fourier insertion of images already on the GPU (median)";
-            f.add("gpu.insertion", help, l, i.median_particles_per_second);
-        }
-        for x in d.fft.iter().filter(|x| x.error.is_none()) {
-            let mut l = base("images_per_second");
-            l.push(("box", x.box_size.to_string()));
-            let help = "Batched 2D real-to-complex FFTs by cuFFT (median)";
-            f.add("gpu.fft", help, l, x.median_images_per_second);
-        }
-        for e in d.end_to_end.iter().filter(|e| e.error.is_none()) {
-            let mut l = base("particles_per_second");
-            l.push(("box", e.box_size.to_string()));
-            l.push(("pad", e.pad.to_string()));
-            l.push(("input", e.input.clone()));
-            let help = "Particles from pinned host memory through copy, FFT and insertion (median)";
-            f.add("gpu.end_to_end", help, l, e.median_particles_per_second);
-        }
-        if let Some(m) = &d.max_box
-            && let Some(b) = m.by_allocation
-        {
-            let mut l = base("pixels");
-            l.push(("pad", m.pad.to_string()));
-            let help = "Largest even box whose insertion working set could be allocated";
-            f.add("gpu.max_box", help, l, f64::from(b));
-        }
+    }
+}
+
+/// A device's kernel checks, insertion, FFT and end-to-end rates, and the
+/// largest box it could allocate.
+fn gpu_kernels(d: &GpuDeviceResult, node: &str, f: &mut Families) {
+    let base = |unit: &str| device_labels(d, node, unit);
+    for c in &d.checks {
+        let mut l = base("ratio");
+        l.push(("kernel", c.kernel.clone()));
+        l.push(("box", c.box_size.to_string()));
+        l.push(("pad", c.pad.to_string()));
+        l.push((
+            "verdict",
+            if c.passed { "PASS" } else { "FAIL" }.to_string(),
+        ));
+        let help = "Relative error of a GPU kernel against the CPU reference";
+        f.add("gpu.kernel_relative_error", help, l, c.relative_error);
+    }
+    for i in d.insertion.iter().filter(|i| i.error.is_none()) {
+        let mut l = base("particles_per_second");
+        l.push(("kernel", i.kernel.clone()));
+        l.push(("box", i.box_size.to_string()));
+        l.push(("pad", i.pad.to_string()));
+        let help = "Fourier insertion of images already on the GPU (median)";
+        f.add("gpu.insertion", help, l, i.median_particles_per_second);
+    }
+    for x in d.fft.iter().filter(|x| x.error.is_none()) {
+        let mut l = base("images_per_second");
+        l.push(("box", x.box_size.to_string()));
+        let help = "Batched 2D real-to-complex FFTs by cuFFT (median)";
+        f.add("gpu.fft", help, l, x.median_images_per_second);
+    }
+    for e in d.end_to_end.iter().filter(|e| e.error.is_none()) {
+        let mut l = base("particles_per_second");
+        l.push(("box", e.box_size.to_string()));
+        l.push(("pad", e.pad.to_string()));
+        l.push(("input", e.input.clone()));
+        let help = "Particles from pinned host memory through copy, FFT and insertion (median)";
+        f.add("gpu.end_to_end", help, l, e.median_particles_per_second);
+    }
+    if let Some(m) = &d.max_box
+        && let Some(b) = m.by_allocation
+    {
+        let mut l = base("pixels");
+        l.push(("pad", m.pad.to_string()));
+        let help = "Largest even box whose insertion working set could be allocated";
+        f.add("gpu.max_box", help, l, f64::from(b));
     }
 }
 

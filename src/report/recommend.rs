@@ -305,6 +305,59 @@ fn frontier_chart(r: &RecommendReport) -> Option<Block> {
     })
 }
 
+/// One ranked configuration's figures as CSV rows (money in `cur`).
+fn ranked_csv(x: &RankedConfig, on_frontier: bool, cur: &str, w: &mut LongCsv) {
+    let mut add =
+        |metric: &str, value: String, unit: &str| w.add("ranked", &x.label, metric, value, unit);
+    add("node_price", x.node_price.to_string(), cur);
+    add("nodes", x.nodes.to_string(), "nodes");
+    add("fleet_price", x.fleet_price.to_string(), cur);
+    add(
+        "datasets_per_month_per_node",
+        x.datasets_per_month_per_node.to_string(),
+        "datasets/month",
+    );
+    add(
+        "fleet_datasets_per_month",
+        x.fleet_datasets_per_month.to_string(),
+        "datasets/month",
+    );
+    add("hours_per_dataset", x.hours_per_dataset.to_string(), "h");
+    add("cost_per_dataset", x.cost_per_dataset.to_string(), cur);
+    if let Some(h) = x.fill_hours_per_dataset {
+        add("fill_hours_per_dataset", h.to_string(), "h");
+    }
+    if let Some(w) = x.node_power_w {
+        add("node_power", w.to_string(), "W");
+    }
+    if let Some(e) = x.energy_per_dataset {
+        add("energy_per_dataset", e.to_string(), cur);
+    }
+    if let Some(c) = x.cost_per_million_particle_passes {
+        add("cost_per_million_particle_passes", c.to_string(), cur);
+    }
+    if let Some(h) = x.slowest_hours_per_dataset {
+        add("slowest_hours_per_dataset", h.to_string(), "h");
+    }
+    if let Some(m) = &x.misses {
+        add("misses", m.clone(), "");
+    }
+    add("bottleneck", x.bottleneck.clone(), "");
+    add("gpu_rate_basis", x.gpu_rate_basis.clone(), "");
+    if let Some(v) = x.gpu_particles_per_second {
+        add("gpu_particles_per_second", v.to_string(), "particles/s");
+    }
+    if let Some(v) = x.tier_read_bytes_per_second {
+        add("tier_read_bytes_per_second", v.to_string(), "bytes/s");
+    }
+    if let Some(v) = &x.tier_read_basis {
+        add("tier_read_basis", v.clone(), "");
+    }
+    add("meets_target", x.meets_target.to_string(), "");
+    add("within_budget", x.within_budget.to_string(), "");
+    add("on_frontier", on_frontier.to_string(), "");
+}
+
 impl Render for RecommendReport {
     fn document(&self, _: &Envelope) -> Document {
         document(self)
@@ -323,60 +376,8 @@ impl Render for RecommendReport {
             "datasets/month",
         );
         for x in &self.ranked {
-            let mut add = |metric: &str, value: String, unit: &str| {
-                w.add("ranked", &x.label, metric, value, unit)
-            };
-            add("node_price", x.node_price.to_string(), cur);
-            add("nodes", x.nodes.to_string(), "nodes");
-            add("fleet_price", x.fleet_price.to_string(), cur);
-            add(
-                "datasets_per_month_per_node",
-                x.datasets_per_month_per_node.to_string(),
-                "datasets/month",
-            );
-            add(
-                "fleet_datasets_per_month",
-                x.fleet_datasets_per_month.to_string(),
-                "datasets/month",
-            );
-            add("hours_per_dataset", x.hours_per_dataset.to_string(), "h");
-            add("cost_per_dataset", x.cost_per_dataset.to_string(), cur);
-            if let Some(h) = x.fill_hours_per_dataset {
-                add("fill_hours_per_dataset", h.to_string(), "h");
-            }
-            if let Some(w) = x.node_power_w {
-                add("node_power", w.to_string(), "W");
-            }
-            if let Some(e) = x.energy_per_dataset {
-                add("energy_per_dataset", e.to_string(), cur);
-            }
-            if let Some(c) = x.cost_per_million_particle_passes {
-                add("cost_per_million_particle_passes", c.to_string(), cur);
-            }
-            if let Some(h) = x.slowest_hours_per_dataset {
-                add("slowest_hours_per_dataset", h.to_string(), "h");
-            }
-            if let Some(m) = &x.misses {
-                add("misses", m.clone(), "");
-            }
-            add("bottleneck", x.bottleneck.clone(), "");
-            add("gpu_rate_basis", x.gpu_rate_basis.clone(), "");
-            if let Some(v) = x.gpu_particles_per_second {
-                add("gpu_particles_per_second", v.to_string(), "particles/s");
-            }
-            if let Some(v) = x.tier_read_bytes_per_second {
-                add("tier_read_bytes_per_second", v.to_string(), "bytes/s");
-            }
-            if let Some(v) = &x.tier_read_basis {
-                add("tier_read_basis", v.clone(), "");
-            }
-            add("meets_target", x.meets_target.to_string(), "");
-            add("within_budget", x.within_budget.to_string(), "");
-            add(
-                "on_frontier",
-                self.frontier.contains(&x.label).to_string(),
-                "",
-            );
+            let on_frontier = self.frontier.contains(&x.label);
+            ranked_csv(x, on_frontier, cur, w);
         }
         for p in &self.pruned {
             w.add("pruned", &p.label, "reason", p.reason.clone(), "");

@@ -3,8 +3,9 @@
 //! its prices checked, the tier's read rate (measured where given, else one
 //! NFS client's ceiling) and, with an SSD, the month's cache fill.
 
+use super::lookup;
 use super::recommend::{Candidate, Fill, GpuOption, NodeSpec, PriceBook, TierOption};
-use crate::datasets::{Catalog, unknown_name};
+use crate::datasets::Catalog;
 
 /// What the user listed: each list is one axis of the candidate grid.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +49,70 @@ pub fn node_specs(ram: &[u64], cores: &[u32], ssd: &[u64]) -> Vec<NodeSpec> {
     specs
 }
 
+/// Checks that the price book prices what the lists choose: RAM, cores
+/// and SSD where they are listed. `prices` names the price list.
+fn spec_prices(space: &Space<'_>, book: &PriceBook, prices: &str) -> Result<(), String> {
+    for (given, price, item) in [
+        (!space.ram.is_empty(), book.ram_per_gb, "ram-gb (--ram)"),
+        (!space.cores.is_empty(), book.per_core, "cpu-core (--cores)"),
+        (!space.ssd.is_empty(), book.ssd_per_tb, "ssd-tb (--ssd)"),
+    ] {
+        if given && price.is_none() {
+            return Err(format!("{prices}: no price for {item}"));
+        }
+    }
+    Ok(())
+}
+
+/// The GPU `--gpus` names, with the catalog figures a candidate needs; it
+/// must have a price.
+fn gpu_option(
+    catalog: &Catalog,
+    book: &PriceBook,
+    prices: &str,
+    name: &str,
+) -> Result<GpuOption, String> {
+    let g = lookup::gpu(catalog, "--gpus", name)?;
+    if book.gpu(&g.id).is_none() {
+        return Err(format!("{prices}: no price for gpu:{}", g.id));
+    }
+    Ok(GpuOption {
+        id: g.id.clone(),
+        vram_bytes: g.vram_bytes(),
+        memory_bandwidth_gb_s: g.memory_bandwidth_gb_s,
+        fp32_tflops: g.fp32_tflops,
+        board_power_w: g.board_power_w,
+    })
+}
+
+/// The tier `--tiers` names, with its read rate: measured where given,
+/// else one NFS client's ceiling; it must have a price.
+fn tier_option(
+    catalog: &Catalog,
+    book: &PriceBook,
+    prices: &str,
+    id: &str,
+    measured: &[MeasuredTier],
+) -> Result<TierOption, String> {
+    let tier = lookup::storage_tier(catalog, "--tiers", id)?;
+    if book.tier(&tier.id).is_none() {
+        return Err(format!("{prices}: no price for storage:{}", tier.id));
+    }
+    Ok(match measured.iter().find(|m| m.0 == tier.id) {
+        Some((_, rate, from)) => TierOption {
+            id: tier.id.clone(),
+            read_bytes_per_s: *rate,
+            measured: Some(from.clone()),
+        },
+        None => TierOption {
+            id: tier.id.clone(),
+            // One NFS client plateaus near 2 GB/s whatever its link.
+            read_bytes_per_s: crate::jobtime::copy::client_read_bytes_per_s(tier),
+            measured: None,
+        },
+    })
+}
+
 /// The candidates of `space`, or one line naming the flag or price to fix.
 /// `prices` names the price list in errors (`--prices FILE`);
 /// `fill_bytes` gives the bytes a month of the workload copies into an SSD
@@ -61,61 +126,19 @@ pub fn expand(
     measured: &[MeasuredTier],
     fill_bytes: &mut dyn FnMut(u64) -> f64,
 ) -> Result<Vec<Candidate>, String> {
-    for (given, price, item) in [
-        (!space.ram.is_empty(), book.ram_per_gb, "ram-gb (--ram)"),
-        (!space.cores.is_empty(), book.per_core, "cpu-core (--cores)"),
-        (!space.ssd.is_empty(), book.ssd_per_tb, "ssd-tb (--ssd)"),
-    ] {
-        if given && price.is_none() {
-            return Err(format!("{prices}: no price for {item}"));
-        }
-    }
+    spec_prices(space, book, prices)?;
     let specs = node_specs(space.ram, space.cores, space.ssd);
     let fill_rate = if space.ssd.is_empty() {
         None
     } else {
-        Some(tier_of(catalog, "--fill-from", space.fill_from)?.seq_read_bytes_per_s())
+        Some(lookup::storage_tier(catalog, "--fill-from", space.fill_from)?.seq_read_bytes_per_s())
     };
     let mut out = Vec::new();
     for name in space.gpus {
-        let g = catalog.gpu(name).ok_or_else(|| {
-            unknown_name(
-                "--gpus",
-                "GPU",
-                name,
-                catalog.gpus.iter().map(|g| g.id.as_str()),
-                "gpus",
-            )
-        })?;
-        if book.gpu(&g.id).is_none() {
-            return Err(format!("{prices}: no price for gpu:{}", g.id));
-        }
-        let gpu = GpuOption {
-            id: g.id.clone(),
-            vram_bytes: g.vram_bytes(),
-            memory_bandwidth_gb_s: g.memory_bandwidth_gb_s,
-            fp32_tflops: g.fp32_tflops,
-            board_power_w: g.board_power_w,
-        };
+        let gpu = gpu_option(catalog, book, prices, name)?;
         for t in space.tiers {
-            let tier = tier_of(catalog, "--tiers", t)?;
-            if book.tier(&tier.id).is_none() {
-                return Err(format!("{prices}: no price for storage:{}", tier.id));
-            }
-            let tier_option = match measured.iter().find(|m| m.0 == tier.id) {
-                Some((_, rate, from)) => TierOption {
-                    id: tier.id.clone(),
-                    read_bytes_per_s: *rate,
-                    measured: Some(from.clone()),
-                },
-                None => TierOption {
-                    id: tier.id.clone(),
-                    // One NFS client plateaus near 2 GB/s whatever its link.
-                    read_bytes_per_s: crate::jobtime::copy::client_read_bytes_per_s(tier),
-                    measured: None,
-                },
-            };
-            for &n in space.per_node {
+            let tier = tier_option(catalog, book, prices, t, measured)?;
+            for &per_node in space.per_node {
                 for spec in &specs {
                     let fill = match (spec.ssd_bytes, fill_rate) {
                         (Some(ssd), Some(rate)) => Some(Fill {
@@ -128,26 +151,14 @@ pub fn expand(
                         fill,
                         spec: *spec,
                         gpu: gpu.clone(),
-                        per_node: n,
-                        tier: tier_option.clone(),
+                        per_node,
+                        tier: tier.clone(),
                     });
                 }
             }
         }
     }
     Ok(out)
-}
-
-/// A storage tier of the catalog, or one line with the nearest names.
-fn tier_of<'c>(
-    catalog: &'c Catalog,
-    flag: &str,
-    id: &str,
-) -> Result<&'c crate::datasets::StorageTier, String> {
-    catalog.storage_tier(id).ok_or_else(|| {
-        let names = catalog.storage_tiers.iter().map(|t| t.id.as_str());
-        unknown_name(flag, "storage tier", id, names, "storage")
-    })
 }
 
 #[cfg(test)]

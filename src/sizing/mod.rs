@@ -3,6 +3,7 @@
 pub mod candidates;
 pub mod dataset_time;
 pub(crate) mod fit;
+pub(crate) mod lookup;
 pub mod movies;
 pub(crate) mod node;
 pub(crate) mod plan;

@@ -30,98 +30,142 @@ pub struct PriceList {
     pub dates: Vec<(String, String)>,
 }
 
+/// The prices read so far, by item.
+#[derive(Default)]
+struct Items {
+    node_base: Option<f64>,
+    ram_per_gb: Option<f64>,
+    per_core: Option<f64>,
+    ssd_per_tb: Option<f64>,
+    gpus: Vec<(String, f64)>,
+    tiers: Vec<(String, f64)>,
+}
+
+impl Items {
+    /// Adds `item` at `price`: once each, a GPU or tier of the catalog's
+    /// (`gpus`, `tiers`). `at` is the line, for errors.
+    fn add(
+        &mut self,
+        at: &str,
+        item: &str,
+        price: f64,
+        gpus: &[&str],
+        tiers: &[&str],
+    ) -> Result<(), String> {
+        let dup = || format!("{at}: {item} is priced twice");
+        let slot = match item {
+            "node-base" => Some(&mut self.node_base),
+            "ram-gb" => Some(&mut self.ram_per_gb),
+            "cpu-core" => Some(&mut self.per_core),
+            "ssd-tb" => Some(&mut self.ssd_per_tb),
+            _ => None,
+        };
+        if let Some(slot) = slot {
+            return match slot.replace(price) {
+                Some(_) => Err(dup()),
+                None => Ok(()),
+            };
+        }
+        let (list, id) = if let Some(g) = item.strip_prefix("gpu:") {
+            if !gpus.contains(&g) {
+                return Err(format!(
+                    "{at}: unknown GPU '{g}' (see `cryocap catalog gpus`)"
+                ));
+            }
+            (&mut self.gpus, g)
+        } else if let Some(t) = item.strip_prefix("storage:") {
+            if !tiers.contains(&t) {
+                return Err(format!(
+                    "{at}: unknown storage tier '{t}' (see `cryocap catalog storage`)"
+                ));
+            }
+            (&mut self.tiers, t)
+        } else {
+            return Err(format!(
+                "{at}: unknown item '{item}'; items are node-base, gpu:<id>, storage:<tier>, ram-gb, cpu-core, ssd-tb"
+            ));
+        };
+        if list.iter().any(|(x, _)| x == id) {
+            return Err(dup());
+        }
+        list.push((id.to_string(), price));
+        Ok(())
+    }
+}
+
+/// A row's price: a finite number, at least 0. `at` is the line, for
+/// errors.
+fn price(at: &str, item: &str, row: &Row) -> Result<f64, String> {
+    let price: f64 = row
+        .unit_price
+        .trim()
+        .parse()
+        .map_err(|_| format!("{at}: price '{}' of {item} is not a number", row.unit_price))?;
+    if !price.is_finite() || price < 0.0 {
+        return Err(format!(
+            "{at}: price of {item} must be a finite number ≥ 0, not {}",
+            row.unit_price.trim()
+        ));
+    }
+    Ok(price)
+}
+
+/// Checks that a row has a currency and that it is the list's (the first
+/// row's, which it sets).
+fn same_currency(
+    at: &str,
+    item: &str,
+    row: &Row,
+    currency: &mut Option<String>,
+) -> Result<(), String> {
+    let cur = row.currency.trim().to_uppercase();
+    if cur.is_empty() {
+        return Err(format!("{at}: {item} has no currency"));
+    }
+    match currency {
+        Some(c) if *c != cur => Err(format!(
+            "{at}: currency {cur} differs from {c} above; convert to one currency"
+        )),
+        Some(_) => Ok(()),
+        None => {
+            *currency = Some(cur);
+            Ok(())
+        }
+    }
+}
+
 /// Reads `text` (named `name` in errors); `gpus` and `tiers` are the catalog
 /// ids an item may name. Errors are one line.
 pub fn parse(name: &str, text: &str, gpus: &[&str], tiers: &[&str]) -> Result<PriceList, String> {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut currency: Option<String> = None;
-    let mut node_base = None;
-    let (mut ram_per_gb, mut per_core, mut ssd_per_tb) = (None, None, None);
-    let mut book_gpus = Vec::new();
-    let mut book_tiers = Vec::new();
+    let mut items = Items::default();
     let mut placeholders = Vec::new();
     let mut dates = Vec::new();
     for (i, row) in reader.deserialize::<Row>().enumerate() {
-        let line = i + 2;
-        let row = row.map_err(|e| format!("{name}: line {line}: {e}"))?;
+        let at = format!("{name}: line {}", i + 2);
+        let row = row.map_err(|e| format!("{at}: {e}"))?;
         let item = row.item.trim().to_string();
-        let price: f64 = row.unit_price.trim().parse().map_err(|_| {
-            format!(
-                "{name}: line {line}: price '{}' of {item} is not a number",
-                row.unit_price
-            )
-        })?;
-        if !price.is_finite() || price < 0.0 {
-            return Err(format!(
-                "{name}: line {line}: price of {item} must be a finite number ≥ 0, not {}",
-                row.unit_price.trim()
-            ));
-        }
-        let cur = row.currency.trim().to_uppercase();
-        if cur.is_empty() {
-            return Err(format!("{name}: line {line}: {item} has no currency"));
-        }
-        match &currency {
-            Some(c) if *c != cur => {
-                return Err(format!(
-                    "{name}: line {line}: currency {cur} differs from {c} above; convert to one currency"
-                ));
-            }
-            Some(_) => {}
-            None => currency = Some(cur),
-        }
-        let dup = |what: &str| format!("{name}: line {line}: {what} is priced twice");
-        let slot = match item.as_str() {
-            "node-base" => Some(&mut node_base),
-            "ram-gb" => Some(&mut ram_per_gb),
-            "cpu-core" => Some(&mut per_core),
-            "ssd-tb" => Some(&mut ssd_per_tb),
-            _ => None,
-        };
-        if let Some(slot) = slot {
-            if slot.replace(price).is_some() {
-                return Err(dup(&item));
-            }
-        } else if let Some(g) = item.strip_prefix("gpu:") {
-            if !gpus.contains(&g) {
-                return Err(format!(
-                    "{name}: line {line}: unknown GPU '{g}' (see `cryocap catalog gpus`)"
-                ));
-            }
-            if book_gpus.iter().any(|(x, _)| x == g) {
-                return Err(dup(&item));
-            }
-            book_gpus.push((g.to_string(), price));
-        } else if let Some(t) = item.strip_prefix("storage:") {
-            if !tiers.contains(&t) {
-                return Err(format!(
-                    "{name}: line {line}: unknown storage tier '{t}' (see `cryocap catalog storage`)"
-                ));
-            }
-            if book_tiers.iter().any(|(x, _)| x == t) {
-                return Err(dup(&item));
-            }
-            book_tiers.push((t.to_string(), price));
-        } else {
-            return Err(format!(
-                "{name}: line {line}: unknown item '{item}'; items are node-base, gpu:<id>, storage:<tier>, ram-gb, cpu-core, ssd-tb"
-            ));
-        }
+        let price = price(&at, &item, &row)?;
+        same_currency(&at, &item, &row, &mut currency)?;
+        items.add(&at, &item, price, gpus, tiers)?;
         if row.source.trim().to_lowercase().starts_with("placeholder") {
             placeholders.push(item.clone());
         }
         dates.push((item, row.date.trim().to_string()));
     }
-    let node_base = node_base.ok_or_else(|| format!("{name}: no node-base price"))?;
+    let node_base = items
+        .node_base
+        .ok_or_else(|| format!("{name}: no node-base price"))?;
     Ok(PriceList {
         book: PriceBook {
             currency: currency.unwrap_or_default(),
             node_base,
-            ram_per_gb,
-            per_core,
-            ssd_per_tb,
-            gpus: book_gpus,
-            tiers: book_tiers,
+            ram_per_gb: items.ram_per_gb,
+            per_core: items.per_core,
+            ssd_per_tb: items.ssd_per_tb,
+            gpus: items.gpus,
+            tiers: items.tiers,
         },
         placeholders,
         dates,

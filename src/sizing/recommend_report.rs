@@ -1,13 +1,16 @@
 //! `recommend`'s ranking as the result the outputs read: each configuration
-//! with its job times, the workload, the prices and constraints used, and
-//! the method in words.
+//! with its job times, the workload, the prices and constraints used, what
+//! falls short when none is chosen, and the method in words.
 
 use super::prices::PriceList;
-use super::recommend::{Constraints, DatasetClass, Ranked, Recommendation};
+use super::recommend::{
+    Candidate, Constraints, DatasetClass, Ranked, Recommendation, explain_pruned,
+};
+use crate::datasets::VramJob;
 use crate::jobtime::Model;
 use crate::results::recommend::{
-    ConstraintsUsed, JobTime, PricesUsed, PrunedConfig, RankedConfig, RecommendReport,
-    WorkloadClass,
+    ConstraintsUsed, JobTime, MeasuredFigure, PricesUsed, PrunedConfig, RankedConfig,
+    RecommendReport, WorkloadClass,
 };
 
 /// What the ranking was made from, for the report's inputs and notes.
@@ -22,6 +25,105 @@ pub struct Context<'a> {
     pub ssd_chosen: bool,
     /// The tier an SSD cache is filled from.
     pub fill_from: &'a str,
+}
+
+/// Ranks `candidates` (`jobs` are the VRAM models) into the result of one
+/// `recommend` run; `measured` are the figures `--measured` gave, each
+/// counted against the ranked configurations it applies to. An error when
+/// no configuration is feasible, saying what removed them.
+pub fn recommend(
+    c: &Context<'_>,
+    candidates: &[Candidate],
+    jobs: &[VramJob],
+    mut measured: Vec<MeasuredFigure>,
+) -> Result<RecommendReport, String> {
+    let rec = super::recommend::recommend(
+        c.workload,
+        candidates,
+        &c.prices.book,
+        c.limits,
+        jobs,
+        c.times,
+    );
+    if rec.ranked.is_empty() {
+        return Err(format!(
+            "no feasible configuration of {}: {}",
+            rec.pruned.len(),
+            explain_pruned(&rec.pruned)
+        ));
+    }
+    let short = rec
+        .chosen
+        .is_none()
+        .then(|| short_of(&rec, c.limits, &c.prices.book.currency));
+    for f in &mut measured {
+        f.applies_to = rec.ranked.iter().filter(|r| r.tier == f.node_type).count() as u32;
+    }
+    let mut report = build(c, rec, short);
+    report.measured = measured;
+    Ok(report)
+}
+
+/// What is short when no configuration is chosen, without picking one of
+/// several that tie: the best any reaches of each constraint it misses.
+fn short_of(rec: &Recommendation, k: &Constraints, cur: &str) -> String {
+    let nodes = match k.nodes {
+        Some(n) => format!("--nodes {n}"),
+        None => format!("--max-nodes {}", k.max_nodes),
+    };
+    let mut parts = Vec::new();
+    let most = rec
+        .ranked
+        .iter()
+        .map(|r| r.fleet_datasets_per_month)
+        .fold(0.0, f64::max);
+    if most < k.target_per_month * (1.0 - 1e-12) {
+        let tie = rec
+            .ranked
+            .iter()
+            .filter(|r| (r.fleet_datasets_per_month - most).abs() <= 1e-9 * most)
+            .count();
+        parts.push(format!(
+            "throughput: the most any configuration reaches with {nodes} is {most:.1} of {} datasets/month ({tie} configuration(s) reach that)",
+            k.target_per_month
+        ));
+    }
+    if let Some(h) = k.max_hours_per_dataset {
+        let quickest = rec
+            .ranked
+            .iter()
+            .map(|r| r.slowest_hours_per_dataset)
+            .fold(f64::INFINITY, f64::min);
+        if quickest > h * (1.0 + 1e-12) {
+            parts.push(format!(
+                "hours per dataset: the quickest takes {quickest:.1} h, over the {h} h target"
+            ));
+        }
+    }
+    if parts.is_empty() {
+        parts.push(budget_short(rec, k, cur));
+    }
+    parts.join("; ")
+}
+
+/// What is short when every constraint but the budget can be met: the
+/// cheapest fleet that meets the target, or that none meets both targets.
+fn budget_short(rec: &Recommendation, k: &Constraints, cur: &str) -> String {
+    let cheapest = rec
+        .ranked
+        .iter()
+        .filter(|r| r.meets_target)
+        .map(|r| r.fleet_price)
+        .fold(f64::INFINITY, f64::min);
+    if cheapest.is_finite() {
+        format!(
+            "budget: the cheapest fleet that meets the target costs {} {cur}, over the budget of {} {cur}",
+            crate::units::group_digits(cheapest.round().max(0.0) as u64),
+            crate::units::group_digits(k.budget.unwrap_or_default().round().max(0.0) as u64)
+        )
+    } else {
+        "no single configuration meets both the datasets per month and the hours per dataset targets".into()
+    }
 }
 
 /// The result of one `recommend` run.

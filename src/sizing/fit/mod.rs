@@ -85,6 +85,17 @@ pub(crate) fn jobs(catalog: &Catalog) -> Vec<FitJob> {
     out
 }
 
+/// The job type `--job` names (its id, around spaces), or the line that
+/// says it is unknown and which ids are nearest.
+pub(crate) fn job(catalog: &Catalog, name: &str) -> Result<FitJob, String> {
+    let jobs = jobs(catalog);
+    let found = jobs.iter().find(|j| j.id == name.trim()).cloned();
+    found.ok_or_else(|| {
+        let names = jobs.iter().map(|j| j.id.as_str());
+        crate::datasets::unknown_name("--job", "job type", name, names, "jobs")
+    })
+}
+
 /// What the job is sent to.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
@@ -413,100 +424,132 @@ fn time(p: &FitParams, sc: Option<&ScratchFit>) -> TimeFit {
     }
 }
 
+/// What would make a job fit that does not: for VRAM, RAM and the cache,
+/// in that order.
 fn remedies(p: &FitParams, v: &VramFit, ram: &RamFit, sc: Option<&ScratchFit>) -> Vec<FitRemedy> {
     let mut out = Vec::new();
-    let budget = p.target.budget();
     if !v.fits {
-        if p.job.software == Software::Relion && p.pad > 1 {
-            let need = vram_per_gpu(&p.job, p.box_size, 1, p.classes, p.ranks_per_gpu);
-            if need <= budget {
-                out.push(FitRemedy {
-                    kind: "pad".into(),
-                    text: format!(
-                        "--pad 1: {} per GPU (fits; costs some interpolation accuracy)",
-                        units::bytes_binary(need)
-                    ),
-                });
-            }
-        }
-        if p.ranks_per_gpu > 1 {
-            let fewer = (1..p.ranks_per_gpu)
-                .rev()
-                .find(|&r| vram_per_gpu(&p.job, p.box_size, p.pad, p.classes, r) <= budget);
-            if let Some(r) = fewer {
-                out.push(FitRemedy {
-                    kind: "ranks_per_gpu".into(),
-                    text: format!(
-                        "--ranks-per-gpu {r}: {} per GPU",
-                        units::bytes_binary(vram_per_gpu(&p.job, p.box_size, p.pad, p.classes, r))
-                    ),
-                });
-            }
-        }
-        if p.target.mig.is_some() {
-            match &v.smallest_mig {
-                Some(m) => out.push(FitRemedy {
-                    kind: "mig".into(),
-                    text: format!("a larger MIG slice: {m} holds it"),
-                }),
-                None if v.per_gpu_bytes <= p.target.gpu_vram_bytes => out.push(FitRemedy {
-                    kind: "mig".into(),
-                    text: "no MIG slice holds it: the whole GPU does (MIG off)".into(),
-                }),
-                None => {}
-            }
-        }
-        if let Some(b) = v.max_box.filter(|&b| b >= super::MIN_BOX) {
-            out.push(FitRemedy {
-                kind: "fourier_crop".into(),
-                text: format!(
-                    "Fourier-crop (downsample) to box {b} or smaller: {} per GPU",
-                    units::bytes_binary(vram_per_gpu(&p.job, b, p.pad, p.classes, p.ranks_per_gpu))
-                ),
-            });
-        }
+        out.extend(vram_remedies(p, v));
     }
     if ram.fits == Some(false) {
-        if p.preread && p.job.software == Software::Relion {
-            out.push(FitRemedy {
-                kind: "no_preread".into(),
-                text: format!(
-                    "drop --preread_images (saves {} per rank) and read from scratch",
-                    units::bytes_binary(ram.preread_bytes_per_rank)
-                ),
-            });
-        }
-        if p.ranks_per_gpu > 1 {
-            out.push(FitRemedy {
-                kind: "ranks_per_gpu".into(),
-                text: "fewer ranks per GPU: each rank holds its own copy".into(),
-            });
-        }
+        out.extend(ram_remedies(p, ram));
     }
     if let Some(sc) = sc
         && sc.rule == "cryosparc-cache"
         && !sc.fits_whole
     {
-        let usable = sc.free_bytes.saturating_sub(sc.keep_free_bytes);
-        if p.dtype == Dtype::F32 && sc.set_bytes / 2 <= usable {
-            out.push(FitRemedy {
-                kind: "float16".into(),
-                text: format!(
-                    "float16 stacks (CryoSPARC v4.4+): about {} in the cache",
-                    units::bytes_decimal(sc.set_bytes / 2)
+        out.extend(cache_remedies(p, sc));
+    }
+    out
+}
+
+/// A remedy of kind `kind`, in words.
+fn remedy(kind: &str, text: String) -> FitRemedy {
+    FitRemedy {
+        kind: kind.into(),
+        text,
+    }
+}
+
+/// What brings the VRAM per GPU within the budget: padding 1 (RELION),
+/// fewer ranks per GPU, a larger MIG slice or none, a smaller box.
+fn vram_remedies(p: &FitParams, v: &VramFit) -> Vec<FitRemedy> {
+    let mut out = Vec::new();
+    let budget = p.target.budget();
+    let per_gpu =
+        |box_size: u32, pad: u32, ranks: u32| vram_per_gpu(&p.job, box_size, pad, p.classes, ranks);
+    if p.job.software == Software::Relion && p.pad > 1 {
+        let need = per_gpu(p.box_size, 1, p.ranks_per_gpu);
+        if need <= budget {
+            out.push(remedy(
+                "pad",
+                format!(
+                    "--pad 1: {} per GPU (fits; costs some interpolation accuracy)",
+                    units::bytes_binary(need)
                 ),
-            });
+            ));
         }
-        let per = p.dtype.bytes_per_pixel();
-        let crop = largest_even(p.box_size, |b| {
-            p.particles.saturating_mul(u64::from(b).pow(2) * per) <= usable
-        });
-        if let Some(b) = crop {
-            out.push(FitRemedy {
-                kind: "fourier_crop".into(),
-                text: format!("Fourier-crop the stack to box {b} or smaller to cache it whole"),
-            });
+    }
+    if p.ranks_per_gpu > 1 {
+        let fewer = (1..p.ranks_per_gpu)
+            .rev()
+            .find(|&r| per_gpu(p.box_size, p.pad, r) <= budget);
+        if let Some(r) = fewer {
+            out.push(remedy(
+                "ranks_per_gpu",
+                format!(
+                    "--ranks-per-gpu {r}: {} per GPU",
+                    units::bytes_binary(per_gpu(p.box_size, p.pad, r))
+                ),
+            ));
         }
+    }
+    if p.target.mig.is_some() {
+        match &v.smallest_mig {
+            Some(m) => out.push(remedy("mig", format!("a larger MIG slice: {m} holds it"))),
+            None if v.per_gpu_bytes <= p.target.gpu_vram_bytes => out.push(remedy(
+                "mig",
+                "no MIG slice holds it: the whole GPU does (MIG off)".into(),
+            )),
+            None => {}
+        }
+    }
+    if let Some(b) = v.max_box.filter(|&b| b >= super::MIN_BOX) {
+        out.push(remedy(
+            "fourier_crop",
+            format!(
+                "Fourier-crop (downsample) to box {b} or smaller: {} per GPU",
+                units::bytes_binary(per_gpu(b, p.pad, p.ranks_per_gpu))
+            ),
+        ));
+    }
+    out
+}
+
+/// What brings host RAM within the node's: no pre-reading, fewer ranks.
+fn ram_remedies(p: &FitParams, ram: &RamFit) -> Vec<FitRemedy> {
+    let mut out = Vec::new();
+    if p.preread && p.job.software == Software::Relion {
+        out.push(remedy(
+            "no_preread",
+            format!(
+                "drop --preread_images (saves {} per rank) and read from scratch",
+                units::bytes_binary(ram.preread_bytes_per_rank)
+            ),
+        ));
+    }
+    if p.ranks_per_gpu > 1 {
+        out.push(remedy(
+            "ranks_per_gpu",
+            "fewer ranks per GPU: each rank holds its own copy".into(),
+        ));
+    }
+    out
+}
+
+/// What lets CryoSPARC's cache hold the whole set: float16 stacks, a
+/// smaller box.
+fn cache_remedies(p: &FitParams, sc: &ScratchFit) -> Vec<FitRemedy> {
+    let mut out = Vec::new();
+    let usable = sc.free_bytes.saturating_sub(sc.keep_free_bytes);
+    if p.dtype == Dtype::F32 && sc.set_bytes / 2 <= usable {
+        out.push(remedy(
+            "float16",
+            format!(
+                "float16 stacks (CryoSPARC v4.4+): about {} in the cache",
+                units::bytes_decimal(sc.set_bytes / 2)
+            ),
+        ));
+    }
+    let per = p.dtype.bytes_per_pixel();
+    let crop = largest_even(p.box_size, |b| {
+        p.particles.saturating_mul(u64::from(b).pow(2) * per) <= usable
+    });
+    if let Some(b) = crop {
+        out.push(remedy(
+            "fourier_crop",
+            format!("Fourier-crop the stack to box {b} or smaller to cache it whole"),
+        ));
     }
     out
 }
@@ -542,15 +585,10 @@ fn notes(p: &FitParams, sc: Option<&ScratchFit>) -> Vec<String> {
     n
 }
 
-/// Fits `p`'s job to its target.
-pub(crate) fn fit(p: &FitParams, catalog: &Catalog) -> FitReport {
-    let _ = catalog;
-    let budget = p.target.budget();
-    let per_rank = vram_per_rank(&p.job, p.box_size, p.pad, p.classes);
-    let per_gpu = vram_per_gpu(&p.job, p.box_size, p.pad, p.classes, p.ranks_per_gpu);
-    let mb = max_box(&p.job, budget, p.pad, p.classes, p.ranks_per_gpu);
-    let mig: Vec<MigRow> = p
-        .target
+/// The MIG profiles of the target GPU, each with whether `per_gpu` bytes
+/// fit it and the largest box that does.
+fn mig_rows(p: &FitParams, per_gpu: u64) -> Vec<MigRow> {
+    p.target
         .mig_profiles
         .iter()
         .map(|m| {
@@ -563,9 +601,12 @@ pub(crate) fn fit(p: &FitParams, catalog: &Catalog) -> FitReport {
                 max_box: max_box(&p.job, bytes, p.pad, p.classes, p.ranks_per_gpu).map(|x| x.0),
             }
         })
-        .collect();
-    let smallest_mig = mig.iter().find(|m| m.fits).map(|m| m.profile.clone());
-    let formula = match p.job.software {
+        .collect()
+}
+
+/// The VRAM figure's formula with this job's numbers in it.
+fn vram_formula(p: &FitParams) -> String {
+    match p.job.software {
         Software::Relion => format!(
             "{} rank(s) × {} class(es) × 11 B × ({}·{})³",
             p.ranks_per_gpu, p.classes, p.pad, p.box_size
@@ -581,20 +622,91 @@ pub(crate) fn fit(p: &FitParams, catalog: &Catalog) -> FitReport {
                 + f64::from(p.classes) * p.job.vram.bytes_per_pixel_per_class,
             p.box_size
         ),
-    };
-    let v = VramFit {
-        per_rank_bytes: per_rank,
+    }
+}
+
+/// VRAM per rank and per GPU against the budget, the largest box, and
+/// each MIG slice.
+fn vram_fit(p: &FitParams) -> VramFit {
+    let budget = p.target.budget();
+    let per_gpu = vram_per_gpu(&p.job, p.box_size, p.pad, p.classes, p.ranks_per_gpu);
+    let mb = max_box(&p.job, budget, p.pad, p.classes, p.ranks_per_gpu);
+    let mig = mig_rows(p, per_gpu);
+    let smallest_mig = mig.iter().find(|m| m.fits).map(|m| m.profile.clone());
+    VramFit {
+        per_rank_bytes: vram_per_rank(&p.job, p.box_size, p.pad, p.classes),
         per_gpu_bytes: per_gpu,
         fits: per_gpu <= budget,
         max_box: mb.map(|x| x.0),
         max_box_limit: mb.map(|x| limit_name(x.1).to_string()),
-        formula,
+        formula: vram_formula(p),
         basis: p.job.vram.basis.clone(),
         source: p.job.vram.source.clone(),
         mig,
         smallest_mig,
+    }
+}
+
+/// The lines to ask for the job: #SBATCH always, RELION's flags for a
+/// RELION job, the cluster lane's variables for a CryoSPARC one.
+fn lines(p: &FitParams, ram: &RamFit, cpu: &CpuFit, time: &TimeFit) -> FitLines {
+    let lane = match p.job.software {
+        Software::Cryosparc => vec![
+            ("num_gpu".to_string(), u64::from(p.gpus)),
+            ("num_cpu".to_string(), u64::from(cpu.threads)),
+            ("ram_gb".to_string(), ram.request_gib),
+        ],
+        Software::Relion => Vec::new(),
     };
-    let ram = ram(p, per_rank);
+    FitLines {
+        sbatch: sbatch_lines(p, ram, time),
+        relion: (p.job.software == Software::Relion).then(|| relion_flags(p)),
+        lane,
+    }
+}
+
+/// The job as asked for, for the report.
+fn input(p: &FitParams) -> FitInput {
+    FitInput {
+        job: p.job.id.clone(),
+        job_label: p.job.label.clone(),
+        software: match p.job.software {
+            Software::Relion => "relion".into(),
+            Software::Cryosparc => "cryosparc".into(),
+        },
+        particles: p.particles,
+        box_size: p.box_size,
+        dtype: p.dtype,
+        sym_expand: p.sym_expand,
+        from: p.from.clone(),
+        pad: (p.job.software == Software::Relion).then_some(p.pad),
+        classes: p.classes,
+        ranks_per_gpu: p.ranks_per_gpu,
+        threads: p.threads,
+        preread: p.preread,
+        gpus: p.gpus,
+        passes: p.passes,
+    }
+}
+
+/// The node (or slice) the job is sent to, for the report.
+fn target(p: &FitParams) -> FitTarget {
+    FitTarget {
+        label: p.target.label.clone(),
+        gpu: p.target.gpu.clone(),
+        gpu_vram_bytes: p.target.gpu_vram_bytes,
+        mig: p.target.mig.as_ref().map(|m| m.profile.clone()),
+        budget_bytes: p.target.budget(),
+        ram_bytes: p.target.ram_bytes,
+        cores: p.target.cores,
+    }
+}
+
+/// Fits `p`'s job to its target.
+pub(crate) fn fit(p: &FitParams, catalog: &Catalog) -> FitReport {
+    let _ = catalog;
+    let v = vram_fit(p);
+    let ram = ram(p, v.per_rank_bytes);
     let cpu = cpu(p);
     let sc = p.scratch.as_ref().map(|s| scratch(p, s));
     let time = time(p, sc.as_ref());
@@ -605,62 +717,18 @@ pub(crate) fn fit(p: &FitParams, catalog: &Catalog) -> FitReport {
     } else {
         remedies(p, &v, &ram, sc.as_ref())
     };
-    let lane = match p.job.software {
-        Software::Cryosparc => vec![
-            ("num_gpu".to_string(), u64::from(p.gpus)),
-            ("num_cpu".to_string(), u64::from(cpu.threads)),
-            ("ram_gb".to_string(), ram.request_gib),
-        ],
-        Software::Relion => Vec::new(),
-    };
-    let mut lines = FitLines {
-        sbatch: sbatch_lines(p, &ram, &time),
-        relion: None,
-        lane,
-    };
-    if p.job.software == Software::Relion {
-        lines.relion = Some(relion_flags(p));
-    }
-    let notes = notes(p, sc.as_ref());
     FitReport {
-        input: FitInput {
-            job: p.job.id.clone(),
-            job_label: p.job.label.clone(),
-            software: match p.job.software {
-                Software::Relion => "relion".into(),
-                Software::Cryosparc => "cryosparc".into(),
-            },
-            particles: p.particles,
-            box_size: p.box_size,
-            dtype: p.dtype,
-            sym_expand: p.sym_expand,
-            from: p.from.clone(),
-            pad: (p.job.software == Software::Relion).then_some(p.pad),
-            classes: p.classes,
-            ranks_per_gpu: p.ranks_per_gpu,
-            threads: p.threads,
-            preread: p.preread,
-            gpus: p.gpus,
-            passes: p.passes,
-        },
-        target: FitTarget {
-            label: p.target.label.clone(),
-            gpu: p.target.gpu.clone(),
-            gpu_vram_bytes: p.target.gpu_vram_bytes,
-            mig: p.target.mig.as_ref().map(|m| m.profile.clone()),
-            budget_bytes: budget,
-            ram_bytes: p.target.ram_bytes,
-            cores: p.target.cores,
-        },
+        input: input(p),
+        target: target(p),
+        lines: lines(p, &ram, &cpu, &time),
+        notes: notes(p, sc.as_ref()),
         vram: v,
         ram,
         cpu,
         scratch: sc,
         time,
-        lines,
         fits,
         remedies,
-        notes,
     }
 }
 

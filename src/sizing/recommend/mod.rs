@@ -15,7 +15,7 @@
 
 use std::collections::BTreeSet;
 
-use super::dataset_time::month;
+use super::dataset_time::{Month, month};
 use super::vram;
 use crate::datasets::VramJob;
 use crate::jobtime::Model;
@@ -213,6 +213,81 @@ fn first_miss(
     (reaches, quick, within_budget, misses)
 }
 
+/// A month of the workload on one node of a candidate: the job-time
+/// model's month, the hours the cache fill adds, and the totals with it.
+struct NodeMonth {
+    month: Month,
+    fill_hours: f64,
+    /// Node-hours with the fill, and their 90 % interval.
+    hours: f64,
+    low: f64,
+    high: f64,
+}
+
+impl NodeMonth {
+    /// What takes most of the node's hours: the cache fill, reading, or
+    /// the GPUs.
+    fn bottleneck(&self) -> Bottleneck {
+        let m = &self.month;
+        if self.fill_hours > m.storage_hours.max(m.gpu_hours) {
+            Bottleneck::Copy
+        } else if m.storage_hours >= m.gpu_hours {
+            Bottleneck::Storage
+        } else {
+            Bottleneck::Gpu
+        }
+    }
+}
+
+/// Node-hours a month of `workload` takes on one node of `c`, the cache
+/// fill added; or the constraint that removes `c` and why.
+fn node_month(
+    c: &Candidate,
+    workload: &[DatasetClass],
+    per_month: f64,
+    times_model: &Model,
+) -> Result<NodeMonth, (&'static str, String)> {
+    let m = month(workload, c, times_model).map_err(|e| ("job time", e.to_string()))?;
+    // Filling the cache: jobs wait for their stack to be copied in.
+    let fill_hours = c.fill.map_or(0.0, |f| f.bytes_per_month / f.rate / 3600.0);
+    let hours = m.hours + fill_hours;
+    if !(hours.is_finite() && hours > 0.0 && per_month > 0.0) {
+        return Err((
+            "throughput",
+            "no throughput (zero rate or empty workload)".into(),
+        ));
+    }
+    Ok(NodeMonth {
+        low: m.low + fill_hours,
+        high: m.high + fill_hours,
+        month: m,
+        fill_hours,
+        hours,
+    })
+}
+
+/// Nodes in the fleet: `--nodes`, else as many as the target needs at
+/// `per_node` datasets a month each, at most `--max-nodes`.
+fn fleet_nodes(per_node: f64, limits: &Constraints) -> u32 {
+    let nodes_needed = (limits.target_per_month / per_node).ceil().max(1.0);
+    match limits.nodes {
+        Some(n) => n,
+        None if nodes_needed > f64::from(limits.max_nodes) => limits.max_nodes,
+        None => nodes_needed as u32,
+    }
+}
+
+/// A node's power draw at full load, watts, and the price of the energy
+/// the mean dataset takes (with `--power-price`).
+fn power(c: &Candidate, hours_per_dataset: f64, limits: &Constraints) -> (f64, Option<f64>) {
+    let node_power_w = f64::from(c.per_node) * c.gpu.board_power_w + limits.base_power_w;
+    // kWh of the mean dataset at full load, times the price.
+    let energy = limits
+        .power_price
+        .map(|p| node_power_w * hours_per_dataset / 1000.0 * p);
+    (node_power_w, energy)
+}
+
 /// One candidate ranked, or the constraint that removes it.
 fn rank(
     c: &Candidate,
@@ -223,83 +298,50 @@ fn rank(
     limits: &Constraints,
     times_model: &Model,
 ) -> Result<Ranked, Pruned> {
-    let prune = |constraint: &'static str, reason: String| Pruned {
+    let prune = |(constraint, reason): (&'static str, String)| Pruned {
         label: label.clone(),
         constraint,
         reason,
     };
-    if let Some((constraint, reason)) = hardware_short(c, mix, limits) {
-        return Err(prune(constraint, reason));
+    if let Some(short) = hardware_short(c, mix, limits) {
+        return Err(prune(short));
     }
     let Some(node_price) = node_price(c, prices) else {
-        return Err(prune(
+        return Err(prune((
             "price",
             "no price for its GPU, storage tier, RAM, cores or SSD".into(),
-        ));
+        )));
     };
-    // Node-hours a month of the workload, and what limits most of them.
-    let m = month(workload, c, times_model).map_err(|e| prune("job time", e.to_string()))?;
-    // Filling the cache: jobs wait for their stack to be copied in.
-    let fill_hours = c.fill.map_or(0.0, |f| f.bytes_per_month / f.rate / 3600.0);
-    let (hours, low, high) = (
-        m.hours + fill_hours,
-        m.low + fill_hours,
-        m.high + fill_hours,
-    );
     let per_month = mix.per_month;
-    if !(hours.is_finite() && hours > 0.0 && per_month > 0.0) {
-        return Err(prune(
-            "throughput",
-            "no throughput (zero rate or empty workload)".into(),
-        ));
-    }
-    let per_node = per_month * HOURS_PER_MONTH / hours;
-    let nodes_needed = (limits.target_per_month / per_node).ceil().max(1.0);
-    let nodes = match limits.nodes {
-        Some(n) => n,
-        None if nodes_needed > f64::from(limits.max_nodes) => limits.max_nodes,
-        None => nodes_needed as u32,
-    };
+    let nm = node_month(c, workload, per_month, times_model).map_err(prune)?;
+    let per_node = per_month * HOURS_PER_MONTH / nm.hours;
+    let nodes = fleet_nodes(per_node, limits);
     let fleet_price = node_price * f64::from(nodes);
     let fleet = per_node * f64::from(nodes);
-    let node_power_w = f64::from(c.per_node) * c.gpu.board_power_w + limits.base_power_w;
-    // kWh of the mean dataset at full load, times the price.
-    let energy_per_dataset = limits
-        .power_price
-        .map(|p| node_power_w * (hours / per_month) / 1000.0 * p);
+    let (node_power_w, energy_per_dataset) = power(c, nm.hours / per_month, limits);
     let cost_per_dataset =
         node_price / (per_node * 12.0 * limits.years) + energy_per_dataset.unwrap_or(0.0);
-    let (reaches, quick, within_budget, misses) = first_miss(
-        fleet,
-        nodes,
-        m.slowest_hours,
-        fleet_price,
-        limits,
-        &prices.currency,
-    );
+    let slowest = nm.month.slowest_hours;
+    let bottleneck = nm.bottleneck();
+    let (reaches, quick, within_budget, misses) =
+        first_miss(fleet, nodes, slowest, fleet_price, limits, &prices.currency);
     Ok(Ranked {
         label,
         gpu: c.gpu.id.clone(),
         per_node: c.per_node,
         tier: c.tier.id.clone(),
-        time_basis: m.basis,
-        fitted_as: m.fitted_as,
-        jobs: m.slowest_jobs,
-        hours_low: low / per_month,
-        hours_high: high / per_month,
+        time_basis: nm.month.basis,
+        fitted_as: nm.month.fitted_as,
+        jobs: nm.month.slowest_jobs,
+        hours_low: nm.low / per_month,
+        hours_high: nm.high / per_month,
         tier_read_bytes_per_s: c.tier.read_bytes_per_s,
         tier_measured: c.tier.measured.clone(),
-        fill_hours_per_dataset: fill_hours / per_month,
+        fill_hours_per_dataset: nm.fill_hours / per_month,
         node_price,
-        hours_per_dataset: hours / per_month,
+        hours_per_dataset: nm.hours / per_month,
         datasets_per_month_per_node: per_node,
-        bottleneck: if fill_hours > m.storage_hours.max(m.gpu_hours) {
-            Bottleneck::Copy
-        } else if m.storage_hours >= m.gpu_hours {
-            Bottleneck::Storage
-        } else {
-            Bottleneck::Gpu
-        },
+        bottleneck,
         nodes,
         fleet_price,
         fleet_datasets_per_month: fleet,
@@ -307,7 +349,7 @@ fn rank(
         node_power_w,
         energy_per_dataset,
         cost_per_million_particle_passes: cost_per_dataset / (mix.passes_per_dataset / 1e6),
-        slowest_hours_per_dataset: m.slowest_hours,
+        slowest_hours_per_dataset: slowest,
         meets_target: reaches && quick,
         within_budget,
         misses,
@@ -399,6 +441,17 @@ pub fn recommend(
         vram_needed_bytes: mix.need,
         change,
     }
+}
+
+/// The CryoSPARC worker profile's minimum per GPU of requirement `id` (0
+/// when the profile lacks it): `ram` and `cpu_cores` bound the candidates'
+/// RAM and cores.
+pub fn worker_minimum_per_gpu(catalog: &crate::datasets::Catalog, id: &str) -> f64 {
+    catalog
+        .profile("cryosparc-worker")
+        .and_then(|p| p.requirements.iter().find(|r| r.id == id))
+        .and_then(|r| r.minimum)
+        .unwrap_or(0.0)
 }
 
 fn money(v: f64) -> String {
