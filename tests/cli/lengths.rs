@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 /// The most functions over 100 and over 80 lines allowed today; lower
 /// these as functions are split, never raise them.
-const MAX_OVER_100: usize = 13;
-const MAX_OVER_80: usize = 24;
+const MAX_OVER_100: usize = 11;
+const MAX_OVER_80: usize = 14;
 const MAX_FILE_LINES: usize = 800;
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
